@@ -1,0 +1,90 @@
+//! The closed set of reasons a row can fail, with the names the manifest and the summary use.
+
+use std::fmt;
+
+/// Why a row (or one attempt at it) failed. The snake_case name is the manifest's `error_kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FailureKind {
+    /// The record could not be read (wrong field count, invalid UTF-8, not a JSON object).
+    BadInput,
+    /// The row's id repeats an earlier row's.
+    DuplicateId,
+    /// The prompt template could not be rendered for this row (a missing value).
+    Template,
+    RateLimited,
+    Overloaded,
+    Server,
+    Timeout,
+    Connection,
+    Malformed,
+    Empty,
+    ContentBlocked,
+    Truncated,
+    Auth,
+    Quota,
+    ModelNotFound,
+    BadRequest,
+    /// The answer arrived but failed the task's validation (e.g. seo title over 60 chars).
+    InvalidOutput,
+    /// Every lane left the pool (auth, quota) before the row could be served.
+    NoLanes,
+}
+
+impl FailureKind {
+    pub const ALL: [FailureKind; 18] = [
+        FailureKind::BadInput,
+        FailureKind::DuplicateId,
+        FailureKind::Template,
+        FailureKind::RateLimited,
+        FailureKind::Overloaded,
+        FailureKind::Server,
+        FailureKind::Timeout,
+        FailureKind::Connection,
+        FailureKind::Malformed,
+        FailureKind::Empty,
+        FailureKind::ContentBlocked,
+        FailureKind::Truncated,
+        FailureKind::Auth,
+        FailureKind::Quota,
+        FailureKind::ModelNotFound,
+        FailureKind::BadRequest,
+        FailureKind::InvalidOutput,
+        FailureKind::NoLanes,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::BadInput => "bad_input",
+            FailureKind::DuplicateId => "duplicate_id",
+            FailureKind::Template => "template",
+            FailureKind::RateLimited => "rate_limited",
+            FailureKind::Overloaded => "overloaded",
+            FailureKind::Server => "server",
+            FailureKind::Timeout => "timeout",
+            FailureKind::Connection => "connection",
+            FailureKind::Malformed => "malformed",
+            FailureKind::Empty => "empty",
+            FailureKind::ContentBlocked => "content_blocked",
+            FailureKind::Truncated => "truncated",
+            FailureKind::Auth => "auth",
+            FailureKind::Quota => "quota",
+            FailureKind::ModelNotFound => "model_not_found",
+            FailureKind::BadRequest => "bad_request",
+            FailureKind::InvalidOutput => "invalid_output",
+            FailureKind::NoLanes => "no_lanes",
+        }
+    }
+}
+
+impl fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A row's final failure, as the manifest records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub kind: FailureKind,
+    pub message: String,
+}

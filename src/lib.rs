@@ -1,0 +1,4 @@
+//! `gen_core`: bulk AI text generation over a weighted pool of provider lanes.
+
+pub mod failure;
+pub mod rows;

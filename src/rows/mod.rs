@@ -1,0 +1,55 @@
+//! Rows in and out: streaming readers (CSV, JSONL, stdin), the results writer that doubles as the
+//! resume journal, and the failed-rows manifest.
+
+pub mod manifest;
+pub mod reader;
+pub mod resume;
+pub mod writer;
+
+use serde_json::{Map, Value};
+
+/// The format of an input or a results file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Jsonl,
+}
+
+impl Format {
+    /// The file extension a manifest in this format gets.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
+        }
+    }
+}
+
+/// One input row, ready to be rendered into a request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// 0-based position among every record the reader produced (good or bad); `--keep-order`
+    /// releases outcomes in this order.
+    pub seq: u64,
+    /// 1-based line of the input where the record starts, for error messages.
+    pub line: u64,
+    /// The row id: the id column's value, or the 1-based row number.
+    pub id: String,
+    /// The row's columns in input order. CSV cells are strings; JSONL values are kept as parsed.
+    pub fields: Map<String, Value>,
+}
+
+/// A record that could not become a [`Row`]: it goes straight to the manifest and the run goes on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadRow {
+    pub seq: u64,
+    pub line: u64,
+    /// The id when one could be read, else the 1-based row number.
+    pub id: String,
+    /// `bad_input` or `duplicate_id`.
+    pub kind: crate::failure::FailureKind,
+    /// What was wrong and where, e.g. `line 7: expected 3 fields, found 4`.
+    pub message: String,
+    /// Whatever could be recovered of the record, so the manifest keeps the data.
+    pub fields: Map<String, Value>,
+}
