@@ -2,4 +2,5 @@
 
 pub mod duration;
 pub mod failure;
+pub mod pool;
 pub mod rows;
