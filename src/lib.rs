@@ -3,4 +3,5 @@
 pub mod duration;
 pub mod failure;
 pub mod pool;
+pub mod profile;
 pub mod rows;
