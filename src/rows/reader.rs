@@ -96,7 +96,16 @@ struct RawRecord {
 impl RowReader {
     /// Opens the source and reads as far as its header (CSV) or first object (JSONL).
     pub fn open(source: &Source, opts: &ReaderOptions) -> anyhow::Result<RowReader> {
-        let raw = open_raw(source)?;
+        RowReader::from_raw(open_raw(source)?, source, opts)
+    }
+
+    /// `source` only names the input in messages and supplies the extension; tests pass readers
+    /// that deliver their bytes in awkward pieces.
+    fn from_raw(
+        raw: Box<dyn Read + Send>,
+        source: &Source,
+        opts: &ReaderOptions,
+    ) -> anyhow::Result<RowReader> {
         let (first_byte, input) =
             peek(raw).map_err(|e| anyhow!("cannot read input `{source}`: {e}"))?;
         let format = opts
@@ -646,5 +655,459 @@ fn json_kind(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::io::Write;
+
+    /// Hands out its bytes `step` at a time, like a slow pipe.
+    struct Trickle {
+        data: Vec<u8>,
+        at: usize,
+        step: usize,
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.data.len() - self.at);
+            buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    fn reader_over(data: &[u8], step: usize, opts: &ReaderOptions) -> RowReader {
+        let raw = Box::new(Trickle {
+            data: data.to_vec(),
+            at: 0,
+            step,
+        });
+        RowReader::from_raw(raw, &Source::Stdin, opts).unwrap()
+    }
+
+    fn read_all(data: &str) -> (RowReader, Vec<Result<Row, BadRow>>) {
+        read_bytes(data.as_bytes(), &ReaderOptions::default())
+    }
+
+    fn read_bytes(data: &[u8], opts: &ReaderOptions) -> (RowReader, Vec<Result<Row, BadRow>>) {
+        let mut reader = reader_over(data, usize::MAX, opts);
+        let items: Vec<_> = reader.by_ref().collect();
+        // The same bytes a byte at a time must give the same answer.
+        let trickled: Vec<_> = reader_over(data, 1, opts).collect();
+        assert_eq!(items, trickled, "split input changed the result");
+        (reader, items)
+    }
+
+    fn fields(pairs: &[(&str, &str)]) -> Map<String, Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .collect()
+    }
+
+    fn row(item: &Result<Row, BadRow>) -> &Row {
+        item.as_ref().expect("a good row")
+    }
+
+    fn bad(item: &Result<Row, BadRow>) -> &BadRow {
+        item.as_ref().expect_err("a bad row")
+    }
+
+    fn temp_file(name: &str, contents: &[u8]) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, contents).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn reader_is_send() {
+        fn assert_send<T: Send>() {}
+        assert_send::<RowReader>();
+    }
+
+    #[test]
+    fn csv_rows_with_id_column() {
+        let (reader, items) = read_all("id,name\na1,Ann\na2,Bob\n");
+        assert_eq!(reader.format(), Format::Csv);
+        assert_eq!(reader.columns(), ["id", "name"]);
+        assert_eq!(reader.id_column(), Some("id"));
+        assert_eq!(
+            row(&items[1]),
+            &Row {
+                seq: 1,
+                line: 3,
+                id: "a2".into(),
+                fields: fields(&[("id", "a2"), ("name", "Bob")]),
+            }
+        );
+        assert_eq!(row(&items[0]).id, "a1");
+    }
+
+    #[test]
+    fn csv_without_id_column_numbers_rows() {
+        let (reader, items) = read_all("name,age\nAnn,3\nBob,4");
+        assert_eq!(reader.id_column(), None);
+        let ids: Vec<_> = items.iter().map(|i| row(i).id.clone()).collect();
+        assert_eq!(ids, ["1", "2"]);
+    }
+
+    #[test]
+    fn csv_bom_is_stripped_from_the_header() {
+        let (reader, items) = read_all("\u{feff}id,text\n1,x\n");
+        assert_eq!(reader.columns(), ["id", "text"]);
+        assert_eq!(row(&items[0]).id, "1");
+    }
+
+    #[test]
+    fn csv_quoted_fields_and_line_numbers() {
+        let data = "id,text\n1,\"a, \"\"quoted\"\"\nand\nmore\"\n\n\n2,plain\r\n3,\"x\"\n";
+        let (_, items) = read_all(data);
+        assert_eq!(items.len(), 3);
+        assert_eq!(row(&items[0]).fields["text"], "a, \"quoted\"\nand\nmore");
+        assert_eq!(row(&items[0]).line, 2);
+        assert_eq!(
+            row(&items[1]).line,
+            7,
+            "blank lines are skipped but counted"
+        );
+        assert_eq!(row(&items[1]).fields["text"], "plain");
+        assert_eq!(row(&items[2]).line, 8);
+    }
+
+    #[test]
+    fn crlf_line_numbers() {
+        let (_, items) = read_all("id,v\r\n1,a\r\n\r\n2,\"b\r\nc\"\r\n3,d");
+        let lines: Vec<_> = items.iter().map(|i| row(i).line).collect();
+        assert_eq!(lines, [2, 4, 6]);
+    }
+
+    #[test]
+    fn csv_field_count_mismatch_is_a_bad_row() {
+        let (_, items) = read_all("a,b,c\n1,2,3\n4,5,6,x\n7,8\n9,10,11\n");
+        assert_eq!(items.len(), 4);
+        let extra = bad(&items[1]);
+        assert_eq!(extra.kind, FailureKind::BadInput);
+        assert_eq!(
+            extra.message,
+            "line 3: expected 3 fields, found 4 (extra: \"x\")"
+        );
+        assert_eq!(extra.fields, fields(&[("a", "4"), ("b", "5"), ("c", "6")]));
+        assert_eq!(extra.id, "2");
+        let short = bad(&items[2]);
+        assert_eq!(short.message, "line 4: expected 3 fields, found 2");
+        assert_eq!(short.fields, fields(&[("a", "7"), ("b", "8")]));
+        let last = row(&items[3]);
+        assert_eq!((last.seq, last.id.as_str(), last.line), (3, "4", 5));
+    }
+
+    #[test]
+    fn csv_invalid_utf8_is_a_bad_row_decoded_lossily() {
+        let mut data = b"id,name\n1,ok\n2,caf".to_vec();
+        data.extend_from_slice(&[0xE9, b'\n']);
+        let (_, items) = read_bytes(&data, &ReaderOptions::default());
+        let bad = bad(&items[1]);
+        assert_eq!(bad.message, "line 3: invalid UTF-8 in column `name`");
+        assert_eq!(bad.id, "2", "the id could still be read");
+        assert_eq!(bad.fields["name"], "caf\u{fffd}");
+    }
+
+    #[test]
+    fn empty_and_duplicate_ids() {
+        let (_, items) = read_all("id,v\n1,a\n,b\n1,c\n2,d\n");
+        let empty = bad(&items[1]);
+        assert_eq!(empty.kind, FailureKind::BadInput);
+        assert_eq!(empty.message, "line 3: empty id in column `id`");
+        assert_eq!(empty.id, "2");
+        let dup = bad(&items[2]);
+        assert_eq!(dup.kind, FailureKind::DuplicateId);
+        assert_eq!(dup.message, "line 4: id `1` repeats an earlier row's id");
+        assert_eq!(dup.id, "1");
+        assert_eq!(row(&items[3]).seq, 3);
+    }
+
+    #[test]
+    fn forced_id_column_must_exist_in_csv() {
+        let opts = ReaderOptions {
+            format: None,
+            id_column: Some("sku".into()),
+        };
+        let raw = Box::new(Cursor::new(b"id,name\n1,a\n".to_vec()));
+        let err = RowReader::from_raw(raw, &Source::Stdin, &opts).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("`sku`") && msg.contains("`id`, `name`"),
+            "{msg}"
+        );
+
+        let (reader, items) = read_bytes(
+            b"name,sku\na,X1\n",
+            &ReaderOptions {
+                id_column: Some("sku".into()),
+                ..Default::default()
+            },
+        );
+        assert_eq!(reader.id_column(), Some("sku"));
+        assert_eq!(row(&items[0]).id, "X1");
+    }
+
+    #[test]
+    fn duplicate_header_names_are_refused() {
+        let raw = Box::new(Cursor::new(b"a,b,a\n1,2,3\n".to_vec()));
+        let err = RowReader::from_raw(raw, &Source::Stdin, &ReaderOptions::default());
+        let msg = err.unwrap_err().to_string();
+        assert!(msg.contains("column `a` appears twice"), "{msg}");
+    }
+
+    #[test]
+    fn open_errors_name_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.csv");
+        let err = RowReader::open(&Source::File(missing.clone()), &ReaderOptions::default());
+        let msg = err.unwrap_err().to_string();
+        assert_eq!(
+            msg,
+            format!(
+                "input file `{}` not found; check the path",
+                missing.display()
+            )
+        );
+        let err = RowReader::open(
+            &Source::File(dir.path().to_path_buf()),
+            &ReaderOptions::default(),
+        );
+        assert!(err.unwrap_err().to_string().contains("is a directory"));
+    }
+
+    #[test]
+    fn format_by_extension_forced_or_sniffed() {
+        let (_dir, path) = temp_file("rows.ndjson", b"{\"a\":1}\n");
+        let reader = RowReader::open(&Source::File(path), &ReaderOptions::default()).unwrap();
+        assert_eq!(reader.format(), Format::Jsonl);
+
+        // The extension wins over the content...
+        let (_dir, path) = temp_file("rows.csv", b"{a}\n1\n");
+        let reader = RowReader::open(&Source::File(path.clone()), &ReaderOptions::default());
+        assert_eq!(reader.unwrap().format(), Format::Csv);
+        // ...and --input-format over both.
+        let forced = ReaderOptions {
+            format: Some(Format::Jsonl),
+            id_column: None,
+        };
+        let reader = RowReader::open(&Source::File(path), &forced).unwrap();
+        assert_eq!(reader.format(), Format::Jsonl);
+
+        // Unknown extensions are sniffed, past a BOM and whitespace.
+        let (_dir, path) = temp_file("rows.txt", b"\xEF\xBB\xBF \n\t{\"id\":\"x\"}\n");
+        let mut reader = RowReader::open(&Source::File(path), &ReaderOptions::default()).unwrap();
+        assert_eq!(reader.format(), Format::Jsonl);
+        assert_eq!(reader.next().unwrap().unwrap().id, "x");
+
+        let (reader, _) = read_all("a,b\n1,2\n");
+        assert_eq!(reader.format(), Format::Csv);
+        let (reader, items) = read_bytes(b"\xEF\xBB\xBF{\"k\":\"v\"}", &ReaderOptions::default());
+        assert_eq!(reader.format(), Format::Jsonl);
+        assert_eq!(reader.columns(), ["k"]);
+        assert_eq!(items.len(), 1);
+    }
+
+    #[test]
+    fn empty_inputs_have_no_rows() {
+        for data in ["", "\n\n", "\u{feff}"] {
+            let (reader, items) = read_all(data);
+            assert!(reader.columns().is_empty());
+            assert!(items.is_empty());
+        }
+        let (_dir, path) = temp_file("empty.jsonl", b"");
+        let reader = RowReader::open(&Source::File(path), &ReaderOptions::default()).unwrap();
+        assert!(reader.columns().is_empty());
+        assert_eq!(reader.count(), 0);
+    }
+
+    #[test]
+    fn jsonl_rows_and_ids() {
+        let data = "{\"id\":7,\"q\":\"hi\",\"n\":[1,2]}\n\n  \r\n{\"id\":\"b\",\"q\":\"yo\"}\r\n{\"id\":true}";
+        let (reader, items) = read_all(data);
+        assert_eq!(reader.columns(), ["id", "q", "n"]);
+        assert_eq!(reader.id_column(), Some("id"));
+        let first = row(&items[0]);
+        assert_eq!((first.id.as_str(), first.line), ("7", 1));
+        assert_eq!(first.fields["n"], serde_json::json!([1, 2]));
+        assert_eq!((row(&items[1]).id.as_str(), row(&items[1]).line), ("b", 4));
+        assert_eq!(row(&items[2]).id, "true");
+    }
+
+    #[test]
+    fn jsonl_bad_lines_keep_their_text() {
+        let data = "{\"q\":1}\n{\"q\":2,}\n[1,2]\n{\"q\":3}\n";
+        let (_, items) = read_all(data);
+        assert_eq!(items.len(), 4);
+        let broken = bad(&items[1]);
+        assert_eq!(broken.kind, FailureKind::BadInput);
+        assert!(
+            broken
+                .message
+                .starts_with("line 2: not valid JSON: trailing comma at column 8"),
+            "{}",
+            broken.message
+        );
+        assert_eq!(broken.fields, fields(&[("raw_line", "{\"q\":2,}")]));
+        assert_eq!(broken.id, "2");
+        let array = bad(&items[2]);
+        assert_eq!(
+            array.message,
+            "line 3: expected a JSON object, found an array"
+        );
+        assert_eq!(array.fields, fields(&[("raw_line", "[1,2]")]));
+        assert_eq!((row(&items[3]).seq, row(&items[3]).id.as_str()), (3, "4"));
+    }
+
+    #[test]
+    fn jsonl_columns_come_from_the_first_object_even_after_bad_lines() {
+        let jsonl = ReaderOptions {
+            format: Some(Format::Jsonl),
+            id_column: None,
+        };
+        let data = b"not json\n{\"id\":\"a\",\"x\":1}\n{\"x\":2}\n";
+        let (reader, items) = read_bytes(data, &jsonl);
+        assert_eq!(reader.columns(), ["id", "x"]);
+        assert_eq!(reader.id_column(), Some("id"));
+        assert_eq!(bad(&items[0]).seq, 0);
+        assert_eq!(row(&items[1]).id, "a");
+        // A row without the id column cannot be told apart from the others.
+        let missing = bad(&items[2]);
+        assert_eq!(missing.message, "line 3: empty id in column `id`");
+        assert_eq!(missing.id, "3");
+    }
+
+    #[test]
+    fn jsonl_forced_id_column_missing_from_a_row() {
+        let opts = ReaderOptions {
+            format: None,
+            id_column: Some("key".into()),
+        };
+        let (_, items) = read_bytes(b"{\"key\":\"k1\"}\n{\"other\":1}\n{\"key\":null}\n", &opts);
+        assert_eq!(row(&items[0]).id, "k1");
+        assert_eq!(bad(&items[1]).message, "line 2: empty id in column `key`");
+        assert_eq!(bad(&items[2]).message, "line 3: empty id in column `key`");
+    }
+
+    #[test]
+    fn fed_back_manifest_columns_are_stripped() {
+        let data = "id,text,error_kind,error,attempts,providers_tried\n\
+                    1,hello,timeout,slow,3,a;b\n";
+        let (reader, items) = read_all(data);
+        assert_eq!(reader.columns(), ["id", "text"]);
+        assert_eq!(
+            row(&items[0]).fields,
+            fields(&[("id", "1"), ("text", "hello")])
+        );
+
+        let data = "{\"id\":\"1\",\"error_kind\":\"x\",\"error\":\"y\",\"attempts\":2,\
+                    \"providers_tried\":[],\"text\":\"t\"}\n";
+        let (reader, items) = read_all(data);
+        assert_eq!(reader.columns(), ["id", "text"]);
+        assert_eq!(row(&items[0]).fields, fields(&[("id", "1"), ("text", "t")]));
+
+        // Only all four together mark a manifest; one alone is ordinary data.
+        let (reader, _) = read_all("id,error\n1,x\n");
+        assert_eq!(reader.columns(), ["id", "error"]);
+    }
+
+    #[test]
+    fn reads_a_large_file_in_constant_steps() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.csv");
+        let mut file = std::io::BufWriter::new(File::create(&path).unwrap());
+        writeln!(file, "id,text").unwrap();
+        for i in 0..20_000 {
+            writeln!(file, "r{i},\"line one\nline two, with comma\"").unwrap();
+        }
+        file.flush().unwrap();
+        drop(file);
+        let reader = RowReader::open(&Source::File(path), &ReaderOptions::default()).unwrap();
+        let mut count = 0u64;
+        for (i, item) in reader.enumerate() {
+            let row = item.unwrap();
+            assert_eq!(row.line, 2 + 2 * i as u64);
+            count += 1;
+        }
+        assert_eq!(count, 20_000);
+    }
+
+    fn column_names() -> impl Strategy<Value = Vec<String>> {
+        proptest::collection::hash_set("c_[a-z0-9 ,\"\n]{0,6}", 1..5)
+            .prop_map(|set| set.into_iter().collect())
+    }
+
+    fn cell() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z,\"\r\n é中😀\t]{0,12}",
+            "\\PC{0,10}",
+            Just(String::new()),
+        ]
+    }
+
+    fn table() -> impl Strategy<Value = (Vec<String>, Vec<Vec<String>>)> {
+        column_names().prop_flat_map(|columns| {
+            let width = columns.len();
+            let rows = proptest::collection::vec(proptest::collection::vec(cell(), width), 0..8);
+            (Just(columns), rows)
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn csv_round_trips_any_strings((columns, rows) in table(), step in 1usize..64) {
+            let mut writer = csv::Writer::from_writer(Vec::new());
+            writer.write_record(&columns).unwrap();
+            for r in &rows {
+                writer.write_record(r).unwrap();
+            }
+            let data = writer.into_inner().unwrap();
+            let reader = reader_over(&data, step, &ReaderOptions::default());
+            prop_assert_eq!(reader.columns(), &columns[..]);
+            let got: Vec<Map<String, Value>> =
+                reader.map(|item| item.map(|row| row.fields).unwrap()).collect();
+            let want: Vec<Map<String, Value>> = rows
+                .iter()
+                .map(|r| {
+                    columns
+                        .iter()
+                        .cloned()
+                        .zip(r.iter().map(|c| Value::String(c.clone())))
+                        .collect()
+                })
+                .collect();
+            prop_assert_eq!(got, want);
+        }
+
+        #[test]
+        fn jsonl_round_trips_any_strings((columns, rows) in table(), step in 1usize..64) {
+            let mut data = Vec::new();
+            let want: Vec<Map<String, Value>> = rows
+                .iter()
+                .map(|r| {
+                    columns
+                        .iter()
+                        .cloned()
+                        .zip(r.iter().map(|c| Value::String(c.clone())))
+                        .collect()
+                })
+                .collect();
+            for object in &want {
+                serde_json::to_writer(&mut data, object).unwrap();
+                data.push(b'\n');
+            }
+            let reader = reader_over(&data, step, &ReaderOptions::default());
+            prop_assert_eq!(reader.format(), if rows.is_empty() { Format::Csv } else { Format::Jsonl });
+            let got: Vec<Map<String, Value>> =
+                reader.map(|item| item.map(|row| row.fields).unwrap()).collect();
+            prop_assert_eq!(got, want);
+        }
     }
 }
