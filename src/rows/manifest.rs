@@ -127,3 +127,128 @@ impl ManifestWriter {
         &self.path
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::failure::FailureKind;
+    use crate::rows::reader::{ReaderOptions, RowReader, Source};
+    use serde_json::json;
+
+    fn failure(kind: FailureKind, message: &str) -> Failure {
+        Failure {
+            kind,
+            message: message.to_owned(),
+        }
+    }
+
+    fn object(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            _ => unreachable!(),
+        }
+    }
+
+    fn strings(names: &[&str]) -> Vec<String> {
+        names.iter().map(|c| c.to_string()).collect()
+    }
+
+    fn read_back(path: &Path) -> (Vec<String>, Vec<Map<String, Value>>) {
+        let reader =
+            RowReader::open(&Source::File(path.to_path_buf()), &ReaderOptions::default()).unwrap();
+        let columns = reader.columns().to_vec();
+        let rows = reader.map(|item| item.unwrap().fields).collect();
+        (columns, rows)
+    }
+
+    #[test]
+    fn manifest_writer_is_send() {
+        fn assert_send<T: Send>() {}
+        assert_send::<ManifestWriter>();
+    }
+
+    #[test]
+    fn no_failures_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("failed.csv");
+        let manifest = ManifestWriter::new(path.clone(), Format::Csv, strings(&["id"]));
+        assert_eq!(manifest.rows_written(), 0);
+        assert_eq!(manifest.path(), path);
+        drop(manifest);
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn csv_manifest_layout_replaces_old_error_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("failed.csv");
+        std::fs::write(&path, "stale").unwrap();
+        let columns = strings(&["id", "error", "text"]);
+        let mut manifest = ManifestWriter::new(path.clone(), Format::Csv, columns);
+        let fields = object(json!({"id": "1", "error": "old", "text": "a,b"}));
+        let fail = failure(FailureKind::Timeout, "timed out after 30s");
+        let providers = strings(&["openai", "mock"]);
+        manifest.write(&fields, &fail, 3, &providers).unwrap();
+        assert_eq!(manifest.rows_written(), 1);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "id,text,error_kind,error,attempts,providers_tried\n\
+             1,\"a,b\",timeout,timed out after 30s,3,openai;mock\n"
+        );
+    }
+
+    #[test]
+    fn jsonl_manifest_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("failed.jsonl");
+        let mut manifest = ManifestWriter::new(path.clone(), Format::Jsonl, strings(&["id"]));
+        let fields = object(json!({"id": 5, "attempts": 9, "q": {"deep": [1]}}));
+        let fail = failure(FailureKind::BadInput, "line 3: \"quoted\"");
+        manifest.write(&fields, &fail, 0, &[]).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"id\":5,\"q\":{\"deep\":[1]},\"error_kind\":\"bad_input\",\
+             \"error\":\"line 3: \\\"quoted\\\"\",\"attempts\":0,\"providers_tried\":[]}\n"
+        );
+    }
+
+    #[test]
+    fn csv_manifest_round_trips_through_the_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("failed.csv");
+        let columns = strings(&["id", "name", "note"]);
+        let rows = [
+            object(json!({"id": "a", "name": "Ann", "note": "multi\nline, \"quoted\""})),
+            object(json!({"id": "b", "name": "", "note": "é😀"})),
+        ];
+        let mut manifest = ManifestWriter::new(path.clone(), Format::Csv, columns.clone());
+        for (i, row) in rows.iter().enumerate() {
+            let fail = failure(FailureKind::Server, "HTTP 500, \"oops\"\nretry later");
+            manifest
+                .write(row, &fail, i as u32 + 1, &strings(&["a", "b"]))
+                .unwrap();
+        }
+        let (read_columns, read_rows) = read_back(&path);
+        assert_eq!(read_columns, columns);
+        assert_eq!(read_rows, rows);
+    }
+
+    #[test]
+    fn jsonl_manifest_round_trips_through_the_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("failed.jsonl");
+        let rows = [
+            object(json!({"id": 1, "q": "x\ny", "meta": {"a": [true, null]}})),
+            object(json!({"id": 2, "q": "", "meta": null})),
+        ];
+        let columns = strings(&["id", "q", "meta"]);
+        let mut manifest = ManifestWriter::new(path.clone(), Format::Jsonl, columns.clone());
+        for row in &rows {
+            let fail = failure(FailureKind::Quota, "out of credit");
+            manifest.write(row, &fail, 2, &strings(&["p"])).unwrap();
+        }
+        let (read_columns, read_rows) = read_back(&path);
+        assert_eq!(read_columns, columns);
+        assert_eq!(read_rows, rows);
+    }
+}

@@ -259,3 +259,205 @@ fn push_csv_cell(out: &mut Vec<u8>, cell: &str) {
     }
     out.push(b'"');
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn columns(names: &[&str]) -> Vec<String> {
+        names.iter().map(|c| c.to_string()).collect()
+    }
+
+    fn record(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            _ => unreachable!(),
+        }
+    }
+
+    fn path_in(dir: &tempfile::TempDir, name: &str) -> PathBuf {
+        dir.path().join(name)
+    }
+
+    #[test]
+    fn writer_is_send() {
+        fn assert_send<T: Send>() {}
+        assert_send::<ResultWriter>();
+    }
+
+    #[test]
+    fn csv_cells_in_column_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_in(&dir, "out.csv");
+        let target = Target::File(path.clone());
+        let cols = columns(&["id", "text", "n", "ok", "tags", "meta", "none", "missing"]);
+        let mut writer =
+            ResultWriter::open(&target, Format::Csv, cols, OpenMode::CreateNew).unwrap();
+        writer
+            .write(&record(json!({
+                "extra": "ignored",
+                "text": "a, \"b\"\nc",
+                "id": "r1",
+                "n": 1.5,
+                "ok": true,
+                "tags": ["x", 2],
+                "meta": {"k": "v"},
+                "none": null,
+            })))
+            .unwrap();
+        // Each write is on disk at once, without dropping the writer.
+        let written = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            written,
+            "id,text,n,ok,tags,meta,none,missing\n\
+             r1,\"a, \"\"b\"\"\nc\",1.5,true,\"[\"\"x\"\",2]\",\"{\"\"k\"\":\"\"v\"\"}\",,\n"
+        );
+        let mut reader = csv::Reader::from_path(&path).unwrap();
+        let row = reader.records().next().unwrap().unwrap();
+        assert_eq!(&row[1], "a, \"b\"\nc");
+        assert_eq!(&row[4], "[\"x\",2]");
+    }
+
+    #[test]
+    fn jsonl_one_compact_line_per_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_in(&dir, "out.jsonl");
+        let target = Target::File(path.clone());
+        let mut writer =
+            ResultWriter::open(&target, Format::Jsonl, vec![], OpenMode::Truncate).unwrap();
+        writer
+            .write(&record(json!({"id": "1", "out": "a\nb"})))
+            .unwrap();
+        writer
+            .write(&record(json!({"id": "2", "n": [1, {"x": null}]})))
+            .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"id\":\"1\",\"out\":\"a\\nb\"}\n{\"id\":\"2\",\"n\":[1,{\"x\":null}]}\n"
+        );
+    }
+
+    #[test]
+    fn create_new_refuses_an_existing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_in(&dir, "out.csv");
+        std::fs::write(&path, "id\n1\n").unwrap();
+        let err = ResultWriter::open(
+            &Target::File(path.clone()),
+            Format::Csv,
+            columns(&["id"]),
+            OpenMode::CreateNew,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("already exists"), "{err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "id\n1\n");
+    }
+
+    #[test]
+    fn truncate_starts_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_in(&dir, "out.csv");
+        std::fs::write(&path, "old,stuff\n1,2\n").unwrap();
+        let target = Target::File(path.clone());
+        let mut writer =
+            ResultWriter::open(&target, Format::Csv, columns(&["id"]), OpenMode::Truncate).unwrap();
+        writer.write(&record(json!({"id": "9"}))).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "id\n9\n");
+    }
+
+    #[test]
+    fn append_keeps_the_header_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_in(&dir, "out.csv");
+        let target = Target::File(path.clone());
+        let cols = columns(&["id", "out"]);
+        // Append to a file that does not exist yet writes the header.
+        let mut writer =
+            ResultWriter::open(&target, Format::Csv, cols.clone(), OpenMode::Append).unwrap();
+        writer
+            .write(&record(json!({"id": "1", "out": "a"})))
+            .unwrap();
+        drop(writer);
+        let mut writer = ResultWriter::open(&target, Format::Csv, cols, OpenMode::Append).unwrap();
+        writer
+            .write(&record(json!({"id": "2", "out": "b"})))
+            .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "id,out\n1,a\n2,b\n"
+        );
+    }
+
+    #[test]
+    fn append_refuses_a_different_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_in(&dir, "out.csv");
+        std::fs::write(&path, "id,title,cost\n1,a,2\n").unwrap();
+        let err = ResultWriter::open(
+            &Target::File(path.clone()),
+            Format::Csv,
+            columns(&["id", "title", "model"]),
+            OpenMode::Append,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("only in the file: `cost`"), "{err}");
+        assert!(err.contains("only in this run: `model`"), "{err}");
+        let err = ResultWriter::open(
+            &Target::File(path),
+            Format::Csv,
+            columns(&["title", "id", "cost"]),
+            OpenMode::Append,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("different order"), "{err}");
+    }
+
+    #[test]
+    fn append_restores_a_missing_final_newline() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_in(&dir, "out.jsonl");
+        std::fs::write(&path, "{\"id\":\"1\"}").unwrap();
+        let target = Target::File(path.clone());
+        let mut writer =
+            ResultWriter::open(&target, Format::Jsonl, vec![], OpenMode::Append).unwrap();
+        writer.write(&record(json!({"id": "2"}))).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"id\":\"1\"}\n{\"id\":\"2\"}\n"
+        );
+    }
+
+    #[test]
+    fn a_lone_empty_cell_is_quoted() {
+        let mut out = Vec::new();
+        push_csv_record(&mut out, [""].into_iter());
+        push_csv_record(&mut out, ["", ""].into_iter());
+        assert_eq!(out, b"\"\"\n,\n");
+    }
+
+    proptest! {
+        #[test]
+        fn csv_encoding_reads_back_through_the_csv_crate(
+            rows in proptest::collection::vec(
+                proptest::collection::vec("[a-z,\"\r\n é😀]{0,8}|\\PC{0,8}", 1..4), 1..6)
+        ) {
+            let mut out = Vec::new();
+            for row in &rows {
+                push_csv_record(&mut out, row.iter());
+            }
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(&out[..]);
+            let got: Vec<Vec<String>> = reader
+                .records()
+                .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+                .collect();
+            prop_assert_eq!(got, rows);
+        }
+    }
+}
