@@ -1,1 +1,250 @@
-//! placeholder
+//! Resume: reads the results file back as a journal of finished row ids, and cuts a record torn
+//! by a crash off its end so appending can carry on cleanly.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use anyhow::{anyhow, bail};
+use serde_json::Value;
+
+use super::Format;
+
+const BUFFER_SIZE: usize = 64 * 1024;
+
+/// What an earlier run already finished.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Journal {
+    /// Ids of the rows with a complete record in the results file.
+    pub ids: HashSet<String>,
+    /// Complete records found (equals `ids.len()` unless the file repeats an id).
+    pub rows: u64,
+    /// Bytes of a torn last record removed from the end of the file.
+    pub cut_bytes: u64,
+}
+
+/// Reads the results file at `path` (missing → empty journal) and truncates a torn tail.
+pub fn read_journal(path: &Path, format: Format, id_field: &str) -> anyhow::Result<Journal> {
+    let shown = path.display();
+    let file = match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Journal::default()),
+        Err(e) => bail!("cannot open results file `{shown}` to resume it: {e}"),
+    };
+    let scan = match format {
+        Format::Jsonl => scan_jsonl(&file, path, id_field)?,
+        Format::Csv => scan_csv(&file, path, id_field)?,
+    };
+    let mut journal = scan.journal;
+    if scan.keep < scan.len {
+        file.set_len(scan.keep)
+            .map_err(|e| anyhow!("cannot cut the torn last record off `{shown}`: {e}"))?;
+        journal.cut_bytes = scan.len - scan.keep;
+    }
+    Ok(journal)
+}
+
+struct Scan {
+    journal: Journal,
+    /// Bytes of the file that hold complete records.
+    keep: u64,
+    len: u64,
+}
+
+fn io_error(path: &Path, e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow!(
+        "cannot read results file `{}` to resume it: {e}",
+        path.display()
+    )
+}
+
+fn scan_jsonl(file: &File, path: &Path, id_field: &str) -> anyhow::Result<Scan> {
+    let mut reader = BufReader::with_capacity(BUFFER_SIZE, file);
+    let mut journal = Journal::default();
+    let mut line = Vec::new();
+    let mut line_no = 0u64;
+    let mut offset = 0u64;
+    let mut keep = 0u64;
+    // An unparseable line is only forgiven if nothing but blank lines follows it.
+    let mut unparseable: Option<(u64, String)> = None;
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| io_error(path, e))?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        offset += n as u64;
+        let blank = line.iter().all(u8::is_ascii_whitespace);
+        if blank {
+            if unparseable.is_none() && line.ends_with(b"\n") {
+                keep = offset;
+            }
+            continue;
+        }
+        if let Some((bad_line, problem)) = &unparseable {
+            bail!(
+                "results file `{}` line {bad_line}: {problem}; only the last line may be torn by a \
+                 crash, so fix or remove that line and resume again",
+                path.display()
+            );
+        }
+        if !line.ends_with(b"\n") {
+            // The writer ends every record with '\n', so this one was cut short.
+            break;
+        }
+        match serde_json::from_slice::<Value>(&line) {
+            Ok(Value::Object(record)) => {
+                let id = match record.get(id_field) {
+                    Some(Value::String(id)) => id.clone(),
+                    Some(Value::Number(id)) => id.to_string(),
+                    _ => bail!(
+                        "results file `{}` line {line_no}: the record has no `{id_field}` field, \
+                         so it cannot be matched to an input row; is this a results file \
+                         written by gen?",
+                        path.display()
+                    ),
+                };
+                journal.ids.insert(id);
+                journal.rows += 1;
+                keep = offset;
+            }
+            Ok(_) => unparseable = Some((line_no, "not a JSON object".to_owned())),
+            Err(e) => unparseable = Some((line_no, format!("not valid JSON ({e})"))),
+        }
+    }
+    Ok(Scan {
+        journal,
+        keep,
+        len: offset,
+    })
+}
+
+/// A record seen but not yet known to be complete: only the next record (or EOF) tells.
+struct Pending {
+    start: u64,
+    line: u64,
+    fields: usize,
+    id: String,
+}
+
+fn scan_csv(file: &File, path: &Path, id_field: &str) -> anyhow::Result<Scan> {
+    let shown = path.display();
+    let len = file.metadata().map_err(|e| io_error(path, e))?.len();
+    let mut journal = Journal::default();
+    if len == 0 {
+        return Ok(Scan {
+            journal,
+            keep: 0,
+            len,
+        });
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(BUFFER_SIZE)
+        .from_reader(file);
+    let mut record = csv::ByteRecord::new();
+
+    if !reader
+        .read_byte_record(&mut record)
+        .map_err(|e| io_error(path, e))?
+    {
+        // Only blank lines: nothing worth keeping.
+        return Ok(Scan {
+            journal,
+            keep: 0,
+            len,
+        });
+    }
+    let header: Vec<String> = record
+        .iter()
+        .map(|cell| String::from_utf8_lossy(cell).into_owned())
+        .collect();
+    let header_start = record.position().map_or(0, |p| p.byte());
+
+    let mut pending: Option<Pending> = None;
+    let mut id_index = None;
+    while reader
+        .read_byte_record(&mut record)
+        .map_err(|e| io_error(path, e))?
+    {
+        // A second record proves the header complete; check it before trusting any ids.
+        let id_index = match id_index {
+            Some(i) => i,
+            None => *id_index.insert(header_index(&header, id_field, path)?),
+        };
+        if let Some(done) = pending.take() {
+            if done.fields != header.len() {
+                bail!(
+                    "results file `{shown}` line {}: expected {} fields, found {}; only the last \
+                     record may be torn by a crash, so fix or remove that record and resume again",
+                    done.line,
+                    header.len(),
+                    done.fields
+                );
+            }
+            journal.ids.insert(done.id);
+            journal.rows += 1;
+        }
+        let position = record
+            .position()
+            .cloned()
+            .unwrap_or_else(csv::Position::new);
+        pending = Some(Pending {
+            start: position.byte(),
+            line: position.line(),
+            fields: record.len(),
+            id: record
+                .get(id_index)
+                .map(|cell| String::from_utf8_lossy(cell).into_owned())
+                .unwrap_or_default(),
+        });
+    }
+
+    let last_start = pending.as_ref().map_or(header_start, |p| p.start);
+    let last_fields = pending.as_ref().map_or(header.len(), |p| p.fields);
+    let torn = last_fields != header.len() || !ends_cleanly(file, last_start, len, path)?;
+    let keep = match (torn, pending) {
+        // Even the header was cut short: start the file over.
+        (true, None) => 0,
+        (true, Some(last)) => last.start,
+        (false, last) => {
+            if id_index.is_none() {
+                header_index(&header, id_field, path)?;
+            }
+            if let Some(last) = last {
+                journal.ids.insert(last.id);
+                journal.rows += 1;
+            }
+            len
+        }
+    };
+    Ok(Scan { journal, keep, len })
+}
+
+fn header_index(header: &[String], id_field: &str, path: &Path) -> anyhow::Result<usize> {
+    header.iter().position(|c| c == id_field).ok_or_else(|| {
+        anyhow!(
+            "results file `{}` has no `{id_field}` column (its columns: {}), so it cannot be \
+             resumed; write to a new file or overwrite it",
+            path.display(),
+            header.join(", ")
+        )
+    })
+}
+
+/// Whether the record starting at `start` ends the file with a newline outside quotes. Quotes
+/// only open and close quoted fields (a literal quote is doubled), so an odd count means the file
+/// stops inside a quoted field even when its last byte is a newline.
+fn ends_cleanly(mut file: &File, start: u64, len: u64, path: &Path) -> anyhow::Result<bool> {
+    let mut tail = Vec::new();
+    file.seek(SeekFrom::Start(start))
+        .and_then(|_| file.take(len - start).read_to_end(&mut tail))
+        .map_err(|e| io_error(path, e))?;
+    let quotes = tail.iter().filter(|&&b| b == b'"').count();
+    Ok(tail.ends_with(b"\n") && quotes % 2 == 0)
+}
