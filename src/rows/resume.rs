@@ -248,3 +248,182 @@ fn ends_cleanly(mut file: &File, start: u64, len: u64, path: &Path) -> anyhow::R
     let quotes = tail.iter().filter(|&&b| b == b'"').count();
     Ok(tail.ends_with(b"\n") && quotes % 2 == 0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn journal_of(name: &str, contents: &str, format: Format) -> (anyhow::Result<Journal>, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, contents).unwrap();
+        let journal = read_journal(&path, format, "id");
+        (journal, std::fs::read_to_string(&path).unwrap())
+    }
+
+    fn ids(journal: &Journal) -> Vec<&str> {
+        let mut ids: Vec<&str> = journal.ids.iter().map(String::as_str).collect();
+        ids.sort();
+        ids
+    }
+
+    #[test]
+    fn missing_file_is_an_empty_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = read_journal(&dir.path().join("none.jsonl"), Format::Jsonl, "id").unwrap();
+        assert_eq!(journal, Journal::default());
+    }
+
+    #[test]
+    fn jsonl_complete_file_is_kept() {
+        let data = "{\"id\":\"a\",\"out\":\"x\"}\n\n{\"id\":7}\n";
+        let (journal, after) = journal_of("r.jsonl", data, Format::Jsonl);
+        let journal = journal.unwrap();
+        assert_eq!(ids(&journal), ["7", "a"]);
+        assert_eq!((journal.rows, journal.cut_bytes), (2, 0));
+        assert_eq!(after, data);
+    }
+
+    #[test]
+    fn jsonl_torn_line_is_cut_exactly() {
+        let good = "{\"id\":\"a\"}\n{\"id\":\"b\"}\n";
+        let torn = "{\"id\":\"c\",\"out\":\"hal";
+        let (journal, after) = journal_of("r.jsonl", &format!("{good}{torn}"), Format::Jsonl);
+        let journal = journal.unwrap();
+        assert_eq!(ids(&journal), ["a", "b"]);
+        assert_eq!(journal.cut_bytes, torn.len() as u64);
+        assert_eq!(after, good);
+    }
+
+    #[test]
+    fn jsonl_complete_object_without_newline_is_cut() {
+        let (journal, after) =
+            journal_of("r.jsonl", "{\"id\":\"a\"}\n{\"id\":\"b\"}", Format::Jsonl);
+        let journal = journal.unwrap();
+        assert_eq!(ids(&journal), ["a"]);
+        assert_eq!(journal.cut_bytes, 10);
+        assert_eq!(after, "{\"id\":\"a\"}\n");
+    }
+
+    #[test]
+    fn jsonl_unparseable_last_line_is_cut() {
+        let (journal, after) = journal_of("r.jsonl", "{\"id\":\"a\"}\n{\"id\":\n\n", Format::Jsonl);
+        let journal = journal.unwrap();
+        assert_eq!((journal.rows, journal.cut_bytes), (1, 8));
+        assert_eq!(after, "{\"id\":\"a\"}\n");
+    }
+
+    #[test]
+    fn jsonl_mid_file_garbage_is_an_error() {
+        let data = "{\"id\":\"a\"}\ngarbage\n{\"id\":\"b\"}\n";
+        let (journal, after) = journal_of("r.jsonl", data, Format::Jsonl);
+        let msg = journal.unwrap_err().to_string();
+        assert!(msg.contains("r.jsonl` line 2: not valid JSON"), "{msg}");
+        assert!(msg.contains("fix or remove that line"), "{msg}");
+        assert_eq!(after, data, "nothing is cut when the file is refused");
+    }
+
+    #[test]
+    fn jsonl_record_without_id_is_an_error() {
+        let (journal, _) = journal_of("r.jsonl", "{\"out\":\"x\"}\n", Format::Jsonl);
+        let msg = journal.unwrap_err().to_string();
+        assert!(
+            msg.contains("line 1: the record has no `id` field"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn csv_complete_file_with_multiline_fields_is_kept() {
+        let data = "id,out\na,\"one\ntwo, \"\"q\"\"\"\nb,plain\n";
+        let (journal, after) = journal_of("r.csv", data, Format::Csv);
+        let journal = journal.unwrap();
+        assert_eq!(ids(&journal), ["a", "b"]);
+        assert_eq!((journal.rows, journal.cut_bytes), (2, 0));
+        assert_eq!(after, data);
+    }
+
+    #[test]
+    fn csv_torn_inside_a_quoted_field_is_cut() {
+        let good = "id,out\na,\"one\ntwo\"\n";
+        // Torn right after a newline inside the quotes: the file even ends in '\n'.
+        let torn = "b,\"three\n";
+        let (journal, after) = journal_of("r.csv", &format!("{good}{torn}"), Format::Csv);
+        let journal = journal.unwrap();
+        assert_eq!(ids(&journal), ["a"]);
+        assert_eq!(journal.cut_bytes, torn.len() as u64);
+        assert_eq!(after, good);
+    }
+
+    #[test]
+    fn csv_without_final_newline_is_cut() {
+        let (journal, after) = journal_of("r.csv", "id,out\na,x\nb,y", Format::Csv);
+        let journal = journal.unwrap();
+        assert_eq!((ids(&journal), journal.cut_bytes), (vec!["a"], 3));
+        assert_eq!(after, "id,out\na,x\n");
+    }
+
+    #[test]
+    fn csv_short_last_record_is_cut() {
+        let (journal, after) = journal_of("r.csv", "id,out,cost\na,x,1\nb,y\n", Format::Csv);
+        assert_eq!(journal.unwrap().cut_bytes, 4);
+        assert_eq!(after, "id,out,cost\na,x,1\n");
+    }
+
+    #[test]
+    fn csv_torn_header_starts_over() {
+        let (journal, after) = journal_of("r.csv", "id,ou", Format::Csv);
+        let journal = journal.unwrap();
+        assert_eq!((journal.rows, journal.cut_bytes), (0, 5));
+        assert_eq!(after, "");
+    }
+
+    #[test]
+    fn csv_mid_file_bad_record_is_an_error() {
+        let data = "id,out\na,x,extra\nb,y\n";
+        let (journal, after) = journal_of("r.csv", data, Format::Csv);
+        let msg = journal.unwrap_err().to_string();
+        assert!(msg.contains("line 2: expected 2 fields, found 3"), "{msg}");
+        assert_eq!(after, data);
+    }
+
+    #[test]
+    fn csv_without_the_id_column_is_an_error() {
+        let (journal, _) = journal_of("r.csv", "key,out\na,x\n", Format::Csv);
+        let msg = journal.unwrap_err().to_string();
+        assert!(
+            msg.contains("has no `id` column (its columns: key, out)"),
+            "{msg}"
+        );
+        let (journal, _) = journal_of("r.csv", "key,out\n", Format::Csv);
+        assert!(journal.is_err());
+    }
+
+    #[test]
+    fn csv_header_only_is_an_empty_journal() {
+        let (journal, after) = journal_of("r.csv", "id,out\n", Format::Csv);
+        let journal = journal.unwrap();
+        assert_eq!((journal.rows, journal.cut_bytes), (0, 0));
+        assert_eq!(after, "id,out\n");
+    }
+
+    #[test]
+    fn writer_resumes_after_the_cut() {
+        use crate::rows::writer::{OpenMode, ResultWriter, Target};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.csv");
+        std::fs::write(&path, "id,out\na,\"x\ny\"\nb,\"to").unwrap();
+        let journal = read_journal(&path, Format::Csv, "id").unwrap();
+        assert_eq!(ids(&journal), ["a"]);
+        let columns = vec!["id".to_owned(), "out".to_owned()];
+        let target = Target::File(path.clone());
+        let mut writer =
+            ResultWriter::open(&target, Format::Csv, columns, OpenMode::Append).unwrap();
+        let record = serde_json::json!({"id": "b", "out": "done"});
+        writer.write(record.as_object().unwrap()).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "id,out\na,\"x\ny\"\nb,done\n"
+        );
+    }
+}
