@@ -1,7 +1,77 @@
 //! `gen_core`: bulk AI text generation over a weighted pool of provider lanes.
+//!
+//! A run streams rows from CSV or JSONL, renders each into a prompt, and lets lanes (each one
+//! fixed provider, model and key) pull rows from one shared queue under per-key rate limiters.
+//! Results stream to a JSONL or CSV file that doubles as the resume journal; rows that fail go to
+//! a manifest in the input's own format. See DESIGN.md for the architecture.
 
+pub mod cli;
+pub mod dry_run;
 pub mod duration;
+pub mod engine;
 pub mod failure;
+pub mod plan;
 pub mod pool;
 pub mod profile;
+pub mod progress;
+pub mod providers;
 pub mod rows;
+pub mod tasks;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::CommandFactory;
+
+use crate::cli::{Cli, Command, RunArgs};
+use crate::plan::Plan;
+use crate::tasks::TaskKind;
+
+/// Exit codes (documented in README.md).
+pub mod exit {
+    /// Every row done.
+    pub const OK: u8 = 0;
+    /// Some rows failed (the manifest has them), or the run stopped on a write error.
+    pub const ROWS_FAILED: u8 = 1;
+    /// Usage, configuration or input error before any work started.
+    pub const USAGE: u8 = 2;
+    /// Interrupted (Ctrl-C) after draining in-flight rows and writing everything.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// Runs a parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let code = match cli.command {
+        Command::Seo(args) => live_run(TaskKind::Seo, &args),
+        Command::Outline(args) => live_run(TaskKind::Outline, &args),
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "gen", &mut std::io::stdout());
+            exit::OK
+        }
+    };
+    ExitCode::from(code)
+}
+
+fn live_run(task: TaskKind, args: &RunArgs) -> u8 {
+    let plan = match Plan::resolve(task, args) {
+        Ok(plan) => plan,
+        Err(error) => {
+            eprintln!("gen: error: {error:#}");
+            return exit::USAGE;
+        }
+    };
+    if plan.dry_run {
+        let text = dry_run::describe(plan);
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(text.as_bytes());
+        return exit::OK;
+    }
+    match engine::run::run(plan) {
+        Ok(report) => report.exit_code(),
+        Err(error) => {
+            eprintln!("gen: error: {error:#}");
+            exit::USAGE
+        }
+    }
+}

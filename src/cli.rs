@@ -1,0 +1,128 @@
+//! Command-line types only: raw input as the user typed it. `plan` turns it into a validated run.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::duration::parse_duration;
+
+/// Bulk AI text generation: one run fans rows out over a weighted pool of providers.
+#[derive(Debug, Parser)]
+#[command(
+    name = "gen",
+    version,
+    about,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// SEO metadata per row: JSON {title, meta_description, slug}, validated.
+    Seo(RunArgs),
+    /// A markdown article outline per row (at least three `##` sections).
+    Outline(RunArgs),
+    /// Print a shell completion script to stdout.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressArg {
+    /// A live display on a terminal, nothing otherwise.
+    Auto,
+    /// The live display even when stderr is not a terminal.
+    Bar,
+    /// A status line every --progress-interval, for CI logs.
+    Plain,
+    /// A JSON object per line every --progress-interval, for machines.
+    Json,
+    /// Only the final summary.
+    None,
+}
+
+/// Options shared by the live-run subcommands.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Rows to process: CSV (with a header row) or JSONL, by extension; `-` reads stdin.
+    pub input: String,
+
+    /// Lanes as NAME=WEIGHT,... where NAME is a provider or PROVIDER:MODEL; weight = lanes.
+    #[arg(long, value_name = "SPEC")]
+    pub pool: Option<String>,
+
+    /// Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path.
+    #[arg(long, value_name = "NAME|FILE", conflicts_with = "no_profile")]
+    pub profile: Option<String>,
+
+    /// Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml).
+    #[arg(long)]
+    pub no_profile: bool,
+
+    /// Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout.
+    /// [default: <input stem>.<task>.jsonl in the current directory]
+    #[arg(short, long, value_name = "FILE")]
+    pub out: Option<String>,
+
+    /// Failed-rows manifest, in the input's format plus error columns.
+    /// [default: <out stem>.failed.<input ext>]
+    #[arg(long, value_name = "FILE")]
+    pub failed: Option<PathBuf>,
+
+    /// Skip rows whose id already has a result in --out and append the rest.
+    #[arg(long, conflicts_with = "force")]
+    pub resume: bool,
+
+    /// Overwrite an existing results file and manifest.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Column holding the row id [default: `id` when present, else the 1-based row number].
+    #[arg(long, value_name = "NAME")]
+    pub id_column: Option<String>,
+
+    /// Prompt template (minijinja) over the row's columns, replacing the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
+
+    /// Read the input as this format whatever its extension.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
+
+    /// Attempts per row before it goes to the manifest (rate-limit answers do not count).
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub max_attempts: u32,
+
+    /// Timeout of one request, e.g. 90s or 2m [default: the profile's, else 120s].
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+
+    /// Write results in input order (holding back rows that finish ahead of an earlier one).
+    #[arg(long)]
+    pub keep_order: bool,
+
+    /// Show the lanes, the first prompt, the row count and estimated tokens; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Progress on stderr.
+    #[arg(long, value_enum, default_value_t = ProgressArg::Auto, value_name = "MODE")]
+    pub progress: ProgressArg,
+
+    /// How often plain and json progress lines are written.
+    #[arg(long, value_parser = parse_duration, default_value = "5s", value_name = "DURATION")]
+    pub progress_interval: Duration,
+}

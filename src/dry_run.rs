@@ -1,0 +1,86 @@
+//! `--dry-run`: what a run would do (lanes, the first prompt, row count, token estimate) without
+//! sending anything.
+
+use std::fmt::Write as _;
+
+use crate::plan::Plan;
+use crate::providers::estimate_tokens;
+
+pub fn describe(plan: Plan) -> String {
+    let Plan {
+        task,
+        reader,
+        template,
+        providers,
+        lanes,
+        input_label,
+        ..
+    } = plan;
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "dry run: gen {} over {input_label}; nothing is sent",
+        task.name()
+    );
+    let _ = writeln!(text, "lanes ({}):", lanes.len());
+    for (index, provider) in providers.iter().enumerate() {
+        for (key, label) in provider.key_labels.iter().enumerate() {
+            let models: Vec<&str> = lanes
+                .iter()
+                .filter(|l| l.provider == index && l.key == key)
+                .map(|l| l.model.as_str())
+                .collect();
+            if models.is_empty() {
+                continue;
+            }
+            let rpm = provider
+                .rpm
+                .map_or_else(|| "no rpm limit".to_string(), |r| format!("{r} rpm"));
+            let _ = writeln!(
+                text,
+                "  {} ×{} · model {} · key {label} · {rpm}",
+                provider.name,
+                models.len(),
+                models[0]
+            );
+        }
+    }
+    let (mut rows, mut bad, mut input_tokens) = (0u64, 0u64, 0u64);
+    let mut first_prompt: Option<Result<String, String>> = None;
+    let system_tokens = estimate_tokens(task.system_prompt());
+    for item in reader {
+        match item {
+            Ok(row) => {
+                rows += 1;
+                match template.render(&row.id, &row.fields) {
+                    Ok(prompt) => {
+                        input_tokens += system_tokens + estimate_tokens(&prompt);
+                        first_prompt.get_or_insert(Ok(prompt));
+                    }
+                    Err(error) => {
+                        bad += 1;
+                        first_prompt.get_or_insert(Err(format!("row {}: {error}", row.id)));
+                    }
+                }
+            }
+            Err(_) => bad += 1,
+        }
+    }
+    match first_prompt {
+        Some(Ok(prompt)) => {
+            let _ = writeln!(text, "first prompt:\n---\n{}\n---", prompt.trim_end());
+        }
+        Some(Err(error)) => {
+            let _ = writeln!(text, "first prompt could not be rendered: {error}");
+        }
+        None => {
+            let _ = writeln!(text, "no rows to render");
+        }
+    }
+    let output_tokens = rows.saturating_sub(bad) * task.typical_output_tokens();
+    let _ = writeln!(
+        text,
+        "rows: {rows} ({bad} would go to the manifest) · estimated tokens: {input_tokens} in, ~{output_tokens} out"
+    );
+    text
+}

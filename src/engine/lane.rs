@@ -1,0 +1,307 @@
+//! A lane: one task bound to a (provider, model, key) that loops: wait until its key may send,
+//! take the next row, call the provider, validate, and hand the outcome to the sink.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+
+use crate::engine::limiter::KeyState;
+use crate::engine::queue::{Dispatcher, Job};
+use crate::engine::retry::{self, KeyAction, RowAction};
+use crate::engine::sink::Outcome;
+use crate::engine::stats::RunStats;
+use crate::failure::{Failure, FailureKind};
+use crate::providers::{Provider, ProviderError, Request, estimate_tokens};
+use crate::rows::Row;
+use crate::tasks::TaskKind;
+use crate::tasks::template::PromptTemplate;
+
+/// Per-provider facts a lane needs to send and to account.
+pub struct ProviderSlot {
+    pub name: String,
+    pub timeout: std::time::Duration,
+    /// USD per million input and output tokens, when known.
+    pub price: Option<(f64, f64)>,
+}
+
+/// Everything the lanes share for one run.
+pub struct Shared {
+    pub task: TaskKind,
+    pub template: PromptTemplate,
+    /// The column whose value is the row's subject (mock answers and previews).
+    pub topic_column: Option<String>,
+    /// Input columns renamed in results because they collide with a generated or metadata field.
+    pub renames: Vec<(String, String)>,
+    pub max_attempts: u32,
+    pub providers: Vec<ProviderSlot>,
+    pub dispatcher: Arc<Dispatcher>,
+    pub stats: Arc<RunStats>,
+    pub outcomes: mpsc::Sender<Outcome>,
+    /// Why keys left the pool, for the message of rows no lane is left to serve.
+    pub removals: Mutex<Vec<String>>,
+}
+
+/// One lane's fixed binding.
+pub struct Lane {
+    pub index: usize,
+    pub provider: usize,
+    pub model: String,
+    pub key: Arc<KeyState>,
+    pub client: Arc<dyn Provider>,
+}
+
+impl Lane {
+    pub async fn run(self, shared: Arc<Shared>) {
+        let stats = &shared.stats.providers[self.provider];
+        loop {
+            if shared.dispatcher.is_cancelled() || self.key.is_removed() {
+                break;
+            }
+            if let Some(until) = self.key.parked_until() {
+                shared.stats.mark_parked(self.provider, until);
+                tokio::select! {
+                    _ = tokio::time::sleep_until(until.into()) => {}
+                    _ = cancelled(&shared.dispatcher) => break,
+                }
+                continue;
+            }
+            tokio::select! {
+                _ = self.key.until_ready(0) => {}
+                _ = cancelled(&shared.dispatcher) => break,
+            }
+            let Some(mut job) = shared.dispatcher.next(self.index, self.provider).await else {
+                break;
+            };
+            // Another lane of this key may have hit a limit while this one waited for a row.
+            if self.key.parked_until().is_some() || self.key.is_removed() {
+                shared.dispatcher.requeue(job);
+                continue;
+            }
+            let prompt = match self.prompt_for(&shared, &mut job) {
+                Ok(prompt) => prompt,
+                Err(message) => {
+                    let failure = Failure {
+                        kind: FailureKind::Template,
+                        message,
+                    };
+                    fail(&shared, job, failure).await;
+                    continue;
+                }
+            };
+            let request = self.request(&shared, &job, prompt);
+            if self.key.has_token_limit() {
+                let estimate =
+                    estimate_tokens(&request.prompt) + shared.task.typical_output_tokens();
+                self.key.charge_tokens(estimate).await;
+            }
+            job.record_try(self.index, self.provider);
+            stats.in_flight.fetch_add(1, Relaxed);
+            let started = Instant::now();
+            let answer = self.client.complete(&request).await;
+            let latency = started.elapsed();
+            stats.in_flight.fetch_sub(1, Relaxed);
+            stats.requests.fetch_add(1, Relaxed);
+            stats
+                .latency_ms_total
+                .fetch_add(latency.as_millis() as u64, Relaxed);
+            let answer = answer.and_then(|completion| {
+                stats
+                    .input_tokens
+                    .fetch_add(completion.input_tokens, Relaxed);
+                stats
+                    .output_tokens
+                    .fetch_add(completion.output_tokens, Relaxed);
+                match shared.task.validate(&completion.text) {
+                    Ok(fields) => Ok((completion, fields)),
+                    Err(message) => Err(ProviderError::new(FailureKind::InvalidOutput, message)),
+                }
+            });
+            match answer {
+                Ok((completion, fields)) => {
+                    self.key.record_success();
+                    let record = self.result_record(&shared, &job, fields, &completion, latency);
+                    let seq = job.row.seq;
+                    drop(job);
+                    let outcome = Outcome::Done {
+                        seq,
+                        provider: self.provider,
+                        record,
+                    };
+                    let _ = shared.outcomes.send(outcome).await;
+                    shared.dispatcher.finish();
+                }
+                Err(error) => self.after_error(&shared, job, error).await,
+            }
+        }
+    }
+
+    fn prompt_for(&self, shared: &Shared, job: &mut Job) -> Result<String, String> {
+        if let Some(prompt) = &job.prompt {
+            return Ok(prompt.clone());
+        }
+        let prompt = shared.template.render(&job.row.id, &job.row.fields)?;
+        job.prompt = Some(prompt.clone());
+        Ok(prompt)
+    }
+
+    fn request(&self, shared: &Shared, job: &Job, prompt: String) -> Request {
+        let topic = shared
+            .topic_column
+            .as_deref()
+            .and_then(|column| job.row.fields.get(column))
+            .map(value_text)
+            .unwrap_or_default();
+        Request {
+            purpose: shared.task.purpose(),
+            model: self.model.clone(),
+            system: shared.task.system_prompt().to_string(),
+            prompt,
+            shape: shared.task.shape(),
+            max_output_tokens: shared.task.max_output_tokens(),
+            topic,
+            attempt: job.attempts + 1,
+            timeout: shared.providers[self.provider].timeout,
+        }
+    }
+
+    async fn after_error(&self, shared: &Shared, mut job: Job, error: ProviderError) {
+        shared.stats.providers[self.provider].record_error(error.kind);
+        let decision = retry::decide(error.kind);
+        match decision.key {
+            KeyAction::None => {}
+            KeyAction::Park => {
+                let until = self.key.park(error.retry_after);
+                shared.stats.mark_parked(self.provider, until);
+            }
+            KeyAction::Remove => {
+                if !self.key.is_removed() {
+                    self.key.remove();
+                    let reason = format!("{} left the pool: {error}", self.key.label);
+                    eprintln!("gen: {reason}");
+                    shared
+                        .removals
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(reason);
+                }
+            }
+        }
+        match decision.row {
+            RowAction::Fail => {
+                let failure = Failure {
+                    kind: error.kind,
+                    message: error.message.clone(),
+                };
+                fail(shared, job, failure).await;
+            }
+            RowAction::Retry { counts, backoff } => {
+                if counts {
+                    job.counted_failures += 1;
+                }
+                if job.counted_failures >= shared.max_attempts {
+                    let failure = Failure {
+                        kind: error.kind,
+                        message: format!(
+                            "{} (gave up after {} attempts)",
+                            error.message, job.attempts
+                        ),
+                    };
+                    fail(shared, job, failure).await;
+                    return;
+                }
+                job.not_before =
+                    backoff.then(|| Instant::now() + retry::row_backoff(job.counted_failures));
+                job.last_error = Some(error);
+                shared.dispatcher.requeue(job);
+            }
+        }
+    }
+
+    fn result_record(
+        &self,
+        shared: &Shared,
+        job: &Job,
+        generated: Map<String, Value>,
+        completion: &crate::providers::Completion,
+        latency: std::time::Duration,
+    ) -> Map<String, Value> {
+        let mut record = Map::with_capacity(job.row.fields.len() + generated.len() + 8);
+        for (column, value) in &job.row.fields {
+            let name = shared
+                .renames
+                .iter()
+                .find(|(from, _)| from == column)
+                .map_or(column, |(_, to)| to);
+            record.insert(name.clone(), value.clone());
+        }
+        record.extend(generated);
+        let provider = &shared.providers[self.provider];
+        let cost = provider.price.map(|(input, output)| {
+            (completion.input_tokens as f64 * input + completion.output_tokens as f64 * output)
+                / 1e6
+        });
+        record.insert("row_id".into(), Value::String(job.row.id.clone()));
+        record.insert("provider".into(), Value::String(provider.name.clone()));
+        record.insert("model".into(), Value::String(self.model.clone()));
+        record.insert("attempts".into(), job.attempts.into());
+        record.insert("input_tokens".into(), completion.input_tokens.into());
+        record.insert("output_tokens".into(), completion.output_tokens.into());
+        record.insert("latency_ms".into(), (latency.as_millis() as u64).into());
+        record.insert(
+            "cost_usd".into(),
+            cost.map_or(Value::Null, |c| round_usd(c).into()),
+        );
+        record
+    }
+}
+
+/// Metadata fields of every result line, after the task's own fields.
+pub const METADATA_FIELDS: [&str; 8] = [
+    "row_id",
+    "provider",
+    "model",
+    "attempts",
+    "input_tokens",
+    "output_tokens",
+    "latency_ms",
+    "cost_usd",
+];
+
+fn round_usd(cost: f64) -> f64 {
+    (cost * 1e8).round() / 1e8
+}
+
+async fn fail(shared: &Shared, job: Job, failure: Failure) {
+    let providers_tried = job
+        .providers_tried
+        .iter()
+        .map(|&p| shared.providers[p].name.clone())
+        .collect();
+    let Job { row, attempts, .. } = job;
+    let Row { seq, fields, .. } = row;
+    let outcome = Outcome::Failed {
+        seq,
+        fields,
+        failure,
+        attempts,
+        providers_tried,
+    };
+    let _ = shared.outcomes.send(outcome).await;
+    shared.dispatcher.finish();
+}
+
+async fn cancelled(dispatcher: &Dispatcher) {
+    dispatcher.cancelled().await
+}
+
+/// A cell as plain text: strings without quotes, anything else as JSON.
+pub fn value_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,148 @@
+//! The state one (provider, key) shares between its lanes: request and token limiters, the time it
+//! is parked until after a rate limit, and whether it has left the pool.
+
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+
+use crate::engine::retry::key_backoff;
+
+pub struct KeyState {
+    /// `provider` or `provider key 2`, for messages; never the key itself.
+    pub label: String,
+    requests: Option<DefaultDirectRateLimiter>,
+    tokens: Option<(DefaultDirectRateLimiter, NonZeroU32)>,
+    parked_until: Mutex<Option<Instant>>,
+    consecutive_limits: AtomicU32,
+    removed: AtomicBool,
+}
+
+impl KeyState {
+    /// `rpm` and `tpm` are per key. The request burst is the key's lane count, so a run starts
+    /// with every lane busy and then settles to the steady rate rather than firing a minute's
+    /// quota at once.
+    pub fn new(label: String, rpm: Option<u32>, tpm: Option<u64>, lanes: u32) -> Self {
+        let requests = rpm.and_then(NonZeroU32::new).map(|rpm| {
+            let burst = NonZeroU32::new(lanes.clamp(1, rpm.get())).unwrap_or(NonZeroU32::MIN);
+            RateLimiter::direct(Quota::per_minute(rpm).allow_burst(burst))
+        });
+        let tokens = tpm
+            .and_then(|tpm| NonZeroU32::new(tpm.min(u64::from(u32::MAX)) as u32))
+            .map(|tpm| (RateLimiter::direct(Quota::per_minute(tpm)), tpm));
+        KeyState {
+            label,
+            requests,
+            tokens,
+            parked_until: Mutex::new(None),
+            consecutive_limits: AtomicU32::new(0),
+            removed: AtomicBool::new(false),
+        }
+    }
+
+    /// Waits until the key may send one more request of about `estimated_tokens`.
+    pub async fn until_ready(&self, estimated_tokens: u64) {
+        if let Some(limiter) = &self.requests {
+            limiter.until_ready().await;
+        }
+        self.charge_tokens(estimated_tokens).await;
+    }
+
+    /// Charges tokens the estimate missed (usage came back larger), so the next request waits
+    /// for them.
+    pub async fn charge_tokens(&self, tokens: u64) {
+        let Some((limiter, capacity)) = &self.tokens else {
+            return;
+        };
+        let tokens = tokens.min(u64::from(capacity.get())) as u32;
+        if let Some(n) = NonZeroU32::new(tokens) {
+            // n never exceeds the burst (clamped above), so the only error is impossible.
+            let _ = limiter.until_n_ready(n).await;
+        }
+    }
+
+    pub fn has_token_limit(&self) -> bool {
+        self.tokens.is_some()
+    }
+
+    pub fn parked_until(&self) -> Option<Instant> {
+        let mut parked = self.parked_until.lock().unwrap_or_else(|e| e.into_inner());
+        match *parked {
+            Some(until) if until > Instant::now() => Some(until),
+            Some(_) => {
+                *parked = None;
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Parks the key until the provider's reset, or for a growing backoff when it named none.
+    /// Returns the time it is parked until.
+    pub fn park(&self, retry_after: Option<Duration>) -> Instant {
+        let consecutive = self.consecutive_limits.fetch_add(1, Ordering::Relaxed) + 1;
+        let rest = retry_after.unwrap_or_else(|| key_backoff(consecutive));
+        let until = Instant::now() + rest;
+        let mut parked = self.parked_until.lock().unwrap_or_else(|e| e.into_inner());
+        let later = parked.map_or(until, |current| current.max(until));
+        *parked = Some(later);
+        later
+    }
+
+    /// A clean answer: the next rate limit starts the backoff from the beginning.
+    pub fn record_success(&self) {
+        self.consecutive_limits.store(0, Ordering::Relaxed);
+    }
+
+    pub fn remove(&self) {
+        self.removed.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_removed(&self) -> bool {
+        self.removed.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parking_keeps_the_latest_reset_and_backs_off_without_one() {
+        let key = KeyState::new("mock".into(), None, None, 1);
+        assert!(key.parked_until().is_none());
+        let first = key.park(Some(Duration::from_secs(30)));
+        let second = key.park(Some(Duration::from_secs(1)));
+        assert_eq!(first, second, "a shorter reset must not shorten the park");
+        let fresh = KeyState::new("mock".into(), None, None, 1);
+        let before = Instant::now();
+        let until = fresh.park(None);
+        assert!(until >= before + Duration::from_secs(1));
+        let until = fresh.park(None);
+        assert!(until >= before + Duration::from_secs(2));
+        fresh.record_success();
+        assert!(fresh.park(None) < before + Duration::from_secs(3));
+    }
+
+    #[test]
+    fn an_expired_park_clears_itself() {
+        let key = KeyState::new("mock".into(), None, None, 1);
+        key.park(Some(Duration::ZERO));
+        assert!(key.parked_until().is_none());
+    }
+
+    #[tokio::test]
+    async fn burst_is_the_lane_count_then_the_steady_rate() {
+        let key = KeyState::new("mock".into(), Some(60), None, 3);
+        let limiter = key.requests.as_ref().unwrap();
+        for _ in 0..3 {
+            assert!(limiter.check().is_ok());
+        }
+        assert!(
+            limiter.check().is_err(),
+            "a fourth request must wait for the 1/s refill"
+        );
+    }
+}

@@ -1,0 +1,305 @@
+//! The shared queue every lane pulls from: fresh rows streamed from the reader (bounded, so memory
+//! stays flat) and rows coming back after a retryable failure (at most one per in-flight row).
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Instant;
+
+use tokio::sync::Notify;
+
+use crate::providers::ProviderError;
+use crate::rows::Row;
+
+/// A row on its way through the pool, with what happened to it so far.
+#[derive(Debug)]
+pub struct Job {
+    pub row: Row,
+    /// Rendered once, reused by every attempt.
+    pub prompt: Option<String>,
+    /// Requests sent for the row.
+    pub attempts: u32,
+    /// Failures that count against `--max-attempts`.
+    pub counted_failures: u32,
+    pub lanes_tried: Vec<usize>,
+    /// Provider indices, in the order they were tried, without repeats.
+    pub providers_tried: Vec<usize>,
+    pub last_error: Option<ProviderError>,
+    pub not_before: Option<Instant>,
+}
+
+impl Job {
+    pub fn new(row: Row) -> Self {
+        Job {
+            row,
+            prompt: None,
+            attempts: 0,
+            counted_failures: 0,
+            lanes_tried: Vec::new(),
+            providers_tried: Vec::new(),
+            last_error: None,
+            not_before: None,
+        }
+    }
+
+    pub fn record_try(&mut self, lane: usize, provider: usize) {
+        self.attempts += 1;
+        if !self.lanes_tried.contains(&lane) {
+            self.lanes_tried.push(lane);
+        }
+        if !self.providers_tried.contains(&provider) {
+            self.providers_tried.push(provider);
+        }
+    }
+
+    /// A retried row goes to a provider it has not seen yet when the pool has one, else to a lane
+    /// it has not used, so a provider's bad answer is not simply asked for again.
+    fn prefers(&self, lane: usize, provider: usize, providers_in_pool: usize) -> bool {
+        let provider_is_new = !self.providers_tried.contains(&provider);
+        let all_providers_seen = self.providers_tried.len() >= providers_in_pool;
+        !self.lanes_tried.contains(&lane) && (provider_is_new || all_providers_seen)
+    }
+
+    fn is_ready(&self, now: Instant) -> bool {
+        self.not_before.is_none_or(|t| t <= now)
+    }
+}
+
+pub struct Dispatcher {
+    fresh: async_channel::Receiver<Row>,
+    retry: Mutex<VecDeque<Job>>,
+    /// Rows taken from `fresh` and not yet finished: in a lane or waiting in `retry`.
+    outstanding: AtomicUsize,
+    changed: Notify,
+    cancel_signal: Notify,
+    cancelled: AtomicBool,
+    providers_in_pool: usize,
+}
+
+impl Dispatcher {
+    pub fn new(fresh: async_channel::Receiver<Row>, providers_in_pool: usize) -> Self {
+        Dispatcher {
+            fresh,
+            retry: Mutex::new(VecDeque::new()),
+            outstanding: AtomicUsize::new(0),
+            changed: Notify::new(),
+            cancel_signal: Notify::new(),
+            cancelled: AtomicBool::new(false),
+            providers_in_pool: providers_in_pool.max(1),
+        }
+    }
+
+    /// The next job for a lane, or `None` when the run is over for it: the input is exhausted and
+    /// no row is left in flight anywhere (an in-flight row may still come back), or the run was
+    /// cancelled.
+    pub async fn next(&self, lane: usize, provider: usize) -> Option<Job> {
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.is_cancelled() {
+                return None;
+            }
+            let now = Instant::now();
+            if let Some(job) = self.take_retry(now, |job| {
+                job.prefers(lane, provider, self.providers_in_pool)
+            }) {
+                return Some(job);
+            }
+            match self.fresh.try_recv() {
+                Ok(row) => {
+                    self.outstanding.fetch_add(1, Ordering::AcqRel);
+                    return Some(Job::new(row));
+                }
+                Err(async_channel::TryRecvError::Empty) => {}
+                Err(async_channel::TryRecvError::Closed) => {
+                    if self.outstanding.load(Ordering::Acquire) == 0 {
+                        return None;
+                    }
+                }
+            }
+            // Nothing fresh right now: any ready retry is better than idling.
+            if let Some(job) = self.take_retry(now, |_| true) {
+                return Some(job);
+            }
+            let wake_at = self.earliest_retry();
+            let fresh_open = !self.fresh.is_closed();
+            tokio::select! {
+                _ = &mut notified => {}
+                row = self.fresh.recv(), if fresh_open => {
+                    if let Ok(row) = row {
+                        self.outstanding.fetch_add(1, Ordering::AcqRel);
+                        return Some(Job::new(row));
+                    }
+                }
+                _ = sleep_until(wake_at), if wake_at.is_some() => {}
+            }
+        }
+    }
+
+    fn take_retry(&self, now: Instant, wanted: impl Fn(&Job) -> bool) -> Option<Job> {
+        let mut retry = self.retry.lock().unwrap_or_else(|e| e.into_inner());
+        let position = retry
+            .iter()
+            .position(|job| job.is_ready(now) && wanted(job))?;
+        retry.remove(position)
+    }
+
+    fn earliest_retry(&self) -> Option<Instant> {
+        let retry = self.retry.lock().unwrap_or_else(|e| e.into_inner());
+        retry.iter().filter_map(|job| job.not_before).min()
+    }
+
+    /// Puts a job back for another lane. After cancellation the row is left for `--resume`.
+    pub fn requeue(&self, job: Job) {
+        if self.is_cancelled() {
+            self.finish();
+            return;
+        }
+        self.retry
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(job);
+        self.changed.notify_waiters();
+    }
+
+    /// A job reached its outcome (result or manifest).
+    pub fn finish(&self) {
+        self.outstanding.fetch_sub(1, Ordering::AcqRel);
+        // Idle lanes only need this once the input is exhausted (to see that nothing is left);
+        // before that, new rows wake them. Skipping it keeps 64 lanes from waking on every row.
+        if self.fresh.is_closed() {
+            self.changed.notify_waiters();
+        }
+    }
+
+    /// Stops dispatching: idle lanes return, and the reader's next send fails so it stops too.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Release);
+        self.fresh.close();
+        self.changed.notify_waiters();
+        self.cancel_signal.notify_waiters();
+    }
+
+    /// Resolves once the run is cancelled.
+    pub async fn cancelled(&self) {
+        loop {
+            let notified = self.cancel_signal.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
+    }
+
+    /// Everything still queued, once no lane is left to serve it.
+    pub fn drain_retries(&self) -> Vec<Job> {
+        self.retry
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+            .collect()
+    }
+
+    /// The reader's remaining rows, once no lane is left to serve them (blocks until the reader
+    /// finishes, so every row is accounted for).
+    pub async fn next_unserved(&self) -> Option<Row> {
+        self.fresh.recv().await.ok()
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    if let Some(at) = at {
+        tokio::time::sleep_until(at.into()).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Map;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn row(seq: u64) -> Row {
+        Row {
+            seq,
+            line: seq + 2,
+            id: (seq + 1).to_string(),
+            fields: Map::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn lanes_end_only_when_input_is_exhausted_and_nothing_is_in_flight() {
+        let (tx, rx) = async_channel::bounded(4);
+        let dispatcher = Arc::new(Dispatcher::new(rx, 1));
+        tx.send(row(0)).await.unwrap();
+        drop(tx);
+        let job = dispatcher.next(0, 0).await.unwrap();
+        // The row is in flight: a second lane must wait, not end, since the row may come back.
+        let waiter = {
+            let dispatcher = dispatcher.clone();
+            tokio::spawn(async move { dispatcher.next(1, 0).await.map(|j| j.row.seq) })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiter.is_finished());
+        dispatcher.requeue(job);
+        assert_eq!(
+            waiter.await.unwrap(),
+            Some(0),
+            "the retried row goes to the waiting lane"
+        );
+        dispatcher.finish();
+        assert!(dispatcher.next(0, 0).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_retry_prefers_a_provider_it_has_not_tried() {
+        let (tx, rx) = async_channel::bounded(4);
+        let dispatcher = Dispatcher::new(rx, 2);
+        tx.send(row(0)).await.unwrap();
+        tx.send(row(1)).await.unwrap();
+        let mut job = dispatcher.next(0, 0).await.unwrap();
+        job.record_try(0, 0);
+        dispatcher.requeue(job);
+        // Lane 1 is provider 0 too: it takes the fresh row and leaves the retry for provider 1.
+        assert_eq!(dispatcher.next(1, 0).await.unwrap().row.seq, 1);
+        assert_eq!(dispatcher.next(2, 1).await.unwrap().row.seq, 0);
+    }
+
+    #[tokio::test]
+    async fn a_retry_waits_for_its_backoff() {
+        let (tx, rx) = async_channel::bounded(4);
+        let dispatcher = Dispatcher::new(rx, 1);
+        tx.send(row(0)).await.unwrap();
+        drop(tx);
+        let mut job = dispatcher.next(0, 0).await.unwrap();
+        let backoff = Duration::from_millis(50);
+        job.not_before = Some(Instant::now() + backoff);
+        let started = Instant::now();
+        dispatcher.requeue(job);
+        dispatcher.next(1, 0).await.unwrap();
+        assert!(started.elapsed() >= backoff);
+    }
+
+    #[tokio::test]
+    async fn cancel_releases_waiting_lanes_and_stops_the_reader() {
+        let (tx, rx) = async_channel::bounded(1);
+        let dispatcher = Arc::new(Dispatcher::new(rx, 1));
+        let waiter = {
+            let dispatcher = dispatcher.clone();
+            tokio::spawn(async move { dispatcher.next(0, 0).await.is_none() })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        dispatcher.cancel();
+        assert!(waiter.await.unwrap());
+        assert!(tx.send(row(0)).await.is_err());
+    }
+}

@@ -1,0 +1,447 @@
+//! Wires one live run: reader thread → bounded queue → lanes → sink thread, with Ctrl-C handling,
+//! the "no lane left" drain, and the final report.
+
+use std::collections::HashSet;
+use std::hash::{BuildHasher, RandomState};
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use tokio::sync::mpsc;
+
+use crate::engine::lane::{Lane, ProviderSlot, Shared};
+use crate::engine::limiter::KeyState;
+use crate::engine::queue::Dispatcher;
+use crate::engine::sink::{Outcome, Sink};
+use crate::engine::stats::RunStats;
+use crate::failure::{Failure, FailureKind};
+use crate::plan::{Backend, Plan, WriteMode};
+use crate::progress;
+use crate::providers::Provider;
+use crate::providers::mock::MockProvider;
+use crate::rows::Row;
+use crate::rows::manifest::ManifestWriter;
+use crate::rows::resume::read_journal;
+use crate::rows::writer::{OpenMode, ResultWriter, Target};
+
+/// Bounded so the reader never runs far ahead of the lanes: memory stays flat however many rows.
+const QUEUE_CAPACITY: usize = 1024;
+const OUTCOME_CAPACITY: usize = 1024;
+
+/// How a run ended, for the exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunReport {
+    pub done: u64,
+    pub failed: u64,
+    pub skipped: u64,
+    pub interrupted: bool,
+    /// A write error that stopped the run.
+    pub fatal: Option<String>,
+}
+
+impl RunReport {
+    pub fn exit_code(&self) -> u8 {
+        if self.interrupted {
+            130
+        } else if self.failed > 0 || self.fatal.is_some() {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+pub fn run(plan: Plan) -> anyhow::Result<RunReport> {
+    let journal = match (&plan.out, plan.write_mode) {
+        (Target::File(path), WriteMode::Resume) => {
+            let journal = read_journal(path, plan.out_format, "row_id")?;
+            if journal.cut_bytes > 0 {
+                eprintln!(
+                    "gen: cut a torn last line ({} bytes) from `{}` left by an interrupted run",
+                    journal.cut_bytes,
+                    path.display()
+                );
+            }
+            journal.ids
+        }
+        _ => HashSet::new(),
+    };
+    // Hashes, not strings: a resumed million-row run keeps 8 bytes per finished row.
+    let hasher = RandomState::new();
+    let done_ids: HashSet<u64> = journal.iter().map(|id| hasher.hash_one(id)).collect();
+    drop(journal);
+
+    let open_mode = match plan.write_mode {
+        WriteMode::New => OpenMode::CreateNew,
+        WriteMode::Overwrite => OpenMode::Truncate,
+        WriteMode::Resume => OpenMode::Append,
+    };
+    let results = ResultWriter::open(
+        &plan.out,
+        plan.out_format,
+        plan.output_columns.clone(),
+        open_mode,
+    )?;
+    if plan.write_mode != WriteMode::New {
+        remove_stale_manifest(&plan.failed)?;
+    }
+    let manifest = ManifestWriter::new(
+        plan.failed.clone(),
+        plan.reader.format(),
+        plan.reader.columns().to_vec(),
+    );
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(drive(plan, results, manifest, done_ids, hasher))
+}
+
+fn remove_stale_manifest(path: &Path) -> anyhow::Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => {
+            Err(e).with_context(|| format!("cannot remove the old manifest `{}`", path.display()))
+        }
+    }
+}
+
+async fn drive(
+    plan: Plan,
+    results: ResultWriter,
+    manifest: ManifestWriter,
+    done_ids: HashSet<u64>,
+    hasher: RandomState,
+) -> anyhow::Result<RunReport> {
+    let Plan {
+        task,
+        reader,
+        template,
+        topic_column,
+        renames,
+        providers,
+        lanes,
+        keep_order,
+        max_attempts,
+        ..
+    } = plan;
+    let lanes_per_provider: Vec<(String, usize)> = providers
+        .iter()
+        .enumerate()
+        .map(|(index, p)| {
+            (
+                p.name.clone(),
+                lanes.iter().filter(|l| l.provider == index).count(),
+            )
+        })
+        .collect();
+    let stats = Arc::new(RunStats::new(lanes_per_provider));
+    if let Some(path) = &plan.input_path {
+        estimate_total_in_background(path.clone(), stats.clone());
+    }
+
+    let (fresh_tx, fresh_rx) = async_channel::bounded::<Row>(QUEUE_CAPACITY);
+    let (outcome_tx, outcome_rx) = mpsc::channel::<Outcome>(OUTCOME_CAPACITY);
+    let dispatcher = Arc::new(Dispatcher::new(fresh_rx, providers.len()));
+
+    let shared = Arc::new(Shared {
+        task,
+        template,
+        topic_column,
+        renames,
+        max_attempts,
+        providers: providers
+            .iter()
+            .map(|p| ProviderSlot {
+                name: p.name.clone(),
+                timeout: p.timeout,
+                price: p.price,
+            })
+            .collect(),
+        dispatcher: dispatcher.clone(),
+        stats: stats.clone(),
+        outcomes: outcome_tx.clone(),
+        removals: Mutex::new(Vec::new()),
+    });
+
+    let sink = Sink {
+        results,
+        manifest,
+        keep_order,
+        stats: stats.clone(),
+    };
+    // The sink holds only the dispatcher: holding `shared` would keep a sender alive and the sink
+    // would wait for itself.
+    let sink_dispatcher = dispatcher.clone();
+    let sink_thread = std::thread::Builder::new()
+        .name("gen-sink".into())
+        .spawn(move || sink.run(outcome_rx, || sink_dispatcher.cancel()))
+        .context("cannot start the writer thread")?;
+
+    let reader_thread = {
+        let stats = stats.clone();
+        let outcomes = outcome_tx.clone();
+        std::thread::Builder::new()
+            .name("gen-reader".into())
+            .spawn(move || {
+                for item in reader {
+                    stats.read.fetch_add(1, Ordering::Relaxed);
+                    match item {
+                        Ok(row) if done_ids.contains(&hasher.hash_one(&row.id)) => {
+                            stats.skipped.fetch_add(1, Ordering::Relaxed);
+                            if keep_order
+                                && outcomes
+                                    .blocking_send(Outcome::Skipped { seq: row.seq })
+                                    .is_err()
+                            {
+                                break;
+                            }
+                        }
+                        Ok(row) => {
+                            if fresh_tx.send_blocking(row).is_err() {
+                                break; // cancelled: the rest is left for --resume
+                            }
+                        }
+                        Err(bad) => {
+                            let outcome = Outcome::Failed {
+                                seq: bad.seq,
+                                fields: bad.fields,
+                                failure: Failure {
+                                    kind: bad.kind,
+                                    message: bad.message,
+                                },
+                                attempts: 0,
+                                providers_tried: Vec::new(),
+                            };
+                            if outcomes.blocking_send(outcome).is_err() {
+                                break;
+                            }
+                        }
+                    }
+                }
+                stats.reader_finished.store(true, Ordering::Relaxed);
+            })
+            .context("cannot start the reader thread")?
+    };
+    drop(outcome_tx);
+
+    let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let signal_task = tokio::spawn(watch_ctrl_c(
+        dispatcher.clone(),
+        stats.clone(),
+        interrupted.clone(),
+    ));
+
+    let progress = progress::start(plan.progress, plan.progress_interval, stats.clone());
+    log_lanes(&providers, &lanes);
+
+    let mut keys: Vec<Vec<Arc<KeyState>>> = Vec::new();
+    let mut clients: Vec<Vec<Arc<dyn Provider>>> = Vec::new();
+    for (index, provider) in providers.iter().enumerate() {
+        let mut provider_keys = Vec::new();
+        let mut provider_clients: Vec<Arc<dyn Provider>> = Vec::new();
+        for (key, label) in provider.key_labels.iter().enumerate() {
+            let lane_count = lanes
+                .iter()
+                .filter(|l| l.provider == index && l.key == key)
+                .count() as u32;
+            provider_keys.push(Arc::new(KeyState::new(
+                label.clone(),
+                provider.rpm,
+                provider.tpm,
+                lane_count,
+            )));
+            provider_clients.push(match &provider.backend {
+                Backend::Mock(config) => Arc::new(MockProvider::new(config.clone())),
+            });
+        }
+        keys.push(provider_keys);
+        clients.push(provider_clients);
+    }
+    let mut handles = Vec::with_capacity(lanes.len());
+    for (index, lane) in lanes.iter().enumerate() {
+        let lane = Lane {
+            index,
+            provider: lane.provider,
+            model: lane.model.clone(),
+            key: keys[lane.provider][lane.key].clone(),
+            client: clients[lane.provider][lane.key].clone(),
+        };
+        handles.push(tokio::spawn(lane.run(shared.clone())));
+    }
+    for handle in handles {
+        if let Err(e) = handle.await {
+            eprintln!("gen: a lane stopped unexpectedly: {e}");
+        }
+    }
+
+    if !shared.dispatcher.is_cancelled() {
+        fail_unserved(&shared).await;
+    }
+    signal_task.abort();
+    let reader_result = tokio::task::spawn_blocking(move || reader_thread.join()).await;
+    if !matches!(reader_result, Ok(Ok(()))) {
+        eprintln!("gen: the input reader stopped unexpectedly");
+    }
+    drop(shared);
+    let sink_report = tokio::task::spawn_blocking(move || sink_thread.join())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .context("the writer thread stopped unexpectedly")?;
+    progress.finish();
+
+    let report = RunReport {
+        done: stats.done.load(Ordering::Relaxed),
+        failed: stats.failed.load(Ordering::Relaxed),
+        skipped: stats.skipped.load(Ordering::Relaxed),
+        interrupted: interrupted.load(Ordering::Relaxed),
+        fatal: sink_report
+            .error
+            .map(|e| format!("cannot write the results: {e}")),
+    };
+    progress::print_summary(
+        &stats,
+        &report,
+        &progress::Paths {
+            out: plan.out.clone(),
+            failed: (sink_report.manifest_rows > 0).then(|| plan.failed.clone()),
+        },
+    );
+    Ok(report)
+}
+
+/// Every lane left the pool (bad keys, no quota): what is still queued or unread fails with the
+/// reasons, so each row still ends in exactly one place.
+async fn fail_unserved(shared: &Shared) {
+    let retries = shared.dispatcher.drain_retries();
+    let reasons = shared
+        .removals
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .join("; ");
+    let message = if reasons.is_empty() {
+        "no lane was left to serve the row".to_string()
+    } else {
+        format!("no lane was left to serve the row: {reasons}")
+    };
+    for job in retries {
+        let providers_tried = job
+            .providers_tried
+            .iter()
+            .map(|&p| shared.providers[p].name.clone())
+            .collect();
+        let failure = Failure {
+            kind: FailureKind::NoLanes,
+            message: message.clone(),
+        };
+        let outcome = Outcome::Failed {
+            seq: job.row.seq,
+            fields: job.row.fields,
+            failure,
+            attempts: job.attempts,
+            providers_tried,
+        };
+        let _ = shared.outcomes.send(outcome).await;
+    }
+    while let Some(row) = shared.dispatcher.next_unserved().await {
+        let failure = Failure {
+            kind: FailureKind::NoLanes,
+            message: message.clone(),
+        };
+        let outcome = Outcome::Failed {
+            seq: row.seq,
+            fields: row.fields,
+            failure,
+            attempts: 0,
+            providers_tried: Vec::new(),
+        };
+        let _ = shared.outcomes.send(outcome).await;
+    }
+}
+
+/// First Ctrl-C: stop dispatching and let in-flight rows finish (each bounded by its timeout).
+/// Second: leave at once, between two writes so no line is torn.
+async fn watch_ctrl_c(
+    dispatcher: Arc<Dispatcher>,
+    stats: Arc<RunStats>,
+    interrupted: Arc<std::sync::atomic::AtomicBool>,
+) {
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    interrupted.store(true, Ordering::Relaxed);
+    let in_flight: u64 = stats
+        .providers
+        .iter()
+        .map(|p| p.in_flight.load(Ordering::Relaxed))
+        .sum();
+    eprintln!(
+        "\ngen: interrupted; finishing {in_flight} in-flight row(s), then writing everything \
+         (Ctrl-C again to quit at once; --resume continues later)"
+    );
+    dispatcher.cancel();
+    if tokio::signal::ctrl_c().await.is_ok() {
+        crate::engine::sink::exit_between_writes(130);
+    }
+}
+
+fn log_lanes(providers: &[crate::plan::ProviderPlan], lanes: &[crate::plan::LanePlan]) {
+    for (index, provider) in providers.iter().enumerate() {
+        for (key, label) in provider.key_labels.iter().enumerate() {
+            let on_key: Vec<&crate::plan::LanePlan> = lanes
+                .iter()
+                .filter(|l| l.provider == index && l.key == key)
+                .collect();
+            if on_key.is_empty() {
+                continue;
+            }
+            let mut models: Vec<&str> = on_key.iter().map(|l| l.model.as_str()).collect();
+            models.dedup();
+            let limit = provider
+                .rpm
+                .map_or_else(String::new, |rpm| format!(", {rpm} rpm"));
+            eprintln!(
+                "gen: {} lane(s) on {} · model {} · key {label}{limit}",
+                on_key.len(),
+                provider.name,
+                models.join(", ")
+            );
+        }
+    }
+}
+
+/// Counts the input's lines on a spare thread so progress can show an ETA without delaying the
+/// start (an estimate: quoted multi-line CSV fields count extra).
+fn estimate_total_in_background(path: std::path::PathBuf, stats: Arc<RunStats>) {
+    let _ = std::thread::Builder::new()
+        .name("gen-count".into())
+        .spawn(move || {
+            use std::io::Read;
+            let Ok(mut file) = std::fs::File::open(&path) else {
+                return;
+            };
+            let mut buffer = vec![0u8; 1 << 16];
+            let (mut lines, mut last) = (0u64, b'\n');
+            while let Ok(n) = file.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                lines += buffer[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+                last = buffer[n - 1];
+            }
+            if last != b'\n' {
+                lines += 1;
+            }
+            let header = u64::from(
+                path.extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("csv")),
+            );
+            stats
+                .expected_total
+                .store(lines.saturating_sub(header), Ordering::Relaxed);
+        });
+}

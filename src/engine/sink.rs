@@ -1,0 +1,145 @@
+//! The one writer: every row's outcome arrives here over a channel and is appended, flushed, to
+//! the results file or the failed manifest, in completion order or (with `--keep-order`) in input
+//! order.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+
+use crate::engine::stats::RunStats;
+use crate::failure::Failure;
+use crate::rows::manifest::ManifestWriter;
+use crate::rows::writer::ResultWriter;
+
+/// Held while a line is being written, so an immediate exit never leaves half a line behind.
+static WRITE_GUARD: Mutex<()> = Mutex::new(());
+
+/// Exits the process between two writes (second Ctrl-C).
+pub fn exit_between_writes(code: i32) -> ! {
+    let _guard = WRITE_GUARD.lock().unwrap_or_else(|e| e.into_inner());
+    std::process::exit(code)
+}
+
+/// How one row ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// A result line ready to write, and the provider that produced it.
+    Done {
+        seq: u64,
+        provider: usize,
+        record: Map<String, Value>,
+    },
+    Failed {
+        seq: u64,
+        fields: Map<String, Value>,
+        failure: Failure,
+        attempts: u32,
+        providers_tried: Vec<String>,
+    },
+    /// Already in the results (`--resume`); only sent with `--keep-order`, to keep the sequence dense.
+    Skipped { seq: u64 },
+}
+
+impl Outcome {
+    fn seq(&self) -> u64 {
+        match self {
+            Outcome::Done { seq, .. } | Outcome::Failed { seq, .. } | Outcome::Skipped { seq } => {
+                *seq
+            }
+        }
+    }
+}
+
+pub struct Sink {
+    pub results: ResultWriter,
+    pub manifest: ManifestWriter,
+    pub keep_order: bool,
+    pub stats: Arc<RunStats>,
+}
+
+/// What the sink wrote, and the first write error if one stopped it.
+pub struct SinkReport {
+    pub manifest_rows: u64,
+    pub error: Option<String>,
+}
+
+impl Sink {
+    /// Runs on its own thread until every sender is gone. On a write error it calls `on_error`
+    /// once (the run stops dispatching) and keeps draining so no lane blocks on a full channel.
+    pub fn run(mut self, mut outcomes: mpsc::Receiver<Outcome>, on_error: impl Fn()) -> SinkReport {
+        let mut held_back: BTreeMap<u64, Outcome> = BTreeMap::new();
+        let mut next_seq = 0u64;
+        let mut error = None;
+        while let Some(outcome) = outcomes.blocking_recv() {
+            if error.is_some() {
+                continue;
+            }
+            let result = if self.keep_order {
+                held_back.insert(outcome.seq(), outcome);
+                self.release_in_order(&mut held_back, &mut next_seq)
+            } else {
+                self.write(outcome)
+            };
+            if let Err(e) = result {
+                error = Some(e.to_string());
+                on_error();
+            }
+        }
+        // Rows that never finished (interrupted) leave gaps; what did finish is still written, in order.
+        if error.is_none() {
+            for (_, outcome) in std::mem::take(&mut held_back) {
+                if let Err(e) = self.write(outcome) {
+                    error = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        SinkReport {
+            manifest_rows: self.manifest.rows_written(),
+            error,
+        }
+    }
+
+    fn release_in_order(
+        &mut self,
+        held_back: &mut BTreeMap<u64, Outcome>,
+        next_seq: &mut u64,
+    ) -> std::io::Result<()> {
+        while let Some(outcome) = held_back.remove(next_seq) {
+            *next_seq += 1;
+            self.write(outcome)?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, outcome: Outcome) -> std::io::Result<()> {
+        let _guard = WRITE_GUARD.lock().unwrap_or_else(|e| e.into_inner());
+        match outcome {
+            Outcome::Done {
+                provider, record, ..
+            } => {
+                self.results.write(&record)?;
+                self.stats.done.fetch_add(1, Ordering::Relaxed);
+                self.stats.providers[provider]
+                    .done
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            Outcome::Failed {
+                fields,
+                failure,
+                attempts,
+                providers_tried,
+                ..
+            } => {
+                self.manifest
+                    .write(&fields, &failure, attempts, &providers_tried)?;
+                self.stats.record_failure(failure.kind);
+            }
+            Outcome::Skipped { .. } => {}
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,125 @@
+//! Counters shared by the lanes (attempts, latency, tokens, parking) and the sink (rows finished),
+//! read by the progress display and the final summary. Lock-free on the hot path.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::failure::FailureKind;
+
+#[derive(Default)]
+pub struct ProviderStats {
+    pub name: String,
+    pub lanes: usize,
+    /// Rows this provider finished successfully.
+    pub done: AtomicU64,
+    pub in_flight: AtomicU64,
+    pub requests: AtomicU64,
+    pub rate_limited: AtomicU64,
+    pub latency_ms_total: AtomicU64,
+    pub input_tokens: AtomicU64,
+    pub output_tokens: AtomicU64,
+    /// Milliseconds since the run started until which a key of this provider is parked; 0 = none.
+    pub parked_until_ms: AtomicU64,
+    /// Failed attempts by class (a row retried elsewhere still shows here).
+    pub errors: Mutex<BTreeMap<FailureKind, u64>>,
+}
+
+impl ProviderStats {
+    pub fn record_error(&self, kind: FailureKind) {
+        if kind == FailureKind::RateLimited {
+            self.rate_limited.fetch_add(1, Ordering::Relaxed);
+        }
+        *self
+            .errors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(kind)
+            .or_default() += 1;
+    }
+
+    pub fn error_count(&self) -> u64 {
+        self.errors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .sum()
+    }
+
+    pub fn mean_latency(&self) -> Option<Duration> {
+        let requests = self.requests.load(Ordering::Relaxed);
+        (requests > 0).then(|| {
+            Duration::from_millis(self.latency_ms_total.load(Ordering::Relaxed) / requests)
+        })
+    }
+}
+
+pub struct RunStats {
+    pub started: Instant,
+    pub providers: Vec<ProviderStats>,
+    /// Records read from the input so far (good and bad).
+    pub read: AtomicU64,
+    /// The input's approximate total, when known up front (for the ETA).
+    pub expected_total: AtomicU64,
+    pub reader_finished: AtomicBool,
+    pub done: AtomicU64,
+    pub failed: AtomicU64,
+    /// Rows skipped because `--resume` found them in the results.
+    pub skipped: AtomicU64,
+    pub failures: Mutex<BTreeMap<FailureKind, u64>>,
+}
+
+impl RunStats {
+    pub fn new(providers: Vec<(String, usize)>) -> Self {
+        RunStats {
+            started: Instant::now(),
+            providers: providers
+                .into_iter()
+                .map(|(name, lanes)| ProviderStats {
+                    name,
+                    lanes,
+                    ..ProviderStats::default()
+                })
+                .collect(),
+            read: AtomicU64::new(0),
+            expected_total: AtomicU64::new(0),
+            reader_finished: AtomicBool::new(false),
+            done: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
+            failures: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    pub fn record_failure(&self, kind: FailureKind) {
+        self.failed.fetch_add(1, Ordering::Relaxed);
+        *self
+            .failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(kind)
+            .or_default() += 1;
+    }
+
+    pub fn mark_parked(&self, provider: usize, until: Instant) {
+        let ms = until.saturating_duration_since(self.started).as_millis() as u64;
+        self.providers[provider]
+            .parked_until_ms
+            .fetch_max(ms.max(1), Ordering::Relaxed);
+    }
+
+    /// How long the provider stays parked from now, if it is.
+    pub fn parked_for(&self, provider: usize) -> Option<Duration> {
+        let until = self.providers[provider]
+            .parked_until_ms
+            .load(Ordering::Relaxed);
+        let now = self.started.elapsed().as_millis() as u64;
+        (until > now).then(|| Duration::from_millis(until - now))
+    }
+
+    /// Rows finished in this run (results plus manifest), excluding those resumed.
+    pub fn finished(&self) -> u64 {
+        self.done.load(Ordering::Relaxed) + self.failed.load(Ordering::Relaxed)
+    }
+}

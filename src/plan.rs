@@ -1,0 +1,528 @@
+//! Flags + profile + environment → one validated, immutable [`Plan`]. Every usage, config and input
+//! error is found here, before a single request is sent (exit code 2).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use crate::cli::{InputFormat, ProgressArg, RunArgs};
+use crate::engine::lane::METADATA_FIELDS;
+use crate::pool::{self, PoolEntry};
+use crate::profile::{self, Profile, ProviderConfig, ProviderKind};
+use crate::providers::mock::MockConfig;
+use crate::rows::Format;
+use crate::rows::reader::{ReaderOptions, RowReader, Source};
+use crate::rows::writer::Target;
+use crate::tasks::TaskKind;
+use crate::tasks::template::PromptTemplate;
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+const BUILTIN_MOCK: &str = "mock";
+const MOCK_MODEL: &str = "mock-1";
+
+/// How the results file is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    /// The file must not exist yet.
+    New,
+    /// `--force`: replace it.
+    Overwrite,
+    /// `--resume`: skip the ids it holds, append the rest.
+    Resume,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressMode {
+    Bar,
+    Plain,
+    Json,
+    None,
+}
+
+/// How a provider's requests are served.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Mock(MockConfig),
+}
+
+/// A provider of the pool, with everything needed to build its clients and limiters.
+#[derive(Debug, Clone)]
+pub struct ProviderPlan {
+    pub name: String,
+    pub backend: Backend,
+    /// One label per key (never the key itself); each key has its own limiter and lanes.
+    pub key_labels: Vec<String>,
+    pub rpm: Option<u32>,
+    pub tpm: Option<u64>,
+    pub timeout: Duration,
+    /// USD per million input and output tokens.
+    pub price: Option<(f64, f64)>,
+}
+
+/// One lane: a fixed (provider, model, key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LanePlan {
+    pub provider: usize,
+    pub key: usize,
+    pub model: String,
+}
+
+pub struct Plan {
+    pub task: TaskKind,
+    pub input_label: String,
+    pub input_path: Option<PathBuf>,
+    pub reader: RowReader,
+    pub template: PromptTemplate,
+    pub topic_column: Option<String>,
+    pub renames: Vec<(String, String)>,
+    pub output_columns: Vec<String>,
+    pub providers: Vec<ProviderPlan>,
+    pub lanes: Vec<LanePlan>,
+    pub out: Target,
+    pub out_format: Format,
+    pub failed: PathBuf,
+    pub write_mode: WriteMode,
+    pub max_attempts: u32,
+    pub keep_order: bool,
+    pub progress: ProgressMode,
+    pub progress_interval: Duration,
+    pub dry_run: bool,
+    pub profile_source: Option<PathBuf>,
+}
+
+impl Plan {
+    pub fn resolve(task: TaskKind, args: &RunArgs) -> anyhow::Result<Plan> {
+        let profile = load_profile(args)?;
+        let providers_available = registry(&profile)?;
+        let entries = pool_entries(args, &profile)?;
+        let (providers, lanes) = resolve_pool(&entries, &providers_available, args.timeout)?;
+
+        let source = if args.input == "-" {
+            Source::Stdin
+        } else {
+            Source::File(PathBuf::from(&args.input))
+        };
+        let input_path = match &source {
+            Source::File(path) => Some(path.clone()),
+            Source::Stdin => None,
+        };
+        let reader_options = ReaderOptions {
+            format: args.input_format.map(|f| match f {
+                InputFormat::Csv => Format::Csv,
+                InputFormat::Jsonl => Format::Jsonl,
+            }),
+            id_column: args.id_column.clone(),
+        };
+        let reader = RowReader::open(&source, &reader_options)?;
+
+        let template = match &args.template {
+            Some(path) => PromptTemplate::from_file(path)?,
+            None => PromptTemplate::builtin(task),
+        };
+        if !reader.columns().is_empty() {
+            template.check_columns(reader.columns())?;
+        }
+
+        let input_stem = input_path
+            .as_deref()
+            .and_then(Path::file_stem)
+            .map_or_else(|| "stdin".to_string(), |s| s.to_string_lossy().into_owned());
+        let (out, out_format) = match args.out.as_deref() {
+            Some("-") => (Target::Stdout, Format::Jsonl),
+            Some(path) => (
+                Target::File(PathBuf::from(path)),
+                format_of(Path::new(path)),
+            ),
+            None => (
+                Target::File(PathBuf::from(format!("{input_stem}.{}.jsonl", task.name()))),
+                Format::Jsonl,
+            ),
+        };
+        let failed = args.failed.clone().unwrap_or_else(|| {
+            let stem = match &out {
+                Target::File(path) => path
+                    .file_stem()
+                    .map_or_else(|| input_stem.clone(), |s| s.to_string_lossy().into_owned()),
+                Target::Stdout => format!("{input_stem}.{}", task.name()),
+            };
+            PathBuf::from(format!("{stem}.failed.{}", reader.format().extension()))
+        });
+        let write_mode = match (args.resume, args.force) {
+            (true, _) => WriteMode::Resume,
+            (false, true) => WriteMode::Overwrite,
+            (false, false) => WriteMode::New,
+        };
+        if !args.dry_run {
+            check_paths(input_path.as_deref(), &out, &failed, write_mode)?;
+        }
+
+        let (renames, output_columns) = output_columns(task, reader.columns());
+        let topic_column = topic_column(reader.columns(), reader.id_column());
+        Ok(Plan {
+            task,
+            input_label: input_path
+                .as_ref()
+                .map_or_else(|| "stdin".to_string(), |p| p.display().to_string()),
+            input_path,
+            reader,
+            template,
+            topic_column,
+            renames,
+            output_columns,
+            providers,
+            lanes,
+            out,
+            out_format,
+            failed,
+            write_mode,
+            max_attempts: args.max_attempts,
+            keep_order: args.keep_order,
+            progress: progress_mode(args.progress),
+            progress_interval: args.progress_interval,
+            dry_run: args.dry_run,
+            profile_source: profile.source.clone(),
+        })
+    }
+}
+
+fn load_profile(args: &RunArgs) -> anyhow::Result<Profile> {
+    if args.no_profile {
+        return Ok(Profile::default());
+    }
+    if let Some(arg) = &args.profile {
+        return profile::load(&profile::locate(arg)?);
+    }
+    match profile::default_profile_path() {
+        Some(path) => profile::load(&path),
+        None => Ok(Profile::default()),
+    }
+}
+
+/// A provider the pool may name: the built-ins plus the profile's own entries.
+#[derive(Debug, Clone)]
+struct Available {
+    name: String,
+    config: ProviderConfig,
+    kind: ProviderKind,
+}
+
+fn registry(profile: &Profile) -> anyhow::Result<Vec<Available>> {
+    let mut available = vec![Available {
+        name: BUILTIN_MOCK.to_string(),
+        config: ProviderConfig::default(),
+        kind: ProviderKind::Mock,
+    }];
+    let origin = profile.source.as_ref().map_or_else(
+        || "the profile".to_string(),
+        |p| format!("profile `{}`", p.display()),
+    );
+    for (name, config) in &profile.providers {
+        let builtin = available.iter().position(|a| &a.name == name);
+        let kind = match (config.kind, builtin) {
+            (Some(kind), _) => kind,
+            (None, Some(index)) => available[index].kind,
+            (None, None) => bail!(
+                "{origin}: provider `{name}` is not a built-in provider, so it needs a `kind` \
+                 (openai, anthropic, gemini or mock)"
+            ),
+        };
+        if kind != ProviderKind::Mock {
+            bail!(
+                "{origin}: provider `{name}` has kind `{}`, but this build of gen serves only the \
+                 offline `mock` kind; use kind = \"mock\"",
+                kind_name(kind)
+            );
+        }
+        let entry = Available {
+            name: name.clone(),
+            config: config.clone(),
+            kind,
+        };
+        match builtin {
+            Some(index) => available[index] = entry,
+            None => available.push(entry),
+        }
+    }
+    Ok(available)
+}
+
+fn kind_name(kind: ProviderKind) -> &'static str {
+    match kind {
+        ProviderKind::Openai => "openai",
+        ProviderKind::Anthropic => "anthropic",
+        ProviderKind::Gemini => "gemini",
+        ProviderKind::Mock => "mock",
+    }
+}
+
+fn pool_entries(args: &RunArgs, profile: &Profile) -> anyhow::Result<Vec<PoolEntry>> {
+    if let Some(spec) = &args.pool {
+        return pool::parse_pool(spec).with_context(|| format!("--pool `{spec}`"));
+    }
+    if !profile.pool.is_empty() {
+        return Ok(profile.pool.clone());
+    }
+    let name = profile
+        .default
+        .clone()
+        .unwrap_or_else(|| BUILTIN_MOCK.to_string());
+    Ok(vec![PoolEntry {
+        name,
+        model: None,
+        weight: 1,
+    }])
+}
+
+fn resolve_pool(
+    entries: &[PoolEntry],
+    available: &[Available],
+    timeout_flag: Option<Duration>,
+) -> anyhow::Result<(Vec<ProviderPlan>, Vec<LanePlan>)> {
+    let mut providers: Vec<ProviderPlan> = Vec::new();
+    let mut entry_bindings: Vec<(usize, String)> = Vec::new();
+    let mut seen: HashSet<(String, String)> = HashSet::new();
+    for entry in entries {
+        let Some(found) = available.iter().find(|a| a.name == entry.name) else {
+            let names: Vec<&str> = available.iter().map(|a| a.name.as_str()).collect();
+            bail!(
+                "unknown provider `{}` in the pool; available: {}\n  define more in a profile, e.g. \
+                 [providers.{}] kind = \"mock\"",
+                entry.name,
+                names.join(", "),
+                entry.name
+            );
+        };
+        let model = entry
+            .model
+            .clone()
+            .or_else(|| found.config.model.clone())
+            .unwrap_or_else(|| MOCK_MODEL.to_string());
+        if !seen.insert((found.name.clone(), model.clone())) {
+            bail!(
+                "the pool names provider `{}` with model `{model}` twice; give it one entry with \
+                 the summed weight",
+                found.name
+            );
+        }
+        let index = match providers.iter().position(|p| p.name == found.name) {
+            Some(index) => index,
+            None => {
+                providers.push(provider_plan(found, timeout_flag));
+                providers.len() - 1
+            }
+        };
+        entry_bindings.push((index, model));
+    }
+    let weights: Vec<(u32, usize)> = entries
+        .iter()
+        .zip(&entry_bindings)
+        .map(|(entry, (provider, _))| (entry.weight, providers[*provider].key_labels.len()))
+        .collect();
+    let lanes = pool::expand_lanes(&weights)
+        .into_iter()
+        .map(|slot| {
+            let (provider, model) = &entry_bindings[slot.entry];
+            LanePlan {
+                provider: *provider,
+                key: slot.key,
+                model: model.clone(),
+            }
+        })
+        .collect();
+    Ok((providers, lanes))
+}
+
+fn provider_plan(found: &Available, timeout_flag: Option<Duration>) -> ProviderPlan {
+    let config = &found.config;
+    let mut mock = MockConfig::new(found.name.clone());
+    if let Some(latency) = config.latency {
+        mock.latency = latency;
+    }
+    if let Some(jitter) = config.jitter {
+        mock.jitter = jitter;
+    }
+    mock.rate_limit_rate = config.rate_limit_rate.unwrap_or(0.0);
+    if let Some(retry_after) = config.retry_after {
+        mock.retry_after = retry_after;
+    }
+    mock.server_error_rate = config.server_error_rate.unwrap_or(0.0);
+    mock.invalid_output_rate = config.invalid_output_rate.unwrap_or(0.0);
+    ProviderPlan {
+        name: found.name.clone(),
+        backend: Backend::Mock(mock),
+        key_labels: vec![format!("{} (no key)", found.name)],
+        rpm: config.rpm,
+        tpm: config.tpm,
+        timeout: timeout_flag.or(config.timeout).unwrap_or(DEFAULT_TIMEOUT),
+        price: Some((0.0, 0.0)),
+    }
+}
+
+fn format_of(path: &Path) -> Format {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some(ext) if ext.eq_ignore_ascii_case("csv") => Format::Csv,
+        _ => Format::Jsonl,
+    }
+}
+
+fn check_paths(
+    input: Option<&Path>,
+    out: &Target,
+    failed: &Path,
+    mode: WriteMode,
+) -> anyhow::Result<()> {
+    let out_path = match out {
+        Target::File(path) => Some(path.as_path()),
+        Target::Stdout => None,
+    };
+    if mode == WriteMode::Resume && out_path.is_none() {
+        bail!("--resume needs a results file to read: give -o FILE instead of -o -");
+    }
+    if let Some(input) = input {
+        if let Some(out) = out_path.filter(|out| same_file(input, out)) {
+            bail!(
+                "the results file `{}` is the input file; choose another -o",
+                out.display()
+            );
+        }
+        if same_file(input, failed) {
+            bail!(
+                "the failed-rows manifest `{}` is the input file; choose another --failed",
+                failed.display()
+            );
+        }
+    }
+    if let Some(out) = out_path {
+        if same_file(out, failed) {
+            bail!(
+                "--out and --failed are both `{}`; give them different files",
+                out.display()
+            );
+        }
+        if mode == WriteMode::New && out.exists() {
+            bail!(
+                "the results file `{}` already exists; pass --resume to continue that run, --force \
+                 to overwrite it, or -o to write elsewhere",
+                out.display()
+            );
+        }
+    }
+    if mode == WriteMode::New && failed.exists() {
+        bail!(
+            "the failed-rows manifest `{}` already exists; pass --resume or --force (it is rewritten \
+             with this run's failures), or --failed to write elsewhere",
+            failed.display()
+        );
+    }
+    Ok(())
+}
+
+/// Same path, or the same file reached another way.
+fn same_file(a: &Path, b: &Path) -> bool {
+    if a == b {
+        return true;
+    }
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Input columns keep their names unless they collide with a field gen writes; those become
+/// `input_<name>` (the plan reports it) so nothing is overwritten silently.
+fn output_columns(task: TaskKind, input: &[String]) -> (Vec<(String, String)>, Vec<String>) {
+    let generated: Vec<&str> = task
+        .output_fields()
+        .iter()
+        .chain(METADATA_FIELDS.iter())
+        .copied()
+        .collect();
+    let mut renames = Vec::new();
+    let mut columns = Vec::with_capacity(input.len() + generated.len());
+    for column in input {
+        if generated.contains(&column.as_str()) {
+            let mut renamed = format!("input_{column}");
+            while input.contains(&renamed) || generated.contains(&renamed.as_str()) {
+                renamed.insert_str(0, "input_");
+            }
+            renames.push((column.clone(), renamed.clone()));
+            columns.push(renamed);
+        } else {
+            columns.push(column.clone());
+        }
+    }
+    columns.extend(generated.iter().map(|s| s.to_string()));
+    (renames, columns)
+}
+
+/// The column a row is about: `keyword` when present, else the first column that is not the id.
+fn topic_column(columns: &[String], id_column: Option<&str>) -> Option<String> {
+    if columns.iter().any(|c| c == "keyword") {
+        return Some("keyword".to_string());
+    }
+    columns
+        .iter()
+        .find(|c| Some(c.as_str()) != id_column)
+        .cloned()
+}
+
+fn progress_mode(arg: ProgressArg) -> ProgressMode {
+    use std::io::IsTerminal;
+    match arg {
+        ProgressArg::Auto if std::io::stderr().is_terminal() => ProgressMode::Bar,
+        ProgressArg::Auto | ProgressArg::None => ProgressMode::None,
+        ProgressArg::Bar => ProgressMode::Bar,
+        ProgressArg::Plain => ProgressMode::Plain,
+        ProgressArg::Json => ProgressMode::Json,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colliding_input_columns_are_renamed_not_overwritten() {
+        let input = vec![
+            "keyword".to_string(),
+            "title".to_string(),
+            "provider".to_string(),
+        ];
+        let (renames, columns) = output_columns(TaskKind::Seo, &input);
+        assert_eq!(
+            renames,
+            vec![
+                ("title".to_string(), "input_title".to_string()),
+                ("provider".to_string(), "input_provider".to_string()),
+            ]
+        );
+        assert_eq!(
+            &columns[..5],
+            [
+                "keyword",
+                "input_title",
+                "input_provider",
+                "title",
+                "meta_description"
+            ]
+        );
+        let unique: HashSet<&String> = columns.iter().collect();
+        assert_eq!(unique.len(), columns.len());
+    }
+
+    #[test]
+    fn topic_prefers_keyword_then_the_first_non_id_column() {
+        let cols = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            topic_column(&cols(&["id", "keyword"]), Some("id")).as_deref(),
+            Some("keyword")
+        );
+        assert_eq!(
+            topic_column(&cols(&["id", "product"]), Some("id")).as_deref(),
+            Some("product")
+        );
+        assert_eq!(topic_column(&[], None), None);
+    }
+}

@@ -1,0 +1,394 @@
+//! The offline `mock` provider: deterministic answers computed from the prompt, valid for every
+//! task, with configurable latency and injected faults so lanes, limits and rerouting can be
+//! watched without a key or a network.
+
+use std::time::Duration;
+
+use crate::failure::FailureKind;
+use crate::providers::{
+    BoxFuture, Completion, Provider, ProviderError, Purpose, Request, estimate_tokens,
+};
+
+/// The knobs a profile entry of kind `mock` may set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MockConfig {
+    /// Distinguishes providers so two mocks fail on different rows.
+    pub name: String,
+    pub latency: Duration,
+    pub jitter: Duration,
+    pub rate_limit_rate: f64,
+    pub retry_after: Duration,
+    pub server_error_rate: f64,
+    pub invalid_output_rate: f64,
+}
+
+impl MockConfig {
+    pub fn new(name: impl Into<String>) -> Self {
+        MockConfig {
+            name: name.into(),
+            latency: Duration::ZERO,
+            jitter: Duration::ZERO,
+            rate_limit_rate: 0.0,
+            retry_after: Duration::from_secs(2),
+            server_error_rate: 0.0,
+            invalid_output_rate: 0.0,
+        }
+    }
+}
+
+pub struct MockProvider {
+    config: MockConfig,
+}
+
+impl MockProvider {
+    pub fn new(config: MockConfig) -> Self {
+        MockProvider { config }
+    }
+
+    /// Everything the mock decides for one request, without waiting: the answer and its latency.
+    pub fn answer(&self, request: &Request) -> (Result<Completion, ProviderError>, Duration) {
+        let seed = fnv1a(&[
+            self.config.name.as_bytes(),
+            request.prompt.as_bytes(),
+            &request.attempt.to_le_bytes(),
+        ]);
+        let latency = self.latency(seed);
+        if latency > request.timeout {
+            let error = ProviderError::new(
+                FailureKind::Timeout,
+                format!("no answer within {:?}", request.timeout),
+            );
+            return (Err(error), request.timeout);
+        }
+        if chance(seed, 1) < self.config.rate_limit_rate {
+            let error = ProviderError::new(FailureKind::RateLimited, "mock rate limit reached")
+                .with_retry_after(self.config.retry_after);
+            return (Err(error), latency);
+        }
+        if chance(seed, 2) < self.config.server_error_rate {
+            let error = ProviderError::new(FailureKind::Server, "mock server error (HTTP 500)");
+            return (Err(error), latency);
+        }
+        let text = if chance(seed, 3) < self.config.invalid_output_rate {
+            invalid_text(request, seed)
+        } else {
+            valid_text(request, seed)
+        };
+        let completion = Completion {
+            input_tokens: estimate_tokens(&request.system) + estimate_tokens(&request.prompt),
+            output_tokens: estimate_tokens(&text),
+            text,
+        };
+        (Ok(completion), latency)
+    }
+
+    fn latency(&self, seed: u64) -> Duration {
+        let jitter = self.config.jitter.as_secs_f64() * (2.0 * chance(seed, 4) - 1.0);
+        Duration::from_secs_f64((self.config.latency.as_secs_f64() + jitter).max(0.0))
+    }
+}
+
+impl Provider for MockProvider {
+    fn complete<'a>(
+        &'a self,
+        request: &'a Request,
+    ) -> BoxFuture<'a, Result<Completion, ProviderError>> {
+        Box::pin(async move {
+            let (answer, latency) = self.answer(request);
+            if !latency.is_zero() {
+                tokio::time::sleep(latency).await;
+            }
+            answer
+        })
+    }
+}
+
+fn valid_text(request: &Request, seed: u64) -> String {
+    let topic = title_case(request.topic.trim());
+    let topic = if topic.is_empty() {
+        "This Topic".to_string()
+    } else {
+        topic
+    };
+    match request.purpose {
+        Purpose::Seo => seo_json(&topic, seed),
+        Purpose::Outline => outline_markdown(&topic, seed),
+    }
+}
+
+fn invalid_text(request: &Request, seed: u64) -> String {
+    match request.purpose {
+        Purpose::Seo if seed % 2 == 0 => "Sure! Here is your SEO metadata.".to_string(),
+        Purpose::Seo => serde_json::json!({
+            "title": "An Overly Long Title That Goes On And On Well Past Sixty Characters For Sure",
+            "meta_description": "Too long a title.",
+            "slug": "Not A Slug",
+        })
+        .to_string(),
+        Purpose::Outline => format!("# {}\n\nJust one paragraph.\n", request.topic),
+    }
+}
+
+const TITLE_PATTERNS: [&str; 4] = [
+    "{t}: A Practical Guide",
+    "{t}: What You Need to Know",
+    "The Complete Guide to {t}",
+    "{t} Explained",
+];
+
+fn seo_json(topic: &str, seed: u64) -> String {
+    let pattern = TITLE_PATTERNS[(seed % TITLE_PATTERNS.len() as u64) as usize];
+    let mut title = pattern.replace("{t}", topic);
+    if title.chars().count() > 60 {
+        title = truncate_words(topic, 60);
+    }
+    let meta = truncate_words(
+        &format!(
+            "Everything about {topic}: how it works, what to compare and the mistakes to avoid. \
+             Clear answers and practical tips."
+        ),
+        160,
+    );
+    let mut slug = slugify(topic);
+    if slug.is_empty() {
+        slug = format!("item-{:x}", seed & 0xffff_ffff);
+    }
+    serde_json::json!({ "title": title, "meta_description": meta, "slug": slug }).to_string()
+}
+
+const SECTION_PATTERNS: [&str; 7] = [
+    "What {t} Means",
+    "Why {t} Matters",
+    "How to Get Started with {t}",
+    "Common Mistakes with {t}",
+    "Choosing the Right Options for {t}",
+    "Costs and Trade-offs of {t}",
+    "Frequently Asked Questions",
+];
+
+fn outline_markdown(topic: &str, seed: u64) -> String {
+    let sections = 4 + (seed % 3) as usize;
+    let mut out = format!("# {topic}\n\n");
+    for pattern in SECTION_PATTERNS.iter().take(sections) {
+        out.push_str("## ");
+        out.push_str(&pattern.replace("{t}", topic));
+        out.push_str("\n- Key point\n- Example\n\n");
+    }
+    out.push_str("## Conclusion\n- Summary and next steps\n");
+    out
+}
+
+fn title_case(text: &str) -> String {
+    text.split_whitespace()
+        .map(|word| {
+            let mut chars = word.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Cuts at a word boundary so the text fits in `max` characters.
+fn truncate_words(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for word in text.split_whitespace() {
+        let extra = if out.is_empty() { 0 } else { 1 };
+        if out.chars().count() + extra + word.chars().count() > max {
+            break;
+        }
+        if extra == 1 {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    if out.is_empty() {
+        out = text.chars().take(max).collect();
+    }
+    out
+}
+
+/// Lowercase ASCII kebab-case, folding common Latin accents so `Café Crème` gives `cafe-creme`.
+pub fn slugify(text: &str) -> String {
+    let mut slug = String::with_capacity(text.len());
+    for c in text.chars().flat_map(char::to_lowercase) {
+        let folded = match c {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
+            'ç' => 'c',
+            'è' | 'é' | 'ê' | 'ë' => 'e',
+            'ì' | 'í' | 'î' | 'ï' => 'i',
+            'ñ' => 'n',
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' => 'o',
+            'ù' | 'ú' | 'û' | 'ü' => 'u',
+            'ý' | 'ÿ' => 'y',
+            'ß' => 's',
+            other => other,
+        };
+        if folded.is_ascii_alphanumeric() {
+            slug.push(folded);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    while slug.ends_with('-') {
+        slug.pop();
+    }
+    slug.truncate(80);
+    while slug.ends_with('-') {
+        slug.pop();
+    }
+    slug
+}
+
+/// FNV-1a: stable across Rust releases and platforms, unlike `DefaultHasher`, so mock answers
+/// stay the same from one version of `gen` to the next.
+fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in *part {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        hash ^= 0xff;
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+/// A uniform number in [0, 1) derived from `seed` and a salt, one independent draw per decision.
+fn chance(seed: u64, salt: u64) -> f64 {
+    let mixed = splitmix64(seed ^ salt.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    (mixed >> 11) as f64 / (1u64 << 53) as f64
+}
+
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::OutputShape;
+    use crate::tasks::TaskKind;
+
+    fn request(purpose: Purpose, topic: &str, attempt: u32) -> Request {
+        Request {
+            purpose,
+            model: "mock-1".into(),
+            system: String::new(),
+            prompt: format!("Write about {topic}"),
+            shape: OutputShape::Text,
+            max_output_tokens: 512,
+            topic: topic.into(),
+            attempt,
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    #[test]
+    fn answers_are_deterministic_and_valid_for_every_task() {
+        let mock = MockProvider::new(MockConfig::new("mock"));
+        for topic in [
+            "running shoes",
+            "Café Crème",
+            "",
+            "a very long keyword phrase that keeps going and going and going beyond sixty",
+        ] {
+            for (purpose, kind) in [
+                (Purpose::Seo, TaskKind::Seo),
+                (Purpose::Outline, TaskKind::Outline),
+            ] {
+                let req = request(purpose, topic, 1);
+                let (first, _) = mock.answer(&req);
+                let (second, _) = mock.answer(&req);
+                assert_eq!(first, second);
+                let text = first.unwrap().text;
+                kind.validate(&text)
+                    .unwrap_or_else(|e| panic!("{topic:?} {kind:?}: {e}\n{text}"));
+            }
+        }
+    }
+
+    #[test]
+    fn fault_rates_are_honoured_and_vary_by_attempt() {
+        let mut config = MockConfig::new("flaky");
+        config.server_error_rate = 0.5;
+        let mock = MockProvider::new(config);
+        let failures = (0..1000)
+            .filter(|i| {
+                mock.answer(&request(Purpose::Seo, &format!("kw {i}"), 1))
+                    .0
+                    .is_err()
+            })
+            .count();
+        assert!(
+            (400..600).contains(&failures),
+            "{failures} of 1000 failed at rate 0.5"
+        );
+        let attempts: Vec<bool> = (1..=20)
+            .map(|attempt| mock.answer(&request(Purpose::Seo, "kw", attempt)).0.is_ok())
+            .collect();
+        assert!(attempts.contains(&true) && attempts.contains(&false));
+    }
+
+    #[test]
+    fn rate_limited_answers_carry_the_configured_reset() {
+        let mut config = MockConfig::new("limited");
+        config.rate_limit_rate = 1.0;
+        config.retry_after = Duration::from_millis(1500);
+        let error = MockProvider::new(config)
+            .answer(&request(Purpose::Seo, "kw", 1))
+            .0
+            .unwrap_err();
+        assert_eq!(error.kind, FailureKind::RateLimited);
+        assert_eq!(error.retry_after, Some(Duration::from_millis(1500)));
+    }
+
+    #[test]
+    fn invalid_output_fault_fails_validation() {
+        let mut config = MockConfig::new("sloppy");
+        config.invalid_output_rate = 1.0;
+        let mock = MockProvider::new(config);
+        for (purpose, kind) in [
+            (Purpose::Seo, TaskKind::Seo),
+            (Purpose::Outline, TaskKind::Outline),
+        ] {
+            for i in 0..10 {
+                let text = mock
+                    .answer(&request(purpose, &format!("kw {i}"), 1))
+                    .0
+                    .unwrap()
+                    .text;
+                assert!(kind.validate(&text).is_err(), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn latency_beyond_the_timeout_is_a_timeout() {
+        let mut config = MockConfig::new("slow");
+        config.latency = Duration::from_secs(10);
+        let mut req = request(Purpose::Seo, "kw", 1);
+        req.timeout = Duration::from_millis(100);
+        let (answer, waited) = MockProvider::new(config).answer(&req);
+        assert_eq!(answer.unwrap_err().kind, FailureKind::Timeout);
+        assert_eq!(waited, Duration::from_millis(100));
+    }
+
+    #[test]
+    fn slugify_folds_accents_and_punctuation() {
+        assert_eq!(
+            slugify("Café Crème -- Best of 2026!"),
+            "cafe-creme-best-of-2026"
+        );
+        assert_eq!(slugify("!!!"), "");
+    }
+}

@@ -1,0 +1,110 @@
+//! The provider boundary: what the engine asks for ([`Request`]), what comes back ([`Completion`]),
+//! and the one typed error ([`ProviderError`]) every adapter classifies its failures into.
+//!
+//! Adapters never schedule: they turn one request into one answer or one classified error, and the
+//! engine decides by [`FailureKind`] what happens next.
+
+pub mod mock;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::failure::FailureKind;
+
+/// What a request is for. Real adapters use it to pick structured output; the mock uses it to
+/// produce a valid answer for every task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Seo,
+    Outline,
+}
+
+/// How the answer should be shaped.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutputShape {
+    Text,
+    /// A JSON object matching `schema`; `name` is the schema's identifier for APIs that want one.
+    Json {
+        name: &'static str,
+        schema: Value,
+    },
+}
+
+/// One call to a model: a rendered prompt plus what the answer should look like.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub purpose: Purpose,
+    pub model: String,
+    pub system: String,
+    pub prompt: String,
+    pub shape: OutputShape,
+    pub max_output_tokens: u32,
+    /// The row's subject (its keyword or first column), a hint the mock writes about.
+    pub topic: String,
+    /// 1-based attempt number for this row, so faults the mock injects vary between retries
+    /// while staying reproducible.
+    pub attempt: u32,
+    pub timeout: Duration,
+}
+
+/// A successful answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    pub text: String,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+}
+
+/// A classified failure of one request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderError {
+    pub kind: FailureKind,
+    /// What the provider said, free of secrets (adapters never echo keys or auth headers).
+    pub message: String,
+    /// When the provider says to come back (Retry-After and friends).
+    pub retry_after: Option<Duration>,
+}
+
+impl ProviderError {
+    pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
+        ProviderError {
+            kind,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn with_retry_after(mut self, retry_after: Duration) -> Self {
+        self.retry_after = Some(retry_after);
+        self
+    }
+}
+
+impl std::fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.kind, self.message)
+    }
+}
+
+impl std::error::Error for ProviderError {}
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A model API. One value serves every lane of its (provider, key); it must be cheap to share.
+pub trait Provider: Send + Sync {
+    /// Sends one request. Timeouts are the adapter's job (`request.timeout`), so that a hung
+    /// connection is classified like any other failure.
+    fn complete<'a>(
+        &'a self,
+        request: &'a Request,
+    ) -> BoxFuture<'a, Result<Completion, ProviderError>>;
+}
+
+/// Token estimate used before a provider reports usage: ceil(chars / 4), the usual rule of thumb
+/// (DESIGN.md: no tokenizer in the hot path).
+pub fn estimate_tokens(text: &str) -> u64 {
+    (text.chars().count() as u64).div_ceil(4)
+}

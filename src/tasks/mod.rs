@@ -1,0 +1,115 @@
+//! The per-row tasks: what each asks the model for ([`TaskKind`]) and how its prompt is rendered
+//! ([`template::PromptTemplate`]). Validation of answers lives beside each task.
+
+pub mod outline;
+pub mod seo;
+pub mod template;
+
+use serde_json::{Map, Value};
+
+use crate::providers::{OutputShape, Purpose};
+
+/// A one-call-per-row task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskKind {
+    Seo,
+    Outline,
+}
+
+impl TaskKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskKind::Seo => "seo",
+            TaskKind::Outline => "outline",
+        }
+    }
+
+    pub fn purpose(self) -> Purpose {
+        match self {
+            TaskKind::Seo => Purpose::Seo,
+            TaskKind::Outline => Purpose::Outline,
+        }
+    }
+
+    /// The fields this task adds to a result line, in output order.
+    pub fn output_fields(self) -> &'static [&'static str] {
+        match self {
+            TaskKind::Seo => &seo::FIELDS,
+            TaskKind::Outline => &outline::FIELDS,
+        }
+    }
+
+    pub fn shape(self) -> OutputShape {
+        match self {
+            TaskKind::Seo => seo::shape(),
+            TaskKind::Outline => OutputShape::Text,
+        }
+    }
+
+    pub fn system_prompt(self) -> &'static str {
+        match self {
+            TaskKind::Seo => seo::SYSTEM,
+            TaskKind::Outline => outline::SYSTEM,
+        }
+    }
+
+    pub fn builtin_template(self) -> &'static str {
+        match self {
+            TaskKind::Seo => include_str!("prompts/seo.j2"),
+            TaskKind::Outline => include_str!("prompts/outline.j2"),
+        }
+    }
+
+    /// Output budget: generous enough for a valid answer, small enough to cut runaway ones.
+    pub fn max_output_tokens(self) -> u32 {
+        match self {
+            TaskKind::Seo => 400,
+            TaskKind::Outline => 1500,
+        }
+    }
+
+    /// Rough output size used by `--dry-run` to estimate tokens before anything is sent.
+    pub fn typical_output_tokens(self) -> u64 {
+        match self {
+            TaskKind::Seo => 80,
+            TaskKind::Outline => 400,
+        }
+    }
+
+    /// Checks a model's answer and extracts the task's fields; the error says what was wrong, for
+    /// the manifest's `error` column.
+    pub fn validate(self, text: &str) -> Result<Map<String, Value>, String> {
+        match self {
+            TaskKind::Seo => seo::validate(text),
+            TaskKind::Outline => outline::validate(text),
+        }
+    }
+}
+
+/// Removes a markdown code fence wrapped around a whole answer (models add them unasked).
+pub(crate) fn strip_code_fence(text: &str) -> &str {
+    let trimmed = text.trim();
+    let Some(rest) = trimmed.strip_prefix("```") else {
+        return trimmed;
+    };
+    let Some(body_start) = rest.find('\n') else {
+        return trimmed;
+    };
+    let body = &rest[body_start + 1..];
+    match body.trim_end().strip_suffix("```") {
+        Some(inner) => inner.trim(),
+        None => trimmed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_fences_are_stripped_only_when_they_wrap_everything() {
+        assert_eq!(strip_code_fence("```json\n{\"a\":1}\n```"), "{\"a\":1}");
+        assert_eq!(strip_code_fence("  plain  "), "plain");
+        assert_eq!(strip_code_fence("```json\n{\"a\":1}"), "```json\n{\"a\":1}");
+    }
+}

@@ -1,0 +1,210 @@
+//! Prompt templates: minijinja over a row's columns, with a check before any request is sent that
+//! every column a template needs is in the input.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use minijinja::{Environment, UndefinedBehavior, Value as JinjaValue, context};
+use serde_json::{Map, Value};
+
+use crate::tasks::TaskKind;
+
+const TEMPLATE_NAME: &str = "prompt";
+
+/// Names a template may use that are not columns: the whole row, its id, and minijinja's globals.
+const NON_COLUMN_NAMES: [&str; 13] = [
+    "row",
+    "id",
+    "range",
+    "dict",
+    "namespace",
+    "debug",
+    "lipsum",
+    "cycler",
+    "joiner",
+    "loop",
+    "self",
+    "super",
+    "caller",
+];
+
+pub struct PromptTemplate {
+    env: Environment<'static>,
+    /// `the built-in seo template` or `template \`path\``, for error messages.
+    origin: String,
+}
+
+impl PromptTemplate {
+    pub fn builtin(kind: TaskKind) -> Self {
+        Self::new(
+            kind.builtin_template().to_string(),
+            format!("the built-in {} template", kind.name()),
+        )
+        .expect("built-in templates parse")
+    }
+
+    pub fn from_file(path: &Path) -> anyhow::Result<Self> {
+        let source = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read template `{}`", path.display()))?;
+        Self::new(source, format!("template `{}`", path.display()))
+    }
+
+    fn new(source: String, origin: String) -> anyhow::Result<Self> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.add_template_owned(TEMPLATE_NAME, source)
+            .map_err(|e| anyhow::anyhow!("{origin}: {}", describe(&e)))?;
+        Ok(PromptTemplate { env, origin })
+    }
+
+    /// Fails when the template needs a column the input lacks, naming it and the columns present.
+    /// A variable the template only uses behind `is defined` is optional and passes.
+    pub fn check_columns(&self, columns: &[String]) -> anyhow::Result<()> {
+        let template = self.env.get_template(TEMPLATE_NAME)?;
+        let mut missing: Vec<String> = template
+            .undeclared_variables(false)
+            .into_iter()
+            .filter(|name| !NON_COLUMN_NAMES.contains(&name.as_str()) && !columns.contains(name))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        missing.sort();
+        let sample = |without: Option<&str>| -> Map<String, Value> {
+            columns
+                .iter()
+                .chain(missing.iter())
+                .filter(|name| Some(name.as_str()) != without)
+                .map(|name| (name.clone(), Value::String("sample".into())))
+                .collect()
+        };
+        // A variable is required when leaving only it out breaks the render; the others are
+        // used behind `is defined` and may be absent.
+        let required: Vec<&String> = missing
+            .iter()
+            .filter(|name| self.render("1", &sample(Some(name.as_str()))).is_err())
+            .collect();
+        if required.is_empty() {
+            return Ok(());
+        }
+        let missing = required;
+        let present = if columns.is_empty() {
+            "(none)".to_string()
+        } else {
+            columns.join(", ")
+        };
+        let names = missing
+            .iter()
+            .map(|m| format!("`{m}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let noun = if missing.len() == 1 {
+            "column"
+        } else {
+            "columns"
+        };
+        bail!(
+            "{} uses {noun} {names}, which the input lacks\n  columns in the input: {present}\n  \
+             rename the input's columns, or pass --template FILE with a template over these columns",
+            self.origin
+        )
+    }
+
+    /// Renders the prompt for one row. Columns are top-level variables; `row` is the whole row
+    /// (for column names that are not identifiers: `row["Product Name"]`) and `id` its id.
+    pub fn render(&self, id: &str, fields: &Map<String, Value>) -> Result<String, String> {
+        let template = self
+            .env
+            .get_template(TEMPLATE_NAME)
+            .map_err(|e| describe(&e))?;
+        let row = JinjaValue::from(minijinja::value::Serde(fields));
+        let ctx = context! { row => row.clone(), id => id, ..row };
+        template
+            .render(ctx)
+            .map_err(|e| format!("{}: {}", self.origin, describe(&e)))
+    }
+}
+
+/// minijinja's message plus the template line, without its multi-line debug dump.
+fn describe(error: &minijinja::Error) -> String {
+    let mut text = error.detail().map_or_else(
+        || error.kind().to_string(),
+        |d| format!("{}: {d}", error.kind()),
+    );
+    if let Some(line) = error.line() {
+        text.push_str(&format!(" (line {line})"));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(pairs: &[(&str, &str)]) -> Map<String, Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .collect()
+    }
+
+    fn template(source: &str) -> PromptTemplate {
+        PromptTemplate::new(source.to_string(), "template `t.j2`".into()).unwrap()
+    }
+
+    #[test]
+    fn renders_columns_row_and_id() {
+        let t = template("{{ keyword }} / {{ row[\"Product Name\"] }} / {{ id }}");
+        let out = t
+            .render(
+                "7",
+                &fields(&[("keyword", "shoes"), ("Product Name", "Air")]),
+            )
+            .unwrap();
+        assert_eq!(out, "shoes / Air / 7");
+    }
+
+    #[test]
+    fn a_missing_column_is_named_with_the_columns_present() {
+        let t = template("About {{ keyword }} for {{ audiance }}");
+        let columns = vec!["keyword".to_string(), "audience".to_string()];
+        let error = t.check_columns(&columns).unwrap_err().to_string();
+        assert!(error.contains("`audiance`"), "{error}");
+        assert!(
+            error.contains("columns in the input: keyword, audience"),
+            "{error}"
+        );
+        assert!(error.contains("template `t.j2`"), "{error}");
+    }
+
+    #[test]
+    fn columns_used_behind_is_defined_are_optional() {
+        let builtin = PromptTemplate::builtin(TaskKind::Seo);
+        builtin.check_columns(&["keyword".to_string()]).unwrap();
+        let error = builtin
+            .check_columns(&["product".to_string()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("built-in seo template uses column `keyword`"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_names_the_template_and_line() {
+        let error = PromptTemplate::new("line one\n{{ oops".into(), "template `t.j2`".into())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(error.starts_with("template `t.j2`: "), "{error}");
+        assert!(error.contains("line 2"), "{error}");
+    }
+
+    #[test]
+    fn a_value_missing_from_one_row_fails_that_row_only() {
+        let t = template("{{ keyword }}");
+        let error = t.render("3", &fields(&[("other", "x")])).unwrap_err();
+        assert!(error.contains("undefined"), "{error}");
+    }
+}
