@@ -64,13 +64,13 @@ impl Lane {
                 shared.stats.mark_parked(self.provider, until);
                 tokio::select! {
                     _ = tokio::time::sleep_until(until.into()) => {}
-                    _ = cancelled(&shared.dispatcher) => break,
+                    _ = shared.dispatcher.finished() => break,
                 }
                 continue;
             }
             tokio::select! {
                 _ = self.key.until_ready(0) => {}
-                _ = cancelled(&shared.dispatcher) => break,
+                _ = shared.dispatcher.finished() => break,
             }
             let Some(mut job) = shared.dispatcher.next(self.index, self.provider).await else {
                 break;
@@ -291,10 +291,6 @@ async fn fail(shared: &Shared, job: Job, failure: Failure) {
     };
     let _ = shared.outcomes.send(outcome).await;
     shared.dispatcher.finish();
-}
-
-async fn cancelled(dispatcher: &Dispatcher) {
-    dispatcher.cancelled().await
 }
 
 /// A cell as plain text: strings without quotes, anything else as JSON.

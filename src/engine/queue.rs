@@ -71,7 +71,6 @@ pub struct Dispatcher {
     /// Rows taken from `fresh` and not yet finished: in a lane or waiting in `retry`.
     outstanding: AtomicUsize,
     changed: Notify,
-    cancel_signal: Notify,
     cancelled: AtomicBool,
     providers_in_pool: usize,
 }
@@ -83,7 +82,6 @@ impl Dispatcher {
             retry: Mutex::new(VecDeque::new()),
             outstanding: AtomicUsize::new(0),
             changed: Notify::new(),
-            cancel_signal: Notify::new(),
             cancelled: AtomicBool::new(false),
             providers_in_pool: providers_in_pool.max(1),
         }
@@ -178,20 +176,31 @@ impl Dispatcher {
         self.cancelled.store(true, Ordering::Release);
         self.fresh.close();
         self.changed.notify_waiters();
-        self.cancel_signal.notify_waiters();
     }
 
-    /// Resolves once the run is cancelled.
-    pub async fn cancelled(&self) {
+    /// Resolves once no lane will get another job: the run was cancelled, or the input is
+    /// exhausted with nothing in flight. Lanes waiting on a limiter or a park race this so they
+    /// do not outlive the work.
+    pub async fn finished(&self) {
         loop {
-            let notified = self.cancel_signal.notified();
+            let notified = self.changed.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if self.is_cancelled() {
+            if self.is_cancelled() || self.is_exhausted() {
                 return;
             }
-            notified.await;
+            let fresh_open = !self.fresh.is_closed();
+            tokio::select! {
+                _ = &mut notified => {}
+                _ = wait_closed(&self.fresh), if fresh_open => {}
+            }
         }
+    }
+
+    fn is_exhausted(&self) -> bool {
+        self.fresh.is_closed()
+            && self.fresh.is_empty()
+            && self.outstanding.load(Ordering::Acquire) == 0
     }
 
     pub fn is_cancelled(&self) -> bool {
@@ -211,6 +220,13 @@ impl Dispatcher {
     /// finishes, so every row is accounted for).
     pub async fn next_unserved(&self) -> Option<Row> {
         self.fresh.recv().await.ok()
+    }
+}
+
+/// Resolves when the reader has dropped its sender (never consumes a row).
+async fn wait_closed(fresh: &async_channel::Receiver<Row>) {
+    while !fresh.is_closed() {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
 

@@ -1,0 +1,98 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[gen] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'gen'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'gen'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand seo 'SEO metadata per row: JSON {title, meta_description, slug}, validated'
+            cand outline 'A markdown article outline per row (at least three `##` sections)'
+            cand completions 'Print a shell completion script to stdout'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gen;seo'= {
+            cand --pool 'Lanes as NAME=WEIGHT,... where NAME is a provider or PROVIDER:MODEL; weight = lanes'
+            cand --profile 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path'
+            cand -o 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]'
+            cand --out 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]'
+            cand --failed 'Failed-rows manifest, in the input''s format plus error columns. [default: <out stem>.failed.<input ext>]'
+            cand --id-column 'Column holding the row id [default: `id` when present, else the 1-based row number]'
+            cand --template 'Prompt template (minijinja) over the row''s columns, replacing the built-in one'
+            cand --input-format 'Read the input as this format whatever its extension'
+            cand --max-attempts 'Attempts per row before it goes to the manifest (rate-limit answers do not count)'
+            cand --timeout 'Timeout of one request, e.g. 90s or 2m [default: the profile''s, else 120s]'
+            cand --progress 'Progress on stderr'
+            cand --progress-interval 'How often plain and json progress lines are written'
+            cand --no-profile 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
+            cand --resume 'Skip rows whose id already has a result in --out and append the rest'
+            cand --force 'Overwrite an existing results file and manifest'
+            cand --keep-order 'Write results in input order (holding back rows that finish ahead of an earlier one)'
+            cand --dry-run 'Show the lanes, the first prompt, the row count and estimated tokens; send nothing'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'gen;outline'= {
+            cand --pool 'Lanes as NAME=WEIGHT,... where NAME is a provider or PROVIDER:MODEL; weight = lanes'
+            cand --profile 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path'
+            cand -o 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]'
+            cand --out 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]'
+            cand --failed 'Failed-rows manifest, in the input''s format plus error columns. [default: <out stem>.failed.<input ext>]'
+            cand --id-column 'Column holding the row id [default: `id` when present, else the 1-based row number]'
+            cand --template 'Prompt template (minijinja) over the row''s columns, replacing the built-in one'
+            cand --input-format 'Read the input as this format whatever its extension'
+            cand --max-attempts 'Attempts per row before it goes to the manifest (rate-limit answers do not count)'
+            cand --timeout 'Timeout of one request, e.g. 90s or 2m [default: the profile''s, else 120s]'
+            cand --progress 'Progress on stderr'
+            cand --progress-interval 'How often plain and json progress lines are written'
+            cand --no-profile 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
+            cand --resume 'Skip rows whose id already has a result in --out and append the rest'
+            cand --force 'Overwrite an existing results file and manifest'
+            cand --keep-order 'Write results in input order (holding back rows that finish ahead of an earlier one)'
+            cand --dry-run 'Show the lanes, the first prompt, the row count and estimated tokens; send nothing'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'gen;completions'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'gen;help'= {
+            cand seo 'SEO metadata per row: JSON {title, meta_description, slug}, validated'
+            cand outline 'A markdown article outline per row (at least three `##` sections)'
+            cand completions 'Print a shell completion script to stdout'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gen;help;seo'= {
+        }
+        &'gen;help;outline'= {
+        }
+        &'gen;help;completions'= {
+        }
+        &'gen;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

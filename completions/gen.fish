@@ -1,0 +1,84 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_gen_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_gen_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_gen_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_gen_using_subcommand
+    set -l cmd (__fish_gen_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c gen -n "__fish_gen_needs_command" -s h -l help -d 'Print help'
+complete -c gen -n "__fish_gen_needs_command" -s V -l version -d 'Print version'
+complete -c gen -n "__fish_gen_needs_command" -f -a "seo" -d 'SEO metadata per row: JSON {title, meta_description, slug}, validated'
+complete -c gen -n "__fish_gen_needs_command" -f -a "outline" -d 'A markdown article outline per row (at least three `##` sections)'
+complete -c gen -n "__fish_gen_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c gen -n "__fish_gen_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gen -n "__fish_gen_using_subcommand seo" -l pool -d 'Lanes as NAME=WEIGHT,... where NAME is a provider or PROVIDER:MODEL; weight = lanes' -r
+complete -c gen -n "__fish_gen_using_subcommand seo" -l profile -d 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path' -r
+complete -c gen -n "__fish_gen_using_subcommand seo" -s o -l out -d 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]' -r
+complete -c gen -n "__fish_gen_using_subcommand seo" -l failed -d 'Failed-rows manifest, in the input\'s format plus error columns. [default: <out stem>.failed.<input ext>]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand seo" -l id-column -d 'Column holding the row id [default: `id` when present, else the 1-based row number]' -r
+complete -c gen -n "__fish_gen_using_subcommand seo" -l template -d 'Prompt template (minijinja) over the row\'s columns, replacing the built-in one' -r -F
+complete -c gen -n "__fish_gen_using_subcommand seo" -l input-format -d 'Read the input as this format whatever its extension' -r -f -a "csv\t''
+jsonl\t''"
+complete -c gen -n "__fish_gen_using_subcommand seo" -l max-attempts -d 'Attempts per row before it goes to the manifest (rate-limit answers do not count)' -r
+complete -c gen -n "__fish_gen_using_subcommand seo" -l timeout -d 'Timeout of one request, e.g. 90s or 2m [default: the profile\'s, else 120s]' -r
+complete -c gen -n "__fish_gen_using_subcommand seo" -l progress -d 'Progress on stderr' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
+bar\t'The live display even when stderr is not a terminal'
+plain\t'A status line every --progress-interval, for CI logs'
+json\t'A JSON object per line every --progress-interval, for machines'
+none\t'Only the final summary'"
+complete -c gen -n "__fish_gen_using_subcommand seo" -l progress-interval -d 'How often plain and json progress lines are written' -r
+complete -c gen -n "__fish_gen_using_subcommand seo" -l no-profile -d 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
+complete -c gen -n "__fish_gen_using_subcommand seo" -l resume -d 'Skip rows whose id already has a result in --out and append the rest'
+complete -c gen -n "__fish_gen_using_subcommand seo" -l force -d 'Overwrite an existing results file and manifest'
+complete -c gen -n "__fish_gen_using_subcommand seo" -l keep-order -d 'Write results in input order (holding back rows that finish ahead of an earlier one)'
+complete -c gen -n "__fish_gen_using_subcommand seo" -l dry-run -d 'Show the lanes, the first prompt, the row count and estimated tokens; send nothing'
+complete -c gen -n "__fish_gen_using_subcommand seo" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gen -n "__fish_gen_using_subcommand seo" -s V -l version -d 'Print version'
+complete -c gen -n "__fish_gen_using_subcommand outline" -l pool -d 'Lanes as NAME=WEIGHT,... where NAME is a provider or PROVIDER:MODEL; weight = lanes' -r
+complete -c gen -n "__fish_gen_using_subcommand outline" -l profile -d 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path' -r
+complete -c gen -n "__fish_gen_using_subcommand outline" -s o -l out -d 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]' -r
+complete -c gen -n "__fish_gen_using_subcommand outline" -l failed -d 'Failed-rows manifest, in the input\'s format plus error columns. [default: <out stem>.failed.<input ext>]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand outline" -l id-column -d 'Column holding the row id [default: `id` when present, else the 1-based row number]' -r
+complete -c gen -n "__fish_gen_using_subcommand outline" -l template -d 'Prompt template (minijinja) over the row\'s columns, replacing the built-in one' -r -F
+complete -c gen -n "__fish_gen_using_subcommand outline" -l input-format -d 'Read the input as this format whatever its extension' -r -f -a "csv\t''
+jsonl\t''"
+complete -c gen -n "__fish_gen_using_subcommand outline" -l max-attempts -d 'Attempts per row before it goes to the manifest (rate-limit answers do not count)' -r
+complete -c gen -n "__fish_gen_using_subcommand outline" -l timeout -d 'Timeout of one request, e.g. 90s or 2m [default: the profile\'s, else 120s]' -r
+complete -c gen -n "__fish_gen_using_subcommand outline" -l progress -d 'Progress on stderr' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
+bar\t'The live display even when stderr is not a terminal'
+plain\t'A status line every --progress-interval, for CI logs'
+json\t'A JSON object per line every --progress-interval, for machines'
+none\t'Only the final summary'"
+complete -c gen -n "__fish_gen_using_subcommand outline" -l progress-interval -d 'How often plain and json progress lines are written' -r
+complete -c gen -n "__fish_gen_using_subcommand outline" -l no-profile -d 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
+complete -c gen -n "__fish_gen_using_subcommand outline" -l resume -d 'Skip rows whose id already has a result in --out and append the rest'
+complete -c gen -n "__fish_gen_using_subcommand outline" -l force -d 'Overwrite an existing results file and manifest'
+complete -c gen -n "__fish_gen_using_subcommand outline" -l keep-order -d 'Write results in input order (holding back rows that finish ahead of an earlier one)'
+complete -c gen -n "__fish_gen_using_subcommand outline" -l dry-run -d 'Show the lanes, the first prompt, the row count and estimated tokens; send nothing'
+complete -c gen -n "__fish_gen_using_subcommand outline" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gen -n "__fish_gen_using_subcommand outline" -s V -l version -d 'Print version'
+complete -c gen -n "__fish_gen_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c gen -n "__fish_gen_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline completions help" -f -a "seo" -d 'SEO metadata per row: JSON {title, meta_description, slug}, validated'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline completions help" -f -a "outline" -d 'A markdown article outline per row (at least three `##` sections)'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

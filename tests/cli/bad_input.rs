@@ -1,0 +1,1 @@
+//! Bad input and usage errors: a clear message, the right exit code, nothing lost.

@@ -1,0 +1,1 @@
+//! Live runs on the mock provider: lanes, retries, output order, resume and interruption.

@@ -1,0 +1,8 @@
+//! One integration-test binary: runs the real `gen` as a user would, in a temp dir, and reads back
+//! the files it wrote.
+
+mod support;
+
+mod bad_input;
+mod completions;
+mod live_run;
