@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
@@ -26,7 +26,14 @@ pub struct Job {
     pub providers_tried: Vec<usize>,
     pub last_error: Option<ProviderError>,
     pub not_before: Option<Instant>,
+    /// When the job last went back to the queue: lanes it does not prefer may take it only after
+    /// [`PREFERENCE_GRACE`], which gives a lane it prefers the chance to free up first.
+    pub requeued_at: Option<Instant>,
 }
+
+/// How long a retried row waits for a lane it prefers (a new provider, a new lane) before any lane
+/// may take it.
+pub const PREFERENCE_GRACE: Duration = Duration::from_secs(1);
 
 impl Job {
     pub fn new(row: Row) -> Self {
@@ -39,6 +46,7 @@ impl Job {
             providers_tried: Vec::new(),
             last_error: None,
             not_before: None,
+            requeued_at: None,
         }
     }
 
@@ -54,15 +62,31 @@ impl Job {
 
     /// A retried row goes to a provider it has not seen yet when the pool has one, else to a lane
     /// it has not used, so a provider's bad answer is not simply asked for again.
-    fn prefers(&self, lane: usize, provider: usize, providers_in_pool: usize) -> bool {
-        let provider_is_new = !self.providers_tried.contains(&provider);
-        let all_providers_seen = self.providers_tried.len() >= providers_in_pool;
-        !self.lanes_tried.contains(&lane) && (provider_is_new || all_providers_seen)
+    fn prefers(&self, lane: usize, provider: usize, pool: PoolSize) -> bool {
+        let lane_is_new = !self.lanes_tried.contains(&lane) || self.lanes_tried.len() >= pool.lanes;
+        let provider_is_new = !self.providers_tried.contains(&provider)
+            || self.providers_tried.len() >= pool.providers;
+        lane_is_new && provider_is_new
     }
 
     fn is_ready(&self, now: Instant) -> bool {
         self.not_before.is_none_or(|t| t <= now)
     }
+
+    /// When a lane the job does not prefer may take it.
+    fn open_to_any_lane_at(&self) -> Instant {
+        let requeued = self
+            .requeued_at
+            .map_or_else(Instant::now, |t| t + PREFERENCE_GRACE);
+        self.not_before.map_or(requeued, |t| t.max(requeued))
+    }
+}
+
+/// How many lanes and providers the pool has, to know when a row has tried them all.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSize {
+    pub lanes: usize,
+    pub providers: usize,
 }
 
 pub struct Dispatcher {
@@ -72,18 +96,21 @@ pub struct Dispatcher {
     outstanding: AtomicUsize,
     changed: Notify,
     cancelled: AtomicBool,
-    providers_in_pool: usize,
+    pool: PoolSize,
 }
 
 impl Dispatcher {
-    pub fn new(fresh: async_channel::Receiver<Row>, providers_in_pool: usize) -> Self {
+    pub fn new(fresh: async_channel::Receiver<Row>, pool: PoolSize) -> Self {
         Dispatcher {
             fresh,
             retry: Mutex::new(VecDeque::new()),
             outstanding: AtomicUsize::new(0),
             changed: Notify::new(),
             cancelled: AtomicBool::new(false),
-            providers_in_pool: providers_in_pool.max(1),
+            pool: PoolSize {
+                lanes: pool.lanes.max(1),
+                providers: pool.providers.max(1),
+            },
         }
     }
 
@@ -99,9 +126,7 @@ impl Dispatcher {
                 return None;
             }
             let now = Instant::now();
-            if let Some(job) = self.take_retry(now, |job| {
-                job.prefers(lane, provider, self.providers_in_pool)
-            }) {
+            if let Some(job) = self.take_retry(now, |job| job.prefers(lane, provider, self.pool)) {
                 return Some(job);
             }
             match self.fresh.try_recv() {
@@ -116,11 +141,11 @@ impl Dispatcher {
                     }
                 }
             }
-            // Nothing fresh right now: any ready retry is better than idling.
-            if let Some(job) = self.take_retry(now, |_| true) {
+            // Nothing fresh right now: a retry that waited its grace is better than idling.
+            if let Some(job) = self.take_retry(now, |job| job.open_to_any_lane_at() <= now) {
                 return Some(job);
             }
-            let wake_at = self.earliest_retry();
+            let wake_at = self.earliest_retry(lane, provider);
             let fresh_open = !self.fresh.is_closed();
             tokio::select! {
                 _ = &mut notified => {}
@@ -143,17 +168,25 @@ impl Dispatcher {
         retry.remove(position)
     }
 
-    fn earliest_retry(&self) -> Option<Instant> {
+    /// When this lane should look again: the first moment a queued retry becomes takeable by it.
+    fn earliest_retry(&self, lane: usize, provider: usize) -> Option<Instant> {
         let retry = self.retry.lock().unwrap_or_else(|e| e.into_inner());
-        retry.iter().filter_map(|job| job.not_before).min()
+        retry
+            .iter()
+            .map(|job| match job.prefers(lane, provider, self.pool) {
+                true => job.not_before.unwrap_or_else(Instant::now),
+                false => job.open_to_any_lane_at(),
+            })
+            .min()
     }
 
     /// Puts a job back for another lane. After cancellation the row is left for `--resume`.
-    pub fn requeue(&self, job: Job) {
+    pub fn requeue(&self, mut job: Job) {
         if self.is_cancelled() {
             self.finish();
             return;
         }
+        job.requeued_at = Some(Instant::now());
         self.retry
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -241,7 +274,6 @@ mod tests {
     use super::*;
     use serde_json::Map;
     use std::sync::Arc;
-    use std::time::Duration;
 
     fn row(seq: u64) -> Row {
         Row {
@@ -255,7 +287,13 @@ mod tests {
     #[tokio::test]
     async fn lanes_end_only_when_input_is_exhausted_and_nothing_is_in_flight() {
         let (tx, rx) = async_channel::bounded(4);
-        let dispatcher = Arc::new(Dispatcher::new(rx, 1));
+        let dispatcher = Arc::new(Dispatcher::new(
+            rx,
+            PoolSize {
+                lanes: 2,
+                providers: 1,
+            },
+        ));
         tx.send(row(0)).await.unwrap();
         drop(tx);
         let job = dispatcher.next(0, 0).await.unwrap();
@@ -279,7 +317,13 @@ mod tests {
     #[tokio::test]
     async fn a_retry_prefers_a_provider_it_has_not_tried() {
         let (tx, rx) = async_channel::bounded(4);
-        let dispatcher = Dispatcher::new(rx, 2);
+        let dispatcher = Dispatcher::new(
+            rx,
+            PoolSize {
+                lanes: 3,
+                providers: 2,
+            },
+        );
         tx.send(row(0)).await.unwrap();
         tx.send(row(1)).await.unwrap();
         let mut job = dispatcher.next(0, 0).await.unwrap();
@@ -293,7 +337,13 @@ mod tests {
     #[tokio::test]
     async fn a_retry_waits_for_its_backoff() {
         let (tx, rx) = async_channel::bounded(4);
-        let dispatcher = Dispatcher::new(rx, 1);
+        let dispatcher = Dispatcher::new(
+            rx,
+            PoolSize {
+                lanes: 2,
+                providers: 1,
+            },
+        );
         tx.send(row(0)).await.unwrap();
         drop(tx);
         let mut job = dispatcher.next(0, 0).await.unwrap();
@@ -308,7 +358,13 @@ mod tests {
     #[tokio::test]
     async fn cancel_releases_waiting_lanes_and_stops_the_reader() {
         let (tx, rx) = async_channel::bounded(1);
-        let dispatcher = Arc::new(Dispatcher::new(rx, 1));
+        let dispatcher = Arc::new(Dispatcher::new(
+            rx,
+            PoolSize {
+                lanes: 2,
+                providers: 1,
+            },
+        ));
         let waiter = {
             let dispatcher = dispatcher.clone();
             tokio::spawn(async move { dispatcher.next(0, 0).await.is_none() })

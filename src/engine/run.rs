@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use crate::engine::lane::{Lane, ProviderSlot, Shared};
 use crate::engine::limiter::KeyState;
-use crate::engine::queue::Dispatcher;
+use crate::engine::queue::{Dispatcher, PoolSize};
 use crate::engine::sink::{Outcome, Sink};
 use crate::engine::stats::RunStats;
 use crate::failure::{Failure, FailureKind};
@@ -145,7 +145,11 @@ async fn drive(
 
     let (fresh_tx, fresh_rx) = async_channel::bounded::<Row>(QUEUE_CAPACITY);
     let (outcome_tx, outcome_rx) = mpsc::channel::<Outcome>(OUTCOME_CAPACITY);
-    let dispatcher = Arc::new(Dispatcher::new(fresh_rx, providers.len()));
+    let pool_size = PoolSize {
+        lanes: lanes.len(),
+        providers: providers.len(),
+    };
+    let dispatcher = Arc::new(Dispatcher::new(fresh_rx, pool_size));
 
     let shared = Arc::new(Shared {
         task,
