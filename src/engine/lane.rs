@@ -82,11 +82,7 @@ impl Lane {
             }
             let prompt = match self.prompt_for(&shared, &mut job) {
                 Ok(prompt) => prompt,
-                Err(message) => {
-                    let failure = Failure {
-                        kind: FailureKind::Template,
-                        message,
-                    };
+                Err(failure) => {
                     fail(&shared, job, failure).await;
                     continue;
                 }
@@ -138,11 +134,25 @@ impl Lane {
         }
     }
 
-    fn prompt_for(&self, shared: &Shared, job: &mut Job) -> Result<String, String> {
+    fn prompt_for(&self, shared: &Shared, job: &mut Job) -> Result<String, Failure> {
         if let Some(prompt) = &job.prompt {
             return Ok(prompt.clone());
         }
-        let prompt = shared.template.render(&job.row.id, &job.row.fields)?;
+        let line = job.row.line;
+        shared
+            .template
+            .check_row(&job.row.fields)
+            .map_err(|message| Failure {
+                kind: FailureKind::BadInput,
+                message: format!("line {line}: {message}"),
+            })?;
+        let prompt = shared
+            .template
+            .render(&job.row.id, &job.row.fields)
+            .map_err(|message| Failure {
+                kind: FailureKind::Template,
+                message: format!("line {line}: {message}"),
+            })?;
         job.prompt = Some(prompt.clone());
         Ok(prompt)
     }

@@ -616,6 +616,11 @@ impl JsonlRecords {
 fn parse_json_line(bytes: &[u8], line: u64) -> RawRecord {
     let problem = match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(fields)) => {
+            // A manifest entry for a line that was not an object: read the line it wraps, so a
+            // fed-back manifest fails it again (or reads it, once the user fixed `raw_line`).
+            if let Some(Value::String(wrapped)) = wrapped_raw_line(&fields) {
+                return parse_json_line(wrapped.as_bytes(), line);
+            }
             return RawRecord {
                 line,
                 fields,
@@ -644,6 +649,17 @@ fn parse_json_line(bytes: &[u8], line: u64) -> RawRecord {
         fields,
         problem: Some(problem),
         has_columns: false,
+    }
+}
+
+/// `raw_line` of an object made of exactly `raw_line` and the manifest's error columns.
+fn wrapped_raw_line(fields: &Map<String, Value>) -> Option<&Value> {
+    let is_manifest_entry = fields.len() == ERROR_COLUMNS.len() + 1
+        && ERROR_COLUMNS.iter().all(|c| fields.contains_key(*c));
+    if is_manifest_entry {
+        fields.get("raw_line").filter(|v| v.is_string())
+    } else {
+        None
     }
 }
 

@@ -32,15 +32,20 @@ pub struct PromptTemplate {
     env: Environment<'static>,
     /// `the built-in seo template` or `template \`path\``, for error messages.
     origin: String,
+    /// Columns that must hold text: the built-in templates write about `keyword`, and an empty
+    /// one would buy a generic answer about nothing.
+    required_text: Vec<String>,
 }
 
 impl PromptTemplate {
     pub fn builtin(kind: TaskKind) -> Self {
-        Self::new(
+        let mut template = Self::new(
             kind.builtin_template().to_string(),
             format!("the built-in {} template", kind.name()),
         )
-        .expect("built-in templates parse")
+        .expect("built-in templates parse");
+        template.required_text = vec!["keyword".to_string()];
+        template
     }
 
     pub fn from_file(path: &Path) -> anyhow::Result<Self> {
@@ -54,7 +59,11 @@ impl PromptTemplate {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.add_template_owned(TEMPLATE_NAME, source)
             .map_err(|e| anyhow::anyhow!("{origin}: {}", describe(&e)))?;
-        Ok(PromptTemplate { env, origin })
+        Ok(PromptTemplate {
+            env,
+            origin,
+            required_text: Vec::new(),
+        })
     }
 
     /// Fails when the template needs a column the input lacks, naming it and the columns present.
@@ -108,6 +117,24 @@ impl PromptTemplate {
              rename the input's columns, or pass --template FILE with a template over these columns",
             self.origin
         )
+    }
+
+    /// A row whose required column is empty is bad input, not something to send.
+    pub fn check_row(&self, fields: &Map<String, Value>) -> Result<(), String> {
+        for column in &self.required_text {
+            let empty = match fields.get(column) {
+                Some(Value::String(text)) => text.trim().is_empty(),
+                Some(Value::Null) | None => true,
+                Some(_) => false,
+            };
+            if empty {
+                return Err(format!(
+                    "column `{column}` is empty; {} needs it",
+                    self.origin
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Renders the prompt for one row. Columns are top-level variables; `row` is the whole row
@@ -206,5 +233,30 @@ mod tests {
         let t = template("{{ keyword }}");
         let error = t.render("3", &fields(&[("other", "x")])).unwrap_err();
         assert!(error.contains("undefined"), "{error}");
+    }
+}
+
+#[cfg(test)]
+mod required_text_tests {
+    use super::*;
+
+    #[test]
+    fn builtin_templates_need_a_non_empty_keyword_custom_ones_do_not() {
+        let builtin = PromptTemplate::builtin(TaskKind::Outline);
+        let row = |keyword: Value| -> Map<String, Value> {
+            [("keyword".to_string(), keyword)].into_iter().collect()
+        };
+        assert!(
+            builtin
+                .check_row(&row(Value::String("shoes".into())))
+                .is_ok()
+        );
+        let error = builtin
+            .check_row(&row(Value::String("  ".into())))
+            .unwrap_err();
+        assert!(error.contains("column `keyword` is empty"), "{error}");
+        assert!(builtin.check_row(&row(Value::Null)).is_err());
+        let custom = PromptTemplate::new("{{ keyword }}".into(), "template `t`".into()).unwrap();
+        assert!(custom.check_row(&row(Value::String(String::new()))).is_ok());
     }
 }
