@@ -125,6 +125,9 @@ impl Dispatcher {
             if self.is_cancelled() {
                 return None;
             }
+            // Read before `try_recv`: if the reader closes the channel after this, `recv` below
+            // sees it; reading it later could skip `recv` and wait for a wakeup that never comes.
+            let fresh_open = !self.fresh.is_closed();
             let now = Instant::now();
             if let Some(job) = self.take_retry(now, |job| job.prefers(lane, provider, self.pool)) {
                 return Some(job);
@@ -146,7 +149,6 @@ impl Dispatcher {
                 return Some(job);
             }
             let wake_at = self.earliest_retry(lane, provider);
-            let fresh_open = !self.fresh.is_closed();
             tokio::select! {
                 _ = &mut notified => {}
                 row = self.fresh.recv(), if fresh_open => {
@@ -222,12 +224,15 @@ impl Dispatcher {
             if self.is_cancelled() || self.is_exhausted() {
                 return;
             }
-            let fresh_open = !self.fresh.is_closed();
-            tokio::select! {
-                _ = &mut notified => {}
-                _ = wait_closed(&self.fresh), if fresh_open => {}
-            }
+            // The reader calls `input_finished` after closing the channel, and finishing jobs
+            // notify once it is closed, so every change that can make this true wakes us.
+            notified.await;
         }
+    }
+
+    /// The reader dropped its sender: wakes lanes waiting in [`Dispatcher::finished`].
+    pub fn input_finished(&self) {
+        self.changed.notify_waiters();
     }
 
     fn is_exhausted(&self) -> bool {
@@ -253,13 +258,6 @@ impl Dispatcher {
     /// finishes, so every row is accounted for).
     pub async fn next_unserved(&self) -> Option<Row> {
         self.fresh.recv().await.ok()
-    }
-}
-
-/// Resolves when the reader has dropped its sender (never consumes a row).
-async fn wait_closed(fresh: &async_channel::Receiver<Row>) {
-    while !fresh.is_closed() {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
 
@@ -353,6 +351,35 @@ mod tests {
         dispatcher.requeue(job);
         dispatcher.next(1, 0).await.unwrap();
         assert!(started.elapsed() >= backoff);
+    }
+
+    /// The input closing at any moment relative to a lane's `next` must end the lane, never
+    /// leave it waiting for a wakeup (a race once seen as a hung run under load).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn closing_the_input_at_any_moment_never_strands_a_lane() {
+        for _ in 0..3000 {
+            let (tx, rx) = async_channel::bounded::<Row>(1);
+            let dispatcher = Arc::new(Dispatcher::new(
+                rx,
+                PoolSize {
+                    lanes: 1,
+                    providers: 1,
+                },
+            ));
+            let closer = {
+                let dispatcher = dispatcher.clone();
+                std::thread::spawn(move || {
+                    drop(tx);
+                    dispatcher.input_finished();
+                })
+            };
+            let lane = tokio::time::timeout(Duration::from_secs(5), dispatcher.next(0, 0));
+            let finished = tokio::time::timeout(Duration::from_secs(5), dispatcher.finished());
+            let (next, finished) = tokio::join!(lane, finished);
+            assert!(matches!(next, Ok(None)), "a lane was stranded");
+            assert!(finished.is_ok(), "finished() was stranded");
+            closer.join().unwrap();
+        }
     }
 
     #[tokio::test]

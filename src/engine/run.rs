@@ -187,6 +187,7 @@ async fn drive(
 
     let reader_thread = {
         let stats = stats.clone();
+        let reader_dispatcher = dispatcher.clone();
         let outcomes = outcome_tx.clone();
         std::thread::Builder::new()
             .name("gen-reader".into())
@@ -227,6 +228,8 @@ async fn drive(
                     }
                 }
                 stats.reader_finished.store(true, Ordering::Relaxed);
+                drop(fresh_tx);
+                reader_dispatcher.input_finished();
             })
             .context("cannot start the reader thread")?
     };
