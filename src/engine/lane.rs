@@ -295,6 +295,7 @@ async fn fail(shared: &Shared, job: Job, failure: Failure) {
     let outcome = Outcome::Failed {
         seq,
         fields,
+        raw_cells: Vec::new(),
         failure,
         attempts,
         providers_tried,

@@ -214,6 +214,7 @@ async fn drive(
                             let outcome = Outcome::Failed {
                                 seq: bad.seq,
                                 fields: bad.fields,
+                                raw_cells: bad.raw_cells,
                                 failure: Failure {
                                     kind: bad.kind,
                                     message: bad.message,
@@ -348,6 +349,7 @@ async fn fail_unserved(shared: &Shared) {
         let outcome = Outcome::Failed {
             seq: job.row.seq,
             fields: job.row.fields,
+            raw_cells: Vec::new(),
             failure,
             attempts: job.attempts,
             providers_tried,
@@ -362,6 +364,7 @@ async fn fail_unserved(shared: &Shared) {
         let outcome = Outcome::Failed {
             seq: row.seq,
             fields: row.fields,
+            raw_cells: Vec::new(),
             failure,
             attempts: 0,
             providers_tried: Vec::new(),

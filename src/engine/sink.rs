@@ -35,6 +35,8 @@ pub enum Outcome {
     Failed {
         seq: u64,
         fields: Map<String, Value>,
+        /// Undecodable input cells, as read (see [`crate::rows::BadRow::raw_cells`]).
+        raw_cells: Vec<(String, Vec<u8>)>,
         failure: Failure,
         attempts: u32,
         providers_tried: Vec<String>,
@@ -129,13 +131,19 @@ impl Sink {
             }
             Outcome::Failed {
                 fields,
+                raw_cells,
                 failure,
                 attempts,
                 providers_tried,
                 ..
             } => {
-                self.manifest
-                    .write(&fields, &failure, attempts, &providers_tried)?;
+                self.manifest.write_with_raw(
+                    &fields,
+                    &raw_cells,
+                    &failure,
+                    attempts,
+                    &providers_tried,
+                )?;
                 self.stats.record_failure(failure.kind);
             }
             Outcome::Skipped { .. } => {}

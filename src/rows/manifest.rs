@@ -1,6 +1,7 @@
 //! The failed-rows manifest: each failed row's input fields plus why it failed, in the input's own
 //! format so the file can be fed straight back as input (the reader strips the error columns).
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -8,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use super::Format;
-use super::writer::{cell_text, push_csv_record};
+use super::writer::{cell_text, push_csv_record, push_csv_record_bytes};
 use crate::failure::Failure;
 
 /// The columns the manifest adds after the row's own, in this order.
@@ -61,6 +62,19 @@ impl ManifestWriter {
         attempts: u32,
         providers_tried: &[String],
     ) -> io::Result<()> {
+        self.write_with_raw(fields, &[], failure, attempts, providers_tried)
+    }
+
+    /// Like [`ManifestWriter::write`], giving back the original bytes of cells that were not
+    /// valid UTF-8 (CSV only), so the fed-back row is the row as it was, and fails the same way.
+    pub fn write_with_raw(
+        &mut self,
+        fields: &Map<String, Value>,
+        raw_cells: &[(String, Vec<u8>)],
+        failure: &Failure,
+        attempts: u32,
+        providers_tried: &[String],
+    ) -> io::Result<()> {
         self.buf.clear();
         if self.file.is_none() && self.format == Format::Csv {
             let header = self.data_columns.iter().map(String::as_str);
@@ -70,15 +84,23 @@ impl ManifestWriter {
             Format::Csv => {
                 let attempts = attempts.to_string();
                 let providers = providers_tried.join(";");
-                let data = self.data_columns.iter().map(|c| cell_text(fields.get(c)));
+                let data = self.data_columns.iter().map(|c| {
+                    match raw_cells.iter().find(|(name, _)| name == c) {
+                        Some((_, bytes)) => Cow::Borrowed(bytes.as_slice()),
+                        None => match cell_text(fields.get(c)) {
+                            Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
+                            Cow::Owned(text) => Cow::Owned(text.into_bytes()),
+                        },
+                    }
+                });
                 let errors = [
                     failure.kind.as_str(),
                     failure.message.as_str(),
                     attempts.as_str(),
                     providers.as_str(),
                 ]
-                .map(std::borrow::Cow::Borrowed);
-                push_csv_record(&mut self.buf, data.chain(errors));
+                .map(|text| Cow::Borrowed(text.as_bytes()));
+                push_csv_record_bytes(&mut self.buf, data.chain(errors));
             }
             Format::Jsonl => {
                 // Serialised field by field rather than cloning the row into a new map.

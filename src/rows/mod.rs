@@ -52,4 +52,7 @@ pub struct BadRow {
     pub message: String,
     /// Whatever could be recovered of the record, so the manifest keeps the data.
     pub fields: Map<String, Value>,
+    /// The original bytes of cells that were not valid UTF-8 (`fields` holds them decoded
+    /// lossily), so a CSV manifest can give them back unchanged.
+    pub raw_cells: Vec<(String, Vec<u8>)>,
 }

@@ -88,6 +88,8 @@ struct RawRecord {
     fields: Map<String, Value>,
     /// Why the record is unusable (without the `line N: ` prefix), if it is.
     problem: Option<String>,
+    /// Cells that were not valid UTF-8, as read.
+    raw_cells: Vec<(String, Vec<u8>)>,
     /// False when `fields` holds only `raw_line` (a JSONL line that is not an object), so there
     /// are no columns to take an id from or strip.
     has_columns: bool,
@@ -199,6 +201,7 @@ impl RowReader {
             mut fields,
             problem,
             has_columns,
+            raw_cells,
         } = raw;
         if self.strip_error_columns && has_columns && self.format == Format::Jsonl {
             for name in ERROR_COLUMNS {
@@ -219,6 +222,7 @@ impl RowReader {
                 kind: FailureKind::BadInput,
                 message: format!("line {line}: {problem}"),
                 fields,
+                raw_cells,
             });
         }
         let Some(column) = &self.id_column else {
@@ -237,6 +241,7 @@ impl RowReader {
                 kind: FailureKind::BadInput,
                 message: format!("line {line}: empty id in column `{column}`"),
                 fields,
+                raw_cells: Vec::new(),
             });
         };
         if !self.seen_ids.insert(self.id_hasher.hash_one(id.as_str())) {
@@ -247,6 +252,7 @@ impl RowReader {
                 id,
                 kind: FailureKind::DuplicateId,
                 fields,
+                raw_cells: Vec::new(),
             });
         }
         Ok(Row {
@@ -453,6 +459,7 @@ impl CsvRecords {
                     line,
                     fields: Map::new(),
                     problem: Some(format!("cannot read further: {e}")),
+                    raw_cells: Vec::new(),
                     has_columns: false,
                 });
             }
@@ -475,7 +482,7 @@ impl CsvRecords {
             problems.push(problem);
         }
         let mut fields = Map::with_capacity(expected);
-        let mut bad_utf8 = false;
+        let mut raw_cells = Vec::new();
         for ((cell, name), keep) in self.record.iter().zip(&self.header).zip(&self.keep) {
             if !keep {
                 continue;
@@ -483,10 +490,10 @@ impl CsvRecords {
             let value = match std::str::from_utf8(cell) {
                 Ok(text) => text.to_owned(),
                 Err(_) => {
-                    if !bad_utf8 {
-                        bad_utf8 = true;
+                    if raw_cells.is_empty() {
                         problems.push(format!("invalid UTF-8 in column `{name}`"));
                     }
+                    raw_cells.push((name.clone(), cell.to_vec()));
                     String::from_utf8_lossy(cell).into_owned()
                 }
             };
@@ -496,6 +503,7 @@ impl CsvRecords {
             line,
             fields,
             problem: (!problems.is_empty()).then(|| problems.join("; ")),
+            raw_cells,
             has_columns: true,
         })
     }
@@ -600,6 +608,7 @@ impl JsonlRecords {
                         line: self.line_no + 1,
                         fields: Map::new(),
                         problem: Some(format!("cannot read further: {e}")),
+                        raw_cells: Vec::new(),
                         has_columns: false,
                     });
                 }
@@ -625,6 +634,7 @@ fn parse_json_line(bytes: &[u8], line: u64) -> RawRecord {
                 line,
                 fields,
                 problem: None,
+                raw_cells: Vec::new(),
                 has_columns: true,
             };
         }
@@ -648,6 +658,7 @@ fn parse_json_line(bytes: &[u8], line: u64) -> RawRecord {
         line,
         fields,
         problem: Some(problem),
+        raw_cells: Vec::new(),
         has_columns: false,
     }
 }

@@ -224,6 +224,24 @@ pub(crate) fn cell_text(value: Option<&Value>) -> Cow<'_, str> {
 
 /// Appends one CSV record ending in `\n`, quoting only where needed, as the csv crate does.
 pub(crate) fn push_csv_record<S: AsRef<str>>(out: &mut Vec<u8>, cells: impl Iterator<Item = S>) {
+    push_csv_record_bytes(out, cells.map(|cell| BytesOf(cell)));
+}
+
+/// A `str` seen as bytes, so text and raw cells share one encoder.
+struct BytesOf<S>(S);
+
+impl<S: AsRef<str>> AsRef<[u8]> for BytesOf<S> {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_ref().as_bytes()
+    }
+}
+
+/// Like [`push_csv_record`] for cells that may not be UTF-8 (a manifest giving back the bytes of
+/// an undecodable input cell).
+pub(crate) fn push_csv_record_bytes<S: AsRef<[u8]>>(
+    out: &mut Vec<u8>,
+    cells: impl Iterator<Item = S>,
+) {
     let mut count = 0;
     let mut last_empty = false;
     for cell in cells {
@@ -242,16 +260,16 @@ pub(crate) fn push_csv_record<S: AsRef<str>>(out: &mut Vec<u8>, cells: impl Iter
     out.push(b'\n');
 }
 
-fn push_csv_cell(out: &mut Vec<u8>, cell: &str) {
+fn push_csv_cell(out: &mut Vec<u8>, cell: &[u8]) {
     if !cell
-        .bytes()
+        .iter()
         .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
     {
-        out.extend_from_slice(cell.as_bytes());
+        out.extend_from_slice(cell);
         return;
     }
     out.push(b'"');
-    for b in cell.bytes() {
+    for &b in cell {
         if b == b'"' {
             out.push(b'"');
         }

@@ -203,7 +203,6 @@ fn fed_back_manifest_keeps_a_short_row_failing() {
 }
 
 #[test]
-#[ignore = "bug: manifest replaces invalid UTF-8 with U+FFFD, so fed back unfixed the row succeeds with corrupted text"]
 fn fed_back_manifest_keeps_an_invalid_utf8_row_failing() {
     let ws = Workspace::new();
     ws.write("rows.csv", b"id,keyword\n1,alpha\n2,d\xffelta\n");
