@@ -88,11 +88,16 @@ impl Lane {
                 }
             };
             let request = self.request(&shared, &job, prompt);
-            if self.key.has_token_limit() {
-                let estimate =
-                    estimate_tokens(&request.prompt) + shared.task.typical_output_tokens();
+            // Tokens are charged up front from an estimate; usage corrects it afterwards.
+            let charged_tokens = if self.key.has_token_limit() {
+                let estimate = estimate_tokens(&request.system)
+                    + estimate_tokens(&request.prompt)
+                    + shared.task.typical_output_tokens();
                 self.key.charge_tokens(estimate).await;
-            }
+                estimate
+            } else {
+                0
+            };
             job.record_try(self.index, self.provider);
             stats.in_flight.fetch_add(1, Relaxed);
             let started = Instant::now();
@@ -128,6 +133,10 @@ impl Lane {
                     };
                     let _ = shared.outcomes.send(outcome).await;
                     shared.dispatcher.finish();
+                    let used = completion.input_tokens + completion.output_tokens;
+                    if self.key.has_token_limit() && used > charged_tokens {
+                        self.key.charge_tokens(used - charged_tokens).await;
+                    }
                 }
                 Err(error) => self.after_error(&shared, job, error).await,
             }

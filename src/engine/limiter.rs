@@ -134,6 +134,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn token_charges_wait_once_the_minute_budget_is_spent() {
+        let key = KeyState::new("mock".into(), None, Some(600), 1);
+        assert!(key.has_token_limit());
+        let quick = tokio::time::timeout(Duration::from_millis(200), key.charge_tokens(600)).await;
+        assert!(quick.is_ok(), "a minute's budget is available at once");
+        let starved = tokio::time::timeout(Duration::from_millis(100), key.charge_tokens(60)).await;
+        assert!(
+            starved.is_err(),
+            "60 more tokens at 10/s must wait about 6 s"
+        );
+        // A charge above the whole budget is clamped rather than refused forever.
+        let fresh = KeyState::new("mock".into(), None, Some(100), 1);
+        let clamped =
+            tokio::time::timeout(Duration::from_millis(200), fresh.charge_tokens(10_000)).await;
+        assert!(clamped.is_ok());
+    }
+
+    #[tokio::test]
     async fn burst_is_the_lane_count_then_the_steady_rate() {
         let key = KeyState::new("mock".into(), Some(60), None, 3);
         let limiter = key.requests.as_ref().unwrap();
