@@ -43,11 +43,11 @@ pub struct RunReport {
 impl RunReport {
     pub fn exit_code(&self) -> u8 {
         if self.interrupted {
-            130
+            crate::exit::INTERRUPTED
         } else if self.failed > 0 || self.fatal.is_some() {
-            1
+            crate::exit::ROWS_FAILED
         } else {
-            0
+            crate::exit::OK
         }
     }
 }
@@ -173,6 +173,10 @@ async fn drive(
 
     let sink = Sink {
         results,
+        results_label: match &plan.out {
+            Target::File(path) => format!("the results file `{}`", path.display()),
+            Target::Stdout => "the results to stdout".to_string(),
+        },
         manifest,
         keep_order,
         stats: stats.clone(),
@@ -307,9 +311,7 @@ async fn drive(
         failed: stats.failed.load(Ordering::Relaxed),
         skipped: stats.skipped.load(Ordering::Relaxed),
         interrupted: interrupted.load(Ordering::Relaxed),
-        fatal: sink_report
-            .error
-            .map(|e| format!("cannot write the results: {e}")),
+        fatal: sink_report.error.map(|e| format!("cannot write {e}")),
     };
     progress::print_summary(
         &stats,

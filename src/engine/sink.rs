@@ -57,6 +57,8 @@ impl Outcome {
 
 pub struct Sink {
     pub results: ResultWriter,
+    /// What the results go to, for write errors: "the results file `x`" or "the results to stdout".
+    pub results_label: String,
     pub manifest: ManifestWriter,
     pub keep_order: bool,
     pub stats: Arc<RunStats>,
@@ -123,7 +125,18 @@ impl Sink {
             Outcome::Done {
                 provider, record, ..
             } => {
-                self.results.write(&record)?;
+                self.results.write(&record).map_err(|e| {
+                    let written = self.stats.done.load(Ordering::Relaxed);
+                    let what = if e.kind() == std::io::ErrorKind::BrokenPipe {
+                        "the reading end of the pipe closed".to_string()
+                    } else {
+                        e.to_string()
+                    };
+                    std::io::Error::new(
+                        e.kind(),
+                        format!("{}: {what} ({written} rows written)", self.results_label),
+                    )
+                })?;
                 self.stats.done.fetch_add(1, Ordering::Relaxed);
                 self.stats.providers[provider]
                     .done
@@ -137,13 +150,15 @@ impl Sink {
                 providers_tried,
                 ..
             } => {
-                self.manifest.write_with_raw(
-                    &fields,
-                    &raw_cells,
-                    &failure,
-                    attempts,
-                    &providers_tried,
-                )?;
+                self.manifest
+                    .write_with_raw(&fields, &raw_cells, &failure, attempts, &providers_tried)
+                    .map_err(|e| {
+                        let path = self.manifest.path().display();
+                        std::io::Error::new(
+                            e.kind(),
+                            format!("the failed-rows manifest `{path}`: {e}"),
+                        )
+                    })?;
                 self.stats.record_failure(failure.kind);
             }
             Outcome::Skipped { .. } => {}

@@ -578,3 +578,65 @@ fn ctrl_c_drains_in_flight_rows_exits_130_and_resume_finishes() {
     ws.run(&resume_args).expect_code(0);
     assert_each_id_once(&ws.jsonl("rows.seo.jsonl"), 300);
 }
+
+/// With every kind of mock fault at once, each row ends in exactly one place: the results or the
+/// manifest, never both, never neither, never twice.
+#[test]
+fn under_every_fault_each_row_ends_in_exactly_one_place() {
+    let ws = Workspace::new();
+    ws.write("rows.csv", keywords_csv(400));
+    let name = profile(
+        &ws,
+        "chaos",
+        "[pool]\na = 4\nb = 2\n\n\
+         [providers.a]\nkind = \"mock\"\nrate_limit_rate = 0.2\nretry_after = \"10ms\"\nserver_error_rate = 0.2\ninvalid_output_rate = 0.2\n\n\
+         [providers.b]\nkind = \"mock\"\nlatency = \"1ms\"\nserver_error_rate = 0.3\ninvalid_output_rate = 0.3\n",
+    );
+    for keep_order in [false, true] {
+        let out = format!("out-{keep_order}.jsonl");
+        let failed = format!("failed-{keep_order}.csv");
+        let mut args = vec![
+            "seo",
+            "--profile",
+            &name,
+            "--max-attempts",
+            "2",
+            "rows.csv",
+            "-o",
+            &out,
+            "--failed",
+            &failed,
+        ];
+        if keep_order {
+            args.push("--keep-order");
+        }
+        let run = ws.run(&args);
+        assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+        let done = ids(&ws.jsonl(&out), "row_id");
+        let failed_ids: Vec<String> = if ws.exists(&failed) {
+            ws.csv(&failed)
+                .1
+                .into_iter()
+                .map(|r| r[0].clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        assert!(
+            !failed_ids.is_empty() && !done.is_empty(),
+            "the fault rates should produce both outcomes"
+        );
+        let mut all: Vec<String> = done.iter().chain(&failed_ids).cloned().collect();
+        all.sort_by_key(|id| id.parse::<u32>().unwrap());
+        let expected: Vec<String> = (1..=400).map(|i| i.to_string()).collect();
+        assert_eq!(all, expected, "keep_order={keep_order}");
+        assert_eq!(run.code, 1);
+        if keep_order {
+            let numbers: Vec<u32> = done.iter().map(|id| id.parse().unwrap()).collect();
+            assert!(
+                numbers.windows(2).all(|w| w[0] < w[1]),
+                "results must follow input order"
+            );
+        }
+    }
+}
