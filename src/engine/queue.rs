@@ -333,6 +333,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_lane_takes_a_retry_it_does_not_prefer_only_after_the_grace() {
+        let (tx, rx) = async_channel::bounded(4);
+        let dispatcher = Dispatcher::new(
+            rx,
+            PoolSize {
+                lanes: 2,
+                providers: 2,
+            },
+        );
+        tx.send(row(0)).await.unwrap();
+        drop(tx);
+        let mut job = dispatcher.next(0, 0).await.unwrap();
+        job.record_try(0, 0);
+        let requeued = Instant::now();
+        dispatcher.requeue(job);
+        // Lane 1 is provider 0 again and the pool has an untried provider: it waits the grace
+        // out, then takes the row rather than leave it stranded.
+        let job = dispatcher.next(1, 0).await.unwrap();
+        assert!(requeued.elapsed() >= PREFERENCE_GRACE);
+        assert_eq!(job.row.seq, 0);
+    }
+
+    #[tokio::test]
     async fn a_retry_waits_for_its_backoff() {
         let (tx, rx) = async_channel::bounded(4);
         let dispatcher = Dispatcher::new(
