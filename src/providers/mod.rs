@@ -5,6 +5,7 @@
 //! engine decides by [`FailureKind`] what happens next.
 
 pub mod mock;
+pub mod presets;
 
 use std::future::Future;
 use std::pin::Pin;

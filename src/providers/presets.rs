@@ -1,0 +1,387 @@
+//! Built-in providers as data: wire format, base URL, key variables, model prefixes and default
+//! model for OpenAI, Anthropic, Gemini and the OpenAI-compatible vendors, plus the price table the
+//! cost estimator reads. Adding a vendor is adding a row, not code (PROTOCOLS.md §0, §2, §6).
+
+/// Which wire protocol a provider speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    /// OpenAI Chat Completions, also every OpenAI-compatible vendor.
+    OpenAi,
+    Anthropic,
+    Gemini,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Preset {
+    pub name: &'static str,
+    /// Other names a pool or profile may use (`claude` for anthropic).
+    pub aliases: &'static [&'static str],
+    pub wire: Wire,
+    /// As PROTOCOLS.md §0 writes it; the API's own path is appended.
+    pub base_url: &'static str,
+    /// Environment variables holding keys, in order of preference. Each may be followed by
+    /// `_2`, `_3`, ... for more keys (each key gets its own lanes and limiter).
+    pub key_vars: &'static [&'static str],
+    /// Local servers (Ollama) accept requests without a key.
+    pub needs_key: bool,
+    /// Model ids that name this provider (`deepseek-chat` → deepseek).
+    pub model_prefixes: &'static [&'static str],
+    pub default_model: &'static str,
+}
+
+pub const PRESETS: &[Preset] = &[
+    Preset {
+        name: "openai",
+        aliases: &[],
+        wire: Wire::OpenAi,
+        base_url: "https://api.openai.com/v1",
+        key_vars: &["OPENAI_API_KEY"],
+        needs_key: true,
+        model_prefixes: &["gpt-", "o1", "o3", "o4", "chatgpt-"],
+        default_model: "gpt-5-mini",
+    },
+    Preset {
+        name: "anthropic",
+        aliases: &["claude"],
+        wire: Wire::Anthropic,
+        base_url: "https://api.anthropic.com",
+        key_vars: &["ANTHROPIC_API_KEY"],
+        needs_key: true,
+        model_prefixes: &["claude-"],
+        default_model: "claude-haiku-4-5",
+    },
+    Preset {
+        name: "gemini",
+        aliases: &["google"],
+        wire: Wire::Gemini,
+        base_url: "https://generativelanguage.googleapis.com/v1beta",
+        key_vars: &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
+        needs_key: true,
+        model_prefixes: &["gemini-"],
+        default_model: "gemini-2.5-flash",
+    },
+    Preset {
+        name: "deepseek",
+        aliases: &[],
+        wire: Wire::OpenAi,
+        base_url: "https://api.deepseek.com",
+        key_vars: &["DEEPSEEK_API_KEY"],
+        needs_key: true,
+        model_prefixes: &["deepseek-"],
+        default_model: "deepseek-flash",
+    },
+    Preset {
+        name: "glm",
+        aliases: &["zhipu", "zai"],
+        wire: Wire::OpenAi,
+        base_url: "https://api.z.ai/api/paas/v4",
+        key_vars: &["ZAI_API_KEY", "ZHIPUAI_API_KEY", "GLM_API_KEY"],
+        needs_key: true,
+        model_prefixes: &["glm-"],
+        default_model: "glm-4.6",
+    },
+    Preset {
+        name: "moonshot",
+        aliases: &["kimi"],
+        wire: Wire::OpenAi,
+        base_url: "https://api.moonshot.ai/v1",
+        key_vars: &["MOONSHOT_API_KEY", "KIMI_API_KEY"],
+        needs_key: true,
+        model_prefixes: &["kimi-", "moonshot-"],
+        default_model: "kimi-k2.5",
+    },
+    Preset {
+        name: "qwen",
+        aliases: &["dashscope"],
+        wire: Wire::OpenAi,
+        base_url: "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
+        key_vars: &["DASHSCOPE_API_KEY", "QWEN_API_KEY"],
+        needs_key: true,
+        model_prefixes: &["qwen-", "qwen3"],
+        default_model: "qwen-plus",
+    },
+    Preset {
+        name: "perplexity",
+        aliases: &["pplx"],
+        wire: Wire::OpenAi,
+        base_url: "https://api.perplexity.ai",
+        key_vars: &["PERPLEXITY_API_KEY", "PPLX_API_KEY"],
+        needs_key: true,
+        model_prefixes: &["sonar"],
+        default_model: "sonar",
+    },
+    Preset {
+        name: "openrouter",
+        aliases: &[],
+        wire: Wire::OpenAi,
+        base_url: "https://openrouter.ai/api/v1",
+        key_vars: &["OPENROUTER_API_KEY"],
+        needs_key: true,
+        model_prefixes: &[],
+        default_model: "openai/gpt-5-mini",
+    },
+    Preset {
+        name: "mistral",
+        aliases: &[],
+        wire: Wire::OpenAi,
+        base_url: "https://api.mistral.ai/v1",
+        key_vars: &["MISTRAL_API_KEY"],
+        needs_key: true,
+        model_prefixes: &[
+            "mistral-",
+            "codestral-",
+            "ministral-",
+            "magistral-",
+            "open-mistral-",
+        ],
+        default_model: "mistral-small-latest",
+    },
+    Preset {
+        name: "groq",
+        aliases: &[],
+        wire: Wire::OpenAi,
+        base_url: "https://api.groq.com/openai/v1",
+        key_vars: &["GROQ_API_KEY"],
+        needs_key: true,
+        model_prefixes: &[],
+        default_model: "llama-3.3-70b-versatile",
+    },
+    Preset {
+        name: "xai",
+        aliases: &["grok"],
+        wire: Wire::OpenAi,
+        base_url: "https://api.x.ai/v1",
+        key_vars: &["XAI_API_KEY"],
+        needs_key: true,
+        model_prefixes: &["grok-"],
+        default_model: "grok-4",
+    },
+    Preset {
+        name: "together",
+        aliases: &[],
+        wire: Wire::OpenAi,
+        base_url: "https://api.together.ai/v1",
+        key_vars: &["TOGETHER_API_KEY"],
+        needs_key: true,
+        model_prefixes: &[],
+        default_model: "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+    },
+    Preset {
+        name: "fireworks",
+        aliases: &[],
+        wire: Wire::OpenAi,
+        base_url: "https://api.fireworks.ai/inference/v1",
+        key_vars: &["FIREWORKS_API_KEY"],
+        needs_key: true,
+        model_prefixes: &["accounts/fireworks/"],
+        default_model: "accounts/fireworks/models/llama-v3p3-70b-instruct",
+    },
+    Preset {
+        name: "ollama",
+        aliases: &[],
+        wire: Wire::OpenAi,
+        base_url: "http://localhost:11434/v1",
+        key_vars: &["OLLAMA_API_KEY"],
+        needs_key: false,
+        model_prefixes: &[],
+        default_model: "llama3.2",
+    },
+];
+
+/// The preset a pool or profile name means, by name or alias (case-insensitive).
+pub fn find(name: &str) -> Option<&'static Preset> {
+    PRESETS.iter().find(|preset| {
+        preset.name.eq_ignore_ascii_case(name)
+            || preset
+                .aliases
+                .iter()
+                .any(|alias| alias.eq_ignore_ascii_case(name))
+    })
+}
+
+/// The presets whose model prefixes claim `model` (several means the id is ambiguous).
+pub fn claiming(model: &str) -> Vec<&'static Preset> {
+    let model = model.to_ascii_lowercase();
+    PRESETS
+        .iter()
+        .filter(|preset| {
+            preset
+                .model_prefixes
+                .iter()
+                .any(|prefix| model.starts_with(prefix))
+        })
+        .collect()
+}
+
+/// USD per million tokens at the standard (synchronous) tier.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Price {
+    pub model: &'static str,
+    pub input: f64,
+    pub cached_input: Option<f64>,
+    pub output: f64,
+}
+
+/// PROTOCOLS.md §6. Where a model has time-of-day or size tiers, the lower (off-peak, short
+/// prompt) rate is listed: the estimate is a floor, and the note on the table says so.
+pub const PRICES: &[Price] = &[
+    Price {
+        model: "gemini-2.5-flash",
+        input: 0.30,
+        cached_input: None,
+        output: 2.50,
+    },
+    Price {
+        model: "claude-haiku-4-5",
+        input: 1.00,
+        cached_input: Some(0.10),
+        output: 5.00,
+    },
+    Price {
+        model: "claude-sonnet-4-5",
+        input: 3.00,
+        cached_input: Some(0.30),
+        output: 15.00,
+    },
+    Price {
+        model: "claude-sonnet-5",
+        input: 2.00,
+        cached_input: Some(0.20),
+        output: 10.00,
+    },
+    Price {
+        model: "claude-haiku-5-5",
+        input: 0.10,
+        cached_input: Some(0.01),
+        output: 0.50,
+    },
+    Price {
+        model: "deepseek-chat",
+        input: 0.28,
+        cached_input: Some(0.028),
+        output: 0.42,
+    },
+    Price {
+        model: "deepseek-flash",
+        input: 0.15,
+        cached_input: Some(0.003),
+        output: 0.60,
+    },
+    Price {
+        model: "deepseek-v4-pro",
+        input: 0.66,
+        cached_input: Some(0.022),
+        output: 1.98,
+    },
+    Price {
+        model: "gpt-4o-mini",
+        input: 0.15,
+        cached_input: Some(0.075),
+        output: 0.60,
+    },
+    Price {
+        model: "gpt-4.1-mini",
+        input: 0.40,
+        cached_input: Some(0.10),
+        output: 1.60,
+    },
+    Price {
+        model: "gpt-5-mini",
+        input: 0.25,
+        cached_input: Some(0.025),
+        output: 2.00,
+    },
+    Price {
+        model: "gpt-5.4-mini",
+        input: 0.75,
+        cached_input: Some(0.075),
+        output: 4.50,
+    },
+];
+
+/// The price of `model`: an exact entry, else the longest entry it extends by a dated or
+/// versioned suffix (`claude-haiku-4-5-20251001` → `claude-haiku-4-5`).
+pub fn price(model: &str) -> Option<&'static Price> {
+    let model = model.to_ascii_lowercase();
+    PRICES
+        .iter()
+        .filter(|price| {
+            model == price.model
+                || model
+                    .strip_prefix(price.model)
+                    .is_some_and(|rest| rest.starts_with('-') || rest.starts_with('@'))
+        })
+        .max_by_key(|price| price.model.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_aliases_find_their_preset() {
+        assert_eq!(find("claude").unwrap().name, "anthropic");
+        assert_eq!(find("Google").unwrap().name, "gemini");
+        assert_eq!(find("kimi").unwrap().name, "moonshot");
+        assert!(find("mock").is_none());
+    }
+
+    #[test]
+    fn every_name_and_alias_is_unique_and_urls_have_no_trailing_slash() {
+        let mut names: Vec<&str> = PRESETS
+            .iter()
+            .flat_map(|p| std::iter::once(p.name).chain(p.aliases.iter().copied()))
+            .collect();
+        let total = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), total, "a name or alias is used twice");
+        for preset in PRESETS {
+            assert!(!preset.base_url.ends_with('/'), "{}", preset.name);
+            assert!(
+                !preset.needs_key || !preset.key_vars.is_empty(),
+                "{} needs a key but names no variable",
+                preset.name
+            );
+            if !preset.model_prefixes.is_empty() {
+                assert_eq!(
+                    claiming(preset.default_model),
+                    vec![preset],
+                    "{}'s default model routes back to it",
+                    preset.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn model_ids_route_by_prefix_and_no_prefix_is_claimed_twice() {
+        assert_eq!(claiming("deepseek-chat")[0].name, "deepseek");
+        assert_eq!(claiming("glm-4.6")[0].name, "glm");
+        assert_eq!(claiming("claude-haiku-4-5")[0].name, "anthropic");
+        assert_eq!(claiming("gemini-2.5-flash")[0].name, "gemini");
+        assert_eq!(claiming("gpt-5-mini")[0].name, "openai");
+        assert!(claiming("llama3.2").is_empty());
+        for preset in PRESETS {
+            for prefix in preset.model_prefixes {
+                assert_eq!(
+                    claiming(prefix).len(),
+                    1,
+                    "prefix `{prefix}` is claimed twice"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn prices_match_dated_ids_but_not_other_models() {
+        assert_eq!(
+            price("claude-haiku-4-5-20251001").unwrap().model,
+            "claude-haiku-4-5"
+        );
+        assert_eq!(price("gpt-5-mini").unwrap().output, 2.00);
+        assert!(price("gpt-5-minimal").is_none());
+        assert_eq!(price("gpt-5.4-mini").unwrap().input, 0.75);
+        assert!(price("llama3.2").is_none());
+    }
+}
