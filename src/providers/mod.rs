@@ -4,7 +4,11 @@
 //! Adapters never schedule: they turn one request into one answer or one classified error, and the
 //! engine decides by [`FailureKind`] what happens next.
 
+mod classify;
 pub mod mock;
+pub mod openai;
+pub mod ratelimit;
+pub mod wire;
 
 use std::future::Future;
 use std::pin::Pin;
