@@ -4,7 +4,9 @@
 //! Adapters never schedule: they turn one request into one answer or one classified error, and the
 //! engine decides by [`FailureKind`] what happens next.
 
+pub mod anthropic;
 mod classify;
+pub mod gemini;
 pub mod mock;
 pub mod openai;
 pub mod ratelimit;
