@@ -190,3 +190,39 @@ mod tests {
         assert_eq!(body_message(b"  "), "(empty body)");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use proptest::prelude::*;
+
+    use crate::providers::{anthropic, gemini, openai};
+
+    proptest! {
+        /// Whatever arrives, every adapter answers with a completion or a classified error, and
+        /// never panics: random bytes, and random cuts of a real body.
+        #[test]
+        fn adapters_never_panic(status in 100u16..600, body in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let now = UNIX_EPOCH + Duration::from_secs(1_755_780_000);
+            let headers = vec![("retry-after".to_string(), "1".to_string())];
+            let _ = openai::parse(status, &headers, &body, now);
+            let _ = anthropic::parse(status, &headers, &body, now);
+            let _ = gemini::parse(status, &headers, &body, now);
+        }
+
+        #[test]
+        fn cut_bodies_are_malformed(cut in 0usize..120) {
+            let now = UNIX_EPOCH;
+            let body = br#"{"choices":[{"message":{"content":"hi"},"finish_reason":"stop"}],"content":[{"type":"text","text":"hi"}],"candidates":[{"content":{"parts":[{"text":"hi"}]}}]}"#;
+            let cut = &body[..cut.min(body.len() - 1)];
+            for result in [
+                openai::parse(200, &[], cut, now),
+                anthropic::parse(200, &[], cut, now),
+                gemini::parse(200, &[], cut, now),
+            ] {
+                prop_assert_eq!(result.unwrap_err().kind, super::FailureKind::Malformed);
+            }
+        }
+    }
+}
