@@ -4,8 +4,14 @@
 //! Adapters never schedule: they turn one request into one answer or one classified error, and the
 //! engine decides by [`FailureKind`] what happens next.
 
+pub mod anthropic;
+mod classify;
+pub mod gemini;
 pub mod mock;
+pub mod openai;
 pub mod presets;
+pub mod ratelimit;
+pub mod wire;
 
 use std::future::Future;
 use std::pin::Pin;

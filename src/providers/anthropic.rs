@@ -1,0 +1,408 @@
+//! The Anthropic Messages adapter (PROTOCOLS.md §3): [`build`] turns a [`Request`] into
+//! `POST {base}/v1/messages`, [`parse`] turns the answer into a [`Completion`] or a classified
+//! [`ProviderError`].
+//!
+//! JSON answers use the GA structured outputs (`output_config.format` json_schema); the reply is
+//! JSON text in a `text` block, so parsing is the same for both shapes.
+
+use std::time::SystemTime;
+
+use serde_json::{Map, Value, json};
+
+use super::classify::{self, describe, text_of};
+use super::ratelimit::{parse_rate_limits, retry_after};
+use super::wire::{Endpoint, HeaderValue, Headers, HttpRequest, json_post};
+use super::{Completion, OutputShape, ProviderError, Request, estimate_tokens};
+use crate::failure::FailureKind;
+
+/// The API version every request names.
+pub const API_VERSION: &str = "2023-06-01";
+
+/// `POST {base}/v1/messages` with `x-api-key` (a secret) and `anthropic-version`. The system
+/// prompt is the top-level `system` field; no `temperature` (newer models reject non-defaults).
+pub fn build(request: &Request, endpoint: &Endpoint) -> HttpRequest {
+    let mut body = Map::new();
+    body.insert("model".into(), json!(request.model));
+    body.insert("max_tokens".into(), json!(request.max_output_tokens));
+    if !request.system.is_empty() {
+        body.insert("system".into(), json!(request.system));
+    }
+    body.insert(
+        "messages".into(),
+        json!([{"role": "user", "content": request.prompt}]),
+    );
+    if let OutputShape::Json { schema, .. } = &request.shape {
+        body.insert(
+            "output_config".into(),
+            json!({"format": {"type": "json_schema", "schema": schema}}),
+        );
+    }
+    let mut headers = Vec::new();
+    if let Some(key) = endpoint.api_key {
+        headers.push(("x-api-key", HeaderValue::Secret(key.to_string())));
+    }
+    headers.push(("anthropic-version", HeaderValue::Plain(API_VERSION.into())));
+    headers.extend(endpoint.extra());
+    json_post(endpoint.url("/v1/messages"), headers, &Value::Object(body))
+}
+
+/// Reads a Messages answer: the `text` blocks concatenated (thinking and tool blocks skipped).
+/// `stop_reason` `refusal` is `ContentBlocked`; `max_tokens` and `model_context_window_exceeded`
+/// are `Truncated`. Input tokens are `input_tokens` plus both cache counts.
+pub fn parse(
+    status: u16,
+    headers: &Headers,
+    body: &[u8],
+    now: SystemTime,
+) -> Result<Completion, ProviderError> {
+    if !(200..300).contains(&status) {
+        return Err(classify_error(status, headers, body, now));
+    }
+    let value = classify::decode(body)?;
+    if value.get("type").and_then(Value::as_str) == Some("error") {
+        return Err(classify_error(500, headers, body, now));
+    }
+    let Some(blocks) = value.get("content").and_then(Value::as_array) else {
+        return Err(ProviderError::new(
+            FailureKind::Malformed,
+            "the answer has no `content` array",
+        ));
+    };
+    match value.get("stop_reason").and_then(Value::as_str) {
+        Some("refusal") => {
+            return Err(ProviderError::new(
+                FailureKind::ContentBlocked,
+                "the model refused to answer (stop_reason: refusal)",
+            ));
+        }
+        Some(reason @ ("max_tokens" | "model_context_window_exceeded")) => {
+            return Err(ProviderError::new(
+                FailureKind::Truncated,
+                format!("the answer was cut at the token limit (stop_reason: {reason})"),
+            ));
+        }
+        _ => {}
+    }
+    let text: String = blocks
+        .iter()
+        .filter(|b| b.get("type").and_then(Value::as_str) == Some("text"))
+        .filter_map(|b| b.get("text").and_then(Value::as_str))
+        .collect();
+    if text.trim().is_empty() {
+        return Err(ProviderError::new(
+            FailureKind::Empty,
+            "the answer has no text",
+        ));
+    }
+    let usage = value.get("usage");
+    let count = |field: &str| usage.and_then(|u| u.get(field)).and_then(Value::as_u64);
+    Ok(Completion {
+        input_tokens: count("input_tokens").unwrap_or(0)
+            + count("cache_creation_input_tokens").unwrap_or(0)
+            + count("cache_read_input_tokens").unwrap_or(0),
+        output_tokens: count("output_tokens").unwrap_or_else(|| estimate_tokens(&text)),
+        text,
+    })
+}
+
+/// Words of a 400 that mean the account cannot pay, not that the request is wrong (the credit
+/// balance message, and the workspace spend limits PROTOCOLS.md §3 says come as 400).
+const BILLING_PHRASES: [&str; 3] = [
+    "credit balance is too low",
+    "api usage limits",
+    "spend limit",
+];
+
+fn classify_error(status: u16, headers: &Headers, body: &[u8], now: SystemTime) -> ProviderError {
+    let value = classify::decode(body).ok();
+    let error = value.as_ref().and_then(|v| v.get("error"));
+    let error_type = text_of(error.and_then(|e| e.get("type")));
+    let message = text_of(error.and_then(|e| e.get("message")))
+        .or_else(|| text_of(error))
+        .unwrap_or_else(|| classify::body_message(body));
+    let detail_code = text_of(error.and_then(|e| e.pointer("/details/error_code")));
+    let lower = message.to_ascii_lowercase();
+
+    let mut kind = classify::status_kind(status);
+    match error_type.as_deref() {
+        Some("overloaded_error") => kind = FailureKind::Overloaded,
+        Some("rate_limit_error") if status != 429 => kind = FailureKind::RateLimited,
+        Some("billing_error") => kind = FailureKind::Quota,
+        _ => {}
+    }
+    let spend_capped = detail_code.as_deref() == Some("enforced_spend_limit_reached");
+    if spend_capped || (status == 400 && BILLING_PHRASES.iter().any(|p| lower.contains(p))) {
+        kind = FailureKind::Quota;
+    }
+    kind = classify::apply_should_retry(kind, headers);
+
+    let label = detail_code.as_deref().or(error_type.as_deref());
+    let mut err = ProviderError::new(kind, describe(status, label, &message));
+    if classify::wants_delay(kind) {
+        err.retry_after = retry_after(headers, now).or_else(|| {
+            parse_rate_limits(headers, now)
+                .exhausted_for()
+                .filter(|d| !d.is_zero())
+        });
+    }
+    err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::Purpose;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    const KEY: &str = "sk-ant-api03-SECRET-9876";
+
+    fn request(shape: OutputShape) -> Request {
+        Request {
+            purpose: Purpose::Seo,
+            model: "claude-haiku-4-5".into(),
+            system: "You are terse.".into(),
+            prompt: "Write about shoes.".into(),
+            shape,
+            max_output_tokens: 700,
+            topic: "shoes".into(),
+            attempt: 1,
+            timeout: Duration::from_secs(60),
+        }
+    }
+
+    fn endpoint() -> Endpoint<'static> {
+        Endpoint {
+            base_url: "https://api.anthropic.com",
+            api_key: Some(KEY),
+            extra_headers: &[],
+        }
+    }
+
+    fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// 2025-08-21T12:40:00Z
+    fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_755_780_000)
+    }
+
+    fn ok(body: &str) -> Result<Completion, ProviderError> {
+        parse(200, &[], body.as_bytes(), now())
+    }
+
+    fn fail(status: u16, headers: &[(&str, &str)], body: &str) -> ProviderError {
+        parse(status, &h(headers), body.as_bytes(), now()).unwrap_err()
+    }
+
+    fn error_body(kind: &str, message: &str) -> String {
+        format!(
+            r#"{{"type":"error","error":{{"type":"{kind}","message":"{message}"}},"request_id":"req_011C"}}"#
+        )
+    }
+
+    #[test]
+    fn builds_messages_request_with_top_level_system() {
+        let http = build(&request(OutputShape::Text), &endpoint());
+        assert_eq!(http.url, "https://api.anthropic.com/v1/messages");
+        let key = http.header("x-api-key").unwrap();
+        assert!(key.is_secret());
+        assert_eq!(key.expose(), KEY);
+        assert_eq!(
+            http.header("anthropic-version").unwrap().expose(),
+            "2023-06-01"
+        );
+        assert_eq!(
+            http.header("content-type").unwrap().expose(),
+            "application/json"
+        );
+        assert!(!http.url.contains(KEY));
+        assert!(!String::from_utf8_lossy(&http.body).contains(KEY));
+        assert!(!format!("{http:?}").contains(KEY));
+        let body: Value = serde_json::from_slice(&http.body).unwrap();
+        assert_eq!(
+            body,
+            json!({"model": "claude-haiku-4-5", "max_tokens": 700, "system": "You are terse.",
+                   "messages": [{"role": "user", "content": "Write about shoes."}]})
+        );
+    }
+
+    #[test]
+    fn builds_structured_output_for_seo() {
+        let http = build(&request(crate::tasks::seo::shape()), &endpoint());
+        let body: Value = serde_json::from_slice(&http.body).unwrap();
+        let format = &body["output_config"]["format"];
+        assert_eq!(format["type"], "json_schema");
+        assert_eq!(format["schema"]["additionalProperties"], false);
+        assert!(body.get("temperature").is_none());
+    }
+
+    const SUCCESS: &str = r#"{"id":"msg_01","type":"message","role":"assistant","model":"claude-haiku-4-5-20251001",
+        "content":[{"type":"thinking","thinking":"let me see","signature":"x"},{"type":"text","text":"Hello "},{"type":"text","text":"there"}],
+        "stop_reason":"end_turn","stop_sequence":null,
+        "usage":{"input_tokens":25,"output_tokens":12,"cache_creation_input_tokens":100,"cache_read_input_tokens":1000,"service_tier":"standard"}}"#;
+
+    #[test]
+    fn parses_text_blocks_and_usage_with_caches() {
+        assert_eq!(
+            ok(SUCCESS),
+            Ok(Completion {
+                text: "Hello there".into(),
+                input_tokens: 1125,
+                output_tokens: 12
+            })
+        );
+        assert_eq!(ok(&format!("\n\n  {SUCCESS}")).unwrap().text, "Hello there");
+    }
+
+    #[test]
+    fn parses_a_json_mode_answer() {
+        let body = r#"{"type":"message","content":[{"type":"text","text":"{\"title\":\"Shoes\",\"meta_description\":\"Pick well.\",\"slug\":\"shoes\"}"}],
+            "stop_reason":"end_turn","usage":{"input_tokens":5,"output_tokens":30}}"#;
+        let completion = ok(body).unwrap();
+        assert!(crate::tasks::seo::validate(&completion.text).is_ok());
+    }
+
+    #[test]
+    fn refusal_cut_empty_and_malformed_answers() {
+        let refusal = r#"{"type":"message","content":[],"stop_reason":"refusal","usage":{"input_tokens":5,"output_tokens":0}}"#;
+        assert_eq!(ok(refusal).unwrap_err().kind, FailureKind::ContentBlocked);
+        let cut = r#"{"type":"message","content":[{"type":"text","text":"{\"title\":"}],"stop_reason":"max_tokens"}"#;
+        let err = ok(cut).unwrap_err();
+        assert_eq!(err.kind, FailureKind::Truncated);
+        assert!(err.message.contains("max_tokens"));
+        let window = r#"{"content":[{"type":"text","text":"x"}],"stop_reason":"model_context_window_exceeded"}"#;
+        assert_eq!(ok(window).unwrap_err().kind, FailureKind::Truncated);
+        for empty in [
+            r#"{"content":[],"stop_reason":"end_turn"}"#,
+            r#"{"content":[{"type":"text","text":"  "}],"stop_reason":"end_turn"}"#,
+            r#"{"content":[{"type":"thinking","thinking":"only thoughts"}],"stop_reason":"end_turn"}"#,
+        ] {
+            assert_eq!(ok(empty).unwrap_err().kind, FailureKind::Empty, "{empty}");
+        }
+        assert_eq!(
+            ok(r#"{"id":"msg"}"#).unwrap_err().kind,
+            FailureKind::Malformed
+        );
+        let cut_mid_string = &SUCCESS[..SUCCESS.find("Hello").unwrap() + 2];
+        let err = ok(cut_mid_string).unwrap_err();
+        assert_eq!(err.kind, FailureKind::Malformed);
+        assert!(err.message.contains("cut short"), "{}", err.message);
+        assert_eq!(ok("").unwrap_err().kind, FailureKind::Malformed);
+        for end in (0..SUCCESS.len() - 1).step_by(11) {
+            assert_eq!(
+                ok(&SUCCESS[..end]).unwrap_err().kind,
+                FailureKind::Malformed
+            );
+        }
+    }
+
+    #[test]
+    fn rate_limits_use_retry_after_then_reset_headers() {
+        let body = error_body(
+            "rate_limit_error",
+            "Number of request tokens has exceeded your per-minute rate limit",
+        );
+        let err = fail(429, &[("retry-after", "7")], &body);
+        assert_eq!(err.kind, FailureKind::RateLimited);
+        assert_eq!(err.retry_after, Some(Duration::from_secs(7)));
+        assert!(err.message.contains("rate_limit_error"), "{}", err.message);
+        let err = fail(
+            429,
+            &[
+                ("anthropic-ratelimit-tokens-remaining", "0"),
+                ("anthropic-ratelimit-tokens-reset", "2025-08-21T12:40:30Z"),
+            ],
+            &body,
+        );
+        assert_eq!(err.retry_after, Some(Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn spend_limits_and_billing_are_quota() {
+        let capped = r#"{"type":"error","error":{"type":"rate_limit_error","message":"You have reached your monthly spend limit","details":{"error_code":"enforced_spend_limit_reached"}}}"#;
+        let err = fail(429, &[("retry-after", "60")], capped);
+        assert_eq!(err.kind, FailureKind::Quota);
+        assert_eq!(err.retry_after, None);
+        assert!(err.message.contains("enforced_spend_limit_reached"));
+        let credit = error_body(
+            "invalid_request_error",
+            "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.",
+        );
+        assert_eq!(fail(400, &[], &credit).kind, FailureKind::Quota);
+        let workspace = error_body(
+            "invalid_request_error",
+            "You have reached your specified workspace API usage limits.",
+        );
+        assert_eq!(fail(400, &[], &workspace).kind, FailureKind::Quota);
+        assert_eq!(
+            fail(402, &[], &error_body("billing_error", "pay up")).kind,
+            FailureKind::Quota
+        );
+    }
+
+    #[test]
+    fn status_classes() {
+        let cases = [
+            (
+                400,
+                "invalid_request_error",
+                "max_tokens: Field required",
+                FailureKind::BadRequest,
+            ),
+            (
+                401,
+                "authentication_error",
+                "invalid x-api-key",
+                FailureKind::Auth,
+            ),
+            (403, "permission_error", "no access", FailureKind::Auth),
+            (
+                404,
+                "not_found_error",
+                "model: claude-nope",
+                FailureKind::ModelNotFound,
+            ),
+            (413, "request_too_large", "too big", FailureKind::BadRequest),
+            (
+                500,
+                "api_error",
+                "Internal server error",
+                FailureKind::Server,
+            ),
+            (504, "timeout_error", "timed out", FailureKind::Server),
+            (
+                529,
+                "overloaded_error",
+                "Overloaded",
+                FailureKind::Overloaded,
+            ),
+        ];
+        for (status, kind_name, message, kind) in cases {
+            let err = fail(status, &[], &error_body(kind_name, message));
+            assert_eq!(err.kind, kind, "{status}");
+            assert!(err.message.contains(message), "{}", err.message);
+        }
+        let overloaded = fail(
+            529,
+            &[("retry-after", "4")],
+            &error_body("overloaded_error", "Overloaded"),
+        );
+        assert_eq!(overloaded.retry_after, Some(Duration::from_secs(4)));
+        let err = fail(
+            500,
+            &[("x-should-retry", "false")],
+            &error_body("api_error", "no"),
+        );
+        assert_eq!(err.kind, FailureKind::BadRequest);
+        // A 200 carrying an error object is classified by its type.
+        let err = ok(&error_body("overloaded_error", "Overloaded")).unwrap_err();
+        assert_eq!(err.kind, FailureKind::Overloaded);
+        let html = fail(502, &[], "<html>bad gateway</html>");
+        assert_eq!(html.kind, FailureKind::Server);
+        assert!(html.message.contains("bad gateway"));
+    }
+}

@@ -1,0 +1,543 @@
+//! The Gemini `generateContent` adapter (PROTOCOLS.md §4): [`build`] turns a [`Request`] into
+//! `POST {base}/models/{model}:generateContent` with the key in `x-goog-api-key` (never `?key=`),
+//! [`parse`] turns the answer into a [`Completion`] or a classified [`ProviderError`].
+//!
+//! Gemini reports errors as google.rpc Status bodies; an invalid key is a 400 with
+//! `ErrorInfo.reason = API_KEY_INVALID`, and a daily quota (a `QuotaFailure` whose `quotaId`
+//! contains `PerDay`) is classified `Quota` so the key leaves the pool instead of sleeping.
+
+use std::time::SystemTime;
+
+use serde_json::{Map, Value, json};
+
+use super::classify::{self, describe, text_of};
+use super::ratelimit::{gemini_quota_is_daily, gemini_retry_delay, retry_after, retry_hint};
+use super::wire::{Endpoint, HeaderValue, Headers, HttpRequest, json_post};
+use super::{Completion, OutputShape, ProviderError, Request, estimate_tokens};
+use crate::failure::FailureKind;
+
+/// `POST {base}/models/{model}:generateContent`. The system prompt is `systemInstruction`; JSON
+/// answers set `responseMimeType` and `responseJsonSchema` (real JSON Schema). No temperature.
+pub fn build(request: &Request, endpoint: &Endpoint) -> HttpRequest {
+    let mut body = Map::new();
+    if !request.system.is_empty() {
+        body.insert(
+            "systemInstruction".into(),
+            json!({"parts": [{"text": request.system}]}),
+        );
+    }
+    body.insert(
+        "contents".into(),
+        json!([{"role": "user", "parts": [{"text": request.prompt}]}]),
+    );
+    let mut config = Map::new();
+    config.insert("maxOutputTokens".into(), json!(request.max_output_tokens));
+    if let OutputShape::Json { schema, .. } = &request.shape {
+        config.insert("responseMimeType".into(), json!("application/json"));
+        config.insert("responseJsonSchema".into(), schema.clone());
+    }
+    body.insert("generationConfig".into(), Value::Object(config));
+
+    let mut headers = Vec::new();
+    if let Some(key) = endpoint.api_key {
+        headers.push(("x-goog-api-key", HeaderValue::Secret(key.to_string())));
+    }
+    headers.extend(endpoint.extra());
+    let model = request
+        .model
+        .strip_prefix("models/")
+        .unwrap_or(&request.model);
+    let url = endpoint.url(&format!("/models/{}:generateContent", path_segment(model)));
+    json_post(url, headers, &Value::Object(body))
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters, so a model id can never add
+/// path segments or a query to the URL.
+fn path_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// `finishReason`s that mean the answer was withheld for its content.
+const BLOCKING_FINISH: [&str; 8] = [
+    "SAFETY",
+    "RECITATION",
+    "BLOCKLIST",
+    "PROHIBITED_CONTENT",
+    "SPII",
+    "IMAGE_SAFETY",
+    "IMAGE_PROHIBITED_CONTENT",
+    "IMAGE_RECITATION",
+];
+
+/// Reads a GenerateContentResponse: the first candidate's non-thought text parts, concatenated.
+/// A `promptFeedback.blockReason` (a blocked prompt is still HTTP 200) or a blocking
+/// `finishReason` is `ContentBlocked`; `MAX_TOKENS` is `Truncated`. Output tokens are
+/// `candidatesTokenCount + thoughtsTokenCount`.
+pub fn parse(
+    status: u16,
+    headers: &Headers,
+    body: &[u8],
+    now: SystemTime,
+) -> Result<Completion, ProviderError> {
+    if !(200..300).contains(&status) {
+        return Err(classify_error(status, headers, body, now));
+    }
+    let value = classify::decode(body)?;
+    if value.get("error").is_some() && value.get("candidates").is_none() {
+        let code = value
+            .pointer("/error/code")
+            .and_then(Value::as_u64)
+            .and_then(|c| u16::try_from(c).ok())
+            .filter(|c| (400..600).contains(c))
+            .unwrap_or(500);
+        return Err(classify_error(code, headers, body, now));
+    }
+    if !value.is_object() {
+        return Err(ProviderError::new(
+            FailureKind::Malformed,
+            "the answer is not a JSON object",
+        ));
+    }
+    if let Some(reason) = value
+        .pointer("/promptFeedback/blockReason")
+        .and_then(Value::as_str)
+    {
+        return Err(ProviderError::new(
+            FailureKind::ContentBlocked,
+            format!("the prompt was blocked (blockReason: {reason})"),
+        ));
+    }
+    let Some(candidate) = value.pointer("/candidates/0") else {
+        return Err(ProviderError::new(
+            FailureKind::Empty,
+            "the answer has no candidates",
+        ));
+    };
+    match candidate.get("finishReason").and_then(Value::as_str) {
+        Some(reason) if BLOCKING_FINISH.contains(&reason) => {
+            return Err(ProviderError::new(
+                FailureKind::ContentBlocked,
+                format!("the answer was blocked (finishReason: {reason})"),
+            ));
+        }
+        Some("MAX_TOKENS") => {
+            return Err(ProviderError::new(
+                FailureKind::Truncated,
+                "the answer was cut at maxOutputTokens (finishReason: MAX_TOKENS)",
+            ));
+        }
+        _ => {}
+    }
+    let text: String = candidate
+        .pointer("/content/parts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|part| part.get("thought").and_then(Value::as_bool) != Some(true))
+        .filter_map(|part| part.get("text").and_then(Value::as_str))
+        .collect();
+    if text.trim().is_empty() {
+        return Err(ProviderError::new(
+            FailureKind::Empty,
+            "the answer has no text",
+        ));
+    }
+    let usage = value.get("usageMetadata");
+    let count = |field: &str| usage.and_then(|u| u.get(field)).and_then(Value::as_u64);
+    let output = match (count("candidatesTokenCount"), count("thoughtsTokenCount")) {
+        (None, None) => estimate_tokens(&text),
+        (candidates, thoughts) => candidates.unwrap_or(0) + thoughts.unwrap_or(0),
+    };
+    Ok(Completion {
+        input_tokens: count("promptTokenCount").unwrap_or(0),
+        output_tokens: output,
+        text,
+    })
+}
+
+const ERROR_INFO: &str = "type.googleapis.com/google.rpc.ErrorInfo";
+
+/// The `reason` of an `ErrorInfo` detail, such as `API_KEY_INVALID`.
+fn error_reason(body: &Value) -> Option<&str> {
+    body.pointer("/error/details")?
+        .as_array()?
+        .iter()
+        .filter(|d| d.get("@type").and_then(Value::as_str) == Some(ERROR_INFO))
+        .find_map(|d| d.get("reason")?.as_str())
+}
+
+fn classify_error(status: u16, headers: &Headers, body: &[u8], now: SystemTime) -> ProviderError {
+    let value = classify::decode(body).unwrap_or(Value::Null);
+    let error = value.get("error");
+    let rpc_status = text_of(error.and_then(|e| e.get("status")));
+    let message = text_of(error.and_then(|e| e.get("message")))
+        .unwrap_or_else(|| classify::body_message(body));
+    let reason = error_reason(&value);
+
+    let mut kind = classify::status_kind(status);
+    let daily = status == 429 && gemini_quota_is_daily(&value);
+    if reason == Some("API_KEY_INVALID") || (status == 400 && message.contains("API key not valid"))
+    {
+        kind = FailureKind::Auth;
+    } else if status == 400 && rpc_status.as_deref() == Some("FAILED_PRECONDITION") {
+        // Free tier unavailable in the key's region, or billing required: every request with
+        // this key fails the same way, so the key leaves the pool.
+        kind = FailureKind::Quota;
+    } else if daily {
+        kind = FailureKind::Quota;
+    }
+    kind = classify::apply_should_retry(kind, headers);
+
+    let label = reason.or(rpc_status.as_deref());
+    let mut text = describe(status, label, &message);
+    if daily {
+        text.push_str(" (a daily quota: this key is done until it resets)");
+    }
+    let mut err = ProviderError::new(kind, text);
+    if classify::wants_delay(kind) {
+        err.retry_after = gemini_retry_delay(&value)
+            .or_else(|| retry_after(headers, now))
+            .or_else(|| retry_hint(&message));
+    }
+    err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::Purpose;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    const KEY: &str = "AIzaSy-SECRET-gemini-5555";
+
+    fn request(shape: OutputShape) -> Request {
+        Request {
+            purpose: Purpose::Seo,
+            model: "gemini-2.5-flash".into(),
+            system: "You are terse.".into(),
+            prompt: "Write about shoes.".into(),
+            shape,
+            max_output_tokens: 1024,
+            topic: "shoes".into(),
+            attempt: 1,
+            timeout: Duration::from_secs(60),
+        }
+    }
+
+    fn endpoint() -> Endpoint<'static> {
+        Endpoint {
+            base_url: "https://generativelanguage.googleapis.com/v1beta",
+            api_key: Some(KEY),
+            extra_headers: &[],
+        }
+    }
+
+    fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_755_780_000)
+    }
+
+    fn ok(body: &str) -> Result<Completion, ProviderError> {
+        parse(200, &[], body.as_bytes(), now())
+    }
+
+    fn fail(status: u16, headers: &[(&str, &str)], body: &str) -> ProviderError {
+        parse(status, &h(headers), body.as_bytes(), now()).unwrap_err()
+    }
+
+    fn status_body(code: u16, status: &str, message: &str, details: Value) -> String {
+        json!({"error": {"code": code, "message": message, "status": status, "details": details}})
+            .to_string()
+    }
+
+    #[test]
+    fn builds_generate_content_with_the_key_in_a_header_only() {
+        let http = build(&request(OutputShape::Text), &endpoint());
+        assert_eq!(
+            http.url,
+            "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent"
+        );
+        let key = http.header("x-goog-api-key").unwrap();
+        assert!(key.is_secret());
+        assert_eq!(key.expose(), KEY);
+        assert_eq!(
+            http.header("content-type").unwrap().expose(),
+            "application/json"
+        );
+        assert!(!http.url.contains(KEY) && !http.url.contains("key="));
+        assert!(!String::from_utf8_lossy(&http.body).contains(KEY));
+        assert!(!format!("{http:?}").contains(KEY));
+        let body: Value = serde_json::from_slice(&http.body).unwrap();
+        assert_eq!(
+            body,
+            json!({"systemInstruction": {"parts": [{"text": "You are terse."}]},
+                   "contents": [{"role": "user", "parts": [{"text": "Write about shoes."}]}],
+                   "generationConfig": {"maxOutputTokens": 1024}})
+        );
+    }
+
+    #[test]
+    fn builds_json_schema_output_and_encodes_odd_model_ids() {
+        let mut req = request(crate::tasks::seo::shape());
+        req.model = "models/gemini-2.5-flash".into();
+        let http = build(&req, &endpoint());
+        assert!(
+            http.url
+                .ends_with("/models/gemini-2.5-flash:generateContent")
+        );
+        let body: Value = serde_json::from_slice(&http.body).unwrap();
+        let config = &body["generationConfig"];
+        assert_eq!(config["responseMimeType"], "application/json");
+        assert_eq!(config["responseJsonSchema"]["type"], "object");
+        assert!(config.get("responseSchema").is_none());
+        assert!(config.get("temperature").is_none());
+        req.model = "../x?key=1".into();
+        let http = build(&req, &endpoint());
+        assert!(
+            http.url
+                .ends_with("/models/..%2Fx%3Fkey%3D1:generateContent"),
+            "{}",
+            http.url
+        );
+    }
+
+    const SUCCESS: &str = r#"{"candidates":[{"content":{"role":"model","parts":[
+        {"text":"thinking about it","thought":true},{"text":"Hello "},{"text":"there"}]},
+        "finishReason":"STOP","index":0}],
+        "usageMetadata":{"promptTokenCount":8,"candidatesTokenCount":11,"thoughtsTokenCount":829,
+        "cachedContentTokenCount":0,"totalTokenCount":848},"modelVersion":"gemini-2.5-flash","responseId":"r1"}"#;
+
+    #[test]
+    fn parses_text_skipping_thoughts_with_usage() {
+        assert_eq!(
+            ok(SUCCESS),
+            Ok(Completion {
+                text: "Hello there".into(),
+                input_tokens: 8,
+                output_tokens: 840
+            })
+        );
+        assert_eq!(
+            ok(&format!("\r\n\n {SUCCESS}")).unwrap().text,
+            "Hello there"
+        );
+    }
+
+    #[test]
+    fn parses_a_json_mode_answer() {
+        let body = r#"{"candidates":[{"content":{"role":"model","parts":[{"text":
+            "{\"title\":\"Shoes\",\"meta_description\":\"Pick well.\",\"slug\":\"shoes\"}"}]},
+            "finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":8,"candidatesTokenCount":20}}"#;
+        let completion = ok(body).unwrap();
+        assert!(crate::tasks::seo::validate(&completion.text).is_ok());
+        assert_eq!(completion.output_tokens, 20);
+    }
+
+    #[test]
+    fn safety_blocks_and_length_cuts() {
+        let blocked_prompt = r#"{"promptFeedback":{"blockReason":"SAFETY","safetyRatings":[]},"usageMetadata":{"promptTokenCount":8}}"#;
+        let err = ok(blocked_prompt).unwrap_err();
+        assert_eq!(err.kind, FailureKind::ContentBlocked);
+        assert!(err.message.contains("SAFETY"));
+        for reason in [
+            "SAFETY",
+            "PROHIBITED_CONTENT",
+            "BLOCKLIST",
+            "SPII",
+            "RECITATION",
+        ] {
+            let body = format!(
+                r#"{{"candidates":[{{"content":{{"parts":[{{"text":"x"}}]}},"finishReason":"{reason}"}}]}}"#
+            );
+            assert_eq!(
+                ok(&body).unwrap_err().kind,
+                FailureKind::ContentBlocked,
+                "{reason}"
+            );
+        }
+        let cut = r#"{"candidates":[{"content":{"parts":[{"text":"{\"title\":"}]},"finishReason":"MAX_TOKENS"}]}"#;
+        assert_eq!(ok(cut).unwrap_err().kind, FailureKind::Truncated);
+        // Thinking used up the budget: no text, cut at MAX_TOKENS.
+        let thought_out =
+            r#"{"candidates":[{"content":{"role":"model"},"finishReason":"MAX_TOKENS"}]}"#;
+        assert_eq!(ok(thought_out).unwrap_err().kind, FailureKind::Truncated);
+    }
+
+    #[test]
+    fn empty_and_malformed_answers() {
+        for empty in [
+            r#"{"candidates":[]}"#,
+            r#"{"usageMetadata":{"promptTokenCount":3}}"#,
+            r#"{"candidates":[{"content":{"parts":[{"text":"hmm","thought":true}]},"finishReason":"STOP"}]}"#,
+            r#"{"candidates":[{"content":{"parts":[{"text":" \n"}]},"finishReason":"STOP"}]}"#,
+        ] {
+            assert_eq!(ok(empty).unwrap_err().kind, FailureKind::Empty, "{empty}");
+        }
+        assert_eq!(ok("[1,2]").unwrap_err().kind, FailureKind::Malformed);
+        assert_eq!(ok("").unwrap_err().kind, FailureKind::Malformed);
+        let cut_mid_string = &SUCCESS[..SUCCESS.find("Hello").unwrap() + 4];
+        let err = ok(cut_mid_string).unwrap_err();
+        assert_eq!(err.kind, FailureKind::Malformed);
+        assert!(err.message.contains("cut short"), "{}", err.message);
+        for end in (0..SUCCESS.len() - 1).step_by(13) {
+            assert_eq!(
+                ok(&SUCCESS[..end]).unwrap_err().kind,
+                FailureKind::Malformed
+            );
+        }
+    }
+
+    #[test]
+    fn rate_limit_with_retry_info() {
+        let body = status_body(
+            429,
+            "RESOURCE_EXHAUSTED",
+            "You exceeded your current quota. Please retry in 3.7s.",
+            json!([
+                {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [
+                    {"quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"}]},
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "3.700s"}
+            ]),
+        );
+        let err = fail(429, &[("retry-after", "30")], &body);
+        assert_eq!(err.kind, FailureKind::RateLimited);
+        assert_eq!(err.retry_after, Some(Duration::from_millis(3700)));
+        assert!(
+            err.message.contains("RESOURCE_EXHAUSTED"),
+            "{}",
+            err.message
+        );
+        let bare = status_body(
+            429,
+            "RESOURCE_EXHAUSTED",
+            "Please retry in 19.42s.",
+            json!([]),
+        );
+        assert_eq!(
+            fail(429, &[], &bare).retry_after,
+            Some(Duration::from_millis(19_420))
+        );
+        assert_eq!(
+            fail(429, &[("retry-after", "5")], &bare).retry_after,
+            Some(Duration::from_secs(5))
+        );
+    }
+
+    #[test]
+    fn daily_quota_is_quota_without_a_wait() {
+        let body = status_body(
+            429,
+            "RESOURCE_EXHAUSTED",
+            "You exceeded your current quota.",
+            json!([
+                {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
+                    "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                    "quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
+                    "quotaDimensions": {"model": "gemini-2.5-flash", "location": "global"},
+                    "quotaValue": "20"}]},
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "19s"}
+            ]),
+        );
+        let err = fail(429, &[], &body);
+        assert_eq!(err.kind, FailureKind::Quota);
+        assert_eq!(err.retry_after, None);
+        assert!(err.message.contains("daily quota"), "{}", err.message);
+    }
+
+    #[test]
+    fn status_classes() {
+        let invalid_key = status_body(
+            400,
+            "INVALID_ARGUMENT",
+            "API key not valid. Please pass a valid API key.",
+            json!([{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID",
+                    "domain": "googleapis.com"}]),
+        );
+        let err = fail(400, &[], &invalid_key);
+        assert_eq!(err.kind, FailureKind::Auth);
+        assert!(err.message.contains("API_KEY_INVALID"), "{}", err.message);
+        let no_detail = status_body(
+            400,
+            "INVALID_ARGUMENT",
+            "API key not valid. Please pass a valid API key.",
+            json!([]),
+        );
+        assert_eq!(fail(400, &[], &no_detail).kind, FailureKind::Auth);
+        let cases = [
+            (
+                400,
+                "INVALID_ARGUMENT",
+                "Invalid JSON payload received. Unknown name \"foo\"",
+                FailureKind::BadRequest,
+            ),
+            (
+                400,
+                "FAILED_PRECONDITION",
+                "User location is not supported for the API use.",
+                FailureKind::Quota,
+            ),
+            (
+                403,
+                "PERMISSION_DENIED",
+                "Permission denied",
+                FailureKind::Auth,
+            ),
+            (
+                404,
+                "NOT_FOUND",
+                "models/gemini-9 is not found for API version v1beta",
+                FailureKind::ModelNotFound,
+            ),
+            (
+                500,
+                "INTERNAL",
+                "An internal error has occurred",
+                FailureKind::Server,
+            ),
+            (
+                503,
+                "UNAVAILABLE",
+                "The model is overloaded. Please try again later.",
+                FailureKind::Overloaded,
+            ),
+            (
+                504,
+                "DEADLINE_EXCEEDED",
+                "Deadline exceeded",
+                FailureKind::Server,
+            ),
+        ];
+        for (code, status, message, kind) in cases {
+            let err = fail(code, &[], &status_body(code, status, message, json!([])));
+            assert_eq!(err.kind, kind, "{code} {status}");
+            assert!(err.message.contains(message), "{}", err.message);
+        }
+        let overloaded = status_body(
+            503,
+            "UNAVAILABLE",
+            "overloaded",
+            json!([{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "2s"}]),
+        );
+        assert_eq!(
+            fail(503, &[], &overloaded).retry_after,
+            Some(Duration::from_secs(2))
+        );
+        let err = ok(&status_body(429, "RESOURCE_EXHAUSTED", "slow", json!([]))).unwrap_err();
+        assert_eq!(err.kind, FailureKind::RateLimited);
+        assert_eq!(fail(502, &[], "").kind, FailureKind::Server);
+    }
+}

@@ -1,0 +1,730 @@
+//! The OpenAI Chat Completions adapter (PROTOCOLS.md §1), also spoken by every OpenAI-compatible
+//! vendor (§2): [`build`] turns a [`Request`] into `POST {base}/chat/completions`, [`parse`] turns
+//! the answer into a [`Completion`] or a classified [`ProviderError`].
+//!
+//! Vendors differ in what they accept; a [`Dialect`] (data in the presets table) says how to ask
+//! for JSON and how to name the output limit, and [`build_with`] honours it.
+
+use std::time::SystemTime;
+
+use serde_json::{Map, Value, json};
+
+use super::classify::{self, describe, text_of};
+use super::ratelimit::{parse_rate_limits, retry_after, retry_hint};
+use super::wire::{Endpoint, HeaderValue, Headers, HttpRequest, json_post};
+use super::{Completion, OutputShape, ProviderError, Request, estimate_tokens};
+use crate::failure::FailureKind;
+
+/// How a vendor takes a JSON answer request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonMode {
+    /// `response_format: {type: json_schema, json_schema: {name, schema, strict}}`; `strict` is
+    /// set only when the schema meets Structured Outputs' rules (every object closed with
+    /// `additionalProperties: false` and listing all its properties in `required`).
+    JsonSchema,
+    /// `response_format: {type: json_object}` with the schema written into the system message
+    /// (vendors without json_schema support, such as DeepSeek).
+    JsonObject,
+    /// No `response_format`; the schema goes into the system message only.
+    PromptOnly,
+}
+
+/// The field that caps the answer's length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaxTokensField {
+    /// `max_completion_tokens`: OpenAI's current name, the only one reasoning models take.
+    MaxCompletionTokens,
+    /// `max_tokens`: the older name many compatible vendors still expect.
+    MaxTokens,
+}
+
+/// What an OpenAI-compatible vendor accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dialect {
+    pub json: JsonMode,
+    pub max_tokens: MaxTokensField,
+}
+
+impl Dialect {
+    /// OpenAI itself.
+    pub const OPENAI: Dialect = Dialect {
+        json: JsonMode::JsonSchema,
+        max_tokens: MaxTokensField::MaxCompletionTokens,
+    };
+}
+
+/// `POST {base}/chat/completions` for OpenAI itself ([`Dialect::OPENAI`]).
+pub fn build(request: &Request, endpoint: &Endpoint) -> HttpRequest {
+    build_with(request, endpoint, Dialect::OPENAI)
+}
+
+/// `POST {base}/chat/completions` in a vendor's dialect. The key travels only in the
+/// `authorization` header, as a secret. No `temperature`: reasoning models reject it.
+pub fn build_with(request: &Request, endpoint: &Endpoint, dialect: Dialect) -> HttpRequest {
+    let mut system = request.system.clone();
+    let mut body = Map::new();
+    body.insert("model".into(), json!(request.model));
+    if let OutputShape::Json { name, schema } = &request.shape {
+        match dialect.json {
+            JsonMode::JsonSchema => {
+                body.insert(
+                    "response_format".into(),
+                    json!({"type": "json_schema", "json_schema": {
+                        "name": schema_name(name),
+                        "schema": schema,
+                        "strict": is_strict_compatible(schema),
+                    }}),
+                );
+            }
+            JsonMode::JsonObject | JsonMode::PromptOnly => {
+                if dialect.json == JsonMode::JsonObject {
+                    body.insert("response_format".into(), json!({"type": "json_object"}));
+                }
+                if !system.is_empty() {
+                    system.push_str("\n\n");
+                }
+                system.push_str(&format!(
+                    "Answer with a single JSON object that matches this JSON Schema:\n{schema}"
+                ));
+            }
+        }
+    }
+    let mut messages = Vec::with_capacity(2);
+    if !system.is_empty() {
+        messages.push(json!({"role": "system", "content": system}));
+    }
+    messages.push(json!({"role": "user", "content": request.prompt}));
+    body.insert("messages".into(), Value::Array(messages));
+    let limit = match dialect.max_tokens {
+        MaxTokensField::MaxCompletionTokens => "max_completion_tokens",
+        MaxTokensField::MaxTokens => "max_tokens",
+    };
+    body.insert(limit.into(), json!(request.max_output_tokens));
+
+    let mut headers = Vec::new();
+    if let Some(key) = endpoint.api_key {
+        headers.push((
+            "authorization",
+            HeaderValue::Secret(format!("Bearer {key}")),
+        ));
+    }
+    headers.extend(endpoint.extra());
+    json_post(
+        endpoint.url("/chat/completions"),
+        headers,
+        &Value::Object(body),
+    )
+}
+
+/// A `json_schema.name`: letters, digits, `_` and `-`, at most 64 characters.
+fn schema_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    if cleaned.is_empty() {
+        "answer".into()
+    } else {
+        cleaned
+    }
+}
+
+/// Whether Structured Outputs' strict mode accepts the schema's object shapes: every object
+/// schema has `additionalProperties: false` and `required` naming all of its properties.
+fn is_strict_compatible(schema: &Value) -> bool {
+    match schema {
+        Value::Object(map) => {
+            let is_object =
+                map.get("type") == Some(&json!("object")) || map.contains_key("properties");
+            if is_object {
+                let closed = map.get("additionalProperties") == Some(&Value::Bool(false));
+                let properties = map.get("properties").and_then(Value::as_object);
+                let required: Vec<&str> = map
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .map(|r| r.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                let all_required = properties
+                    .is_none_or(|props| props.keys().all(|k| required.contains(&k.as_str())));
+                if !closed || !all_required {
+                    return false;
+                }
+            }
+            map.values().all(is_strict_compatible)
+        }
+        Value::Array(items) => items.iter().all(is_strict_compatible),
+        _ => true,
+    }
+}
+
+/// Reads a Chat Completions answer. Success needs a 2xx status, a `choices[0].message` with
+/// non-blank `content`, and a `finish_reason` other than `length` (→ `Truncated`) or
+/// `content_filter` (→ `ContentBlocked`, as is a set `refusal`). Usage missing from the answer
+/// counts 0 input tokens and estimates the output from the text.
+pub fn parse(
+    status: u16,
+    headers: &Headers,
+    body: &[u8],
+    now: SystemTime,
+) -> Result<Completion, ProviderError> {
+    if !(200..300).contains(&status) {
+        return Err(classify_error(status, headers, body, now));
+    }
+    let value = classify::decode(body)?;
+    if value.get("error").is_some() && value.get("choices").is_none() {
+        // Some compatible vendors answer 200 with an error body; its own code says which.
+        let code = value
+            .pointer("/error/code")
+            .and_then(Value::as_u64)
+            .and_then(|c| u16::try_from(c).ok())
+            .filter(|c| (400..600).contains(c))
+            .unwrap_or(500);
+        return Err(classify_error(code, headers, body, now));
+    }
+    let Some(choice) = value.pointer("/choices/0") else {
+        return Err(ProviderError::new(
+            FailureKind::Malformed,
+            "the answer has no `choices[0]`",
+        ));
+    };
+    let message = choice.get("message");
+    if let Some(refusal) = message
+        .and_then(|m| m.get("refusal"))
+        .and_then(Value::as_str)
+        .filter(|r| !r.trim().is_empty())
+    {
+        return Err(ProviderError::new(
+            FailureKind::ContentBlocked,
+            format!("the model refused: {}", refusal.trim()),
+        ));
+    }
+    match choice.get("finish_reason").and_then(Value::as_str) {
+        Some("content_filter") => {
+            return Err(ProviderError::new(
+                FailureKind::ContentBlocked,
+                "the answer was withheld by the content filter (finish_reason: content_filter)",
+            ));
+        }
+        Some("length") => {
+            return Err(ProviderError::new(
+                FailureKind::Truncated,
+                "the answer was cut at the output token limit (finish_reason: length)",
+            ));
+        }
+        _ => {}
+    }
+    let text = match message.and_then(|m| m.get("content")) {
+        Some(Value::String(s)) => s.clone(),
+        // Content as parts: concatenate the text parts.
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect(),
+        Some(Value::Null) | None if message.is_some() => String::new(),
+        _ => {
+            return Err(ProviderError::new(
+                FailureKind::Malformed,
+                "`choices[0].message` is missing or its `content` is not text",
+            ));
+        }
+    };
+    if text.trim().is_empty() {
+        return Err(ProviderError::new(
+            FailureKind::Empty,
+            "the answer has no text",
+        ));
+    }
+    let usage = value.get("usage");
+    let count = |field: &str| usage.and_then(|u| u.get(field)).and_then(Value::as_u64);
+    Ok(Completion {
+        input_tokens: count("prompt_tokens").unwrap_or(0),
+        output_tokens: count("completion_tokens").unwrap_or_else(|| estimate_tokens(&text)),
+        text,
+    })
+}
+
+/// `error.type` / `error.code` values that mean the money or quota is gone (PROTOCOLS.md §1).
+const QUOTA_CODES: [&str; 6] = [
+    "insufficient_quota",
+    "credit_balance_exhausted",
+    "organization_spend_limit_exceeded",
+    "project_spend_limit_exceeded",
+    "organization_usage_limit_exceeded",
+    "billing_hard_limit_reached",
+];
+
+fn classify_error(status: u16, headers: &Headers, body: &[u8], now: SystemTime) -> ProviderError {
+    let value = classify::decode(body).ok();
+    let error = value.as_ref().and_then(|v| v.get("error"));
+    let (message, kind_field, code) = match error {
+        Some(Value::Object(e)) => (
+            text_of(e.get("message")),
+            text_of(e.get("type")),
+            text_of(e.get("code")),
+        ),
+        Some(Value::String(s)) => (Some(s.clone()), None, None),
+        _ => (
+            value
+                .as_ref()
+                .and_then(|v| text_of(v.get("message")).or_else(|| text_of(v.get("detail")))),
+            None,
+            None,
+        ),
+    };
+    let message = message.unwrap_or_else(|| classify::body_message(body));
+    let lower = message.to_ascii_lowercase();
+    let is = |wanted: &[&str]| {
+        [&kind_field, &code]
+            .into_iter()
+            .flatten()
+            .any(|v| wanted.contains(&v.as_str()))
+    };
+
+    let mut kind = classify::status_kind(status);
+    if status == 429 && (is(&QUOTA_CODES) || lower.contains("exceeded your current quota")) {
+        kind = FailureKind::Quota;
+    }
+    if status == 400 && (is(&["model_not_found"]) || lower.contains("model not exist")) {
+        kind = FailureKind::ModelNotFound;
+    }
+    kind = classify::apply_should_retry(kind, headers);
+
+    let label = code.as_deref().or(kind_field.as_deref());
+    let mut text = describe(status, label, &message);
+    if kind == FailureKind::ModelNotFound && status == 404 && error.is_none() {
+        text.push_str(" (check the model name and the provider's base_url)");
+    }
+    let mut err = ProviderError::new(kind, text);
+    if classify::wants_delay(kind) {
+        let limits = parse_rate_limits(headers, now);
+        let reset = match kind_field.as_deref() {
+            Some("tokens") => limits.reset_tokens,
+            Some("requests") => limits.reset_requests,
+            _ => None,
+        };
+        err.retry_after = retry_after(headers, now)
+            .or(reset)
+            .or_else(|| limits.exhausted_for().filter(|d| !d.is_zero()))
+            .or_else(|| retry_hint(&message));
+    }
+    err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::Purpose;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    const KEY: &str = "sk-test-SECRET-1234";
+
+    fn request(shape: OutputShape) -> Request {
+        Request {
+            purpose: Purpose::Seo,
+            model: "gpt-4.1-mini".into(),
+            system: "You are terse.".into(),
+            prompt: "Write about shoes.".into(),
+            shape,
+            max_output_tokens: 512,
+            topic: "shoes".into(),
+            attempt: 1,
+            timeout: Duration::from_secs(60),
+        }
+    }
+
+    fn endpoint() -> Endpoint<'static> {
+        Endpoint {
+            base_url: "https://api.openai.com/v1",
+            api_key: Some(KEY),
+            extra_headers: &[],
+        }
+    }
+
+    fn body_json(http: &HttpRequest) -> Value {
+        serde_json::from_slice(&http.body).unwrap()
+    }
+
+    fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_755_780_000)
+    }
+
+    fn ok(body: &str) -> Result<Completion, ProviderError> {
+        parse(200, &[], body.as_bytes(), now())
+    }
+
+    fn fail(status: u16, headers: &[(&str, &str)], body: &str) -> ProviderError {
+        parse(status, &h(headers), body.as_bytes(), now()).unwrap_err()
+    }
+
+    #[test]
+    fn builds_a_plain_request_with_the_key_only_in_a_secret_header() {
+        let http = build(&request(OutputShape::Text), &endpoint());
+        assert_eq!(http.method, super::super::wire::Method::Post);
+        assert_eq!(http.url, "https://api.openai.com/v1/chat/completions");
+        let auth = http.header("authorization").unwrap();
+        assert!(auth.is_secret());
+        assert_eq!(auth.expose(), format!("Bearer {KEY}"));
+        assert_eq!(
+            http.header("content-type").unwrap().expose(),
+            "application/json"
+        );
+        assert!(!http.url.contains(KEY));
+        assert!(!String::from_utf8_lossy(&http.body).contains(KEY));
+        assert!(!format!("{http:?}").contains(KEY));
+        let body = body_json(&http);
+        assert_eq!(
+            body,
+            json!({"model": "gpt-4.1-mini", "messages": [
+                {"role": "system", "content": "You are terse."},
+                {"role": "user", "content": "Write about shoes."}],
+                "max_completion_tokens": 512})
+        );
+        assert!(body.get("temperature").is_none());
+    }
+
+    #[test]
+    fn builds_strict_json_schema_for_seo() {
+        let http = build(&request(crate::tasks::seo::shape()), &endpoint());
+        let format = &body_json(&http)["response_format"];
+        assert_eq!(format["type"], "json_schema");
+        assert_eq!(format["json_schema"]["name"], "seo_metadata");
+        assert_eq!(format["json_schema"]["strict"], true);
+        assert_eq!(
+            format["json_schema"]["schema"]["required"],
+            json!(["title", "meta_description", "slug"])
+        );
+    }
+
+    #[test]
+    fn loose_schemas_are_not_sent_as_strict_and_names_are_cleaned() {
+        let shape = OutputShape::Json {
+            name: "my schema!",
+            schema: json!({"type": "object", "properties": {"a": {"type": "string"}}}),
+        };
+        let http = build(&request(shape), &endpoint());
+        let schema = &body_json(&http)["response_format"]["json_schema"];
+        assert_eq!(schema["strict"], false);
+        assert_eq!(schema["name"], "my_schema_");
+    }
+
+    #[test]
+    fn dialects_for_compatible_vendors() {
+        let dialect = Dialect {
+            json: JsonMode::JsonObject,
+            max_tokens: MaxTokensField::MaxTokens,
+        };
+        let no_key = Endpoint {
+            base_url: "https://api.deepseek.com/",
+            api_key: None,
+            extra_headers: &[("x-title", "gen".to_string())],
+        };
+        let http = build_with(&request(crate::tasks::seo::shape()), &no_key, dialect);
+        assert_eq!(http.url, "https://api.deepseek.com/chat/completions");
+        assert!(http.header("authorization").is_none());
+        assert_eq!(http.header("x-title").unwrap().expose(), "gen");
+        let body = body_json(&http);
+        assert_eq!(body["response_format"], json!({"type": "json_object"}));
+        assert_eq!(body["max_tokens"], 512);
+        assert!(body.get("max_completion_tokens").is_none());
+        let system = body["messages"][0]["content"].as_str().unwrap();
+        assert!(system.starts_with("You are terse.\n\n") && system.contains("meta_description"));
+    }
+
+    const SUCCESS: &str = r#"{"id":"chatcmpl-1","object":"chat.completion","created":1741570283,
+        "model":"gpt-4.1-mini-2025-04-14","choices":[{"index":0,"message":{"role":"assistant",
+        "content":"Hello there","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],
+        "usage":{"prompt_tokens":1117,"completion_tokens":46,"total_tokens":1163,
+        "prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}}"#;
+
+    #[test]
+    fn parses_a_plain_answer_with_usage() {
+        assert_eq!(
+            ok(SUCCESS),
+            Ok(Completion {
+                text: "Hello there".into(),
+                input_tokens: 1117,
+                output_tokens: 46
+            })
+        );
+    }
+
+    #[test]
+    fn parses_a_json_mode_answer() {
+        let body = r#"{"choices":[{"index":0,"message":{"role":"assistant","content":
+            "{\"title\":\"Shoes\",\"meta_description\":\"Pick well.\",\"slug\":\"shoes\"}",
+            "refusal":null},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":20}}"#;
+        let completion = ok(body).unwrap();
+        assert!(crate::tasks::seo::validate(&completion.text).is_ok());
+        assert_eq!(
+            (completion.input_tokens, completion.output_tokens),
+            (10, 20)
+        );
+    }
+
+    #[test]
+    fn whitespace_and_keep_alive_prefixes_parse() {
+        let prefixed = format!("\n\n\n\r\n   {SUCCESS}");
+        assert_eq!(ok(&prefixed).unwrap().text, "Hello there");
+        let commented = format!(": keep-alive\n\n{SUCCESS}");
+        assert_eq!(ok(&commented).unwrap().text, "Hello there");
+    }
+
+    #[test]
+    fn missing_usage_estimates_output() {
+        let body = r#"{"choices":[{"message":{"content":"abcdefgh"},"finish_reason":"stop"}]}"#;
+        let c = ok(body).unwrap();
+        assert_eq!((c.input_tokens, c.output_tokens), (0, 2));
+    }
+
+    #[test]
+    fn split_empty_malformed_and_truncated_bodies() {
+        let cut_mid_string = &SUCCESS[..SUCCESS.find("Hello").unwrap() + 3];
+        let err = ok(cut_mid_string).unwrap_err();
+        assert_eq!(err.kind, FailureKind::Malformed);
+        assert!(err.message.contains("cut short"), "{}", err.message);
+        // Every proper prefix of the body fails as Malformed, never panics or succeeds.
+        for end in (0..SUCCESS.len() - 1).step_by(7) {
+            assert_eq!(
+                ok(&SUCCESS[..end]).unwrap_err().kind,
+                FailureKind::Malformed
+            );
+        }
+        assert_eq!(ok("").unwrap_err().kind, FailureKind::Malformed);
+        assert_eq!(ok("not json").unwrap_err().kind, FailureKind::Malformed);
+        assert_eq!(
+            ok(r#"{"choices":[]}"#).unwrap_err().kind,
+            FailureKind::Malformed
+        );
+        assert_eq!(
+            ok(r#"{"choices":[{"message":{"content":5}}]}"#)
+                .unwrap_err()
+                .kind,
+            FailureKind::Malformed
+        );
+    }
+
+    #[test]
+    fn empty_content_is_empty() {
+        for body in [
+            r#"{"choices":[{"message":{"content":""},"finish_reason":"stop"}]}"#,
+            r#"{"choices":[{"message":{"content":null},"finish_reason":"stop"}]}"#,
+            r#"{"choices":[{"message":{"content":"  \n"},"finish_reason":"stop"}]}"#,
+            r#"{"choices":[{"message":{"content":"","reasoning_content":"hmm"},"finish_reason":"stop"}]}"#,
+        ] {
+            assert_eq!(ok(body).unwrap_err().kind, FailureKind::Empty, "{body}");
+        }
+    }
+
+    #[test]
+    fn refusals_filters_and_length_cuts() {
+        let refusal = r#"{"choices":[{"message":{"content":null,"refusal":"I can't help with that."},"finish_reason":"stop"}]}"#;
+        let err = ok(refusal).unwrap_err();
+        assert_eq!(err.kind, FailureKind::ContentBlocked);
+        assert!(err.message.contains("I can't help"));
+        let filtered =
+            r#"{"choices":[{"message":{"content":"partial"},"finish_reason":"content_filter"}]}"#;
+        assert_eq!(ok(filtered).unwrap_err().kind, FailureKind::ContentBlocked);
+        let cut = r#"{"choices":[{"message":{"content":"{\"title\":\"Sho"},"finish_reason":"length"}],"usage":{"prompt_tokens":1,"completion_tokens":512}}"#;
+        assert_eq!(ok(cut).unwrap_err().kind, FailureKind::Truncated);
+    }
+
+    #[test]
+    fn rate_limit_429_uses_headers_in_order() {
+        let body = r#"{"error":{"message":"Rate limit reached for gpt-4.1-mini on tokens per min. Please try again in 1.2s.","type":"tokens","param":null,"code":"rate_limit_exceeded"}}"#;
+        let err = fail(429, &[("retry-after", "3")], body);
+        assert_eq!(err.kind, FailureKind::RateLimited);
+        assert_eq!(err.retry_after, Some(Duration::from_secs(3)));
+        assert!(
+            err.message.contains("rate_limit_exceeded"),
+            "{}",
+            err.message
+        );
+        let err = fail(
+            429,
+            &[("retry-after-ms", "250"), ("retry-after", "3")],
+            body,
+        );
+        assert_eq!(err.retry_after, Some(Duration::from_millis(250)));
+        let err = fail(
+            429,
+            &[
+                ("x-ratelimit-reset-tokens", "6m0s"),
+                ("x-ratelimit-reset-requests", "1s"),
+            ],
+            body,
+        );
+        assert_eq!(err.retry_after, Some(Duration::from_secs(360)));
+        let err = fail(429, &[], body);
+        assert_eq!(err.retry_after, Some(Duration::from_millis(1200)));
+        let requests =
+            r#"{"error":{"message":"slow down","type":"requests","code":"rate_limit_exceeded"}}"#;
+        let err = fail(429, &[("x-ratelimit-reset-requests", "12ms")], requests);
+        assert_eq!(err.retry_after, Some(Duration::from_millis(12)));
+        let untyped = r#"{"error":{"message":"slow down","type":null,"code":null}}"#;
+        let err = fail(
+            429,
+            &[
+                ("x-ratelimit-remaining-tokens", "0"),
+                ("x-ratelimit-reset-tokens", "1.5s"),
+            ],
+            untyped,
+        );
+        assert_eq!(err.retry_after, Some(Duration::from_millis(1500)));
+        let date = fail(
+            429,
+            &[("retry-after", "Thu, 21 Aug 2025 12:40:10 GMT")],
+            untyped,
+        );
+        assert_eq!(date.retry_after, Some(Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn quota_429_is_quota_and_never_waits() {
+        let old = r#"{"error":{"message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}"#;
+        let err = fail(429, &[("retry-after", "20")], old);
+        assert_eq!(err.kind, FailureKind::Quota);
+        assert_eq!(err.retry_after, None);
+        for code in QUOTA_CODES {
+            let body = format!(
+                r#"{{"error":{{"message":"no money","type":"invalid_request_error","param":null,"code":"{code}"}}}}"#
+            );
+            assert_eq!(fail(429, &[], &body).kind, FailureKind::Quota, "{code}");
+        }
+        let null_code =
+            r#"{"error":{"message":"You exceeded your current quota.","type":null,"code":null}}"#;
+        assert_eq!(fail(429, &[], null_code).kind, FailureKind::Quota);
+        // DeepSeek and OpenRouter: 402.
+        let deepseek = r#"{"error":{"message":"Insufficient Balance","type":"unknown_error","param":null,"code":"invalid_request_error"}}"#;
+        let err = fail(402, &[], deepseek);
+        assert_eq!(err.kind, FailureKind::Quota);
+        assert!(err.message.contains("Insufficient Balance"));
+    }
+
+    #[test]
+    fn status_classes() {
+        let e = |message: &str, code: &str| {
+            format!(
+                r#"{{"error":{{"message":"{message}","type":"invalid_request_error","param":null,"code":"{code}"}}}}"#
+            )
+        };
+        let cases = [
+            (
+                401,
+                e(
+                    "Incorrect API key provided: sk-****1234.",
+                    "invalid_api_key",
+                ),
+                FailureKind::Auth,
+            ),
+            (
+                403,
+                e(
+                    "Country, region, or territory not supported",
+                    "unsupported_country_region_territory",
+                ),
+                FailureKind::Auth,
+            ),
+            (
+                404,
+                e(
+                    "The model `gpt-9` does not exist or you do not have access to it.",
+                    "model_not_found",
+                ),
+                FailureKind::ModelNotFound,
+            ),
+            (400, e("Model Not Exist", ""), FailureKind::ModelNotFound),
+            (
+                400,
+                e("Unsupported value: 'temperature'", "unsupported_value"),
+                FailureKind::BadRequest,
+            ),
+            (422, e("Invalid parameters", ""), FailureKind::BadRequest),
+            (408, e("timeout", ""), FailureKind::Server),
+            (409, e("conflict", ""), FailureKind::Server),
+            (500, e("The server had an error", ""), FailureKind::Server),
+            (
+                502,
+                "<html>Bad Gateway</html>".to_string(),
+                FailureKind::Server,
+            ),
+            (
+                503,
+                e("The engine is currently overloaded", ""),
+                FailureKind::Overloaded,
+            ),
+        ];
+        for (status, body, kind) in cases {
+            let err = fail(status, &[], &body);
+            assert_eq!(err.kind, kind, "{status} {body}");
+            assert!(
+                err.message.starts_with(&format!("HTTP {status}")),
+                "{}",
+                err.message
+            );
+        }
+        let err = fail(
+            404,
+            &[],
+            &e("The model `gpt-9` does not exist", "model_not_found"),
+        );
+        assert!(err.message.contains("gpt-9"), "{}", err.message);
+        let err = fail(
+            400,
+            &[],
+            &e("Unsupported value: 'temperature'", "unsupported_value"),
+        );
+        assert!(err.message.contains("Unsupported value"), "{}", err.message);
+        let html = fail(404, &[], "<html>Not Found</html>");
+        assert!(html.message.contains("base_url"), "{}", html.message);
+        let overloaded = fail(503, &[("retry-after", "2")], "{}");
+        assert_eq!(overloaded.retry_after, Some(Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn should_retry_header_overrides_the_status() {
+        let err = fail(
+            500,
+            &[("x-should-retry", "false")],
+            r#"{"error":{"message":"boom"}}"#,
+        );
+        assert_eq!(err.kind, FailureKind::BadRequest);
+        assert_eq!(err.retry_after, None);
+        let err = fail(
+            400,
+            &[("x-should-retry", "true")],
+            r#"{"error":{"message":"try again"}}"#,
+        );
+        assert_eq!(err.kind, FailureKind::Server);
+    }
+
+    #[test]
+    fn error_bodies_in_other_shapes_and_200_with_error() {
+        assert_eq!(
+            fail(400, &[], r#"{"error":"bad thing"}"#).message,
+            "HTTP 400: bad thing"
+        );
+        assert_eq!(
+            fail(400, &[], r#"{"detail":"nope"}"#).message,
+            "HTTP 400: nope"
+        );
+        assert_eq!(fail(500, &[], "").message, "HTTP 500: (empty body)");
+        let err = ok(r#"{"error":{"message":"Rate limited","code":429}}"#).unwrap_err();
+        assert_eq!(err.kind, FailureKind::RateLimited);
+        let err = ok(r#"{"error":{"message":"upstream died"}}"#).unwrap_err();
+        assert_eq!(err.kind, FailureKind::Server);
+    }
+}
