@@ -15,6 +15,7 @@ pub mod pool;
 pub mod profile;
 pub mod progress;
 pub mod providers;
+pub mod registry;
 pub mod rows;
 pub mod tasks;
 

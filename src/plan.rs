@@ -10,17 +10,18 @@ use anyhow::{Context, bail};
 use crate::cli::{InputFormat, ProgressArg, RunArgs};
 use crate::engine::lane::METADATA_FIELDS;
 use crate::pool::{self, PoolEntry};
-use crate::profile::{self, Profile, ProviderConfig, ProviderKind};
+use crate::profile::{self, Profile};
 use crate::providers::mock::MockConfig;
+use crate::providers::presets::{self, Wire};
+use crate::registry::{self, Available, Service};
 use crate::rows::Format;
 use crate::rows::reader::{ReaderOptions, RowReader, Source};
 use crate::rows::writer::Target;
 use crate::tasks::TaskKind;
 use crate::tasks::template::PromptTemplate;
+use secrecy::SecretString;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
-const BUILTIN_MOCK: &str = "mock";
-const MOCK_MODEL: &str = "mock-1";
 
 /// How the results file is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +46,12 @@ pub enum ProgressMode {
 #[derive(Debug, Clone)]
 pub enum Backend {
     Mock(MockConfig),
+    /// A real API; one key per entry of [`ProviderPlan::key_labels`] (`None` for keyless servers).
+    Http {
+        wire: Wire,
+        base_url: String,
+        keys: Vec<Option<SecretString>>,
+    },
 }
 
 /// A provider of the pool, with everything needed to build its clients and limiters.
@@ -57,16 +64,16 @@ pub struct ProviderPlan {
     pub rpm: Option<u32>,
     pub tpm: Option<u64>,
     pub timeout: Duration,
-    /// USD per million input and output tokens.
-    pub price: Option<(f64, f64)>,
 }
 
 /// One lane: a fixed (provider, model, key).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LanePlan {
     pub provider: usize,
     pub key: usize,
     pub model: String,
+    /// USD per million input and output tokens for this lane's model, when known.
+    pub price: Option<(f64, f64)>,
 }
 
 pub struct Plan {
@@ -95,9 +102,14 @@ pub struct Plan {
 impl Plan {
     pub fn resolve(task: TaskKind, args: &RunArgs) -> anyhow::Result<Plan> {
         let profile = load_profile(args)?;
-        let providers_available = registry(&profile)?;
+        let providers_available = registry::available(&profile)?;
         let entries = pool_entries(args, &profile)?;
-        let (providers, lanes) = resolve_pool(&entries, &providers_available, args.timeout)?;
+        let (providers, lanes) = resolve_pool(
+            &entries,
+            &providers_available,
+            args.timeout,
+            registry::process_env,
+        )?;
 
         let source = if args.input == "-" {
             Source::Stdin
@@ -200,63 +212,6 @@ fn load_profile(args: &RunArgs) -> anyhow::Result<Profile> {
     }
 }
 
-/// A provider the pool may name: the built-ins plus the profile's own entries.
-#[derive(Debug, Clone)]
-struct Available {
-    name: String,
-    config: ProviderConfig,
-    kind: ProviderKind,
-}
-
-fn registry(profile: &Profile) -> anyhow::Result<Vec<Available>> {
-    let mut available = vec![Available {
-        name: BUILTIN_MOCK.to_string(),
-        config: ProviderConfig::default(),
-        kind: ProviderKind::Mock,
-    }];
-    let origin = profile.source.as_ref().map_or_else(
-        || "the profile".to_string(),
-        |p| format!("profile `{}`", p.display()),
-    );
-    for (name, config) in &profile.providers {
-        let builtin = available.iter().position(|a| &a.name == name);
-        let kind = match (config.kind, builtin) {
-            (Some(kind), _) => kind,
-            (None, Some(index)) => available[index].kind,
-            (None, None) => bail!(
-                "{origin}: provider `{name}` is not a built-in provider, so it needs a `kind` \
-                 (openai, anthropic, gemini or mock)"
-            ),
-        };
-        if kind != ProviderKind::Mock {
-            bail!(
-                "{origin}: provider `{name}` has kind `{}`, but this build of gen serves only the \
-                 offline `mock` kind; use kind = \"mock\"",
-                kind_name(kind)
-            );
-        }
-        let entry = Available {
-            name: name.clone(),
-            config: config.clone(),
-            kind,
-        };
-        match builtin {
-            Some(index) => available[index] = entry,
-            None => available.push(entry),
-        }
-    }
-    Ok(available)
-}
-
-fn kind_name(kind: ProviderKind) -> &'static str {
-    match kind {
-        ProviderKind::Openai => "openai",
-        ProviderKind::Anthropic => "anthropic",
-        ProviderKind::Gemini => "gemini",
-        ProviderKind::Mock => "mock",
-    }
-}
-
 fn pool_entries(args: &RunArgs, profile: &Profile) -> anyhow::Result<Vec<PoolEntry>> {
     if let Some(spec) = &args.pool {
         return pool::parse_pool(spec).with_context(|| format!("--pool `{spec}`"));
@@ -267,7 +222,7 @@ fn pool_entries(args: &RunArgs, profile: &Profile) -> anyhow::Result<Vec<PoolEnt
     let name = profile
         .default
         .clone()
-        .unwrap_or_else(|| BUILTIN_MOCK.to_string());
+        .unwrap_or_else(|| registry::MOCK.to_string());
     Ok(vec![PoolEntry {
         name,
         model: None,
@@ -279,26 +234,13 @@ fn resolve_pool(
     entries: &[PoolEntry],
     available: &[Available],
     timeout_flag: Option<Duration>,
+    env: impl Fn(&str) -> Option<String>,
 ) -> anyhow::Result<(Vec<ProviderPlan>, Vec<LanePlan>)> {
     let mut providers: Vec<ProviderPlan> = Vec::new();
     let mut entry_bindings: Vec<(usize, String)> = Vec::new();
     let mut seen: HashSet<(String, String)> = HashSet::new();
     for entry in entries {
-        let Some(found) = available.iter().find(|a| a.name == entry.name) else {
-            let names: Vec<&str> = available.iter().map(|a| a.name.as_str()).collect();
-            bail!(
-                "unknown provider `{}` in the pool; available: {}\n  define more in a profile, e.g. \
-                 [providers.{}] kind = \"mock\"",
-                entry.name,
-                names.join(", "),
-                entry.name
-            );
-        };
-        let model = entry
-            .model
-            .clone()
-            .or_else(|| found.config.model.clone())
-            .unwrap_or_else(|| MOCK_MODEL.to_string());
+        let (found, model) = registry::route(entry, available)?;
         if !seen.insert((found.name.clone(), model.clone())) {
             bail!(
                 "the pool names provider `{}` with model `{model}` twice; give it one entry with \
@@ -309,7 +251,7 @@ fn resolve_pool(
         let index = match providers.iter().position(|p| p.name == found.name) {
             Some(index) => index,
             None => {
-                providers.push(provider_plan(found, timeout_flag));
+                providers.push(provider_plan(found, timeout_flag, &env)?);
                 providers.len() - 1
             }
         };
@@ -324,40 +266,70 @@ fn resolve_pool(
         .into_iter()
         .map(|slot| {
             let (provider, model) = &entry_bindings[slot.entry];
+            let price = match providers[*provider].backend {
+                Backend::Mock(_) => Some((0.0, 0.0)),
+                Backend::Http { .. } => presets::price(model).map(|p| (p.input, p.output)),
+            };
             LanePlan {
                 provider: *provider,
                 key: slot.key,
                 model: model.clone(),
+                price,
             }
         })
         .collect();
     Ok((providers, lanes))
 }
 
-fn provider_plan(found: &Available, timeout_flag: Option<Duration>) -> ProviderPlan {
+fn provider_plan(
+    found: &Available,
+    timeout_flag: Option<Duration>,
+    env: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<ProviderPlan> {
     let config = &found.config;
-    let mut mock = MockConfig::new(found.name.clone());
-    if let Some(latency) = config.latency {
-        mock.latency = latency;
-    }
-    if let Some(jitter) = config.jitter {
-        mock.jitter = jitter;
-    }
-    mock.rate_limit_rate = config.rate_limit_rate.unwrap_or(0.0);
-    if let Some(retry_after) = config.retry_after {
-        mock.retry_after = retry_after;
-    }
-    mock.server_error_rate = config.server_error_rate.unwrap_or(0.0);
-    mock.invalid_output_rate = config.invalid_output_rate.unwrap_or(0.0);
-    ProviderPlan {
+    let (backend, key_labels) = match &found.service {
+        Service::Mock => {
+            let mut mock = MockConfig::new(found.name.clone());
+            if let Some(latency) = config.latency {
+                mock.latency = latency;
+            }
+            if let Some(jitter) = config.jitter {
+                mock.jitter = jitter;
+            }
+            mock.rate_limit_rate = config.rate_limit_rate.unwrap_or(0.0);
+            if let Some(retry_after) = config.retry_after {
+                mock.retry_after = retry_after;
+            }
+            mock.server_error_rate = config.server_error_rate.unwrap_or(0.0);
+            mock.invalid_output_rate = config.invalid_output_rate.unwrap_or(0.0);
+            (
+                Backend::Mock(mock),
+                vec![format!("{} (no key)", found.name)],
+            )
+        }
+        Service::Http { wire, base_url } => {
+            let keys = registry::keys(found, env)?;
+            let (labels, keys): (Vec<String>, Vec<Option<SecretString>>) = if keys.is_empty() {
+                (vec!["no key".to_string()], vec![None])
+            } else {
+                keys.into_iter().map(|k| (k.label, Some(k.secret))).unzip()
+            };
+            let backend = Backend::Http {
+                wire: *wire,
+                base_url: base_url.clone(),
+                keys,
+            };
+            (backend, labels)
+        }
+    };
+    Ok(ProviderPlan {
         name: found.name.clone(),
-        backend: Backend::Mock(mock),
-        key_labels: vec![format!("{} (no key)", found.name)],
+        backend,
+        key_labels,
         rpm: config.rpm,
         tpm: config.tpm,
         timeout: timeout_flag.or(config.timeout).unwrap_or(DEFAULT_TIMEOUT),
-        price: Some((0.0, 0.0)),
-    }
+    })
 }
 
 fn format_of(path: &Path) -> Format {

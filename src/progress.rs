@@ -262,7 +262,7 @@ pub fn summary_text(stats: &RunStats, report: &RunReport, paths: &Paths) -> Stri
             .map_or_else(|| "-".to_string(), |d| format!("{} ms", d.as_millis()));
         let _ = writeln!(
             text,
-            "  {} ×{}: {} rows · {} requests · attempt errors: {} · mean latency {} · tokens {} in / {} out",
+            "  {} ×{}: {} rows · {} requests · attempt errors: {} · mean latency {} · tokens {} in / {} out · ${:.4}",
             provider.name,
             provider.lanes,
             provider.done.load(Ordering::Relaxed),
@@ -271,6 +271,7 @@ pub fn summary_text(stats: &RunStats, report: &RunReport, paths: &Paths) -> Stri
             latency,
             provider.input_tokens.load(Ordering::Relaxed),
             provider.output_tokens.load(Ordering::Relaxed),
+            provider.cost_usd(),
         );
     }
     if let Target::File(path) = &paths.out {

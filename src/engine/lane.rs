@@ -23,8 +23,6 @@ use crate::tasks::template::PromptTemplate;
 pub struct ProviderSlot {
     pub name: String,
     pub timeout: std::time::Duration,
-    /// USD per million input and output tokens, when known.
-    pub price: Option<(f64, f64)>,
 }
 
 /// Everything the lanes share for one run.
@@ -49,6 +47,8 @@ pub struct Lane {
     pub index: usize,
     pub provider: usize,
     pub model: String,
+    /// USD per million input and output tokens for `model`, when known.
+    pub price: Option<(f64, f64)>,
     pub key: Arc<KeyState>,
     pub client: Arc<dyn Provider>,
 }
@@ -258,10 +258,13 @@ impl Lane {
         }
         record.extend(generated);
         let provider = &shared.providers[self.provider];
-        let cost = provider.price.map(|(input, output)| {
+        let cost = self.price.map(|(input, output)| {
             (completion.input_tokens as f64 * input + completion.output_tokens as f64 * output)
                 / 1e6
         });
+        if let Some(cost) = cost {
+            shared.stats.providers[self.provider].add_cost(cost);
+        }
         record.insert("row_id".into(), Value::String(job.row.id.clone()));
         record.insert("provider".into(), Value::String(provider.name.clone()));
         record.insert("model".into(), Value::String(self.model.clone()));

@@ -19,6 +19,7 @@ use crate::failure::{Failure, FailureKind};
 use crate::plan::{Backend, Plan, WriteMode};
 use crate::progress;
 use crate::providers::Provider;
+use crate::providers::http::HttpProvider;
 use crate::providers::mock::MockProvider;
 use crate::rows::Row;
 use crate::rows::manifest::ManifestWriter;
@@ -162,7 +163,6 @@ async fn drive(
             .map(|p| ProviderSlot {
                 name: p.name.clone(),
                 timeout: p.timeout,
-                price: p.price,
             })
             .collect(),
         dispatcher: dispatcher.clone(),
@@ -268,6 +268,16 @@ async fn drive(
             )));
             provider_clients.push(match &provider.backend {
                 Backend::Mock(config) => Arc::new(MockProvider::new(config.clone())),
+                Backend::Http {
+                    wire,
+                    base_url,
+                    keys,
+                } => Arc::new(HttpProvider::new(
+                    *wire,
+                    base_url.clone(),
+                    keys[key].clone(),
+                    Vec::new(),
+                )),
             });
         }
         keys.push(provider_keys);
@@ -279,6 +289,7 @@ async fn drive(
             index,
             provider: lane.provider,
             model: lane.model.clone(),
+            price: lane.price,
             key: keys[lane.provider][lane.key].clone(),
             client: clients[lane.provider][lane.key].clone(),
         };

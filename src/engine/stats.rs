@@ -20,6 +20,8 @@ pub struct ProviderStats {
     pub latency_ms_total: AtomicU64,
     pub input_tokens: AtomicU64,
     pub output_tokens: AtomicU64,
+    /// Spend of answered requests in millionths of a USD, where the model's price is known.
+    pub cost_micro_usd: AtomicU64,
     /// Milliseconds since the run started until which a key of this provider is parked; 0 = none.
     pub parked_until_ms: AtomicU64,
     /// Failed attempts by class (a row retried elsewhere still shows here).
@@ -37,6 +39,15 @@ impl ProviderStats {
             .unwrap_or_else(|e| e.into_inner())
             .entry(kind)
             .or_default() += 1;
+    }
+
+    pub fn add_cost(&self, usd: f64) {
+        self.cost_micro_usd
+            .fetch_add((usd * 1e6).round() as u64, Ordering::Relaxed);
+    }
+
+    pub fn cost_usd(&self) -> f64 {
+        self.cost_micro_usd.load(Ordering::Relaxed) as f64 / 1e6
     }
 
     pub fn error_count(&self) -> u64 {

@@ -7,6 +7,7 @@
 pub mod anthropic;
 mod classify;
 pub mod gemini;
+pub mod http;
 pub mod mock;
 pub mod openai;
 pub mod presets;

@@ -340,7 +340,7 @@ fn bad_pool_entries_are_usage_errors_naming_the_entry() {
         ("mock=x", &["`mock=x`", "`x`", "positive integer"]),
         (
             "nosuch=1",
-            &["`nosuch`", "unknown provider", "available: mock"],
+            &["`nosuch`", "unknown provider", "providers: mock"],
         ),
         ("mock=1,mock=2", &["`mock=2`", "`mock=1`", "repeats"]),
         ("mock", &["`mock`", "no weight"]),

@@ -1,0 +1,188 @@
+//! The HTTP transport behind every real provider: one shared `reqwest::Client` (rustls, HTTP/2
+//! where offered, pooled connections, no redirects) carrying what the pure wire adapters build, and
+//! handing what comes back to their parsers. Transport failures (timeouts, refused or cut
+//! connections) are classified here; everything with a status is the adapter's to classify.
+
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::failure::FailureKind;
+use crate::providers::presets::Wire;
+use crate::providers::wire::{Endpoint, HeaderValue, HttpRequest, Method};
+use crate::providers::{
+    BoxFuture, Completion, Provider, ProviderError, Request, anthropic, gemini, openai,
+};
+
+/// How long a connection may take to open, whatever the request's own timeout.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The process-wide client: connection pools are per client, so every lane shares one.
+pub fn client() -> &'static reqwest::Client {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT.get_or_init(|| {
+        // rustls needs one crypto provider per process; ring builds anywhere without cmake.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        reqwest::Client::builder()
+            // A redirect would carry our auth headers to another host.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(CONNECT_TIMEOUT)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .user_agent(concat!("gen/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("the HTTP client builds with static settings")
+    })
+}
+
+/// One (provider, key): the wire format, where to send, and the key, which leaves this value only
+/// as a header.
+pub struct HttpProvider {
+    wire: Wire,
+    base_url: String,
+    key: Option<SecretString>,
+    extra_headers: Vec<(&'static str, String)>,
+}
+
+impl HttpProvider {
+    pub fn new(
+        wire: Wire,
+        base_url: String,
+        key: Option<SecretString>,
+        extra_headers: Vec<(&'static str, String)>,
+    ) -> Self {
+        HttpProvider {
+            wire,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            key,
+            extra_headers,
+        }
+    }
+
+    fn build(&self, request: &Request) -> HttpRequest {
+        let endpoint = Endpoint {
+            base_url: &self.base_url,
+            api_key: self.key.as_ref().map(|k| k.expose_secret()),
+            extra_headers: &self.extra_headers,
+        };
+        match self.wire {
+            Wire::OpenAi => openai::build(request, &endpoint),
+            Wire::Anthropic => anthropic::build(request, &endpoint),
+            Wire::Gemini => gemini::build(request, &endpoint),
+        }
+    }
+
+    fn parse(
+        &self,
+        status: u16,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<Completion, ProviderError> {
+        let now = SystemTime::now();
+        match self.wire {
+            Wire::OpenAi => openai::parse(status, headers, body, now),
+            Wire::Anthropic => anthropic::parse(status, headers, body, now),
+            Wire::Gemini => gemini::parse(status, headers, body, now),
+        }
+    }
+
+    async fn send(&self, request: &Request) -> Result<Completion, ProviderError> {
+        let http = self.build(request);
+        let method = match http.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+        };
+        let mut builder = client()
+            .request(method, &http.url)
+            .timeout(request.timeout)
+            .body(http.body);
+        for (name, value) in &http.headers {
+            let value = match value {
+                HeaderValue::Plain(text) => reqwest::header::HeaderValue::from_str(text),
+                HeaderValue::Secret(text) => {
+                    reqwest::header::HeaderValue::from_str(text).map(|mut v| {
+                        v.set_sensitive(true);
+                        v
+                    })
+                }
+            };
+            let value = value.map_err(|_| {
+                ProviderError::new(
+                    FailureKind::Auth,
+                    format!("the value for header `{name}` has characters HTTP headers cannot carry; check the key variable"),
+                )
+            })?;
+            builder = builder.header(*name, value);
+        }
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| transport_error(&e, request.timeout))?;
+        let status = response.status().as_u16();
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_string(), value.to_str().ok()?.to_string()))
+            })
+            .collect();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| transport_error(&e, request.timeout))?;
+        self.parse(status, &headers, &body)
+    }
+}
+
+impl Provider for HttpProvider {
+    fn complete<'a>(
+        &'a self,
+        request: &'a Request,
+    ) -> BoxFuture<'a, Result<Completion, ProviderError>> {
+        Box::pin(self.send(request))
+    }
+}
+
+/// A failure before a full answer arrived. reqwest's messages name the URL, never headers, and
+/// keys travel only in headers, so the text is safe to keep.
+fn transport_error(error: &reqwest::Error, timeout: Duration) -> ProviderError {
+    if error.is_timeout() {
+        ProviderError::new(
+            FailureKind::Timeout,
+            format!("no complete answer within {timeout:?}"),
+        )
+    } else if error.is_connect() {
+        ProviderError::new(
+            FailureKind::Connection,
+            format!("cannot connect: {}", without_url(error)),
+        )
+    } else if error.is_body() || error.is_decode() {
+        ProviderError::new(
+            FailureKind::Connection,
+            format!("the answer was cut off: {}", without_url(error)),
+        )
+    } else {
+        ProviderError::new(FailureKind::Connection, without_url(error))
+    }
+}
+
+/// The error and its causes, with the URL left out (a user's base URL may embed credentials).
+fn without_url(error: &reqwest::Error) -> String {
+    let url = error.url().map(|u| u.as_str().to_string());
+    let mut text = String::new();
+    let mut source: Option<&dyn std::error::Error> = Some(error);
+    while let Some(current) = source {
+        let mut part = current.to_string();
+        if let Some(url) = &url {
+            part = part.replace(url.as_str(), "the provider");
+        }
+        if !text.contains(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
+        }
+        source = current.source();
+    }
+    text
+}
