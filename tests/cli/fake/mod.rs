@@ -161,6 +161,11 @@ struct State {
     latency: HashMap<Api, Duration>,
     scripts: Vec<Script>,
     requests: Vec<RecordedRequest>,
+    /// When false, requests are counted but not kept (long benchmarks).
+    log_off: bool,
+    received: usize,
+    in_flight: HashMap<Api, usize>,
+    peak_in_flight: HashMap<Api, usize>,
     violations: Vec<String>,
     /// Open connections, so dropping the server closes them (and wakes `Hang`).
     connections: HashMap<u64, TcpStream>,
@@ -336,6 +341,40 @@ impl FakeServer {
         self.shared.state().requests.clone()
     }
 
+    /// How many requests reached a provider route, logged or not.
+    pub fn request_count(&self) -> usize {
+        self.shared.state().received
+    }
+
+    /// Keeps (the default) or stops keeping each request in the log; counts and violations are
+    /// kept either way. For benchmarks that would otherwise hold every body in memory.
+    pub fn set_logging(&self, on: bool) {
+        self.shared.state().log_off = !on;
+    }
+
+    /// Waits until at least `count` requests have reached provider routes; false on timeout.
+    pub fn wait_for_requests(&self, count: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while self.request_count() < count {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(2));
+        }
+        true
+    }
+
+    /// The most requests to `api` that were being answered at the same time (hung ones count
+    /// until the server drops): what a test of lanes and concurrency limits asserts on.
+    pub fn peak_in_flight(&self, api: Api) -> usize {
+        self.shared
+            .state()
+            .peak_in_flight
+            .get(&api)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// The requests received for one API.
     pub fn requests_for(&self, api: Api) -> Vec<RecordedRequest> {
         self.shared
@@ -472,7 +511,13 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
             Decision::Fixed(r) => (Behavior::Ok, Some(r.status)),
             Decision::Behave(b) => (b.clone(), None),
         };
-        state.requests.push(RecordedRequest {
+        state.received += 1;
+        let in_flight = state.in_flight.entry(api).or_default();
+        *in_flight += 1;
+        let now = *in_flight;
+        let peak = state.peak_in_flight.entry(api).or_default();
+        *peak = (*peak).max(now);
+        let record = RecordedRequest {
             api,
             method: request.method.clone(),
             key: key.clone(),
@@ -483,13 +528,14 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
             at: Instant::now(),
             behavior,
             status,
+        };
+        let index = (!state.log_off).then(|| {
+            state.requests.push(record);
+            state.requests.len() - 1
         });
-        (
-            decision,
-            state.latency.get(&api).copied(),
-            state.requests.len() - 1,
-        )
+        (decision, state.latency.get(&api).copied(), index)
     };
+    let _in_flight = InFlight { shared, api };
 
     if let Some(latency) = latency.filter(|l| !l.is_zero())
         && shared.sleep(Some(latency))
@@ -515,7 +561,9 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
             Some(r.status)
         }
     };
-    if let Some(recorded) = shared.state().requests.get_mut(index) {
+    if let Some(index) = index
+        && let Some(recorded) = shared.state().requests.get_mut(index)
+    {
         recorded.status = status;
     }
     match reply {
@@ -533,6 +581,20 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
         reply::Reply::Hang => {
             shared.sleep(None);
             Outcome::Close
+        }
+    }
+}
+
+/// Counts a request out of `in_flight` however its answer ends.
+struct InFlight<'a> {
+    shared: &'a Shared,
+    api: Api,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(n) = self.shared.state().in_flight.get_mut(&self.api) {
+            *n = n.saturating_sub(1);
         }
     }
 }

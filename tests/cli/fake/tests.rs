@@ -770,3 +770,20 @@ fn model_lists_answer_in_each_shape() {
     );
     server.assert_no_violations();
 }
+
+#[test]
+fn concurrency_is_measured_and_the_log_can_be_switched_off() {
+    let server = server();
+    server.set_latency(Api::OpenAi, Duration::from_millis(300));
+    server.set_logging(false);
+    std::thread::scope(|scope| {
+        for _ in 0..3 {
+            scope.spawn(|| assert_eq!(call(&server, Api::OpenAi, OUTLINE).status, 200));
+        }
+        assert!(server.wait_for_requests(3, Duration::from_secs(2)));
+    });
+    assert_eq!(server.peak_in_flight(Api::OpenAi), 3);
+    assert_eq!(server.peak_in_flight(Api::Gemini), 0);
+    assert_eq!(server.request_count(), 3);
+    assert!(server.requests().is_empty());
+}
