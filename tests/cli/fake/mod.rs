@@ -6,6 +6,21 @@
 //!
 //! Self-contained on purpose (std + serde_json only, nothing from `crate::support`), so a bench
 //! can include it with `#[path]`.
+//!
+//! ```ignore
+//! let server = FakeServer::start(); // stops on drop
+//! server.add_key(Api::OpenAi, "sk-test-1");
+//! server.script(Api::OpenAi, "sk-test-1",
+//!     Behavior::RateLimited(ResetHeader::RetryAfterSeconds(1)), Times::Next(3));
+//! // profile: base_url = server.base_url(Api::OpenAi)   (http://127.0.0.1:PORT/v1)
+//! // … run gen …
+//! server.assert_no_violations();
+//! assert!(server.requests().iter().all(|r| r.status.is_some()));
+//! ```
+//!
+//! Order of checks per request: route → auth (and Anthropic's version header) → body validation
+//! → the newest applicable script → latency → answer. Auth and validation failures win over
+//! scripts and do not count against `Times`; scripts also apply to the model-list routes.
 
 // Much of this API is for issue 4's integration tests, which are written after the fake.
 #![allow(dead_code)]
