@@ -1,6 +1,7 @@
 //! One integration-test binary: runs the real `gen` as a user would, in a temp dir, and reads back
 //! the files it wrote.
 
+mod fake;
 mod support;
 
 mod bad_input;

@@ -1,0 +1,654 @@
+//! A loopback fake of the real AI providers for the test suite: one HTTP/1.1 server on
+//! 127.0.0.1 speaking OpenAI Chat Completions, Anthropic Messages and Gemini `generateContent`
+//! as PROTOCOLS.md describes, checking auth and bodies like the real APIs, and scripted per test
+//! (rate limits with every reset form, 5xx, 529, hangs, cut bodies, malformed JSON, safety
+//! blocks…). It records every request and every protocol violation `gen` commits.
+//!
+//! Self-contained on purpose (std + serde_json only, nothing from `crate::support`), so a bench
+//! can include it with `#[path]`.
+//!
+//! ```ignore
+//! let server = FakeServer::start(); // stops on drop
+//! server.add_key(Api::OpenAi, "sk-test-1");
+//! server.script(Api::OpenAi, "sk-test-1",
+//!     Behavior::RateLimited(ResetHeader::RetryAfterSeconds(1)), Times::Next(3));
+//! // profile: base_url = server.base_url(Api::OpenAi)   (http://127.0.0.1:PORT/v1)
+//! // … run gen …
+//! server.assert_no_violations();
+//! assert!(server.requests().iter().all(|r| r.status.is_some()));
+//! ```
+//!
+//! Order of checks per request: route → auth (and Anthropic's version header) → body validation
+//! → the newest applicable script → latency → answer. Auth and validation failures win over
+//! scripts and do not count against `Times`; scripts also apply to the model-list routes.
+
+// Much of this API is for issue 4's integration tests, which are written after the fake.
+#![allow(dead_code)]
+
+mod clock;
+mod content;
+mod http;
+mod reply;
+mod wire;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::io::BufReader;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use http::{HttpRequest, HttpResponse, ReadError};
+
+/// The three wire formats the fake speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Api {
+    /// OpenAI Chat Completions, and every OpenAI-compatible vendor (DeepSeek, GLM, Qwen…).
+    OpenAi,
+    Anthropic,
+    Gemini,
+}
+
+/// How a scripted 429 says when to come back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResetHeader {
+    /// No reset information at all.
+    None,
+    /// `retry-after: N` (seconds).
+    RetryAfterSeconds(u64),
+    /// `retry-after-ms: N`.
+    RetryAfterMs(u64),
+    /// `retry-after: <HTTP-date>` this far in the future.
+    RetryAfterHttpDate(Duration),
+    /// OpenAI: `x-ratelimit-reset-requests: 6m0s` (Go duration) with
+    /// `x-ratelimit-remaining-requests: 0`, no `retry-after`.
+    OpenAiResetRequests(Duration),
+    /// OpenAI: `x-ratelimit-reset-tokens` (Go duration) with `x-ratelimit-remaining-tokens: 0`.
+    OpenAiResetTokens(Duration),
+    /// Anthropic: `anthropic-ratelimit-requests-reset` (RFC 3339) with remaining 0, plus
+    /// `retry-after` in whole seconds.
+    AnthropicReset(Duration),
+    /// Gemini: `RetryInfo.retryDelay` in the body, e.g. `"3.5s"`.
+    GeminiRetryDelay(Duration),
+}
+
+/// What the fake does with a request, in the shape of the provider it imitates.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Behavior {
+    /// A valid answer computed from the prompt.
+    Ok,
+    /// A valid answer whose rate-limit headers say nothing is left until `reset` (OpenAI and
+    /// Anthropic; Gemini sends no such headers): a client should park the key before a 429.
+    OkButExhausted(Duration),
+    /// 429 rate limit with the given reset information.
+    RateLimited(ResetHeader),
+    /// No money left: OpenAI 429 `insufficient_quota`, Anthropic 402 `billing_error`, Gemini 429
+    /// on a per-day quota.
+    QuotaExhausted,
+    /// 500, 502, 503 or 504 in the provider's shape (502 is an HTML page from a gateway).
+    ServerError(u16),
+    /// Anthropic 529 `overloaded_error`; OpenAI and Gemini 503.
+    Overloaded,
+    /// The key is refused: 401 (Gemini: 400 `API_KEY_INVALID`).
+    Auth401,
+    /// 404 for the requested model.
+    ModelNotFound,
+    /// 400 with this message.
+    BadRequest(String),
+    /// Never answers; the connection stays open until the server is dropped.
+    Hang,
+    /// Announces the full `content-length`, writes half the body, closes.
+    CutMidBody,
+    /// 200 whose body is not JSON.
+    MalformedJson,
+    /// 200 with empty text.
+    EmptyContent,
+    /// OpenAI `finish_reason: content_filter`, Anthropic `stop_reason: refusal`, Gemini
+    /// `promptFeedback.blockReason: SAFETY`.
+    SafetyBlock,
+    /// Half the answer with `length` / `max_tokens` / `MAX_TOKENS`.
+    LengthCut,
+    /// DeepSeek under load: this many blank lines (sent as a first chunk) before the JSON.
+    LeadingBlankLines(usize),
+}
+
+/// How often a scripted behavior applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Times {
+    /// The next `n` matching requests, then back to what was there before.
+    Next(u32),
+    Always,
+    /// Every `n`th matching request (the `n`th, `2n`th…), counted from when it was scripted.
+    EveryNth(u32),
+}
+
+/// One request the fake received on a provider route, whatever it answered.
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    pub api: Api,
+    pub method: String,
+    /// The key exactly as sent (from the header, or from `?key=` for Gemini), if any.
+    pub key: Option<String>,
+    /// The request target, query string included.
+    pub path: String,
+    /// The model from the body (OpenAI, Anthropic) or the path (Gemini).
+    pub model: Option<String>,
+    /// Lowercased header names with their values.
+    pub headers: Vec<(String, String)>,
+    /// The parsed body, `Value::Null` when empty or not JSON.
+    pub body: Value,
+    pub at: Instant,
+    /// The behavior that answered (`Ok` for validation errors too: see `status`).
+    pub behavior: Behavior,
+    /// The HTTP status sent, `None` for `Hang`.
+    pub status: Option<u16>,
+}
+
+impl RecordedRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+struct Script {
+    api: Api,
+    /// `None` matches any key.
+    key: Option<String>,
+    behavior: Behavior,
+    times: Times,
+    used: u32,
+    seen: u32,
+}
+
+#[derive(Default)]
+struct State {
+    keys: HashMap<Api, Vec<String>>,
+    models: HashMap<Api, Vec<String>>,
+    latency: HashMap<Api, Duration>,
+    scripts: Vec<Script>,
+    requests: Vec<RecordedRequest>,
+    /// When false, requests are counted but not kept (long benchmarks).
+    log_off: bool,
+    received: usize,
+    in_flight: HashMap<Api, usize>,
+    peak_in_flight: HashMap<Api, usize>,
+    violations: Vec<String>,
+    /// Open connections, so dropping the server closes them (and wakes `Hang`).
+    connections: HashMap<u64, TcpStream>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    stopping: AtomicBool,
+    /// Paired with `stopping` for `Hang` and latency sleeps.
+    wake: Condvar,
+    wake_lock: Mutex<()>,
+    next_id: AtomicU64,
+}
+
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panicking connection thread must not hide the log from the test.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sleeps `d`, or less if the server stops; returns whether it is stopping.
+    fn sleep(&self, d: Option<Duration>) -> bool {
+        let deadline = d.map(|d| Instant::now() + d);
+        let mut guard = self.wake_lock.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if self.stopping.load(Ordering::SeqCst) {
+                return true;
+            }
+            match deadline {
+                None => {
+                    guard = self.wake.wait(guard).unwrap_or_else(|e| e.into_inner());
+                }
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return false;
+                    }
+                    guard = self
+                        .wake
+                        .wait_timeout(guard, deadline - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+            }
+        }
+    }
+}
+
+/// The running fake; it stops, closing every connection, when dropped.
+pub struct FakeServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    acceptor: Option<JoinHandle<()>>,
+}
+
+impl FakeServer {
+    /// Binds 127.0.0.1 on a free port and starts serving. No keys are accepted until
+    /// [`add_key`](Self::add_key).
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the fake provider");
+        let addr = listener.local_addr().unwrap();
+        let mut state = State::default();
+        state.models.insert(
+            Api::OpenAi,
+            vec![
+                "gpt-4o-mini".into(),
+                "gpt-4.1-mini".into(),
+                "gpt-5-mini".into(),
+                "deepseek-chat".into(),
+            ],
+        );
+        state.models.insert(
+            Api::Anthropic,
+            vec!["claude-haiku-4-5".into(), "claude-sonnet-4-5".into()],
+        );
+        state
+            .models
+            .insert(Api::Gemini, vec!["gemini-2.5-flash".into()]);
+        let shared = Arc::new(Shared {
+            state: Mutex::new(state),
+            stopping: AtomicBool::new(false),
+            wake: Condvar::new(),
+            wake_lock: Mutex::new(()),
+            next_id: AtomicU64::new(1),
+        });
+        let accept_shared = Arc::clone(&shared);
+        let acceptor = thread::Builder::new()
+            .name("fake-accept".into())
+            .spawn(move || accept_loop(listener, accept_shared))
+            .unwrap();
+        FakeServer {
+            addr,
+            shared,
+            acceptor: Some(acceptor),
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, to build bases for vendors with other prefixes (the fake serves
+    /// OpenAI at any path ending in `/chat/completions`).
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The base URL a profile gives `gen` for this API, as the real one is written:
+    /// `…/v1` (OpenAI), no path (Anthropic), `…/v1beta` (Gemini).
+    pub fn base_url(&self, api: Api) -> String {
+        match api {
+            Api::OpenAi => format!("{}/v1", self.origin()),
+            Api::Anthropic => self.origin(),
+            Api::Gemini => format!("{}/v1beta", self.origin()),
+        }
+    }
+
+    /// Accepts `key` for `api` from now on.
+    pub fn add_key(&self, api: Api, key: &str) {
+        self.shared
+            .state()
+            .keys
+            .entry(api)
+            .or_default()
+            .push(key.to_string());
+    }
+
+    /// The model ids the list endpoints return for `api`.
+    pub fn set_models(&self, api: Api, models: &[&str]) {
+        self.shared
+            .state()
+            .models
+            .insert(api, models.iter().map(|m| m.to_string()).collect());
+    }
+
+    /// Answers requests made with `key` to `api` with `behavior`, `times` times. Scripts are
+    /// checked newest first; when none applies the answer is `Ok`.
+    pub fn script(&self, api: Api, key: &str, behavior: Behavior, times: Times) {
+        self.push_script(api, Some(key.to_string()), behavior, times);
+    }
+
+    /// Like [`script`](Self::script) for every key of `api`.
+    pub fn script_any_key(&self, api: Api, behavior: Behavior, times: Times) {
+        self.push_script(api, None, behavior, times);
+    }
+
+    fn push_script(&self, api: Api, key: Option<String>, behavior: Behavior, times: Times) {
+        if let Times::EveryNth(0) = times {
+            panic!("Times::EveryNth(0) never applies");
+        }
+        self.shared.state().scripts.push(Script {
+            api,
+            key,
+            behavior,
+            times,
+            used: 0,
+            seen: 0,
+        });
+    }
+
+    /// Drops every script: all keys answer `Ok` again.
+    pub fn clear_scripts(&self) {
+        self.shared.state().scripts.clear();
+    }
+
+    /// Waits this long before answering each request to `api`.
+    pub fn set_latency(&self, api: Api, latency: Duration) {
+        self.shared.state().latency.insert(api, latency);
+    }
+
+    /// Every request received on a provider route so far, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.state().requests.clone()
+    }
+
+    /// How many requests reached a provider route, logged or not.
+    pub fn request_count(&self) -> usize {
+        self.shared.state().received
+    }
+
+    /// Keeps (the default) or stops keeping each request in the log; counts and violations are
+    /// kept either way. For benchmarks that would otherwise hold every body in memory.
+    pub fn set_logging(&self, on: bool) {
+        self.shared.state().log_off = !on;
+    }
+
+    /// Waits until at least `count` requests have reached provider routes; false on timeout.
+    pub fn wait_for_requests(&self, count: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while self.request_count() < count {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(2));
+        }
+        true
+    }
+
+    /// The most requests to `api` that were being answered at the same time (hung ones count
+    /// until the server drops): what a test of lanes and concurrency limits asserts on.
+    pub fn peak_in_flight(&self, api: Api) -> usize {
+        self.shared
+            .state()
+            .peak_in_flight
+            .get(&api)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The requests received for one API.
+    pub fn requests_for(&self, api: Api) -> Vec<RecordedRequest> {
+        self.shared
+            .state()
+            .requests
+            .iter()
+            .filter(|r| r.api == api)
+            .cloned()
+            .collect()
+    }
+
+    /// Protocol violations seen so far (a key in a URL, a missing `anthropic-version`, an
+    /// unknown route…). A well-behaved client leaves this empty.
+    pub fn violations(&self) -> Vec<String> {
+        self.shared.state().violations.clone()
+    }
+
+    /// Panics listing the violations, if any.
+    #[track_caller]
+    pub fn assert_no_violations(&self) {
+        let violations = self.violations();
+        assert!(
+            violations.is_empty(),
+            "protocol violations: {violations:#?}"
+        );
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        {
+            let _guard = self.shared.wake_lock.lock();
+            self.shared.wake.notify_all();
+        }
+        for (_, stream) in self.shared.state().connections.drain() {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        // Wake the blocking accept.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        if let Some(acceptor) = self.acceptor.take() {
+            let _ = acceptor.join();
+        }
+    }
+}
+
+fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    for stream in listener.incoming() {
+        if shared.stopping.load(Ordering::SeqCst) {
+            break;
+        }
+        let Ok(stream) = stream else { continue };
+        let _ = stream.set_nodelay(true);
+        let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+        if let Ok(clone) = stream.try_clone() {
+            shared.state().connections.insert(id, clone);
+        }
+        let conn_shared = Arc::clone(&shared);
+        let spawned = thread::Builder::new()
+            .name("fake-conn".into())
+            .spawn(move || {
+                serve_connection(stream, &conn_shared);
+                conn_shared.state().connections.remove(&id);
+            });
+        if spawned.is_err() {
+            shared.state().connections.remove(&id);
+        }
+    }
+}
+
+/// What the connection loop does after an exchange.
+enum Outcome {
+    KeepOpen,
+    Close,
+}
+
+fn serve_connection(stream: TcpStream, shared: &Shared) {
+    let Ok(write_half) = stream.try_clone() else {
+        return;
+    };
+    let mut writer = write_half;
+    let mut reader = BufReader::new(stream);
+    loop {
+        if shared.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        let request = match http::read_request(&mut reader) {
+            Ok(request) => request,
+            Err(ReadError::Closed | ReadError::Io(_)) => return,
+            Err(ReadError::Malformed(why)) => {
+                shared.state().violations.push(format!("bad HTTP: {why}"));
+                let body = serde_json::json!({"error": {"message": why}});
+                let _ = HttpResponse::json(400, &body).write(&mut writer, false);
+                return;
+            }
+        };
+        match handle(&request, &mut writer, shared) {
+            Outcome::KeepOpen if request.keep_alive() => {}
+            _ => {
+                let _ = writer.shutdown(Shutdown::Both);
+                return;
+            }
+        }
+    }
+}
+
+/// Routes one request, records it, and writes the answer.
+fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Outcome {
+    let Some(route) = wire::route(request) else {
+        let message = format!("unknown route {} {}", request.method, request.target);
+        shared.state().violations.push(message.clone());
+        let body = serde_json::json!({"error": {"message": message}});
+        return write(writer, request, HttpResponse::json(404, &body));
+    };
+    let api = route.api;
+    let key = wire::sent_key(api, request);
+    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    let model = route.model.clone().or_else(|| {
+        body.get("model")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
+
+    let (decision, latency, index) = {
+        let mut state = shared.state();
+        let mut violations = wire::violations(api, request);
+        let checked = wire::check(api, &route, request, &body, &state.keys);
+        let decision = match checked {
+            Err(response) => Decision::Fixed(response),
+            Ok(()) => Decision::Behave(pick_behavior(&mut state.scripts, api, key.as_deref())),
+        };
+        state.violations.append(&mut violations);
+        let (behavior, status) = match &decision {
+            Decision::Fixed(r) => (Behavior::Ok, Some(r.status)),
+            Decision::Behave(b) => (b.clone(), None),
+        };
+        state.received += 1;
+        let in_flight = state.in_flight.entry(api).or_default();
+        *in_flight += 1;
+        let now = *in_flight;
+        let peak = state.peak_in_flight.entry(api).or_default();
+        *peak = (*peak).max(now);
+        let record = RecordedRequest {
+            api,
+            method: request.method.clone(),
+            key: key.clone(),
+            path: request.target.clone(),
+            model: model.clone(),
+            headers: request.headers.clone(),
+            body: body.clone(),
+            at: Instant::now(),
+            behavior,
+            status,
+        };
+        let index = (!state.log_off).then(|| {
+            state.requests.push(record);
+            state.requests.len() - 1
+        });
+        (decision, state.latency.get(&api).copied(), index)
+    };
+    let _in_flight = InFlight { shared, api };
+
+    if let Some(latency) = latency.filter(|l| !l.is_zero())
+        && shared.sleep(Some(latency))
+    {
+        return Outcome::Close;
+    }
+    let behavior = match decision {
+        Decision::Fixed(response) => return write(writer, request, response),
+        Decision::Behave(behavior) => behavior,
+    };
+    let models = shared.state().models.get(&api).cloned().unwrap_or_default();
+    let reply = reply::respond(
+        api,
+        &route,
+        &behavior,
+        &body,
+        model.as_deref().unwrap_or(""),
+        &models,
+    );
+    let status = match &reply {
+        reply::Reply::Hang => None,
+        reply::Reply::Whole(r) | reply::Reply::Cut(r) | reply::Reply::Chunked(r, _) => {
+            Some(r.status)
+        }
+    };
+    if let Some(index) = index
+        && let Some(recorded) = shared.state().requests.get_mut(index)
+    {
+        recorded.status = status;
+    }
+    match reply {
+        reply::Reply::Whole(response) => write(writer, request, response),
+        reply::Reply::Cut(response) => {
+            let _ = response.write_cut(writer);
+            Outcome::Close
+        }
+        reply::Reply::Chunked(response, prefix) => {
+            match response.write_chunked(writer, &prefix, request.keep_alive()) {
+                Ok(()) => Outcome::KeepOpen,
+                Err(_) => Outcome::Close,
+            }
+        }
+        reply::Reply::Hang => {
+            shared.sleep(None);
+            Outcome::Close
+        }
+    }
+}
+
+/// Counts a request out of `in_flight` however its answer ends.
+struct InFlight<'a> {
+    shared: &'a Shared,
+    api: Api,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(n) = self.shared.state().in_flight.get_mut(&self.api) {
+            *n = n.saturating_sub(1);
+        }
+    }
+}
+
+enum Decision {
+    /// Validation or auth failed: this response, whatever is scripted.
+    Fixed(HttpResponse),
+    Behave(Behavior),
+}
+
+fn write(writer: &mut TcpStream, request: &HttpRequest, response: HttpResponse) -> Outcome {
+    match response.write(writer, request.keep_alive()) {
+        Ok(()) => Outcome::KeepOpen,
+        Err(_) => Outcome::Close,
+    }
+}
+
+/// The newest script that applies to this request, counting it against its `Times`.
+fn pick_behavior(scripts: &mut [Script], api: Api, key: Option<&str>) -> Behavior {
+    let mut chosen: Option<usize> = None;
+    for (i, script) in scripts.iter_mut().enumerate().rev() {
+        if script.api != api || (script.key.is_some() && script.key.as_deref() != key) {
+            continue;
+        }
+        script.seen += 1;
+        let applies = match script.times {
+            Times::Always => true,
+            Times::Next(n) => script.used < n,
+            Times::EveryNth(n) => script.seen % n == 0,
+        };
+        if applies && chosen.is_none() {
+            chosen = Some(i);
+        }
+    }
+    match chosen {
+        Some(i) => {
+            scripts[i].used += 1;
+            scripts[i].behavior.clone()
+        }
+        None => Behavior::Ok,
+    }
+}

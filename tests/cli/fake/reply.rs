@@ -1,0 +1,652 @@
+//! The response side of the three wire formats: answers, error bodies and rate-limit headers in
+//! each provider's real shape, for every scripted [`Behavior`].
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+
+use super::clock::{ceil_seconds, go_duration, http_date_after, proto_duration, rfc3339_after};
+use super::content::{self, cut_in_half, tokens};
+use super::http::HttpResponse;
+use super::wire::{
+    Kind, Route, anthropic_invalid_key, gemini_field, gemini_invalid_key, openai_invalid_key,
+};
+use super::{Api, Behavior, ResetHeader};
+
+/// How the connection writes the answer.
+pub enum Reply {
+    Whole(HttpResponse),
+    /// Full `content-length`, half the body, then close.
+    Cut(HttpResponse),
+    /// Chunked, with this first chunk flushed before the body.
+    Chunked(HttpResponse, Vec<u8>),
+    Hang,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+pub fn openai_error(
+    status: u16,
+    message: &str,
+    kind: &str,
+    param: Option<&str>,
+    code: Option<&str>,
+) -> HttpResponse {
+    let body = json!({"error": {"message": message, "type": kind, "param": param, "code": code}});
+    HttpResponse::json(status, &body).header("x-request-id", format!("req_fake{}", next_id()))
+}
+
+pub fn anthropic_error(status: u16, kind: &str, message: &str) -> HttpResponse {
+    let id = format!("req_fake{}", next_id());
+    let body =
+        json!({"type": "error", "error": {"type": kind, "message": message}, "request_id": id});
+    HttpResponse::json(status, &body)
+        .header("request-id", id)
+        .header("anthropic-organization-id", "org-fake")
+}
+
+pub fn gemini_error(status: u16, code: &str, message: &str, details: Vec<Value>) -> HttpResponse {
+    let mut error = json!({"code": status, "message": message, "status": code});
+    if !details.is_empty() {
+        error["details"] = Value::Array(details);
+    }
+    HttpResponse::json(status, &json!({ "error": error }))
+}
+
+/// What the request asked for, as the fake model sees it.
+struct Ask {
+    /// Every text of the request, system prompt included.
+    all_text: String,
+    /// The user turns only: the topic is looked for here.
+    user_text: String,
+    json: bool,
+    /// Anthropic forced tool use: the tool's name.
+    tool: Option<String>,
+    max_tokens: Option<u64>,
+}
+
+/// Text of an OpenAI/Anthropic `content` (string or list of blocks) or a Gemini `parts` list.
+fn text_of(content: &Value) -> String {
+    match content {
+        Value::String(s) => s.clone(),
+        Value::Array(blocks) => blocks
+            .iter()
+            .filter_map(|b| b.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
+}
+
+fn ask(api: Api, body: &Value) -> Ask {
+    let mut all = Vec::new();
+    let mut user = Vec::new();
+    let json;
+    let mut tool = None;
+    let max_tokens;
+    match api {
+        Api::OpenAi => {
+            for message in body["messages"].as_array().into_iter().flatten() {
+                let text = text_of(&message["content"]);
+                if message["role"] == "user" {
+                    user.push(text.clone());
+                }
+                all.push(text);
+            }
+            json = matches!(
+                body["response_format"]["type"].as_str(),
+                Some("json_schema" | "json_object")
+            );
+            max_tokens = body["max_completion_tokens"]
+                .as_u64()
+                .or(body["max_tokens"].as_u64());
+        }
+        Api::Anthropic => {
+            all.push(text_of(&body["system"]));
+            for message in body["messages"].as_array().into_iter().flatten() {
+                let text = text_of(&message["content"]);
+                if message["role"] == "user" {
+                    user.push(text.clone());
+                }
+                all.push(text);
+            }
+            json = body["output_config"]["format"].is_object() || body["output_format"].is_object();
+            if body["tool_choice"]["type"] == "tool" {
+                tool = body["tool_choice"]["name"].as_str().map(str::to_string);
+            }
+            max_tokens = body["max_tokens"].as_u64();
+        }
+        Api::Gemini => {
+            if let Some(system) = gemini_field(body, "systemInstruction") {
+                all.push(text_of(&system["parts"]));
+            }
+            for turn in gemini_field(body, "contents")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let text = text_of(&turn["parts"]);
+                if turn["role"] != "model" {
+                    user.push(text.clone());
+                }
+                all.push(text);
+            }
+            let config = gemini_field(body, "generationConfig");
+            json = config
+                .and_then(|c| gemini_field(c, "responseMimeType"))
+                .and_then(Value::as_str)
+                == Some("application/json");
+            max_tokens = config
+                .and_then(|c| gemini_field(c, "maxOutputTokens"))
+                .and_then(Value::as_u64);
+        }
+    }
+    Ask {
+        all_text: all.join("\n"),
+        user_text: user.join("\n"),
+        json,
+        tool,
+        max_tokens,
+    }
+}
+
+/// A successful answer's pieces, before the provider's envelope.
+struct Answer {
+    text: String,
+    input_tokens: u64,
+    output_tokens: u64,
+}
+
+/// The finish of a 200 answer.
+#[derive(Clone, Copy, PartialEq)]
+enum Finish {
+    Stop,
+    Length,
+    Safety,
+}
+
+/// The answer for a request under a behavior.
+pub fn respond(
+    api: Api,
+    route: &Route,
+    behavior: &Behavior,
+    body: &Value,
+    model: &str,
+    models: &[String],
+) -> Reply {
+    let ok = |finish, text: Option<String>, exhausted| {
+        if route.kind == Kind::Models {
+            return model_list(api, models);
+        }
+        success(api, body, model, finish, text, exhausted)
+    };
+    match behavior {
+        Behavior::Ok => Reply::Whole(ok(Finish::Stop, None, None)),
+        Behavior::OkButExhausted(reset) => Reply::Whole(ok(Finish::Stop, None, Some(*reset))),
+        Behavior::EmptyContent => Reply::Whole(ok(Finish::Stop, Some(String::new()), None)),
+        Behavior::SafetyBlock => Reply::Whole(ok(Finish::Safety, None, None)),
+        Behavior::LengthCut => Reply::Whole(ok(Finish::Length, None, None)),
+        Behavior::LeadingBlankLines(n) => {
+            Reply::Chunked(ok(Finish::Stop, None, None), b"\n".repeat(*n))
+        }
+        Behavior::CutMidBody => Reply::Cut(ok(Finish::Stop, None, None)),
+        Behavior::MalformedJson => {
+            let whole = ok(Finish::Stop, None, None);
+            let text = String::from_utf8_lossy(&whole.body).into_owned();
+            let mut broken = whole;
+            broken.body = format!("{}<!-- upstream reset", cut_in_half(&text)).into_bytes();
+            Reply::Whole(broken)
+        }
+        Behavior::Hang => Reply::Hang,
+        Behavior::RateLimited(reset) => Reply::Whole(rate_limited(api, model, reset)),
+        Behavior::QuotaExhausted => Reply::Whole(quota_exhausted(api, model)),
+        Behavior::ServerError(status) => Reply::Whole(server_error(api, *status)),
+        Behavior::Overloaded => Reply::Whole(match api {
+            Api::Anthropic => anthropic_error(529, "overloaded_error", "Overloaded"),
+            _ => server_error(api, 503),
+        }),
+        Behavior::Auth401 => Reply::Whole(match api {
+            Api::OpenAi => openai_invalid_key("sk-fake-revoked-key-0000"),
+            Api::Anthropic => anthropic_invalid_key(),
+            Api::Gemini => gemini_invalid_key(),
+        }),
+        Behavior::ModelNotFound => Reply::Whole(match api {
+            Api::OpenAi => openai_error(
+                404,
+                &format!("The model `{model}` does not exist or you do not have access to it."),
+                "invalid_request_error",
+                None,
+                Some("model_not_found"),
+            ),
+            Api::Anthropic => anthropic_error(404, "not_found_error", &format!("model: {model}")),
+            Api::Gemini => gemini_error(
+                404,
+                "NOT_FOUND",
+                &format!(
+                    "models/{model} is not found for API version v1beta, or is not supported for \
+                     generateContent. Call ListModels to see the list of available models and \
+                     their supported methods."
+                ),
+                vec![],
+            ),
+        }),
+        Behavior::BadRequest(message) => Reply::Whole(match api {
+            Api::OpenAi => openai_error(400, message, "invalid_request_error", None, None),
+            Api::Anthropic => anthropic_error(400, "invalid_request_error", message),
+            Api::Gemini => gemini_error(400, "INVALID_ARGUMENT", message, vec![]),
+        }),
+    }
+}
+
+fn success(
+    api: Api,
+    body: &Value,
+    model: &str,
+    finish: Finish,
+    text: Option<String>,
+    exhausted: Option<Duration>,
+) -> HttpResponse {
+    let ask = ask(api, body);
+    let topic_source = if ask.user_text.trim().is_empty() {
+        &ask.all_text
+    } else {
+        &ask.user_text
+    };
+    let full = text.unwrap_or_else(|| {
+        // The JSON decision looks at the whole request: a system prompt may name the fields.
+        let wants_json =
+            ask.json || ask.tool.is_some() || ask.all_text.contains("meta_description");
+        content::answer(topic_source, wants_json)
+    });
+    let text = match finish {
+        Finish::Length => cut_in_half(&full),
+        Finish::Safety => String::new(),
+        Finish::Stop => full,
+    };
+    let answer = Answer {
+        input_tokens: tokens(&ask.all_text),
+        output_tokens: match finish {
+            Finish::Length => ask.max_tokens.unwrap_or_else(|| tokens(&text)),
+            Finish::Safety => 0,
+            Finish::Stop if text.is_empty() => 0,
+            Finish::Stop => tokens(&text),
+        },
+        text,
+    };
+    match api {
+        Api::OpenAi => openai_success(model, finish, &answer, exhausted),
+        Api::Anthropic => {
+            let tool = ask
+                .tool
+                .filter(|_| finish == Finish::Stop && !answer.text.is_empty());
+            let topic = content::topic(topic_source);
+            anthropic_success(model, finish, &answer, tool, &topic, exhausted)
+        }
+        Api::Gemini => gemini_success(model, finish, &answer),
+    }
+}
+
+fn openai_success(
+    model: &str,
+    finish: Finish,
+    answer: &Answer,
+    exhausted: Option<Duration>,
+) -> HttpResponse {
+    let id = next_id();
+    let (content, finish_reason) = match finish {
+        Finish::Stop => (json!(answer.text), "stop"),
+        Finish::Length => (json!(answer.text), "length"),
+        Finish::Safety => (Value::Null, "content_filter"),
+    };
+    let body = json!({
+        "id": format!("chatcmpl-fake{id}"),
+        "object": "chat.completion",
+        "created": unix_now(),
+        "model": model,
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": content, "refusal": null, "annotations": []},
+            "logprobs": null,
+            "finish_reason": finish_reason,
+        }],
+        "usage": {
+            "prompt_tokens": answer.input_tokens,
+            "completion_tokens": answer.output_tokens,
+            "total_tokens": answer.input_tokens + answer.output_tokens,
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
+                "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
+        },
+        "service_tier": "default",
+        "system_fingerprint": "fp_fake",
+    });
+    let (remaining, reset) = match exhausted {
+        Some(reset) => (0, reset),
+        None => (9_999, Duration::from_millis(6)),
+    };
+    HttpResponse::json(200, &body)
+        .header("x-request-id", format!("req_fake{id}"))
+        .header("openai-processing-ms", "1")
+        .header("openai-version", "2020-10-01")
+        .header("x-ratelimit-limit-requests", "10000")
+        .header("x-ratelimit-remaining-requests", remaining.to_string())
+        .header("x-ratelimit-reset-requests", go_duration(reset))
+        .header("x-ratelimit-limit-tokens", "2000000")
+        .header(
+            "x-ratelimit-remaining-tokens",
+            (2_000_000 - answer.input_tokens.min(2_000_000)).to_string(),
+        )
+        .header("x-ratelimit-reset-tokens", "12ms")
+}
+
+fn anthropic_success(
+    model: &str,
+    finish: Finish,
+    answer: &Answer,
+    tool: Option<String>,
+    topic: &str,
+    exhausted: Option<Duration>,
+) -> HttpResponse {
+    let id = next_id();
+    let (content, stop_reason) = match (finish, tool) {
+        (Finish::Stop, Some(name)) => (
+            json!([{"type": "tool_use", "id": format!("toolu_fake{id}"), "name": name,
+                    "input": content::seo_object(topic)}]),
+            "tool_use",
+        ),
+        (Finish::Stop, None) => (json!([{"type": "text", "text": answer.text}]), "end_turn"),
+        (Finish::Length, _) => (json!([{"type": "text", "text": answer.text}]), "max_tokens"),
+        (Finish::Safety, _) => (json!([]), "refusal"),
+    };
+    let body = json!({
+        "id": format!("msg_fake{id}"),
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": content,
+        "stop_reason": stop_reason,
+        "stop_sequence": null,
+        "usage": {
+            "input_tokens": answer.input_tokens,
+            "output_tokens": answer.output_tokens,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+            "service_tier": "standard",
+        },
+    });
+    let (remaining, reset) = match exhausted {
+        Some(reset) => (0, reset),
+        None => (3_999, Duration::from_secs(1)),
+    };
+    let reset = rfc3339_after(reset);
+    let mut response = HttpResponse::json(200, &body)
+        .header("request-id", format!("req_fake{id}"))
+        .header("anthropic-organization-id", "org-fake")
+        .header("anthropic-ratelimit-requests-limit", "4000")
+        .header(
+            "anthropic-ratelimit-requests-remaining",
+            remaining.to_string(),
+        )
+        .header("anthropic-ratelimit-requests-reset", reset.clone());
+    for kind in ["tokens", "input-tokens", "output-tokens"] {
+        response = response
+            .header(&format!("anthropic-ratelimit-{kind}-limit"), "400000")
+            .header(&format!("anthropic-ratelimit-{kind}-remaining"), "399000")
+            .header(&format!("anthropic-ratelimit-{kind}-reset"), reset.clone());
+    }
+    response
+}
+
+fn gemini_success(model: &str, finish: Finish, answer: &Answer) -> HttpResponse {
+    let id = next_id();
+    let usage = json!({
+        "promptTokenCount": answer.input_tokens,
+        "candidatesTokenCount": answer.output_tokens,
+        "totalTokenCount": answer.input_tokens + answer.output_tokens,
+        "promptTokensDetails": [{"modality": "TEXT", "tokenCount": answer.input_tokens}],
+    });
+    let body = match finish {
+        Finish::Safety => json!({
+            "promptFeedback": {"blockReason": "SAFETY", "safetyRatings": [
+                {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": true}]},
+            "usageMetadata": {"promptTokenCount": answer.input_tokens,
+                              "totalTokenCount": answer.input_tokens},
+            "modelVersion": model,
+            "responseId": format!("fake{id}"),
+        }),
+        _ => json!({
+            "candidates": [{
+                "content": {"role": "model", "parts": [{"text": answer.text}]},
+                "finishReason": if finish == Finish::Length { "MAX_TOKENS" } else { "STOP" },
+                "index": 0,
+            }],
+            "usageMetadata": usage,
+            "modelVersion": model,
+            "responseId": format!("fake{id}"),
+        }),
+    };
+    HttpResponse::json(200, &body)
+}
+
+fn model_list(api: Api, models: &[String]) -> HttpResponse {
+    let body = match api {
+        Api::OpenAi => json!({"object": "list", "data": models.iter().map(|m| json!({
+            "id": m, "object": "model", "created": 1_700_000_000, "owned_by": "fake"})).collect::<Vec<_>>()}),
+        Api::Anthropic => json!({
+            "data": models.iter().map(|m| json!({"type": "model", "id": m, "display_name": m,
+                "created_at": "2025-10-01T00:00:00Z"})).collect::<Vec<_>>(),
+            "has_more": false,
+            "first_id": models.first(),
+            "last_id": models.last(),
+        }),
+        Api::Gemini => json!({"models": models.iter().map(|m| json!({
+            "name": format!("models/{m}"), "version": "001", "displayName": m,
+            "inputTokenLimit": 1_048_576, "outputTokenLimit": 65_536,
+            "supportedGenerationMethods": ["generateContent", "countTokens", "batchGenerateContent"],
+        })).collect::<Vec<_>>()}),
+    };
+    HttpResponse::json(200, &body)
+}
+
+/// The headers of one reset form; the body-only Gemini form has none.
+fn reset_headers(reset: &ResetHeader) -> Vec<(String, String)> {
+    let h = |n: &str, v: String| (n.to_string(), v);
+    match reset {
+        ResetHeader::None | ResetHeader::GeminiRetryDelay(_) => vec![],
+        ResetHeader::RetryAfterSeconds(s) => vec![h("retry-after", s.to_string())],
+        ResetHeader::RetryAfterMs(ms) => vec![h("retry-after-ms", ms.to_string())],
+        ResetHeader::RetryAfterHttpDate(d) => vec![h("retry-after", http_date_after(*d))],
+        ResetHeader::OpenAiResetRequests(d) => vec![
+            h("x-ratelimit-limit-requests", "60".into()),
+            h("x-ratelimit-remaining-requests", "0".into()),
+            h("x-ratelimit-reset-requests", go_duration(*d)),
+        ],
+        ResetHeader::OpenAiResetTokens(d) => vec![
+            h("x-ratelimit-limit-tokens", "150000".into()),
+            h("x-ratelimit-remaining-tokens", "0".into()),
+            h("x-ratelimit-reset-tokens", go_duration(*d)),
+        ],
+        ResetHeader::AnthropicReset(d) => vec![
+            h("anthropic-ratelimit-requests-limit", "50".into()),
+            h("anthropic-ratelimit-requests-remaining", "0".into()),
+            h("anthropic-ratelimit-requests-reset", rfc3339_after(*d)),
+            h("retry-after", ceil_seconds(*d).to_string()),
+        ],
+    }
+}
+
+/// The wait a 429 names, for its message.
+fn reset_wait(reset: &ResetHeader) -> Option<Duration> {
+    match reset {
+        ResetHeader::None => None,
+        ResetHeader::RetryAfterSeconds(s) => Some(Duration::from_secs(*s)),
+        ResetHeader::RetryAfterMs(ms) => Some(Duration::from_millis(*ms)),
+        ResetHeader::RetryAfterHttpDate(d)
+        | ResetHeader::OpenAiResetRequests(d)
+        | ResetHeader::OpenAiResetTokens(d)
+        | ResetHeader::AnthropicReset(d)
+        | ResetHeader::GeminiRetryDelay(d) => Some(*d),
+    }
+}
+
+fn rate_limited(api: Api, model: &str, reset: &ResetHeader) -> HttpResponse {
+    let wait = reset_wait(reset);
+    let mut response = match api {
+        Api::OpenAi => {
+            let tokens = matches!(reset, ResetHeader::OpenAiResetTokens(_));
+            let (kind, per) = if tokens {
+                (
+                    "tokens",
+                    "tokens per min (TPM): Limit 150000, Used 149990, Requested 400",
+                )
+            } else {
+                (
+                    "requests",
+                    "requests per min (RPM): Limit 60, Used 60, Requested 1",
+                )
+            };
+            let again = wait.map_or(String::new(), |w| {
+                format!(" Please try again in {}.", go_duration(w))
+            });
+            openai_error(
+                429,
+                &format!(
+                    "Rate limit reached for {model} in organization org-fake on {per}.{again}"
+                ),
+                kind,
+                None,
+                Some("rate_limit_exceeded"),
+            )
+        }
+        Api::Anthropic => anthropic_error(
+            429,
+            "rate_limit_error",
+            "This request would exceed the rate limit for your organization (org-fake) of 50 \
+             requests per minute. Please reduce the prompt length or the maximum tokens \
+             requested, or try again later.",
+        ),
+        Api::Gemini => {
+            let mut details = vec![quota_failure(
+                model,
+                "GenerateRequestsPerMinutePerProjectPerModel",
+                "generate_content_requests",
+                "15",
+            )];
+            let mut message = "You exceeded your current quota, please check your plan and \
+                               billing details."
+                .to_string();
+            if let ResetHeader::GeminiRetryDelay(d) = reset {
+                details.push(retry_info(*d));
+                message.push_str(&format!(" Please retry in {}.", proto_duration(*d)));
+            }
+            gemini_error(429, "RESOURCE_EXHAUSTED", &message, details)
+        }
+    };
+    response.headers.extend(reset_headers(reset));
+    response
+}
+
+fn quota_failure(model: &str, quota_id: &str, metric: &str, value: &str) -> Value {
+    json!({"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
+        "quotaMetric": format!("generativelanguage.googleapis.com/{metric}"),
+        "quotaId": quota_id,
+        "quotaDimensions": {"model": model, "location": "global"},
+        "quotaValue": value,
+    }]})
+}
+
+fn retry_info(d: Duration) -> Value {
+    json!({"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": proto_duration(d)})
+}
+
+fn quota_exhausted(api: Api, model: &str) -> HttpResponse {
+    match api {
+        Api::OpenAi => openai_error(
+            429,
+            "You exceeded your current quota, please check your plan and billing details. For \
+             more information on this error, read the docs: \
+             https://platform.openai.com/docs/guides/error-codes/api-errors.",
+            "insufficient_quota",
+            None,
+            Some("insufficient_quota"),
+        ),
+        Api::Anthropic => anthropic_error(
+            402,
+            "billing_error",
+            "Your credit balance is too low to access the Anthropic API. Please go to Plans & \
+             Billing to upgrade or purchase credits.",
+        ),
+        // The real daily-quota 429 still carries a short retryDelay: only the quotaId says
+        // waiting will not help.
+        Api::Gemini => gemini_error(
+            429,
+            "RESOURCE_EXHAUSTED",
+            "You exceeded your current quota, please check your plan and billing details. \
+             Please retry in 19s.",
+            vec![
+                quota_failure(
+                    model,
+                    "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
+                    "generate_content_free_tier_requests",
+                    "20",
+                ),
+                retry_info(Duration::from_secs(19)),
+            ],
+        ),
+    }
+}
+
+fn server_error(api: Api, status: u16) -> HttpResponse {
+    if status == 502 {
+        // Gateways answer in HTML, whatever the API behind them speaks.
+        return HttpResponse::raw(
+            502,
+            "text/html",
+            "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 \
+             Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n",
+        );
+    }
+    match api {
+        Api::OpenAi => {
+            let message = match status {
+                503 => "The engine is currently overloaded, please try again later.",
+                504 => "Gateway timeout. Please try again later.",
+                _ => "The server had an error while processing your request. Sorry about that!",
+            };
+            openai_error(status, message, "server_error", None, None)
+        }
+        Api::Anthropic => match status {
+            504 => anthropic_error(504, "timeout_error", "Request timed out"),
+            _ => anthropic_error(status, "api_error", "Internal server error"),
+        },
+        Api::Gemini => {
+            let (code, message) = match status {
+                503 => (
+                    "UNAVAILABLE",
+                    "The model is overloaded. Please try again later.",
+                ),
+                504 => (
+                    "DEADLINE_EXCEEDED",
+                    "Deadline expired before operation could complete.",
+                ),
+                _ => (
+                    "INTERNAL",
+                    "An internal error has occurred. Please retry or report in \
+                     https://developers.generativeai.google/guide/troubleshooting",
+                ),
+            };
+            gemini_error(status, code, message, vec![])
+        }
+    }
+}
