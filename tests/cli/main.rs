@@ -7,3 +7,4 @@ mod support;
 mod bad_input;
 mod completions;
 mod live_run;
+mod providers;

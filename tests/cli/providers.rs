@@ -1,0 +1,201 @@
+//! Real provider adapters end to end: the `gen` binary against the loopback fake of the OpenAI,
+//! Anthropic and Gemini APIs, with keys from the environment and base URLs from a profile.
+
+use std::collections::HashSet;
+use std::process::Command;
+
+use crate::fake::{Api, Behavior, FakeServer, ResetHeader, Times};
+use crate::support::{Run, Workspace, ids, keywords_csv};
+
+const DEEPSEEK_KEY: &str = "sk-deepseek-test-key-1111";
+const DEEPSEEK_KEY_2: &str = "sk-deepseek-test-key-2222";
+const ANTHROPIC_KEY: &str = "sk-ant-test-key-3333";
+const GEMINI_KEY: &str = "AIzaSy-gemini-test-key-4444";
+
+/// A profile pointing deepseek, anthropic and gemini at the fake, with the keys it accepts.
+fn setup(ws: &Workspace, server: &FakeServer) {
+    server.add_key(Api::OpenAi, DEEPSEEK_KEY);
+    server.add_key(Api::OpenAi, DEEPSEEK_KEY_2);
+    server.add_key(Api::Anthropic, ANTHROPIC_KEY);
+    server.add_key(Api::Gemini, GEMINI_KEY);
+    ws.write(
+        "config/gen/config.toml",
+        format!(
+            "[providers.deepseek]\nbase_url = \"{}\"\n\n[providers.anthropic]\nbase_url = \"{}\"\n\n\
+             [providers.gemini]\nbase_url = \"{}\"\n",
+            server.origin(),
+            server.origin(),
+            server.base_url(Api::Gemini),
+        ),
+    );
+}
+
+fn with_keys(mut command: Command, keys: &[(&str, &str)]) -> Run {
+    for (name, value) in keys {
+        command.env(name, value);
+    }
+    Run::from(command.output().expect("run gen"))
+}
+
+fn all_keys() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("DEEPSEEK_API_KEY", DEEPSEEK_KEY),
+        ("ANTHROPIC_API_KEY", ANTHROPIC_KEY),
+        ("GEMINI_API_KEY", GEMINI_KEY),
+    ]
+}
+
+fn assert_each_id_once(ws: &Workspace, out: &str, n: usize) {
+    let got = ids(&ws.jsonl(out), "row_id");
+    let unique: HashSet<&String> = got.iter().collect();
+    assert_eq!(unique.len(), got.len(), "a row was written twice");
+    assert_eq!(got.len(), n);
+}
+
+/// Every file the run wrote and its stderr are free of the key strings.
+fn assert_no_key_leaked(ws: &Workspace, run: &Run, keys: &[&str]) {
+    for entry in walk(ws.dir.path()) {
+        let text = String::from_utf8_lossy(&std::fs::read(&entry).unwrap()).into_owned();
+        for key in keys {
+            assert!(!text.contains(key), "{} contains a key", entry.display());
+        }
+    }
+    for key in keys {
+        assert!(
+            !run.stderr.contains(key) && !run.stdout.contains(key),
+            "a key was printed"
+        );
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else if !path.ends_with("config.toml") {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[test]
+fn a_three_provider_pool_with_one_rate_limited_finishes_every_row_once() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(30));
+    server.script(
+        Api::OpenAi,
+        DEEPSEEK_KEY,
+        Behavior::RateLimited(ResetHeader::RetryAfterSeconds(30)),
+        Times::Always,
+    );
+    let run = with_keys(
+        ws.command(&["seo", "--pool", "gemini=2,claude=1,deepseek=2", "rows.csv"]),
+        &all_keys(),
+    );
+    run.expect_code(0).stderr_has("rate_limited");
+    assert_each_id_once(&ws, "rows.seo.jsonl", 30);
+    let lines = ws.jsonl("rows.seo.jsonl");
+    assert!(
+        lines.iter().all(|l| l["provider"] != "deepseek"),
+        "the rate-limited provider answered nothing"
+    );
+    assert!(
+        lines.iter().any(|l| l["provider"] == "anthropic")
+            && lines.iter().any(|l| l["provider"] == "gemini")
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["input_tokens"].as_u64().unwrap() > 0)
+    );
+    server.assert_no_violations();
+    assert_no_key_leaked(&ws, &run, &[DEEPSEEK_KEY, ANTHROPIC_KEY, GEMINI_KEY]);
+}
+
+#[test]
+fn a_refused_key_leaves_the_pool_and_its_rows_finish_on_the_other_key() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(20));
+    server.script(
+        Api::OpenAi,
+        DEEPSEEK_KEY_2,
+        Behavior::Auth401,
+        Times::Always,
+    );
+    let keys = [
+        ("DEEPSEEK_API_KEY", DEEPSEEK_KEY),
+        ("DEEPSEEK_API_KEY_2", DEEPSEEK_KEY_2),
+    ];
+    let run = with_keys(
+        ws.command(&["seo", "--pool", "deepseek=4", "rows.csv"]),
+        &keys,
+    );
+    run.expect_code(0)
+        .stderr_has("DEEPSEEK_API_KEY_2 (…2222) left the pool");
+    assert_each_id_once(&ws, "rows.seo.jsonl", 20);
+    let refused = server
+        .requests()
+        .iter()
+        .filter(|r| r.key.as_deref() == Some(DEEPSEEK_KEY_2))
+        .count();
+    assert!(
+        refused <= 2,
+        "a refused key is dropped, not retried ({refused} requests)"
+    );
+    assert_no_key_leaked(&ws, &run, &[DEEPSEEK_KEY, DEEPSEEK_KEY_2]);
+}
+
+#[test]
+fn a_model_id_routes_to_its_provider_and_is_sent_as_the_model() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(3));
+    let run = with_keys(
+        ws.command(&[
+            "outline",
+            "--pool",
+            "deepseek-chat=1,gemini-2.5-flash=1",
+            "rows.csv",
+        ]),
+        &all_keys(),
+    );
+    run.expect_code(0);
+    let models: HashSet<String> = server
+        .requests()
+        .iter()
+        .filter_map(|r| r.model.clone())
+        .collect();
+    assert!(
+        models
+            .iter()
+            .all(|m| m == "deepseek-chat" || m == "gemini-2.5-flash"),
+        "{models:?}"
+    );
+    assert!(
+        server.requests().iter().all(|r| !r.path.contains("key=")),
+        "no key in any URL"
+    );
+}
+
+#[test]
+fn a_provider_without_a_key_is_a_usage_error_naming_the_variable() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(3));
+    let run = with_keys(ws.command(&["seo", "--pool", "claude=1", "rows.csv"]), &[]);
+    run.expect_code(2)
+        .stderr_has("provider `anthropic` has no key: set ANTHROPIC_API_KEY");
+    assert!(
+        server.requests().is_empty(),
+        "nothing is sent before the plan is valid"
+    );
+}
