@@ -12,6 +12,7 @@ use crate::engine::lane::METADATA_FIELDS;
 use crate::pool::{self, PoolEntry};
 use crate::profile::{self, Profile};
 use crate::providers::mock::MockConfig;
+use crate::providers::openai::Dialect;
 use crate::providers::presets::{self, Wire};
 use crate::registry::{self, Available, Service};
 use crate::rows::Format;
@@ -50,6 +51,7 @@ pub enum Backend {
     Http {
         wire: Wire,
         base_url: String,
+        dialect: Dialect,
         keys: Vec<Option<SecretString>>,
     },
 }
@@ -307,7 +309,11 @@ fn provider_plan(
                 vec![format!("{} (no key)", found.name)],
             )
         }
-        Service::Http { wire, base_url } => {
+        Service::Http {
+            wire,
+            base_url,
+            dialect,
+        } => {
             let keys = registry::keys(found, env)?;
             let (labels, keys): (Vec<String>, Vec<Option<SecretString>>) = if keys.is_empty() {
                 (vec!["no key".to_string()], vec![None])
@@ -317,6 +323,7 @@ fn provider_plan(
             let backend = Backend::Http {
                 wire: *wire,
                 base_url: base_url.clone(),
+                dialect: *dialect,
                 keys,
             };
             (backend, labels)

@@ -7,6 +7,7 @@ use secrecy::SecretString;
 
 use crate::pool::PoolEntry;
 use crate::profile::{Profile, ProviderConfig, ProviderKind};
+use crate::providers::openai::Dialect;
 use crate::providers::presets::{self, Wire};
 
 pub const MOCK: &str = "mock";
@@ -18,7 +19,12 @@ const MAX_KEYS_PER_VARIABLE: usize = 9;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Service {
     Mock,
-    Http { wire: Wire, base_url: String },
+    Http {
+        wire: Wire,
+        base_url: String,
+        /// The OpenAI request fields the server takes (OpenAI wire only).
+        dialect: Dialect,
+    },
 }
 
 /// A provider a pool may name.
@@ -71,6 +77,7 @@ pub fn available(profile: &Profile) -> anyhow::Result<Vec<Available>> {
             service: Service::Http {
                 wire: preset.wire,
                 base_url: preset.base_url.to_string(),
+                dialect: preset.dialect,
             },
             key_vars: if preset.needs_key {
                 preset.key_vars.iter().map(|v| v.to_string()).collect()
@@ -128,13 +135,20 @@ fn adjust(base: &Available, config: &ProviderConfig, origin: &str) -> anyhow::Re
     if let Some(kind) = config.kind {
         entry.service = match (wire_of(kind), &base.service) {
             (None, _) => Service::Mock,
-            (Some(wire), Service::Http { base_url, .. }) => Service::Http {
+            (
+                Some(wire),
+                Service::Http {
+                    base_url, dialect, ..
+                },
+            ) => Service::Http {
                 wire,
                 base_url: base_url.clone(),
+                dialect: *dialect,
             },
             (Some(wire), Service::Mock) => Service::Http {
                 wire,
                 base_url: default_base_url(wire).to_string(),
+                dialect: Dialect::COMPATIBLE,
             },
         };
     }
@@ -151,9 +165,11 @@ fn new_provider(name: &str, config: &ProviderConfig, origin: &str) -> anyhow::Re
     };
     let service = match wire_of(kind) {
         None => Service::Mock,
+        // A new OpenAI-kind entry is usually a compatible server (vLLM, llama.cpp, a vendor).
         Some(wire) => Service::Http {
             wire,
             base_url: default_base_url(wire).to_string(),
+            dialect: Dialect::COMPATIBLE,
         },
     };
     let mut entry = Available {
@@ -424,7 +440,8 @@ mod tests {
             deepseek.service,
             Service::Http {
                 wire: Wire::OpenAi,
-                base_url: "http://127.0.0.1:9".into()
+                base_url: "http://127.0.0.1:9".into(),
+                dialect: Dialect::COMPATIBLE,
             }
         );
         assert_eq!(deepseek.key_vars, ["MY_DS"]);

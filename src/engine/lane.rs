@@ -123,6 +123,10 @@ impl Lane {
             match answer {
                 Ok((completion, fields)) => {
                     self.key.record_success();
+                    if let Some(rest) = completion.exhausted_for {
+                        let until = self.key.park(Some(rest));
+                        shared.stats.mark_parked(self.provider, until);
+                    }
                     let record = self.result_record(&shared, &job, fields, &completion, latency);
                     let seq = job.row.seq;
                     drop(job);

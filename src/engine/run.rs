@@ -271,12 +271,13 @@ async fn drive(
                 Backend::Http {
                     wire,
                     base_url,
+                    dialect,
                     keys,
                 } => Arc::new(HttpProvider::new(
                     *wire,
+                    *dialect,
                     base_url.clone(),
                     keys[key].clone(),
-                    Vec::new(),
                 )),
             });
         }

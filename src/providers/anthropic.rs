@@ -97,6 +97,7 @@ pub fn parse(
     let usage = value.get("usage");
     let count = |field: &str| usage.and_then(|u| u.get(field)).and_then(Value::as_u64);
     Ok(Completion {
+        exhausted_for: None,
         input_tokens: count("input_tokens").unwrap_or(0)
             + count("cache_creation_input_tokens").unwrap_or(0)
             + count("cache_read_input_tokens").unwrap_or(0),
@@ -250,6 +251,7 @@ mod tests {
         assert_eq!(
             ok(SUCCESS),
             Ok(Completion {
+                exhausted_for: None,
                 text: "Hello there".into(),
                 input_tokens: 1125,
                 output_tokens: 12

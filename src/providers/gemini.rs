@@ -157,6 +157,7 @@ pub fn parse(
         (candidates, thoughts) => candidates.unwrap_or(0) + thoughts.unwrap_or(0),
     };
     Ok(Completion {
+        exhausted_for: None,
         input_tokens: count("promptTokenCount").unwrap_or(0),
         output_tokens: output,
         text,
@@ -326,6 +327,7 @@ mod tests {
         assert_eq!(
             ok(SUCCESS),
             Ok(Completion {
+                exhausted_for: None,
                 text: "Hello there".into(),
                 input_tokens: 8,
                 output_tokens: 840

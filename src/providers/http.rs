@@ -9,10 +9,11 @@ use std::time::{Duration, SystemTime};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::failure::FailureKind;
+use crate::providers::openai::Dialect;
 use crate::providers::presets::Wire;
 use crate::providers::wire::{Endpoint, HeaderValue, HttpRequest, Method};
 use crate::providers::{
-    BoxFuture, Completion, Provider, ProviderError, Request, anthropic, gemini, openai,
+    BoxFuture, Completion, Provider, ProviderError, Request, anthropic, gemini, openai, ratelimit,
 };
 
 /// How long a connection may take to open, whatever the request's own timeout.
@@ -39,23 +40,18 @@ pub fn client() -> &'static reqwest::Client {
 /// as a header.
 pub struct HttpProvider {
     wire: Wire,
+    dialect: Dialect,
     base_url: String,
     key: Option<SecretString>,
-    extra_headers: Vec<(&'static str, String)>,
 }
 
 impl HttpProvider {
-    pub fn new(
-        wire: Wire,
-        base_url: String,
-        key: Option<SecretString>,
-        extra_headers: Vec<(&'static str, String)>,
-    ) -> Self {
+    pub fn new(wire: Wire, dialect: Dialect, base_url: String, key: Option<SecretString>) -> Self {
         HttpProvider {
             wire,
+            dialect,
             base_url: base_url.trim_end_matches('/').to_string(),
             key,
-            extra_headers,
         }
     }
 
@@ -63,10 +59,10 @@ impl HttpProvider {
         let endpoint = Endpoint {
             base_url: &self.base_url,
             api_key: self.key.as_ref().map(|k| k.expose_secret()),
-            extra_headers: &self.extra_headers,
+            extra_headers: &[],
         };
         match self.wire {
-            Wire::OpenAi => openai::build(request, &endpoint),
+            Wire::OpenAi => openai::build_with(request, &endpoint, self.dialect),
             Wire::Anthropic => anthropic::build(request, &endpoint),
             Wire::Gemini => gemini::build(request, &endpoint),
         }
@@ -130,7 +126,10 @@ impl HttpProvider {
             .bytes()
             .await
             .map_err(|e| transport_error(&e, request.timeout))?;
-        self.parse(status, &headers, &body)
+        let mut completion = self.parse(status, &headers, &body)?;
+        completion.exhausted_for =
+            ratelimit::parse_rate_limits(&headers, SystemTime::now()).exhausted_for();
+        Ok(completion)
     }
 }
 

@@ -75,6 +75,7 @@ impl MockProvider {
             valid_text(request, seed)
         };
         let completion = Completion {
+            exhausted_for: None,
             input_tokens: estimate_tokens(&request.system) + estimate_tokens(&request.prompt),
             output_tokens: estimate_tokens(&text),
             text,

@@ -64,6 +64,9 @@ pub struct Completion {
     pub text: String,
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// The answer's rate-limit headers say this key has nothing left for this long: the engine
+    /// parks the key now rather than wait to be refused.
+    pub exhausted_for: Option<Duration>,
 }
 
 /// A classified failure of one request.

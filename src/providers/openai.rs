@@ -51,6 +51,13 @@ impl Dialect {
         json: JsonMode::JsonSchema,
         max_tokens: MaxTokensField::MaxCompletionTokens,
     };
+
+    /// What OpenAI-compatible vendors and local servers broadly accept: `json_object` (not every
+    /// vendor takes `json_schema`) and the older `max_tokens`.
+    pub const COMPATIBLE: Dialect = Dialect {
+        json: JsonMode::JsonObject,
+        max_tokens: MaxTokensField::MaxTokens,
+    };
 }
 
 /// `POST {base}/chat/completions` for OpenAI itself ([`Dialect::OPENAI`]).
@@ -244,6 +251,7 @@ pub fn parse(
     let usage = value.get("usage");
     let count = |field: &str| usage.and_then(|u| u.get(field)).and_then(Value::as_u64);
     Ok(Completion {
+        exhausted_for: None,
         input_tokens: count("prompt_tokens").unwrap_or(0),
         output_tokens: count("completion_tokens").unwrap_or_else(|| estimate_tokens(&text)),
         text,
@@ -455,6 +463,7 @@ mod tests {
         assert_eq!(
             ok(SUCCESS),
             Ok(Completion {
+                exhausted_for: None,
                 text: "Hello there".into(),
                 input_tokens: 1117,
                 output_tokens: 46

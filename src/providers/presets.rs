@@ -2,6 +2,8 @@
 //! model for OpenAI, Anthropic, Gemini and the OpenAI-compatible vendors, plus the price table the
 //! cost estimator reads. Adding a vendor is adding a row, not code (PROTOCOLS.md §0, §2, §6).
 
+use crate::providers::openai::Dialect;
+
 /// Which wire protocol a provider speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wire {
@@ -27,6 +29,8 @@ pub struct Preset {
     /// Model ids that name this provider (`deepseek-chat` → deepseek).
     pub model_prefixes: &'static [&'static str],
     pub default_model: &'static str,
+    /// Which OpenAI request fields the vendor takes (ignored by the other wires).
+    pub dialect: Dialect,
 }
 
 pub const PRESETS: &[Preset] = &[
@@ -39,6 +43,7 @@ pub const PRESETS: &[Preset] = &[
         needs_key: true,
         model_prefixes: &["gpt-", "o1", "o3", "o4", "chatgpt-"],
         default_model: "gpt-5-mini",
+        dialect: Dialect::OPENAI,
     },
     Preset {
         name: "anthropic",
@@ -49,6 +54,7 @@ pub const PRESETS: &[Preset] = &[
         needs_key: true,
         model_prefixes: &["claude-"],
         default_model: "claude-haiku-4-5",
+        dialect: Dialect::OPENAI,
     },
     Preset {
         name: "gemini",
@@ -59,6 +65,7 @@ pub const PRESETS: &[Preset] = &[
         needs_key: true,
         model_prefixes: &["gemini-"],
         default_model: "gemini-2.5-flash",
+        dialect: Dialect::OPENAI,
     },
     Preset {
         name: "deepseek",
@@ -69,6 +76,7 @@ pub const PRESETS: &[Preset] = &[
         needs_key: true,
         model_prefixes: &["deepseek-"],
         default_model: "deepseek-flash",
+        dialect: Dialect::COMPATIBLE,
     },
     Preset {
         name: "glm",
@@ -79,6 +87,7 @@ pub const PRESETS: &[Preset] = &[
         needs_key: true,
         model_prefixes: &["glm-"],
         default_model: "glm-4.6",
+        dialect: Dialect::COMPATIBLE,
     },
     Preset {
         name: "moonshot",
@@ -89,6 +98,7 @@ pub const PRESETS: &[Preset] = &[
         needs_key: true,
         model_prefixes: &["kimi-", "moonshot-"],
         default_model: "kimi-k2.5",
+        dialect: Dialect::COMPATIBLE,
     },
     Preset {
         name: "qwen",
@@ -99,6 +109,7 @@ pub const PRESETS: &[Preset] = &[
         needs_key: true,
         model_prefixes: &["qwen-", "qwen3"],
         default_model: "qwen-plus",
+        dialect: Dialect::COMPATIBLE,
     },
     Preset {
         name: "perplexity",
@@ -109,6 +120,7 @@ pub const PRESETS: &[Preset] = &[
         needs_key: true,
         model_prefixes: &["sonar"],
         default_model: "sonar",
+        dialect: Dialect::COMPATIBLE,
     },
     Preset {
         name: "openrouter",
@@ -119,6 +131,7 @@ pub const PRESETS: &[Preset] = &[
         needs_key: true,
         model_prefixes: &[],
         default_model: "openai/gpt-5-mini",
+        dialect: Dialect::COMPATIBLE,
     },
     Preset {
         name: "mistral",
@@ -135,6 +148,7 @@ pub const PRESETS: &[Preset] = &[
             "open-mistral-",
         ],
         default_model: "mistral-small-latest",
+        dialect: Dialect::COMPATIBLE,
     },
     Preset {
         name: "groq",
@@ -145,6 +159,7 @@ pub const PRESETS: &[Preset] = &[
         needs_key: true,
         model_prefixes: &[],
         default_model: "llama-3.3-70b-versatile",
+        dialect: Dialect::COMPATIBLE,
     },
     Preset {
         name: "xai",
@@ -155,6 +170,7 @@ pub const PRESETS: &[Preset] = &[
         needs_key: true,
         model_prefixes: &["grok-"],
         default_model: "grok-4",
+        dialect: Dialect::COMPATIBLE,
     },
     Preset {
         name: "together",
@@ -165,6 +181,7 @@ pub const PRESETS: &[Preset] = &[
         needs_key: true,
         model_prefixes: &[],
         default_model: "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+        dialect: Dialect::COMPATIBLE,
     },
     Preset {
         name: "fireworks",
@@ -175,6 +192,7 @@ pub const PRESETS: &[Preset] = &[
         needs_key: true,
         model_prefixes: &["accounts/fireworks/"],
         default_model: "accounts/fireworks/models/llama-v3p3-70b-instruct",
+        dialect: Dialect::COMPATIBLE,
     },
     Preset {
         name: "ollama",
@@ -185,6 +203,7 @@ pub const PRESETS: &[Preset] = &[
         needs_key: false,
         model_prefixes: &[],
         default_model: "llama3.2",
+        dialect: Dialect::COMPATIBLE,
     },
 ];
 

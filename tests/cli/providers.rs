@@ -199,3 +199,160 @@ fn a_provider_without_a_key_is_a_usage_error_naming_the_variable() {
         "nothing is sent before the plan is valid"
     );
 }
+
+/// Runs a deepseek+gemini pool where deepseek's key is scripted with `behavior`, and returns the
+/// run with the results checked: every row exactly once.
+fn run_with_deepseek(
+    behavior: Behavior,
+    times: Times,
+    extra: &[&str],
+) -> (Run, FakeServer, Workspace) {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(12));
+    server.script(Api::OpenAi, DEEPSEEK_KEY, behavior, times);
+    let mut args = vec!["seo", "--pool", "deepseek=2,gemini=2", "rows.csv"];
+    args.extend_from_slice(extra);
+    let run = with_keys(ws.command(&args), &all_keys());
+    (run, server, ws)
+}
+
+#[test]
+fn every_transient_failure_class_is_retried_until_each_row_is_done() {
+    let cases = [
+        (Behavior::ServerError(500), "server"),
+        (Behavior::ServerError(502), "server"),
+        (Behavior::Overloaded, "overloaded"),
+        (Behavior::CutMidBody, "connection"),
+        (Behavior::MalformedJson, "malformed"),
+        (Behavior::EmptyContent, "empty"),
+        (Behavior::SafetyBlock, "content_blocked"),
+        (Behavior::LengthCut, "truncated"),
+        (Behavior::LeadingBlankLines(3), ""),
+    ];
+    for (behavior, kind) in cases {
+        let (run, server, ws) = run_with_deepseek(behavior.clone(), Times::Next(2), &[]);
+        run.expect_code(0);
+        assert_each_id_once(&ws, "rows.seo.jsonl", 12);
+        if !kind.is_empty() {
+            assert!(
+                run.stderr.contains(kind),
+                "{behavior:?}: the summary names `{kind}`:\n{}",
+                run.stderr
+            );
+        }
+        server.assert_no_violations();
+    }
+}
+
+#[test]
+fn a_hung_request_times_out_and_the_row_is_served_elsewhere() {
+    let (run, _server, ws) =
+        run_with_deepseek(Behavior::Hang, Times::Next(1), &["--timeout", "500ms"]);
+    run.expect_code(0).stderr_has("timeout");
+    assert_each_id_once(&ws, "rows.seo.jsonl", 12);
+}
+
+#[test]
+fn exhausted_rate_limit_headers_park_the_key_before_it_is_refused() {
+    let (run, server, ws) = run_with_deepseek(
+        Behavior::OkButExhausted(std::time::Duration::from_secs(60)),
+        Times::Always,
+        &[],
+    );
+    run.expect_code(0);
+    assert_each_id_once(&ws, "rows.seo.jsonl", 12);
+    let sent = server.requests_for(Api::OpenAi).len();
+    assert!(
+        sent <= 2,
+        "deepseek should be parked after its first answers, got {sent} requests"
+    );
+    assert!(
+        !run.stderr.contains("rate_limited"),
+        "no 429 was needed:\n{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn quota_and_unknown_model_take_the_key_out_and_bad_requests_fail_the_row() {
+    for (behavior, message) in [
+        (Behavior::QuotaExhausted, "left the pool"),
+        (Behavior::ModelNotFound, "left the pool"),
+    ] {
+        let (run, server, ws) = run_with_deepseek(behavior, Times::Always, &[]);
+        run.expect_code(0).stderr_has(message);
+        assert_each_id_once(&ws, "rows.seo.jsonl", 12);
+        assert!(
+            server.requests_for(Api::OpenAi).len() <= 2,
+            "a removed key is not asked again"
+        );
+    }
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(3));
+    server.script(
+        Api::OpenAi,
+        DEEPSEEK_KEY,
+        Behavior::BadRequest("prompt too long".into()),
+        Times::Always,
+    );
+    let run = with_keys(
+        ws.command(&["seo", "--pool", "deepseek=1", "rows.csv"]),
+        &all_keys(),
+    );
+    run.expect_code(1);
+    let (header, records) = ws.csv("rows.seo.failed.csv");
+    let kind = header.iter().position(|h| h == "error_kind").unwrap();
+    let error = header.iter().position(|h| h == "error").unwrap();
+    assert_eq!(records.len(), 3);
+    assert!(
+        records
+            .iter()
+            .all(|r| r[kind] == "bad_request" && r[error].contains("prompt too long")),
+        "{records:?}"
+    );
+    assert_eq!(server.requests().len(), 3, "a bad request is not retried");
+}
+
+#[test]
+fn every_rate_limit_reset_form_is_honoured() {
+    use std::time::Duration;
+    let forms = [
+        ResetHeader::RetryAfterSeconds(1),
+        ResetHeader::RetryAfterMs(300),
+        ResetHeader::RetryAfterHttpDate(Duration::from_secs(2)),
+        ResetHeader::OpenAiResetRequests(Duration::from_millis(400)),
+        ResetHeader::OpenAiResetTokens(Duration::from_millis(400)),
+    ];
+    for form in forms {
+        let server = FakeServer::start();
+        let ws = Workspace::new();
+        setup(&ws, &server);
+        ws.write("rows.csv", keywords_csv(4));
+        server.script(
+            Api::OpenAi,
+            DEEPSEEK_KEY,
+            Behavior::RateLimited(form.clone()),
+            Times::Next(1),
+        );
+        let run = with_keys(
+            ws.command(&["seo", "--pool", "deepseek=1", "rows.csv"]),
+            &all_keys(),
+        );
+        run.expect_code(0).stderr_has("rate_limited 1");
+        assert_each_id_once(&ws, "rows.seo.jsonl", 4);
+        let times: Vec<std::time::Instant> = server.requests().iter().map(|r| r.at).collect();
+        let waited = times[1].duration_since(times[0]);
+        assert!(
+            waited >= Duration::from_millis(250),
+            "{form:?}: retried after {waited:?}, before the reset"
+        );
+        assert!(
+            waited < Duration::from_secs(5),
+            "{form:?}: waited {waited:?}"
+        );
+    }
+}
