@@ -22,6 +22,7 @@ use crate::providers::Provider;
 use crate::providers::http::HttpProvider;
 use crate::providers::mock::MockProvider;
 use crate::rows::Row;
+use crate::rows::id_set::IdSet;
 use crate::rows::manifest::ManifestWriter;
 use crate::rows::resume::read_journal;
 use crate::rows::writer::{OpenMode, ResultWriter, Target};
@@ -70,7 +71,7 @@ pub fn run(plan: Plan) -> anyhow::Result<RunReport> {
     };
     // Hashes, not strings: a resumed million-row run keeps 8 bytes per finished row.
     let hasher = RandomState::new();
-    let done_ids: HashSet<u64> = journal.iter().map(|id| hasher.hash_one(id)).collect();
+    let done_ids: IdSet = journal.iter().map(|id| hasher.hash_one(id)).collect();
     drop(journal);
 
     let open_mode = match plan.write_mode {
@@ -114,7 +115,7 @@ async fn drive(
     plan: Plan,
     results: ResultWriter,
     manifest: ManifestWriter,
-    done_ids: HashSet<u64>,
+    done_ids: IdSet,
     hasher: RandomState,
 ) -> anyhow::Result<RunReport> {
     let Plan {
@@ -199,7 +200,7 @@ async fn drive(
                 for item in reader {
                     stats.read.fetch_add(1, Ordering::Relaxed);
                     match item {
-                        Ok(row) if done_ids.contains(&hasher.hash_one(&row.id)) => {
+                        Ok(row) if done_ids.contains(hasher.hash_one(&row.id)) => {
                             stats.skipped.fetch_add(1, Ordering::Relaxed);
                             if keep_order
                                 && outcomes

@@ -1,6 +1,7 @@
 //! Rows in and out: streaming readers (CSV, JSONL, stdin), the results writer that doubles as the
 //! resume journal, and the failed-rows manifest.
 
+pub mod id_set;
 pub mod manifest;
 pub mod reader;
 pub mod resume;

@@ -2,7 +2,7 @@
 //! id column, and yields one [`Row`] or [`BadRow`] per record while holding only one record (plus
 //! a 64 KiB read buffer) in memory.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::fs::File;
 use std::hash::{BuildHasher, RandomState};
@@ -13,6 +13,7 @@ use anyhow::{anyhow, bail};
 use csv::ByteRecord;
 use serde_json::{Map, Value};
 
+use super::id_set::IdSet;
 use super::manifest::ERROR_COLUMNS;
 use super::{BadRow, Format, Row};
 use crate::failure::FailureKind;
@@ -60,7 +61,7 @@ pub struct RowReader {
     seq: u64,
     /// Hashes rather than the ids themselves, so memory stays at 8 bytes a row on huge inputs.
     /// A false "duplicate" needs a 64-bit collision: about 1 in 10^8 even at 10^6 rows.
-    seen_ids: HashSet<u64>,
+    seen_ids: IdSet,
     id_hasher: RandomState,
 }
 
@@ -165,7 +166,7 @@ impl RowReader {
             records,
             strip_error_columns,
             seq: 0,
-            seen_ids: HashSet::new(),
+            seen_ids: IdSet::new(),
             id_hasher: RandomState::new(),
         };
         if let Records::Csv(csv) = &mut reader.records {
