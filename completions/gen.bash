@@ -22,6 +22,9 @@ _gen() {
             gen,help)
                 cmd="gen__subcmd__help"
                 ;;
+            gen,models)
+                cmd="gen__subcmd__models"
+                ;;
             gen,outline)
                 cmd="gen__subcmd__outline"
                 ;;
@@ -33,6 +36,9 @@ _gen() {
                 ;;
             gen__subcmd__help,help)
                 cmd="gen__subcmd__help__subcmd__help"
+                ;;
+            gen__subcmd__help,models)
+                cmd="gen__subcmd__help__subcmd__models"
                 ;;
             gen__subcmd__help,outline)
                 cmd="gen__subcmd__help__subcmd__outline"
@@ -47,7 +53,7 @@ _gen() {
 
     case "${cmd}" in
         gen)
-            opts="-h -V --help --version seo outline completions help"
+            opts="-h -V --help --version seo outline models completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -75,7 +81,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__help)
-            opts="seo outline completions help"
+            opts="seo outline models completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -116,6 +122,20 @@ _gen() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gen__subcmd__help__subcmd__models)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gen__subcmd__help__subcmd__outline)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -137,6 +157,24 @@ _gen() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gen__subcmd__models)
+            opts="-h -V --live --profile --no-profile --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -24,6 +24,7 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand --version 'Print version'
             cand seo 'SEO metadata per row: JSON {title, meta_description, slug}, validated'
             cand outline 'A markdown article outline per row (at least three `##` sections)'
+            cand models 'The known models of each provider, with prices where known; --live asks the providers'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -73,6 +74,16 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'gen;models'= {
+            cand --profile 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path'
+            cand --live 'Ask each provider with a key for its model list instead of showing the built-in one'
+            cand --no-profile 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
+            cand --json 'One JSON object per provider per line instead of the table'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'gen;completions'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -82,12 +93,15 @@ set edit:completion:arg-completer[gen] = {|@words|
         &'gen;help'= {
             cand seo 'SEO metadata per row: JSON {title, meta_description, slug}, validated'
             cand outline 'A markdown article outline per row (at least three `##` sections)'
+            cand models 'The known models of each provider, with prices where known; --live asks the providers'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gen;help;seo'= {
         }
         &'gen;help;outline'= {
+        }
+        &'gen;help;models'= {
         }
         &'gen;help;completions'= {
         }

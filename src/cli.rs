@@ -27,6 +27,8 @@ pub enum Command {
     Seo(RunArgs),
     /// A markdown article outline per row (at least three `##` sections).
     Outline(RunArgs),
+    /// The known models of each provider, with prices where known; --live asks the providers.
+    Models(ModelsArgs),
     /// Print a shell completion script to stdout.
     Completions {
         #[arg(value_enum)]
@@ -125,4 +127,28 @@ pub struct RunArgs {
     /// How often plain and json progress lines are written.
     #[arg(long, value_parser = parse_duration, default_value = "5s", value_name = "DURATION")]
     pub progress_interval: Duration,
+}
+
+/// Options of `gen models`.
+#[derive(Debug, Clone, Args)]
+pub struct ModelsArgs {
+    /// Only this provider (a name or alias: deepseek, claude, a profile's own name…).
+    #[arg(value_name = "PROVIDER")]
+    pub provider: Option<String>,
+
+    /// Ask each provider with a key for its model list instead of showing the built-in one.
+    #[arg(long)]
+    pub live: bool,
+
+    /// Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path.
+    #[arg(long, value_name = "NAME|FILE", conflicts_with = "no_profile")]
+    pub profile: Option<String>,
+
+    /// Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml).
+    #[arg(long)]
+    pub no_profile: bool,
+
+    /// One JSON object per provider per line instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }

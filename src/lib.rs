@@ -10,6 +10,7 @@ pub mod dry_run;
 pub mod duration;
 pub mod engine;
 pub mod failure;
+pub mod models;
 pub mod plan;
 pub mod pool;
 pub mod profile;
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let code = match cli.command {
         Command::Seo(args) => live_run(TaskKind::Seo, &args),
         Command::Outline(args) => live_run(TaskKind::Outline, &args),
+        Command::Models(args) => models::run(&args),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             clap_complete::generate(shell, &mut command, "gen", &mut std::io::stdout());

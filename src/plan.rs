@@ -202,16 +202,7 @@ impl Plan {
 }
 
 fn load_profile(args: &RunArgs) -> anyhow::Result<Profile> {
-    if args.no_profile {
-        return Ok(Profile::default());
-    }
-    if let Some(arg) = &args.profile {
-        return profile::load(&profile::locate(arg)?);
-    }
-    match profile::default_profile_path() {
-        Some(path) => profile::load(&path),
-        None => Ok(Profile::default()),
-    }
+    profile::select(args.profile.as_deref(), args.no_profile)
 }
 
 fn pool_entries(args: &RunArgs, profile: &Profile) -> anyhow::Result<Vec<PoolEntry>> {

@@ -149,6 +149,21 @@ fn key_path(err: &toml::de::Error) -> Option<String> {
     (!keys.is_empty()).then(|| keys.to_owned())
 }
 
+/// The profile a command uses: none with `--no-profile`, the one `--profile NAME|FILE` names,
+/// else the default profile when it exists.
+pub fn select(arg: Option<&str>, no_profile: bool) -> anyhow::Result<Profile> {
+    if no_profile {
+        return Ok(Profile::default());
+    }
+    if let Some(arg) = arg {
+        return load(&locate(arg)?);
+    }
+    match default_profile_path() {
+        Some(path) => load(&path),
+        None => Ok(Profile::default()),
+    }
+}
+
 /// `$XDG_CONFIG_HOME/gen`, else `$HOME/.config/gen`.
 pub fn config_dir() -> Option<PathBuf> {
     let xdg = std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from);

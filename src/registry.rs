@@ -41,12 +41,14 @@ pub struct Available {
 }
 
 impl Available {
-    fn answers_to(&self, name: &str) -> bool {
+    /// Whether `name` is this provider's name or one of its aliases (case-insensitive).
+    pub fn answers_to(&self, name: &str) -> bool {
         self.name.eq_ignore_ascii_case(name)
             || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
     }
 
-    fn claims_model(&self, model: &str) -> bool {
+    /// Whether a bare model id names this provider: by a model prefix, or as its profile model.
+    pub fn claims_model(&self, model: &str) -> bool {
         let model = model.to_ascii_lowercase();
         self.model_prefixes
             .iter()

@@ -11,8 +11,8 @@ use serde_json::{Map, Value, json};
 
 use super::classify::{self, describe, text_of};
 use super::ratelimit::{parse_rate_limits, retry_after};
-use super::wire::{Endpoint, HeaderValue, Headers, HttpRequest, json_post};
-use super::{Completion, OutputShape, ProviderError, Request, estimate_tokens};
+use super::wire::{Endpoint, HeaderValue, Headers, HttpRequest, get, json_post, percent_encode};
+use super::{Completion, ModelPage, OutputShape, ProviderError, Request, estimate_tokens};
 use crate::failure::FailureKind;
 
 /// The API version every request names.
@@ -104,6 +104,63 @@ pub fn parse(
         output_tokens: count("output_tokens").unwrap_or_else(|| estimate_tokens(&text)),
         text,
     })
+}
+
+/// The most models one list page may hold (the API's maximum).
+const MODEL_PAGE_SIZE: u32 = 1000;
+
+/// `GET {base}/v1/models?limit=1000`, with `after_id` for the page after `after`.
+pub fn list_models_request(endpoint: &Endpoint, after: Option<&str>) -> HttpRequest {
+    let mut url = endpoint.url(&format!("/v1/models?limit={MODEL_PAGE_SIZE}"));
+    if let Some(after) = after {
+        url.push_str(&format!("&after_id={}", percent_encode(after)));
+    }
+    let mut headers = Vec::new();
+    if let Some(key) = endpoint.api_key {
+        headers.push(("x-api-key", HeaderValue::Secret(key.to_string())));
+    }
+    headers.push(("anthropic-version", HeaderValue::Plain(API_VERSION.into())));
+    headers.extend(endpoint.extra());
+    get(url, headers)
+}
+
+/// Reads a model list page: the `id` of each `data[]` entry (newest first, as sent); when
+/// `has_more`, the next page starts after `last_id`.
+pub fn parse_model_list(
+    status: u16,
+    headers: &Headers,
+    body: &[u8],
+    now: SystemTime,
+) -> Result<ModelPage, ProviderError> {
+    if !(200..300).contains(&status) {
+        return Err(classify_error(status, headers, body, now));
+    }
+    let value = classify::decode(body)?;
+    if value.get("type").and_then(Value::as_str) == Some("error") {
+        return Err(classify_error(500, headers, body, now));
+    }
+    let Some(items) = value.get("data").and_then(Value::as_array) else {
+        return Err(ProviderError::new(
+            FailureKind::Malformed,
+            "the model list has no `data` array",
+        ));
+    };
+    let ids: Vec<String> = items
+        .iter()
+        .filter_map(|m| m.get("id")?.as_str())
+        .map(str::to_string)
+        .collect();
+    let has_more = value.get("has_more").and_then(Value::as_bool) == Some(true);
+    let next_page = has_more
+        .then(|| {
+            value
+                .get("last_id")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .or_else(|| ids.last().cloned())
+        })
+        .flatten();
+    Ok(ModelPage { ids, next_page })
 }
 
 /// Words of a 400 that mean the account cannot pay, not that the request is wrong (the credit
@@ -406,5 +463,47 @@ mod tests {
         let html = fail(502, &[], "<html>bad gateway</html>");
         assert_eq!(html.kind, FailureKind::Server);
         assert!(html.message.contains("bad gateway"));
+    }
+
+    #[test]
+    fn the_model_list_pages_with_after_id_and_sends_the_version() {
+        let http = list_models_request(&endpoint(), None);
+        assert_eq!(http.method, crate::providers::wire::Method::Get);
+        assert_eq!(http.url, "https://api.anthropic.com/v1/models?limit=1000");
+        assert!(http.header("x-api-key").unwrap().is_secret());
+        assert_eq!(
+            http.header("anthropic-version").unwrap().expose(),
+            API_VERSION
+        );
+        assert!(!format!("{http:?}").contains(KEY));
+        let next = list_models_request(&endpoint(), Some("claude-3 haiku"));
+        assert!(
+            next.url.ends_with("?limit=1000&after_id=claude-3%20haiku"),
+            "{}",
+            next.url
+        );
+
+        let body = r#"{"data":[
+            {"type":"model","id":"claude-sonnet-4-5-20250929","display_name":"Claude Sonnet 4.5","created_at":"2025-09-29T00:00:00Z"},
+            {"type":"model","id":"claude-haiku-4-5-20251001","display_name":"Claude Haiku 4.5","created_at":"2025-10-01T00:00:00Z"}],
+            "has_more":true,"first_id":"claude-sonnet-4-5-20250929","last_id":"claude-haiku-4-5-20251001"}"#;
+        let page = parse_model_list(200, &[], body.as_bytes(), now()).unwrap();
+        assert_eq!(
+            page.ids,
+            ["claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"]
+        );
+        assert_eq!(page.next_page.as_deref(), Some("claude-haiku-4-5-20251001"));
+        let last = r#"{"data":[],"has_more":false,"first_id":null,"last_id":null}"#;
+        assert_eq!(
+            parse_model_list(200, &[], last.as_bytes(), now()).unwrap(),
+            ModelPage::default()
+        );
+
+        let refused = r#"{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}"#;
+        let err = parse_model_list(401, &[], refused.as_bytes(), now()).unwrap_err();
+        assert_eq!(err.kind, FailureKind::Auth);
+        assert!(err.message.contains("invalid x-api-key"), "{err}");
+        let err = parse_model_list(200, &[], b"", now()).unwrap_err();
+        assert_eq!(err.kind, FailureKind::Malformed);
     }
 }

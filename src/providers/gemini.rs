@@ -12,8 +12,8 @@ use serde_json::{Map, Value, json};
 
 use super::classify::{self, describe, text_of};
 use super::ratelimit::{gemini_quota_is_daily, gemini_retry_delay, retry_after, retry_hint};
-use super::wire::{Endpoint, HeaderValue, Headers, HttpRequest, json_post};
-use super::{Completion, OutputShape, ProviderError, Request, estimate_tokens};
+use super::wire::{Endpoint, HeaderValue, Headers, HttpRequest, get, json_post, percent_encode};
+use super::{Completion, ModelPage, OutputShape, ProviderError, Request, estimate_tokens};
 use crate::failure::FailureKind;
 
 /// `POST {base}/models/{model}:generateContent`. The system prompt is `systemInstruction`; JSON
@@ -47,22 +47,11 @@ pub fn build(request: &Request, endpoint: &Endpoint) -> HttpRequest {
         .model
         .strip_prefix("models/")
         .unwrap_or(&request.model);
-    let url = endpoint.url(&format!("/models/{}:generateContent", path_segment(model)));
+    let url = endpoint.url(&format!(
+        "/models/{}:generateContent",
+        percent_encode(model)
+    ));
     json_post(url, headers, &Value::Object(body))
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters, so a model id can never add
-/// path segments or a query to the URL.
-fn path_segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 /// `finishReason`s that mean the answer was withheld for its content.
@@ -162,6 +151,71 @@ pub fn parse(
         output_tokens: output,
         text,
     })
+}
+
+/// The most models one list page may hold (the API's maximum).
+const MODEL_PAGE_SIZE: u32 = 1000;
+
+/// `GET {base}/models?pageSize=1000`, with `pageToken` for a later page. The key goes in
+/// `x-goog-api-key`, never in the URL.
+pub fn list_models_request(endpoint: &Endpoint, page_token: Option<&str>) -> HttpRequest {
+    let mut url = endpoint.url(&format!("/models?pageSize={MODEL_PAGE_SIZE}"));
+    if let Some(token) = page_token {
+        url.push_str(&format!("&pageToken={}", percent_encode(token)));
+    }
+    let mut headers = Vec::new();
+    if let Some(key) = endpoint.api_key {
+        headers.push(("x-goog-api-key", HeaderValue::Secret(key.to_string())));
+    }
+    headers.extend(endpoint.extra());
+    get(url, headers)
+}
+
+/// Reads a model list page: each `models[].name` without its `models/` prefix, keeping only the
+/// models that serve `generateContent` (embedding and image models cannot answer a row) when
+/// `supportedGenerationMethods` says; `nextPageToken` asks for the next page.
+pub fn parse_model_list(
+    status: u16,
+    headers: &Headers,
+    body: &[u8],
+    now: SystemTime,
+) -> Result<ModelPage, ProviderError> {
+    if !(200..300).contains(&status) {
+        return Err(classify_error(status, headers, body, now));
+    }
+    let value = classify::decode(body)?;
+    if value.get("error").is_some() && value.get("models").is_none() {
+        return Err(classify_error(500, headers, body, now));
+    }
+    if !value.is_object() {
+        return Err(ProviderError::new(
+            FailureKind::Malformed,
+            "the model list is not a JSON object",
+        ));
+    }
+    // An account with no models gets `{}`, without the array.
+    let items = value
+        .get("models")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let generates = |model: &Value| {
+        model
+            .get("supportedGenerationMethods")
+            .and_then(Value::as_array)
+            .is_none_or(|methods| methods.iter().any(|m| m == "generateContent"))
+    };
+    let ids = items
+        .iter()
+        .filter(|m| generates(m))
+        .filter_map(|m| m.get("name")?.as_str())
+        .map(|name| name.strip_prefix("models/").unwrap_or(name).to_string())
+        .collect();
+    let next_page = value
+        .get("nextPageToken")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string);
+    Ok(ModelPage { ids, next_page })
 }
 
 const ERROR_INFO: &str = "type.googleapis.com/google.rpc.ErrorInfo";
@@ -541,5 +595,48 @@ mod tests {
         let err = ok(&status_body(429, "RESOURCE_EXHAUSTED", "slow", json!([]))).unwrap_err();
         assert_eq!(err.kind, FailureKind::RateLimited);
         assert_eq!(fail(502, &[], "").kind, FailureKind::Server);
+    }
+
+    #[test]
+    fn the_model_list_sends_the_key_in_a_header_and_keeps_generate_content_models() {
+        let http = list_models_request(&endpoint(), None);
+        assert_eq!(http.method, crate::providers::wire::Method::Get);
+        assert_eq!(
+            http.url,
+            "https://generativelanguage.googleapis.com/v1beta/models?pageSize=1000"
+        );
+        assert!(!http.url.contains(KEY) && !http.url.contains("key="));
+        assert!(http.header("x-goog-api-key").unwrap().is_secret());
+        let next = list_models_request(&endpoint(), Some("a+b/c=="));
+        assert!(
+            next.url.ends_with("&pageToken=a%2Bb%2Fc%3D%3D"),
+            "{}",
+            next.url
+        );
+
+        let body = r#"{"models":[
+            {"name":"models/gemini-2.5-flash","version":"001","displayName":"Gemini 2.5 Flash",
+             "supportedGenerationMethods":["generateContent","countTokens","batchGenerateContent"]},
+            {"name":"models/text-embedding-004","supportedGenerationMethods":["embedContent"]},
+            {"name":"models/gemini-2.5-pro"}],
+            "nextPageToken":"tok-2"}"#;
+        let page = parse_model_list(200, &[], body.as_bytes(), now()).unwrap();
+        assert_eq!(page.ids, ["gemini-2.5-flash", "gemini-2.5-pro"]);
+        assert_eq!(page.next_page.as_deref(), Some("tok-2"));
+        assert_eq!(
+            parse_model_list(200, &[], b"{}", now()).unwrap(),
+            ModelPage::default()
+        );
+
+        let refused = status_body(
+            400,
+            "INVALID_ARGUMENT",
+            "API key not valid. Please pass a valid API key.",
+            json!([]),
+        );
+        let err = parse_model_list(400, &[], refused.as_bytes(), now()).unwrap_err();
+        assert_eq!(err.kind, FailureKind::Auth);
+        let err = parse_model_list(200, &[], b"[1,2]", now()).unwrap_err();
+        assert_eq!(err.kind, FailureKind::Malformed);
     }
 }

@@ -83,54 +83,97 @@ impl HttpProvider {
     }
 
     async fn send(&self, request: &Request) -> Result<Completion, ProviderError> {
-        let http = self.build(request);
-        let method = match http.method {
-            Method::Get => reqwest::Method::GET,
-            Method::Post => reqwest::Method::POST,
-        };
-        let mut builder = client()
-            .request(method, &http.url)
-            .timeout(request.timeout)
-            .body(http.body);
-        for (name, value) in &http.headers {
-            let value = match value {
-                HeaderValue::Plain(text) => reqwest::header::HeaderValue::from_str(text),
-                HeaderValue::Secret(text) => {
-                    reqwest::header::HeaderValue::from_str(text).map(|mut v| {
-                        v.set_sensitive(true);
-                        v
-                    })
-                }
-            };
-            let value = value.map_err(|_| {
-                ProviderError::new(
-                    FailureKind::Auth,
-                    format!("the value for header `{name}` has characters HTTP headers cannot carry; check the key variable"),
-                )
-            })?;
-            builder = builder.header(*name, value);
-        }
-        let response = builder
-            .send()
-            .await
-            .map_err(|e| transport_error(&e, request.timeout))?;
-        let status = response.status().as_u16();
-        let headers: Vec<(String, String)> = response
-            .headers()
-            .iter()
-            .filter_map(|(name, value)| {
-                Some((name.as_str().to_string(), value.to_str().ok()?.to_string()))
-            })
-            .collect();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(&e, request.timeout))?;
-        let mut completion = self.parse(status, &headers, &body)?;
+        let (status, headers, body) = exchange(self.build(request), request.timeout).await?;
+        let mut completion = self.parse(status, &headers, body.as_ref())?;
         completion.exhausted_for =
             ratelimit::parse_rate_limits(&headers, SystemTime::now()).exhausted_for();
         Ok(completion)
     }
+
+    /// Every model id the provider's list endpoint offers this key, following pages.
+    pub async fn list_models(&self, timeout: Duration) -> Result<Vec<String>, ProviderError> {
+        /// A provider that keeps handing out page tokens is not allowed to loop us forever.
+        const MAX_PAGES: usize = 50;
+        let endpoint = Endpoint {
+            base_url: &self.base_url,
+            api_key: self.key.as_ref().map(|k| k.expose_secret()),
+            extra_headers: &[],
+        };
+        let mut ids = Vec::new();
+        let mut page: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let http = match self.wire {
+                Wire::OpenAi => openai::list_models_request(&endpoint),
+                Wire::Anthropic => anthropic::list_models_request(&endpoint, page.as_deref()),
+                Wire::Gemini => gemini::list_models_request(&endpoint, page.as_deref()),
+            };
+            let (status, headers, body) = exchange(http, timeout).await?;
+            let now = SystemTime::now();
+            let next = match self.wire {
+                Wire::OpenAi => openai::parse_model_list(status, &headers, body.as_ref(), now),
+                Wire::Anthropic => {
+                    anthropic::parse_model_list(status, &headers, body.as_ref(), now)
+                }
+                Wire::Gemini => gemini::parse_model_list(status, &headers, body.as_ref(), now),
+            }?;
+            ids.extend(next.ids);
+            if next.next_page.is_none() || next.next_page == page {
+                break;
+            }
+            page = next.next_page;
+        }
+        Ok(ids)
+    }
+}
+
+/// Sends one request and reads the whole answer: status, headers (lowercase names) and body.
+async fn exchange(
+    http: HttpRequest,
+    timeout: Duration,
+) -> Result<(u16, Vec<(String, String)>, impl AsRef<[u8]> + use<>), ProviderError> {
+    let method = match http.method {
+        Method::Get => reqwest::Method::GET,
+        Method::Post => reqwest::Method::POST,
+    };
+    let mut builder = client()
+        .request(method, &http.url)
+        .timeout(timeout)
+        .body(http.body);
+    for (name, value) in &http.headers {
+        let value = match value {
+            HeaderValue::Plain(text) => reqwest::header::HeaderValue::from_str(text),
+            HeaderValue::Secret(text) => {
+                reqwest::header::HeaderValue::from_str(text).map(|mut v| {
+                    v.set_sensitive(true);
+                    v
+                })
+            }
+        };
+        let value = value.map_err(|_| {
+            ProviderError::new(
+                FailureKind::Auth,
+                format!("the value for header `{name}` has characters HTTP headers cannot carry; check the key variable"),
+            )
+        })?;
+        builder = builder.header(*name, value);
+    }
+    let response = builder
+        .send()
+        .await
+        .map_err(|e| transport_error(&e, timeout))?;
+    let status = response.status().as_u16();
+    let headers: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_string(), value.to_str().ok()?.to_string()))
+        })
+        .collect();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| transport_error(&e, timeout))?;
+    Ok((status, headers, body))
 }
 
 impl Provider for HttpProvider {

@@ -69,6 +69,15 @@ pub struct Completion {
     pub exhausted_for: Option<Duration>,
 }
 
+/// One page of a provider's model list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModelPage {
+    /// Model ids as a request's `model` takes them (Gemini's without `models/`).
+    pub ids: Vec<String>,
+    /// What asks for the next page (Gemini's page token, Anthropic's last id); `None` on the last.
+    pub next_page: Option<String>,
+}
+
 /// A classified failure of one request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProviderError {

@@ -11,8 +11,8 @@ use serde_json::{Map, Value, json};
 
 use super::classify::{self, describe, text_of};
 use super::ratelimit::{parse_rate_limits, retry_after, retry_hint};
-use super::wire::{Endpoint, HeaderValue, Headers, HttpRequest, json_post};
-use super::{Completion, OutputShape, ProviderError, Request, estimate_tokens};
+use super::wire::{Endpoint, HeaderValue, Headers, HttpRequest, get, json_post};
+use super::{Completion, ModelPage, OutputShape, ProviderError, Request, estimate_tokens};
 use crate::failure::FailureKind;
 
 /// How a vendor takes a JSON answer request.
@@ -255,6 +255,56 @@ pub fn parse(
         input_tokens: count("prompt_tokens").unwrap_or(0),
         output_tokens: count("completion_tokens").unwrap_or_else(|| estimate_tokens(&text)),
         text,
+    })
+}
+
+/// `GET {base}/models`: the models the key may use, in one page (the list is not paginated).
+pub fn list_models_request(endpoint: &Endpoint) -> HttpRequest {
+    let mut headers = Vec::new();
+    if let Some(key) = endpoint.api_key {
+        headers.push((
+            "authorization",
+            HeaderValue::Secret(format!("Bearer {key}")),
+        ));
+    }
+    headers.extend(endpoint.extra());
+    get(endpoint.url("/models"), headers)
+}
+
+/// Reads a model list: the `id` of each `data[]` entry, in the order given. A bare array of
+/// model objects (Together's shape) is read the same way.
+pub fn parse_model_list(
+    status: u16,
+    headers: &Headers,
+    body: &[u8],
+    now: SystemTime,
+) -> Result<ModelPage, ProviderError> {
+    if !(200..300).contains(&status) {
+        return Err(classify_error(status, headers, body, now));
+    }
+    let value = classify::decode(body)?;
+    let items = match &value {
+        Value::Array(items) => items,
+        _ => match value.get("data").and_then(Value::as_array) {
+            Some(items) => items,
+            None if value.get("error").is_some() => {
+                return Err(classify_error(500, headers, body, now));
+            }
+            None => {
+                return Err(ProviderError::new(
+                    FailureKind::Malformed,
+                    "the model list has no `data` array",
+                ));
+            }
+        },
+    };
+    Ok(ModelPage {
+        ids: items
+            .iter()
+            .filter_map(|m| m.get("id")?.as_str())
+            .map(str::to_string)
+            .collect(),
+        next_page: None,
     })
 }
 
@@ -735,5 +785,35 @@ mod tests {
         assert_eq!(err.kind, FailureKind::RateLimited);
         let err = ok(r#"{"error":{"message":"upstream died"}}"#).unwrap_err();
         assert_eq!(err.kind, FailureKind::Server);
+    }
+
+    #[test]
+    fn the_model_list_is_a_get_with_the_bearer_key_and_reads_data_ids() {
+        let http = list_models_request(&endpoint());
+        assert_eq!(http.method, crate::providers::wire::Method::Get);
+        assert_eq!(http.url, "https://api.openai.com/v1/models");
+        assert!(http.body.is_empty());
+        let auth = http.header("authorization").unwrap();
+        assert!(auth.is_secret() && auth.expose() == format!("Bearer {KEY}"));
+        assert!(!format!("{http:?}").contains(KEY));
+
+        let body = r#"{"object":"list","data":[
+            {"id":"gpt-5-mini","object":"model","created":1,"owned_by":"system"},
+            {"id":"gpt-4o-mini","object":"model","created":2,"owned_by":"system"}]}"#;
+        let page = parse_model_list(200, &[], body.as_bytes(), now()).unwrap();
+        assert_eq!(page.ids, ["gpt-5-mini", "gpt-4o-mini"]);
+        assert_eq!(page.next_page, None);
+        // Together answers with a bare array.
+        let page = parse_model_list(200, &[], br#"[{"id":"meta-llama/x"}]"#, now()).unwrap();
+        assert_eq!(page.ids, ["meta-llama/x"]);
+
+        let refused = r#"{"error":{"message":"Incorrect API key provided: sk-te***1234.","type":"invalid_request_error","code":"invalid_api_key"}}"#;
+        let err = parse_model_list(401, &[], refused.as_bytes(), now()).unwrap_err();
+        assert_eq!(err.kind, FailureKind::Auth);
+        assert!(err.message.contains("HTTP 401 (invalid_api_key)"), "{err}");
+        let err = parse_model_list(200, &[], br#"{"object":"list"}"#, now()).unwrap_err();
+        assert_eq!(err.kind, FailureKind::Malformed);
+        let err = parse_model_list(200, &[], br#"{"object":"list","data":["#, now()).unwrap_err();
+        assert_eq!(err.kind, FailureKind::Malformed);
     }
 }

@@ -155,6 +155,30 @@ pub(crate) fn json_post(
     }
 }
 
+/// A GET without a body (the model lists).
+pub(crate) fn get(url: String, headers: Vec<(&'static str, HeaderValue)>) -> HttpRequest {
+    HttpRequest {
+        method: Method::Get,
+        url,
+        headers,
+        body: Vec::new(),
+    }
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters, so a model id or page token
+/// can never add path segments or query parameters to a URL.
+pub(crate) fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,4 +7,5 @@ mod support;
 mod bad_input;
 mod completions;
 mod live_run;
+mod models;
 mod providers;
