@@ -183,7 +183,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__outline)
-            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --timeout --keep-order --dry-run --progress --progress-interval --help --version"
+            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --max-cost --timeout --keep-order --dry-run --progress --progress-interval --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -222,6 +222,10 @@ _gen() {
                     return 0
                     ;;
                 --max-attempts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-cost)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -245,7 +249,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__seo)
-            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --timeout --keep-order --dry-run --progress --progress-interval --help --version"
+            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --max-cost --timeout --keep-order --dry-run --progress --progress-interval --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -284,6 +288,10 @@ _gen() {
                     return 0
                     ;;
                 --max-attempts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-cost)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -40,6 +40,7 @@ complete -c gen -n "__fish_gen_using_subcommand seo" -l template -d 'Prompt temp
 complete -c gen -n "__fish_gen_using_subcommand seo" -l input-format -d 'Read the input as this format whatever its extension' -r -f -a "csv\t''
 jsonl\t''"
 complete -c gen -n "__fish_gen_using_subcommand seo" -l max-attempts -d 'Attempts per row before it goes to the manifest (rate-limit answers do not count)' -r
+complete -c gen -n "__fish_gen_using_subcommand seo" -l max-cost -d 'Stop dispatching once spend plus the estimate of requests in flight would pass USD (every model in the pool needs a known price)' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l timeout -d 'Timeout of one request, e.g. 90s or 2m [default: the profile\'s, else 120s]' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l progress -d 'Progress on stderr' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
 bar\t'The live display even when stderr is not a terminal'
@@ -63,6 +64,7 @@ complete -c gen -n "__fish_gen_using_subcommand outline" -l template -d 'Prompt 
 complete -c gen -n "__fish_gen_using_subcommand outline" -l input-format -d 'Read the input as this format whatever its extension' -r -f -a "csv\t''
 jsonl\t''"
 complete -c gen -n "__fish_gen_using_subcommand outline" -l max-attempts -d 'Attempts per row before it goes to the manifest (rate-limit answers do not count)' -r
+complete -c gen -n "__fish_gen_using_subcommand outline" -l max-cost -d 'Stop dispatching once spend plus the estimate of requests in flight would pass USD (every model in the pool needs a known price)' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l timeout -d 'Timeout of one request, e.g. 90s or 2m [default: the profile\'s, else 120s]' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l progress -d 'Progress on stderr' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
 bar\t'The live display even when stderr is not a terminal'

@@ -56,6 +56,15 @@ pub enum ProgressArg {
     None,
 }
 
+fn parse_usd(text: &str) -> Result<f64, String> {
+    match text.trim_start_matches('$').parse::<f64>() {
+        Ok(usd) if usd > 0.0 && usd.is_finite() => Ok(usd),
+        _ => Err(format!(
+            "`{text}` is not a positive amount in USD, e.g. 2.50"
+        )),
+    }
+}
+
 /// Options shared by the live-run subcommands.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
@@ -107,6 +116,11 @@ pub struct RunArgs {
     /// Attempts per row before it goes to the manifest (rate-limit answers do not count).
     #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
     pub max_attempts: u32,
+
+    /// Stop dispatching once spend plus the estimate of requests in flight would pass USD
+    /// (every model in the pool needs a known price).
+    #[arg(long, value_name = "USD", value_parser = parse_usd)]
+    pub max_cost: Option<f64>,
 
     /// Timeout of one request, e.g. 90s or 2m [default: the profile's, else 120s].
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]

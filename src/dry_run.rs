@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::plan::Plan;
+use crate::plan::{LanePlan, Plan};
 use crate::providers::estimate_tokens;
 
 pub fn describe(plan: Plan) -> String {
@@ -82,5 +82,33 @@ pub fn describe(plan: Plan) -> String {
         text,
         "rows: {rows} ({bad} would go to the manifest) · estimated tokens: {input_tokens} in, ~{output_tokens} out"
     );
+    let _ = writeln!(text, "{}", cost_line(&lanes, input_tokens, output_tokens));
     text
+}
+
+/// Rows go to whichever lane is free, so the cost lies between all rows on the cheapest lane and
+/// all on the dearest.
+fn cost_line(lanes: &[LanePlan], input_tokens: u64, output_tokens: u64) -> String {
+    if let Some(lane) = lanes.iter().find(|lane| lane.price.is_none()) {
+        return format!(
+            "estimated cost: unknown (no price for model `{}`)",
+            lane.model
+        );
+    }
+    let costs: Vec<f64> = lanes
+        .iter()
+        .filter_map(|lane| lane.price)
+        .map(|(input, output)| (input_tokens as f64 * input + output_tokens as f64 * output) / 1e6)
+        .collect();
+    let low = costs.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = costs.iter().copied().fold(0.0, f64::max);
+    if costs.is_empty() {
+        "estimated cost: no lanes".to_string()
+    } else if (high - low).abs() < 5e-5 {
+        format!("estimated cost: ${high:.4}")
+    } else {
+        format!(
+            "estimated cost: ${low:.4} to ${high:.4} (all rows on the cheapest or the dearest lane)"
+        )
+    }
 }

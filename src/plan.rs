@@ -94,6 +94,7 @@ pub struct Plan {
     pub failed: PathBuf,
     pub write_mode: WriteMode,
     pub max_attempts: u32,
+    pub max_cost: Option<f64>,
     pub keep_order: bool,
     pub progress: ProgressMode,
     pub progress_interval: Duration,
@@ -113,6 +114,16 @@ impl Plan {
             registry::process_env,
         )?;
 
+        if args.max_cost.is_some() {
+            if let Some(lane) = lanes.iter().find(|lane| lane.price.is_none()) {
+                bail!(
+                    "--max-cost needs a price for every model in the pool, and `{}` on provider `{}` \
+                     has none; leave out --max-cost or use a model from `gen models`",
+                    lane.model,
+                    providers[lane.provider].name
+                );
+            }
+        }
         let source = if args.input == "-" {
             Source::Stdin
         } else {
@@ -192,6 +203,7 @@ impl Plan {
             failed,
             write_mode,
             max_attempts: args.max_attempts,
+            max_cost: args.max_cost,
             keep_order: args.keep_order,
             progress: progress_mode(args.progress),
             progress_interval: args.progress_interval,

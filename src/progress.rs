@@ -284,6 +284,13 @@ pub fn summary_text(stats: &RunStats, report: &RunReport, paths: &Paths) -> Stri
             failed.display()
         );
     }
+    if let Some((limit, spent)) = report.budget_reached {
+        let _ = writeln!(
+            text,
+            "  stopped dispatching: --max-cost ${limit} reached (${spent:.4} spent); the rows not \
+             started are left for --resume with a higher --max-cost"
+        );
+    }
     if report.interrupted {
         let _ = writeln!(
             text,

@@ -1,6 +1,7 @@
 //! A lane: one task bound to a (provider, model, key) that loops: wait until its key may send,
 //! take the next row, call the provider, validate, and hand the outcome to the sink.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -8,6 +9,7 @@ use std::time::Instant;
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
+use crate::engine::budget::Budget;
 use crate::engine::limiter::KeyState;
 use crate::engine::queue::{Dispatcher, Job};
 use crate::engine::retry::{self, KeyAction, RowAction};
@@ -40,6 +42,10 @@ pub struct Shared {
     pub outcomes: mpsc::Sender<Outcome>,
     /// Why keys left the pool, for the message of rows no lane is left to serve.
     pub removals: Mutex<Vec<String>>,
+    /// `--max-cost`, when given.
+    pub budget: Option<Budget>,
+    /// Set when a reservation did not fit the budget and dispatching stopped.
+    pub budget_reached: AtomicBool,
 }
 
 /// One lane's fixed binding.
@@ -98,6 +104,25 @@ impl Lane {
             } else {
                 0
             };
+            let reserved_usd = match (&shared.budget, self.price) {
+                (Some(budget), Some(price)) => {
+                    let estimate = cost_usd(
+                        price,
+                        estimate_tokens(&request.system) + estimate_tokens(&request.prompt),
+                        shared.task.typical_output_tokens(),
+                    );
+                    if !budget.try_reserve(estimate) {
+                        // Spend plus what is in flight would pass --max-cost: stop dispatching;
+                        // this row and the rest are left for --resume.
+                        shared.budget_reached.store(true, Relaxed);
+                        shared.dispatcher.cancel();
+                        shared.dispatcher.requeue(job);
+                        break;
+                    }
+                    estimate
+                }
+                _ => 0.0,
+            };
             job.record_try(self.index, self.provider);
             stats.in_flight.fetch_add(1, Relaxed);
             let started = Instant::now();
@@ -108,6 +133,17 @@ impl Lane {
             stats
                 .latency_ms_total
                 .fetch_add(latency.as_millis() as u64, Relaxed);
+            let billed = match (&answer, self.price) {
+                (Ok(completion), Some(price)) => {
+                    cost_usd(price, completion.input_tokens, completion.output_tokens)
+                }
+                _ => 0.0,
+            };
+            if let Some(budget) = &shared.budget {
+                budget.settle(reserved_usd, billed);
+            }
+            stats.add_cost(billed);
+            job.cost_usd += billed;
             let answer = answer.and_then(|completion| {
                 stats
                     .input_tokens
@@ -262,13 +298,8 @@ impl Lane {
         }
         record.extend(generated);
         let provider = &shared.providers[self.provider];
-        let cost = self.price.map(|(input, output)| {
-            (completion.input_tokens as f64 * input + completion.output_tokens as f64 * output)
-                / 1e6
-        });
-        if let Some(cost) = cost {
-            shared.stats.providers[self.provider].add_cost(cost);
-        }
+        // Every billed attempt of the row, not only the last one.
+        let cost = self.price.map(|_| job.cost_usd);
         record.insert("row_id".into(), Value::String(job.row.id.clone()));
         record.insert("provider".into(), Value::String(provider.name.clone()));
         record.insert("model".into(), Value::String(self.model.clone()));
@@ -295,6 +326,11 @@ pub const METADATA_FIELDS: [&str; 8] = [
     "latency_ms",
     "cost_usd",
 ];
+
+/// USD for a request at `price` (USD per million input and output tokens).
+fn cost_usd((input, output): (f64, f64), input_tokens: u64, output_tokens: u64) -> f64 {
+    (input_tokens as f64 * input + output_tokens as f64 * output) / 1e6
+}
 
 fn round_usd(cost: f64) -> f64 {
     (cost * 1e8).round() / 1e8

@@ -1,5 +1,6 @@
 //! The live run: a shared queue, lanes pulling from it under per-key limiters, and one sink.
 
+pub mod budget;
 pub mod lane;
 pub mod limiter;
 pub mod queue;

@@ -25,6 +25,8 @@ pub struct Job {
     /// Provider indices, in the order they were tried, without repeats.
     pub providers_tried: Vec<usize>,
     pub last_error: Option<ProviderError>,
+    /// USD billed for the row so far, over all its attempts.
+    pub cost_usd: f64,
     pub not_before: Option<Instant>,
     /// When the job last went back to the queue: lanes it does not prefer may take it only after
     /// [`PREFERENCE_GRACE`], which gives a lane it prefers the chance to free up first.
@@ -45,6 +47,7 @@ impl Job {
             lanes_tried: Vec::new(),
             providers_tried: Vec::new(),
             last_error: None,
+            cost_usd: 0.0,
             not_before: None,
             requeued_at: None,
         }

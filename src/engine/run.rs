@@ -4,12 +4,13 @@
 use std::collections::HashSet;
 use std::hash::{BuildHasher, RandomState};
 use std::path::Path;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use tokio::sync::mpsc;
 
+use crate::engine::budget::Budget;
 use crate::engine::lane::{Lane, ProviderSlot, Shared};
 use crate::engine::limiter::KeyState;
 use crate::engine::queue::{Dispatcher, PoolSize};
@@ -32,12 +33,14 @@ const QUEUE_CAPACITY: usize = 1024;
 const OUTCOME_CAPACITY: usize = 1024;
 
 /// How a run ended, for the exit code.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunReport {
     pub done: u64,
     pub failed: u64,
     pub skipped: u64,
     pub interrupted: bool,
+    /// `--max-cost` stopped dispatching: the limit, and what was spent.
+    pub budget_reached: Option<(f64, f64)>,
     /// A write error that stopped the run.
     pub fatal: Option<String>,
 }
@@ -46,7 +49,7 @@ impl RunReport {
     pub fn exit_code(&self) -> u8 {
         if self.interrupted {
             crate::exit::INTERRUPTED
-        } else if self.failed > 0 || self.fatal.is_some() {
+        } else if self.failed > 0 || self.fatal.is_some() || self.budget_reached.is_some() {
             crate::exit::ROWS_FAILED
         } else {
             crate::exit::OK
@@ -170,6 +173,8 @@ async fn drive(
         stats: stats.clone(),
         outcomes: outcome_tx.clone(),
         removals: Mutex::new(Vec::new()),
+        budget: plan.max_cost.map(Budget::new),
+        budget_reached: AtomicBool::new(false),
     });
 
     let sink = Sink {
@@ -311,6 +316,13 @@ async fn drive(
     if !matches!(reader_result, Ok(Ok(()))) {
         eprintln!("gen: the input reader stopped unexpectedly");
     }
+    let shared_budget_reached = match &shared.budget {
+        Some(budget) if shared.budget_reached.load(Ordering::Relaxed) => {
+            let spent: f64 = stats.providers.iter().map(|p| p.cost_usd()).sum();
+            Some((budget.limit_usd(), spent))
+        }
+        _ => None,
+    };
     drop(shared);
     let sink_report = tokio::task::spawn_blocking(move || sink_thread.join())
         .await
@@ -324,6 +336,7 @@ async fn drive(
         failed: stats.failed.load(Ordering::Relaxed),
         skipped: stats.skipped.load(Ordering::Relaxed),
         interrupted: interrupted.load(Ordering::Relaxed),
+        budget_reached: shared_budget_reached,
         fatal: sink_report.error.map(|e| format!("cannot write {e}")),
     };
     progress::print_summary(

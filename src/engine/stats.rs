@@ -42,6 +42,9 @@ impl ProviderStats {
     }
 
     pub fn add_cost(&self, usd: f64) {
+        if usd <= 0.0 {
+            return;
+        }
         self.cost_micro_usd
             .fetch_add((usd * 1e6).round() as u64, Ordering::Relaxed);
     }

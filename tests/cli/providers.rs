@@ -356,3 +356,69 @@ fn every_rate_limit_reset_form_is_honoured() {
         );
     }
 }
+
+#[test]
+fn max_cost_stops_dispatching_and_resume_with_a_higher_limit_finishes() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(40));
+    // deepseek-chat costs $0.28/$0.42 per million tokens; a row is a few hundred tokens.
+    let args = [
+        "seo",
+        "--pool",
+        "deepseek-chat=2",
+        "--max-cost",
+        "0.0005",
+        "rows.csv",
+    ];
+    let run = with_keys(ws.command(&args), &all_keys());
+    run.expect_code(1).stderr_has("--max-cost $0.0005 reached");
+    let done = ws.jsonl("rows.seo.jsonl");
+    assert!(
+        !done.is_empty() && done.len() < 40,
+        "{} rows done",
+        done.len()
+    );
+    let spent: f64 = done.iter().map(|l| l["cost_usd"].as_f64().unwrap()).sum();
+    assert!(spent <= 0.0005 + 1e-9, "spent {spent}");
+    assert!(
+        !ws.exists("rows.seo.failed.csv"),
+        "rows left by the budget are not failures"
+    );
+    let run = with_keys(
+        ws.command(&[
+            "seo",
+            "--pool",
+            "deepseek-chat=2",
+            "--max-cost",
+            "1",
+            "--resume",
+            "rows.csv",
+        ]),
+        &all_keys(),
+    );
+    run.expect_code(0);
+    assert_each_id_once(&ws, "rows.seo.jsonl", 40);
+}
+
+#[test]
+fn max_cost_needs_a_price_for_every_model() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(2));
+    let run = with_keys(
+        ws.command(&[
+            "seo",
+            "--pool",
+            "deepseek:unpriced-model=1",
+            "--max-cost",
+            "1",
+            "rows.csv",
+        ]),
+        &all_keys(),
+    );
+    run.expect_code(2)
+        .stderr_has("`unpriced-model` on provider `deepseek` has none");
+}
