@@ -422,3 +422,62 @@ fn max_cost_needs_a_price_for_every_model() {
     run.expect_code(2)
         .stderr_has("`unpriced-model` on provider `deepseek` has none");
 }
+
+/// A provider answering with a redirect must not get our auth headers sent on to another host:
+/// gen does not follow it, and the row fails with the status.
+#[test]
+fn redirects_are_not_followed() {
+    use std::io::{BufRead, BufReader, Write};
+    let server = FakeServer::start();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let redirector = format!("http://{}", listener.local_addr().unwrap());
+    let target = format!("{}/chat/completions", server.origin());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = std::io::Read::read_exact(&mut reader, &mut body);
+            let mut stream = stream;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 307 Temporary Redirect\r\nlocation: {target}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            );
+        }
+    });
+    let ws = Workspace::new();
+    server.add_key(Api::OpenAi, DEEPSEEK_KEY);
+    ws.write(
+        "config/gen/config.toml",
+        format!("[providers.deepseek]\nbase_url = \"{redirector}\"\n"),
+    );
+    ws.write("rows.csv", keywords_csv(1));
+    let run = with_keys(
+        ws.command(&[
+            "seo",
+            "--pool",
+            "deepseek=1",
+            "--max-attempts",
+            "1",
+            "rows.csv",
+        ]),
+        &all_keys(),
+    );
+    run.expect_code(1);
+    assert!(
+        server.requests().is_empty(),
+        "the redirect was followed to the fake"
+    );
+    let (header, records) = ws.csv("rows.seo.failed.csv");
+    let error = header.iter().position(|h| h == "error").unwrap();
+    assert!(records[0][error].contains("307"), "{:?}", records[0]);
+}
