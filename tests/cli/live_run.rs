@@ -640,3 +640,17 @@ fn under_every_fault_each_row_ends_in_exactly_one_place() {
         }
     }
 }
+
+/// The profile example in README.md is real: it parses and runs offline.
+#[test]
+fn the_readme_profile_example_is_valid() {
+    let readme = std::fs::read_to_string(crate::support::repo_file("README.md")).unwrap();
+    let start = readme.find("```toml\n").expect("a toml block in README.md") + "```toml\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let ws = Workspace::new();
+    ws.write("p.toml", &readme[start..end]);
+    ws.write("rows.csv", keywords_csv(3));
+    let run = ws.run(&["seo", "--profile", "./p.toml", "--dry-run", "rows.csv"]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("fast ×3"), "{}", run.stdout);
+}
