@@ -183,7 +183,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__outline)
-            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --max-cost --timeout --keep-order --dry-run --progress --progress-interval --help --version"
+            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --max-cost --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -230,6 +230,10 @@ _gen() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -249,7 +253,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__seo)
-            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --max-cost --timeout --keep-order --dry-run --progress --progress-interval --help --version"
+            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --max-cost --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -296,6 +300,10 @@ _gen() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -42,6 +42,7 @@ jsonl\t''"
 complete -c gen -n "__fish_gen_using_subcommand seo" -l max-attempts -d 'Attempts per row before it goes to the manifest (rate-limit answers do not count)' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l max-cost -d 'Stop dispatching once spend plus the estimate of requests in flight would pass USD (every model in the pool needs a known price)' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l timeout -d 'Timeout of one request, e.g. 90s or 2m [default: the profile\'s, else 120s]' -r
+complete -c gen -n "__fish_gen_using_subcommand seo" -l connect-timeout -d 'How long opening a connection to a provider may take' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l progress -d 'Progress on stderr' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
 bar\t'The live display even when stderr is not a terminal'
 plain\t'A status line every --progress-interval, for CI logs'
@@ -66,6 +67,7 @@ jsonl\t''"
 complete -c gen -n "__fish_gen_using_subcommand outline" -l max-attempts -d 'Attempts per row before it goes to the manifest (rate-limit answers do not count)' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l max-cost -d 'Stop dispatching once spend plus the estimate of requests in flight would pass USD (every model in the pool needs a known price)' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l timeout -d 'Timeout of one request, e.g. 90s or 2m [default: the profile\'s, else 120s]' -r
+complete -c gen -n "__fish_gen_using_subcommand outline" -l connect-timeout -d 'How long opening a connection to a provider may take' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l progress -d 'Progress on stderr' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
 bar\t'The live display even when stderr is not a terminal'
 plain\t'A status line every --progress-interval, for CI logs'

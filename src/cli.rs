@@ -126,6 +126,10 @@ pub struct RunArgs {
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Option<Duration>,
 
+    /// How long opening a connection to a provider may take.
+    #[arg(long, value_parser = parse_duration, default_value = "10s", value_name = "DURATION")]
+    pub connect_timeout: Duration,
+
     /// Write results in input order (holding back rows that finish ahead of an earlier one).
     #[arg(long)]
     pub keep_order: bool,

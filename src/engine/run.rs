@@ -97,6 +97,7 @@ pub fn run(plan: Plan) -> anyhow::Result<RunReport> {
         plan.reader.columns().to_vec(),
     );
 
+    crate::providers::http::set_connect_timeout(plan.connect_timeout);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -17,18 +17,27 @@ use crate::providers::{
 };
 
 /// How long a connection may take to open, whatever the request's own timeout.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+static CONNECT_TIMEOUT: OnceLock<Duration> = OnceLock::new();
+
+/// Sets the connect timeout of the process-wide client; only the first call before the client is
+/// built counts (the run sets it from `--connect-timeout` before any lane starts).
+pub fn set_connect_timeout(timeout: Duration) {
+    let _ = CONNECT_TIMEOUT.set(timeout);
+}
 
 /// The process-wide client: connection pools are per client, so every lane shares one.
 pub fn client() -> &'static reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     CLIENT.get_or_init(|| {
+        let connect_timeout = *CONNECT_TIMEOUT.get_or_init(|| DEFAULT_CONNECT_TIMEOUT);
         // rustls needs one crypto provider per process; ring builds anywhere without cmake.
         let _ = rustls::crypto::ring::default_provider().install_default();
         reqwest::Client::builder()
             // A redirect would carry our auth headers to another host.
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(CONNECT_TIMEOUT)
+            .connect_timeout(connect_timeout)
             .pool_idle_timeout(Duration::from_secs(90))
             .user_agent(concat!("gen/", env!("CARGO_PKG_VERSION")))
             .build()
