@@ -11,6 +11,7 @@ test:
 # Throughput and memory benchmarks (prints figures).
 bench:
     cargo bench --bench throughput
+    cargo bench --bench providers
 
 # Regenerate the committed shell completion scripts.
 completions:
