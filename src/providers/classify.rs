@@ -53,6 +53,20 @@ fn skip_keep_alive(mut body: &[u8]) -> &[u8] {
 /// The class an error status has before the body is read (PROTOCOLS.md §0 and the status tables
 /// of §1, §3, §4). Redirects are never followed, so a 3xx means a wrong `base_url`: the row
 /// fails as a bad request rather than retrying something that cannot work.
+/// Some servers answer 2xx with an error object instead of `content_key`: the status its own
+/// `error.code` gives (a 4xx or 5xx), else 500.
+pub(super) fn embedded_error_status(value: &Value, content_key: &str) -> Option<u16> {
+    if value.get("error").is_none() || value.get(content_key).is_some() {
+        return None;
+    }
+    let code = value
+        .pointer("/error/code")
+        .and_then(Value::as_u64)
+        .and_then(|c| u16::try_from(c).ok())
+        .filter(|c| (400..600).contains(c));
+    Some(code.unwrap_or(500))
+}
+
 pub(super) fn status_kind(status: u16) -> FailureKind {
     match status {
         401 | 403 => FailureKind::Auth,

@@ -80,13 +80,7 @@ pub fn parse(
         return Err(classify_error(status, headers, body, now));
     }
     let value = classify::decode(body)?;
-    if value.get("error").is_some() && value.get("candidates").is_none() {
-        let code = value
-            .pointer("/error/code")
-            .and_then(Value::as_u64)
-            .and_then(|c| u16::try_from(c).ok())
-            .filter(|c| (400..600).contains(c))
-            .unwrap_or(500);
+    if let Some(code) = classify::embedded_error_status(&value, "candidates") {
         return Err(classify_error(code, headers, body, now));
     }
     if !value.is_object() {

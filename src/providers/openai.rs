@@ -185,14 +185,8 @@ pub fn parse(
         return Err(classify_error(status, headers, body, now));
     }
     let value = classify::decode(body)?;
-    if value.get("error").is_some() && value.get("choices").is_none() {
-        // Some compatible vendors answer 200 with an error body; its own code says which.
-        let code = value
-            .pointer("/error/code")
-            .and_then(Value::as_u64)
-            .and_then(|c| u16::try_from(c).ok())
-            .filter(|c| (400..600).contains(c))
-            .unwrap_or(500);
+    // Some compatible vendors answer 200 with an error body; its own code says which.
+    if let Some(code) = classify::embedded_error_status(&value, "choices") {
         return Err(classify_error(code, headers, body, now));
     }
     let Some(choice) = value.pointer("/choices/0") else {
