@@ -223,6 +223,9 @@ impl Lane {
             topic,
             attempt: job.attempts + 1,
             timeout: shared.providers[self.provider].timeout,
+            source_text: None,
+            target_words: None,
+            web_search: false,
         }
     }
 

@@ -98,6 +98,8 @@ pub fn parse(
     let count = |field: &str| usage.and_then(|u| u.get(field)).and_then(Value::as_u64);
     Ok(Completion {
         exhausted_for: None,
+        citations: Vec::new(),
+        images: Vec::new(),
         input_tokens: count("input_tokens").unwrap_or(0)
             + count("cache_creation_input_tokens").unwrap_or(0)
             + count("cache_read_input_tokens").unwrap_or(0),
@@ -225,6 +227,9 @@ mod tests {
             topic: "shoes".into(),
             attempt: 1,
             timeout: Duration::from_secs(60),
+            source_text: None,
+            target_words: None,
+            web_search: false,
         }
     }
 
@@ -309,6 +314,8 @@ mod tests {
             ok(SUCCESS),
             Ok(Completion {
                 exhausted_for: None,
+                citations: Vec::new(),
+                images: Vec::new(),
                 text: "Hello there".into(),
                 input_tokens: 1125,
                 output_tokens: 12

@@ -141,6 +141,8 @@ pub fn parse(
     };
     Ok(Completion {
         exhausted_for: None,
+        citations: Vec::new(),
+        images: Vec::new(),
         input_tokens: count("promptTokenCount").unwrap_or(0),
         output_tokens: output,
         text,
@@ -278,6 +280,9 @@ mod tests {
             topic: "shoes".into(),
             attempt: 1,
             timeout: Duration::from_secs(60),
+            source_text: None,
+            target_words: None,
+            web_search: false,
         }
     }
 
@@ -376,6 +381,8 @@ mod tests {
             ok(SUCCESS),
             Ok(Completion {
                 exhausted_for: None,
+                citations: Vec::new(),
+                images: Vec::new(),
                 text: "Hello there".into(),
                 input_tokens: 8,
                 output_tokens: 840

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use crate::failure::FailureKind;
 use crate::providers::{
-    BoxFuture, Completion, Provider, ProviderError, Purpose, Request, estimate_tokens,
+    BoxFuture, Completion, Image, Provider, ProviderError, Purpose, Request, estimate_tokens,
+    mock_article,
 };
 
 /// The knobs a profile entry of kind `mock` may set.
@@ -69,16 +70,20 @@ impl MockProvider {
             let error = ProviderError::new(FailureKind::Server, "mock server error (HTTP 500)");
             return (Err(error), latency);
         }
-        let text = if chance(seed, 3) < self.config.invalid_output_rate {
-            invalid_text(request, seed)
+        let (text, citations, images) = if chance(seed, 3) < self.config.invalid_output_rate {
+            (invalid_text(request, seed), Vec::new(), Vec::new())
         } else {
-            valid_text(request, seed)
+            valid_answer(request, seed)
         };
+        // A picture costs about what Gemini bills for one (1,290 output tokens).
+        let image_tokens = 1_290 * images.len() as u64;
         let completion = Completion {
             exhausted_for: None,
             input_tokens: estimate_tokens(&request.system) + estimate_tokens(&request.prompt),
-            output_tokens: estimate_tokens(&text),
+            output_tokens: estimate_tokens(&text) + image_tokens,
             text,
+            citations,
+            images,
         };
         (Ok(completion), latency)
     }
@@ -104,16 +109,36 @@ impl Provider for MockProvider {
     }
 }
 
-fn valid_text(request: &Request, seed: u64) -> String {
+/// Text, cited sources and pictures of a valid answer for the request's purpose.
+fn valid_answer(request: &Request, seed: u64) -> (String, Vec<String>, Vec<Image>) {
     let topic = title_case(request.topic.trim());
     let topic = if topic.is_empty() {
         "This Topic".to_string()
     } else {
         topic
     };
+    let text = |text: String| (text, Vec::new(), Vec::new());
     match request.purpose {
-        Purpose::Seo => seo_json(&topic, seed),
-        Purpose::Outline => outline_markdown(&topic, seed),
+        Purpose::Seo => text(seo_json(&topic, seed)),
+        Purpose::Outline => text(outline_markdown(&topic, seed)),
+        Purpose::Research => {
+            let (notes, sources) = mock_article::research(&topic, seed);
+            (notes, sources, Vec::new())
+        }
+        Purpose::Draft => text(mock_article::draft(
+            &topic,
+            request.target_words.unwrap_or(1_200),
+            seed,
+        )),
+        Purpose::Humanize => match &request.source_text {
+            Some(source) => text(mock_article::humanize(source)),
+            None => text(mock_article::draft(
+                &topic,
+                request.target_words.unwrap_or(1_200),
+                seed,
+            )),
+        },
+        Purpose::Image => (String::new(), Vec::new(), vec![mock_article::png(seed, 16)]),
     }
 }
 
@@ -127,6 +152,11 @@ fn invalid_text(request: &Request, seed: u64) -> String {
         })
         .to_string(),
         Purpose::Outline => format!("# {}\n\nJust one paragraph.\n", request.topic),
+        Purpose::Research => "I could not find anything.".to_string(),
+        Purpose::Draft | Purpose::Humanize => {
+            format!("# {}\n\nToo short to be an article.\n", request.topic)
+        }
+        Purpose::Image => "I cannot draw that.".to_string(),
     }
 }
 
@@ -291,6 +321,9 @@ mod tests {
             topic: topic.into(),
             attempt,
             timeout: Duration::from_secs(5),
+            source_text: None,
+            target_words: None,
+            web_search: false,
         }
     }
 

@@ -9,6 +9,7 @@ mod classify;
 pub mod gemini;
 pub mod http;
 pub mod mock;
+pub mod mock_article;
 pub mod openai;
 pub mod presets;
 pub mod ratelimit;
@@ -28,6 +29,14 @@ use crate::failure::FailureKind;
 pub enum Purpose {
     Seo,
     Outline,
+    /// Facts, sources and angles for a row's keyword (`draft`'s first stage).
+    Research,
+    /// An article body in markdown.
+    Draft,
+    /// A rewrite of `Request::source_text` in a natural voice, same facts and headings.
+    Humanize,
+    /// A picture for an article (Gemini's image model).
+    Image,
 }
 
 /// How the answer should be shaped.
@@ -56,6 +65,12 @@ pub struct Request {
     /// while staying reproducible.
     pub attempt: u32,
     pub timeout: Duration,
+    /// The text a rewriting stage works on (humanize), for the mock to rewrite.
+    pub source_text: Option<String>,
+    /// The length a draft should have, in words.
+    pub target_words: Option<u32>,
+    /// Ask the provider to search the web where it can (Gemini's `google_search` tool).
+    pub web_search: bool,
 }
 
 /// A successful answer.
@@ -67,6 +82,18 @@ pub struct Completion {
     /// The answer's rate-limit headers say this key has nothing left for this long: the engine
     /// parks the key now rather than wait to be refused.
     pub exhausted_for: Option<Duration>,
+    /// Source URLs a searching provider cited (Perplexity `citations`, Gemini grounding).
+    pub citations: Vec<String>,
+    /// Pictures in the answer (Gemini's image model), as sent.
+    pub images: Vec<Image>,
+}
+
+/// One picture of an answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Image {
+    /// `image/png`, `image/jpeg`, ...
+    pub mime: String,
+    pub data: Vec<u8>,
 }
 
 /// One page of a provider's model list.

@@ -246,6 +246,8 @@ pub fn parse(
     let count = |field: &str| usage.and_then(|u| u.get(field)).and_then(Value::as_u64);
     Ok(Completion {
         exhausted_for: None,
+        citations: Vec::new(),
+        images: Vec::new(),
         input_tokens: count("prompt_tokens").unwrap_or(0),
         output_tokens: count("completion_tokens").unwrap_or_else(|| estimate_tokens(&text)),
         text,
@@ -388,6 +390,9 @@ mod tests {
             topic: "shoes".into(),
             attempt: 1,
             timeout: Duration::from_secs(60),
+            source_text: None,
+            target_words: None,
+            web_search: false,
         }
     }
 
@@ -508,6 +513,8 @@ mod tests {
             ok(SUCCESS),
             Ok(Completion {
                 exhausted_for: None,
+                citations: Vec::new(),
+                images: Vec::new(),
                 text: "Hello there".into(),
                 input_tokens: 1117,
                 output_tokens: 46
