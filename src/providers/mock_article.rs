@@ -102,14 +102,12 @@ pub fn humanize(source: &str) -> String {
 /// A `size`×`size` PNG in one colour taken from `seed`: the smallest honest picture.
 pub fn png(seed: u64, size: u32) -> Image {
     let [r, g, b, ..] = seed.to_le_bytes();
-    let row_len = 1 + 3 * size as usize;
-    let mut raw = Vec::with_capacity(row_len * size as usize);
+    // Each scanline: filter type 0 (none), then the pixels.
+    let mut scanline = vec![0u8];
     for _ in 0..size {
-        raw.push(0); // filter type: none
-        for _ in 0..size {
-            raw.extend_from_slice(&[r, g, b]);
-        }
+        scanline.extend_from_slice(&[r, g, b]);
     }
+    let raw = scanline.repeat(size as usize);
     let mut ihdr = Vec::with_capacity(13);
     ihdr.extend_from_slice(&size.to_be_bytes());
     ihdr.extend_from_slice(&size.to_be_bytes());
