@@ -31,9 +31,33 @@ pub struct Profile {
     /// `[providers.NAME]`: adjustments to built-in providers, or new ones (with `kind`).
     #[serde(default, deserialize_with = "deserialize_providers")]
     pub providers: BTreeMap<String, ProviderConfig>,
+    /// `[draft]`: defaults for `gen draft`.
+    #[serde(default)]
+    pub draft: DraftConfig,
     /// The file this profile came from, for messages that point back at it.
     #[serde(skip)]
     pub source: Option<PathBuf>,
+}
+
+/// The `[draft]` table: defaults for `gen draft` that flags override.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftConfig {
+    /// `PROVIDER[:MODEL]` that runs the research stage (default: the lane's own provider).
+    pub research: Option<String>,
+    /// `PROVIDER[:MODEL]` that draws pictures (default: gemini's image model).
+    pub image_model: Option<String>,
+    /// Pictures per article.
+    pub images: Option<u32>,
+    /// Target length in words.
+    pub words: Option<u32>,
+    pub audience: Option<String>,
+    pub tone: Option<String>,
+    /// Stages to run, in order (`research`, `outline`, `draft`, `humanize`, `images`).
+    pub stages: Option<Vec<String>>,
+    /// Prompt template files per stage (`outline = "prompts/outline.j2"`).
+    #[serde(default)]
+    pub templates: BTreeMap<String, PathBuf>,
 }
 
 /// One `[providers.NAME]` table.

@@ -1,6 +1,7 @@
 //! The per-row tasks: what each asks the model for ([`TaskKind`]) and how its prompt is rendered
 //! ([`template::PromptTemplate`]). Validation of answers lives beside each task.
 
+pub mod draft;
 pub mod outline;
 pub mod seo;
 pub mod template;

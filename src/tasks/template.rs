@@ -48,6 +48,15 @@ impl PromptTemplate {
         template
     }
 
+    /// A built-in template other than a task's own (the draft stages'), named in messages as
+    /// `the built-in NAME template`; like every built-in one it needs a non-empty `keyword`.
+    pub fn builtin_named(source: &'static str, name: &str) -> Self {
+        let mut template = Self::new(source.to_string(), format!("the built-in {name} template"))
+            .expect("built-in templates parse");
+        template.required_text = vec!["keyword".to_string()];
+        template
+    }
+
     pub fn from_file(path: &Path) -> anyhow::Result<Self> {
         let source = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read template `{}`", path.display()))?;
@@ -69,6 +78,21 @@ impl PromptTemplate {
     /// Fails when the template needs a column the input lacks, naming it and the columns present.
     /// A variable the template only uses behind `is defined` is optional and passes.
     pub fn check_columns(&self, columns: &[String]) -> anyhow::Result<()> {
+        self.check_columns_with(columns, &[])
+    }
+
+    /// Like [`PromptTemplate::check_columns`], for a template that also gets the variables named
+    /// in `provided` (a draft stage's earlier outputs and targets).
+    pub fn check_columns_with(&self, columns: &[String], provided: &[&str]) -> anyhow::Result<()> {
+        let columns: Vec<String> = columns
+            .iter()
+            .cloned()
+            .chain(provided.iter().map(|p| p.to_string()))
+            .collect();
+        self.check_available(&columns)
+    }
+
+    fn check_available(&self, columns: &[String]) -> anyhow::Result<()> {
         let template = self.env.get_template(TEMPLATE_NAME)?;
         let mut missing: Vec<String> = template
             .undeclared_variables(false)
@@ -140,12 +164,26 @@ impl PromptTemplate {
     /// Renders the prompt for one row. Columns are top-level variables; `row` is the whole row
     /// (for column names that are not identifiers: `row["Product Name"]`) and `id` its id.
     pub fn render(&self, id: &str, fields: &Map<String, Value>) -> Result<String, String> {
+        self.render_with(id, fields, &Map::new())
+    }
+
+    /// Like [`PromptTemplate::render`], with `extras` (earlier stages' outputs, targets) as more
+    /// top-level variables; an extra wins over a column of the same name.
+    pub fn render_with(
+        &self,
+        id: &str,
+        fields: &Map<String, Value>,
+        extras: &Map<String, Value>,
+    ) -> Result<String, String> {
         let template = self
             .env
             .get_template(TEMPLATE_NAME)
             .map_err(|e| describe(&e))?;
         let row = JinjaValue::from(minijinja::value::Serde(fields));
-        let ctx = context! { row => row.clone(), id => id, ..row };
+        let extras = JinjaValue::from(minijinja::value::Serde(extras));
+        // The first map wins: the row's own names, then stage outputs, then the columns.
+        let ctx =
+            minijinja::value::merge_maps([context! { row => row.clone(), id => id }, extras, row]);
         template
             .render(ctx)
             .map_err(|e| format!("{}: {}", self.origin, describe(&e)))
