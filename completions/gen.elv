@@ -24,6 +24,7 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand --version 'Print version'
             cand seo 'SEO metadata per row: JSON {title, meta_description, slug}, validated'
             cand outline 'A markdown article outline per row (at least three `##` sections)'
+            cand draft 'A full article per row: research, outline, draft, humanize and optional images'
             cand models 'The known models of each provider, with prices where known; --live asks the providers'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -78,6 +79,44 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'gen;draft'= {
+            cand --pool 'Lanes as NAME=WEIGHT,... where NAME is a provider or PROVIDER:MODEL; weight = lanes'
+            cand --profile 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path'
+            cand -o 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]'
+            cand --out 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]'
+            cand --failed 'Failed-rows manifest, in the input''s format plus error columns. [default: <out stem>.failed.<input ext>]'
+            cand --id-column 'Column holding the row id [default: `id` when present, else the 1-based row number]'
+            cand --template 'Prompt template (minijinja) over the row''s columns, replacing the built-in one'
+            cand --input-format 'Read the input as this format whatever its extension'
+            cand --max-attempts 'Attempts per row before it goes to the manifest (rate-limit answers do not count)'
+            cand --max-cost 'Stop dispatching once spend plus the estimate of requests in flight would pass USD (every model in the pool needs a known price)'
+            cand --timeout 'Timeout of one request, e.g. 90s or 2m [default: the profile''s, else 120s]'
+            cand --connect-timeout 'How long opening a connection to a provider may take'
+            cand --progress 'Progress on stderr'
+            cand --progress-interval 'How often plain and json progress lines are written'
+            cand --research 'Provider (and model) for the research stage [default: each lane''s own provider]'
+            cand --stages 'Stages to run, comma-separated: research, outline, draft, humanize, images'
+            cand --skip 'Stages to leave out, comma-separated'
+            cand --images 'Pictures per article, drawn by --image-model [default: 0]'
+            cand --image-model 'Provider (and model) that draws pictures [default: gemini:gemini-2.5-flash-image; the mock when the pool has only mock providers]'
+            cand --assets 'Where pictures are saved as <row id>-<n>.png [default: <out stem>.assets]'
+            cand --articles-dir 'Also write each article as <slug>.md with YAML front matter into DIR'
+            cand --words 'Target length in words (a `words` column wins) [default: the profile''s, else 1200]'
+            cand --audience 'Who the articles are for (an `audience` column wins)'
+            cand --tone 'The voice to write in (a `tone` column wins)'
+            cand --stage-template 'A stage''s prompt template, replacing the built-in one; repeatable'
+            cand --no-profile 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
+            cand --resume 'Skip rows whose id already has a result in --out and append the rest'
+            cand --force 'Overwrite an existing results file and manifest'
+            cand --keep-order 'Write results in input order (holding back rows that finish ahead of an earlier one)'
+            cand --dry-run 'Show the lanes, the first prompt, the row count and estimated tokens; send nothing'
+            cand -y 'Go on without asking when the pool spans several providers (articles will differ in voice)'
+            cand --yes 'Go on without asking when the pool spans several providers (articles will differ in voice)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'gen;models'= {
             cand --profile 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path'
             cand --live 'Ask each provider with a key for its model list instead of showing the built-in one'
@@ -97,6 +136,7 @@ set edit:completion:arg-completer[gen] = {|@words|
         &'gen;help'= {
             cand seo 'SEO metadata per row: JSON {title, meta_description, slug}, validated'
             cand outline 'A markdown article outline per row (at least three `##` sections)'
+            cand draft 'A full article per row: research, outline, draft, humanize and optional images'
             cand models 'The known models of each provider, with prices where known; --live asks the providers'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -104,6 +144,8 @@ set edit:completion:arg-completer[gen] = {|@words|
         &'gen;help;seo'= {
         }
         &'gen;help;outline'= {
+        }
+        &'gen;help;draft'= {
         }
         &'gen;help;models'= {
         }

@@ -28,6 +28,7 @@ complete -c gen -n "__fish_gen_needs_command" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_needs_command" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_needs_command" -f -a "seo" -d 'SEO metadata per row: JSON {title, meta_description, slug}, validated'
 complete -c gen -n "__fish_gen_needs_command" -f -a "outline" -d 'A markdown article outline per row (at least three `##` sections)'
+complete -c gen -n "__fish_gen_needs_command" -f -a "draft" -d 'A full article per row: research, outline, draft, humanize and optional images'
 complete -c gen -n "__fish_gen_needs_command" -f -a "models" -d 'The known models of each provider, with prices where known; --live asks the providers'
 complete -c gen -n "__fish_gen_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c gen -n "__fish_gen_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -81,6 +82,43 @@ complete -c gen -n "__fish_gen_using_subcommand outline" -l keep-order -d 'Write
 complete -c gen -n "__fish_gen_using_subcommand outline" -l dry-run -d 'Show the lanes, the first prompt, the row count and estimated tokens; send nothing'
 complete -c gen -n "__fish_gen_using_subcommand outline" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gen -n "__fish_gen_using_subcommand outline" -s V -l version -d 'Print version'
+complete -c gen -n "__fish_gen_using_subcommand draft" -l pool -d 'Lanes as NAME=WEIGHT,... where NAME is a provider or PROVIDER:MODEL; weight = lanes' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l profile -d 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -s o -l out -d 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l failed -d 'Failed-rows manifest, in the input\'s format plus error columns. [default: <out stem>.failed.<input ext>]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand draft" -l id-column -d 'Column holding the row id [default: `id` when present, else the 1-based row number]' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l template -d 'Prompt template (minijinja) over the row\'s columns, replacing the built-in one' -r -F
+complete -c gen -n "__fish_gen_using_subcommand draft" -l input-format -d 'Read the input as this format whatever its extension' -r -f -a "csv\t''
+jsonl\t''"
+complete -c gen -n "__fish_gen_using_subcommand draft" -l max-attempts -d 'Attempts per row before it goes to the manifest (rate-limit answers do not count)' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l max-cost -d 'Stop dispatching once spend plus the estimate of requests in flight would pass USD (every model in the pool needs a known price)' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l timeout -d 'Timeout of one request, e.g. 90s or 2m [default: the profile\'s, else 120s]' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l connect-timeout -d 'How long opening a connection to a provider may take' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l progress -d 'Progress on stderr' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
+bar\t'The live display even when stderr is not a terminal'
+plain\t'A status line every --progress-interval, for CI logs'
+json\t'A JSON object per line every --progress-interval, for machines'
+none\t'Only the final summary'"
+complete -c gen -n "__fish_gen_using_subcommand draft" -l progress-interval -d 'How often plain and json progress lines are written' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l research -d 'Provider (and model) for the research stage [default: each lane\'s own provider]' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l stages -d 'Stages to run, comma-separated: research, outline, draft, humanize, images' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l skip -d 'Stages to leave out, comma-separated' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l images -d 'Pictures per article, drawn by --image-model [default: 0]' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l image-model -d 'Provider (and model) that draws pictures [default: gemini:gemini-2.5-flash-image; the mock when the pool has only mock providers]' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l assets -d 'Where pictures are saved as <row id>-<n>.png [default: <out stem>.assets]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand draft" -l articles-dir -d 'Also write each article as <slug>.md with YAML front matter into DIR' -r -F
+complete -c gen -n "__fish_gen_using_subcommand draft" -l words -d 'Target length in words (a `words` column wins) [default: the profile\'s, else 1200]' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l audience -d 'Who the articles are for (an `audience` column wins)' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l tone -d 'The voice to write in (a `tone` column wins)' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l stage-template -d 'A stage\'s prompt template, replacing the built-in one; repeatable' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l no-profile -d 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
+complete -c gen -n "__fish_gen_using_subcommand draft" -l resume -d 'Skip rows whose id already has a result in --out and append the rest'
+complete -c gen -n "__fish_gen_using_subcommand draft" -l force -d 'Overwrite an existing results file and manifest'
+complete -c gen -n "__fish_gen_using_subcommand draft" -l keep-order -d 'Write results in input order (holding back rows that finish ahead of an earlier one)'
+complete -c gen -n "__fish_gen_using_subcommand draft" -l dry-run -d 'Show the lanes, the first prompt, the row count and estimated tokens; send nothing'
+complete -c gen -n "__fish_gen_using_subcommand draft" -s y -l yes -d 'Go on without asking when the pool spans several providers (articles will differ in voice)'
+complete -c gen -n "__fish_gen_using_subcommand draft" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gen -n "__fish_gen_using_subcommand draft" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand models" -l profile -d 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path' -r
 complete -c gen -n "__fish_gen_using_subcommand models" -l live -d 'Ask each provider with a key for its model list instead of showing the built-in one'
 complete -c gen -n "__fish_gen_using_subcommand models" -l no-profile -d 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
@@ -89,8 +127,9 @@ complete -c gen -n "__fish_gen_using_subcommand models" -s h -l help -d 'Print h
 complete -c gen -n "__fish_gen_using_subcommand models" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline models completions help" -f -a "seo" -d 'SEO metadata per row: JSON {title, meta_description, slug}, validated'
-complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline models completions help" -f -a "outline" -d 'A markdown article outline per row (at least three `##` sections)'
-complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline models completions help" -f -a "models" -d 'The known models of each provider, with prices where known; --live asks the providers'
-complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline models completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline models completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft models completions help" -f -a "seo" -d 'SEO metadata per row: JSON {title, meta_description, slug}, validated'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft models completions help" -f -a "outline" -d 'A markdown article outline per row (at least three `##` sections)'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft models completions help" -f -a "draft" -d 'A full article per row: research, outline, draft, humanize and optional images'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft models completions help" -f -a "models" -d 'The known models of each provider, with prices where known; --live asks the providers'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft models completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft models completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

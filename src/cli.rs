@@ -27,6 +27,8 @@ pub enum Command {
     Seo(RunArgs),
     /// A markdown article outline per row (at least three `##` sections).
     Outline(RunArgs),
+    /// A full article per row: research, outline, draft, humanize and optional images.
+    Draft(Box<DraftArgs>),
     /// The known models of each provider, with prices where known; --live asks the providers.
     Models(ModelsArgs),
     /// Print a shell completion script to stdout.
@@ -63,6 +65,62 @@ fn parse_usd(text: &str) -> Result<f64, String> {
             "`{text}` is not a positive amount in USD, e.g. 2.50"
         )),
     }
+}
+
+/// `gen draft`: the run options plus the pipeline's own.
+#[derive(Debug, Clone, Args)]
+pub struct DraftArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+
+    /// Provider (and model) for the research stage [default: each lane's own provider].
+    #[arg(long, value_name = "PROVIDER[:MODEL]")]
+    pub research: Option<String>,
+
+    /// Stages to run, comma-separated: research, outline, draft, humanize, images.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub stages: Option<Vec<String>>,
+
+    /// Stages to leave out, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub skip: Vec<String>,
+
+    /// Pictures per article, drawn by --image-model [default: 0].
+    #[arg(long, value_name = "N")]
+    pub images: Option<u32>,
+
+    /// Provider (and model) that draws pictures [default: gemini:gemini-2.5-flash-image; the mock
+    /// when the pool has only mock providers].
+    #[arg(long, value_name = "PROVIDER[:MODEL]")]
+    pub image_model: Option<String>,
+
+    /// Where pictures are saved as <row id>-<n>.png [default: <out stem>.assets].
+    #[arg(long, value_name = "DIR")]
+    pub assets: Option<PathBuf>,
+
+    /// Also write each article as <slug>.md with YAML front matter into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub articles_dir: Option<PathBuf>,
+
+    /// Target length in words (a `words` column wins) [default: the profile's, else 1200].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(50..=20_000))]
+    pub words: Option<u32>,
+
+    /// Who the articles are for (an `audience` column wins).
+    #[arg(long, value_name = "TEXT")]
+    pub audience: Option<String>,
+
+    /// The voice to write in (a `tone` column wins).
+    #[arg(long, value_name = "TEXT")]
+    pub tone: Option<String>,
+
+    /// A stage's prompt template, replacing the built-in one; repeatable.
+    #[arg(long = "stage-template", value_name = "STAGE=FILE", value_parser = crate::tasks::draft::parse_stage_template)]
+    pub stage_templates: Vec<(crate::tasks::draft::Stage, PathBuf)>,
+
+    /// Go on without asking when the pool spans several providers (articles will differ in voice).
+    #[arg(short, long)]
+    pub yes: bool,
 }
 
 /// Options shared by the live-run subcommands.

@@ -3,8 +3,10 @@
 
 use std::fmt::Write as _;
 
-use crate::plan::{LanePlan, Plan};
+use crate::plan::draft::DraftPlan;
+use crate::plan::{LanePlan, Plan, ProviderPlan};
 use crate::providers::estimate_tokens;
+use crate::tasks::draft::{Earlier, Stage, row_targets, template_extras};
 
 pub fn describe(plan: Plan) -> String {
     let Plan {
@@ -14,6 +16,7 @@ pub fn describe(plan: Plan) -> String {
         providers,
         lanes,
         input_label,
+        draft,
         ..
     } = plan;
     let mut text = String::new();
@@ -45,16 +48,61 @@ pub fn describe(plan: Plan) -> String {
             );
         }
     }
+    if let Some(draft) = &draft {
+        let _ = writeln!(text, "stages: {}", stage_listing(draft, &providers));
+    }
+    // A draft row's first request is its first stage; later stages add what earlier ones wrote.
+    let (first_template, stage_overhead) = match &draft {
+        Some(draft) => {
+            let first = draft.stages[0];
+            let extras = (draft.words, draft.audience.clone(), draft.tone.clone());
+            let overhead: u64 = draft
+                .stages
+                .iter()
+                .scan(0u64, |earlier, stage| {
+                    let input = *earlier + estimate_tokens(stage.system_prompt());
+                    *earlier += stage.typical_output_tokens(draft.words);
+                    Some(input)
+                })
+                .sum();
+            (Some((&draft.templates[&first], extras)), overhead)
+        }
+        None => (None, estimate_tokens(task.system_prompt())),
+    };
+    let stages = draft.as_ref().map_or(1, |d| d.stages.len() as u64);
+    let output_per_row = match &draft {
+        Some(d) => d
+            .stages
+            .iter()
+            .map(|s| s.typical_output_tokens(d.words))
+            .sum(),
+        None => task.typical_output_tokens(),
+    };
     let (mut rows, mut bad, mut input_tokens) = (0u64, 0u64, 0u64);
     let mut first_prompt: Option<Result<String, String>> = None;
-    let system_tokens = estimate_tokens(task.system_prompt());
+    let system_tokens = stage_overhead;
     for item in reader {
         match item {
             Ok(row) => {
                 rows += 1;
-                match template.render(&row.id, &row.fields) {
+                let rendered = match &first_template {
+                    Some((template, (words, audience, tone))) => {
+                        let (words, audience, tone) =
+                            row_targets(&row.fields, *words, audience.as_deref(), tone.as_deref());
+                        let extras = template_extras(
+                            words,
+                            audience.as_deref(),
+                            tone.as_deref(),
+                            Earlier::default(),
+                            None,
+                        );
+                        template.render_with(&row.id, &row.fields, &extras)
+                    }
+                    None => template.render(&row.id, &row.fields),
+                };
+                match rendered {
                     Ok(prompt) => {
-                        input_tokens += system_tokens + estimate_tokens(&prompt);
+                        input_tokens += system_tokens + stages * estimate_tokens(&prompt);
                         first_prompt.get_or_insert(Ok(prompt));
                     }
                     Err(error) => {
@@ -77,7 +125,7 @@ pub fn describe(plan: Plan) -> String {
             let _ = writeln!(text, "no rows to render");
         }
     }
-    let output_tokens = rows.saturating_sub(bad) * task.typical_output_tokens();
+    let output_tokens = rows.saturating_sub(bad) * output_per_row;
     let _ = writeln!(
         text,
         "rows: {rows} ({bad} would go to the manifest) · estimated tokens: {input_tokens} in, ~{output_tokens} out"
@@ -111,4 +159,23 @@ fn cost_line(lanes: &[LanePlan], input_tokens: u64, output_tokens: u64) -> Strin
             "estimated cost: ${low:.4} to ${high:.4} (all rows on the cheapest or the dearest lane)"
         )
     }
+}
+
+/// `research (perplexity · sonar) → outline → draft → humanize → images ×2 (gemini · …)`.
+fn stage_listing(draft: &DraftPlan, providers: &[ProviderPlan]) -> String {
+    let target = |t: &Option<crate::plan::draft::StageTarget>| {
+        t.as_ref()
+            .map(|t| format!(" ({} · {})", providers[t.provider].name, t.model))
+            .unwrap_or_default()
+    };
+    draft
+        .stages
+        .iter()
+        .map(|stage| match stage {
+            Stage::Research => format!("research{}", target(&draft.research)),
+            Stage::Images => format!("images ×{}{}", draft.images, target(&draft.image_model)),
+            other => other.name().to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" → ")
 }

@@ -25,7 +25,7 @@ use std::process::ExitCode;
 
 use clap::CommandFactory;
 
-use crate::cli::{Cli, Command, RunArgs};
+use crate::cli::{Cli, Command, DraftArgs, RunArgs};
 use crate::plan::Plan;
 use crate::tasks::TaskKind;
 
@@ -44,8 +44,9 @@ pub mod exit {
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let code = match cli.command {
-        Command::Seo(args) => live_run(TaskKind::Seo, &args),
-        Command::Outline(args) => live_run(TaskKind::Outline, &args),
+        Command::Seo(args) => live_run(TaskKind::Seo, &args, None),
+        Command::Outline(args) => live_run(TaskKind::Outline, &args, None),
+        Command::Draft(args) => live_run(TaskKind::Draft, &args.run, Some(&args)),
         Command::Models(args) => models::run(&args),
         Command::Completions { shell } => {
             let mut command = Cli::command();
@@ -56,8 +57,8 @@ pub fn run(cli: Cli) -> ExitCode {
     ExitCode::from(code)
 }
 
-fn live_run(task: TaskKind, args: &RunArgs) -> u8 {
-    let plan = match Plan::resolve(task, args) {
+fn live_run(task: TaskKind, args: &RunArgs, draft: Option<&DraftArgs>) -> u8 {
+    let plan = match Plan::resolve(task, args, draft) {
         Ok(plan) => plan,
         Err(error) => {
             eprintln!("gen: error: {error:#}");

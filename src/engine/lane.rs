@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 
 use crate::engine::budget::Budget;
 use crate::engine::limiter::KeyState;
+use crate::engine::pipeline::DraftRuntime;
 use crate::engine::queue::{Dispatcher, Job};
 use crate::engine::retry::{self, KeyAction, RowAction};
 use crate::engine::sink::Outcome;
@@ -44,6 +45,8 @@ pub struct Shared {
     pub removals: Mutex<Vec<String>>,
     /// `--max-cost`, when given.
     pub budget: Option<Budget>,
+    /// `draft`: the pipeline's stages, templates and targets.
+    pub draft: Option<DraftRuntime>,
     /// Set when a reservation did not fit the budget and dispatching stopped.
     pub budget_reached: AtomicBool,
 }
@@ -84,6 +87,10 @@ impl Lane {
             // Another lane of this key may have hit a limit while this one waited for a row.
             if self.key.parked_until().is_some() || self.key.is_removed() {
                 shared.dispatcher.requeue(job);
+                continue;
+            }
+            if let Some(draft) = &shared.draft {
+                self.run_draft(&shared, draft, job).await;
                 continue;
             }
             let prompt = match self.prompt_for(&shared, &mut job) {
@@ -170,6 +177,7 @@ impl Lane {
                         seq,
                         provider: self.provider,
                         record,
+                        article: None,
                     };
                     let _ = shared.outcomes.send(outcome).await;
                     shared.dispatcher.finish();
@@ -229,19 +237,33 @@ impl Lane {
         }
     }
 
-    async fn after_error(&self, shared: &Shared, mut job: Job, error: ProviderError) {
-        shared.stats.providers[self.provider].record_error(error.kind);
+    async fn after_error(&self, shared: &Shared, job: Job, error: ProviderError) {
+        self.after_error_on(shared, job, error, &self.key, self.provider)
+            .await
+    }
+
+    /// Applies the policy for a failed attempt that `key` of `provider` answered: the key may be
+    /// parked or removed, the row retried or failed.
+    pub(crate) async fn after_error_on(
+        &self,
+        shared: &Shared,
+        mut job: Job,
+        error: ProviderError,
+        key: &KeyState,
+        provider: usize,
+    ) {
+        shared.stats.providers[provider].record_error(error.kind);
         let decision = retry::decide(error.kind);
         match decision.key {
             KeyAction::None => {}
             KeyAction::Park => {
-                let until = self.key.park(error.retry_after);
-                shared.stats.mark_parked(self.provider, until);
+                let until = key.park(error.retry_after);
+                shared.stats.mark_parked(provider, until);
             }
             KeyAction::Remove => {
-                if !self.key.is_removed() {
-                    self.key.remove();
-                    let reason = format!("{} left the pool: {error}", self.key.label);
+                if !key.is_removed() {
+                    key.remove();
+                    let reason = format!("{} left the pool: {error}", key.label);
                     eprintln!("gen: {reason}");
                     shared
                         .removals
@@ -290,6 +312,20 @@ impl Lane {
         completion: &crate::providers::Completion,
         latency: std::time::Duration,
     ) -> Map<String, Value> {
+        let tokens = (completion.input_tokens, completion.output_tokens);
+        self.record_with(shared, job, generated, tokens, latency.as_millis() as u64)
+    }
+
+    /// A result line: the row's columns (renamed where they collide), the task's fields, then
+    /// the run's metadata.
+    pub(crate) fn record_with(
+        &self,
+        shared: &Shared,
+        job: &Job,
+        generated: Map<String, Value>,
+        (input_tokens, output_tokens): (u64, u64),
+        latency_ms: u64,
+    ) -> Map<String, Value> {
         let mut record = Map::with_capacity(job.row.fields.len() + generated.len() + 8);
         for (column, value) in &job.row.fields {
             let name = shared
@@ -307,9 +343,9 @@ impl Lane {
         record.insert("provider".into(), Value::String(provider.name.clone()));
         record.insert("model".into(), Value::String(self.model.clone()));
         record.insert("attempts".into(), job.attempts.into());
-        record.insert("input_tokens".into(), completion.input_tokens.into());
-        record.insert("output_tokens".into(), completion.output_tokens.into());
-        record.insert("latency_ms".into(), (latency.as_millis() as u64).into());
+        record.insert("input_tokens".into(), input_tokens.into());
+        record.insert("output_tokens".into(), output_tokens.into());
+        record.insert("latency_ms".into(), latency_ms.into());
         record.insert(
             "cost_usd".into(),
             cost.map_or(Value::Null, |c| round_usd(c).into()),
@@ -339,7 +375,7 @@ fn round_usd(cost: f64) -> f64 {
     (cost * 1e8).round() / 1e8
 }
 
-async fn fail(shared: &Shared, job: Job, failure: Failure) {
+pub(crate) async fn fail(shared: &Shared, job: Job, failure: Failure) {
     let providers_tried = job
         .providers_tried
         .iter()

@@ -3,6 +3,7 @@
 pub mod budget;
 pub mod lane;
 pub mod limiter;
+pub mod pipeline;
 pub mod queue;
 pub mod retry;
 pub mod run;

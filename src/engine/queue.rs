@@ -1,15 +1,17 @@
 //! The shared queue every lane pulls from: fresh rows streamed from the reader (bounded, so memory
 //! stays flat) and rows coming back after a retryable failure (at most one per in-flight row).
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
+use crate::engine::pipeline::StageRecord;
 use crate::providers::ProviderError;
 use crate::rows::Row;
+use crate::tasks::draft::Stage;
 
 /// A row on its way through the pool, with what happened to it so far.
 #[derive(Debug)]
@@ -27,6 +29,10 @@ pub struct Job {
     pub last_error: Option<ProviderError>,
     /// USD billed for the row so far, over all its attempts.
     pub cost_usd: f64,
+    /// `draft`: stages finished so far (this run, or a sidecar file of an earlier one).
+    pub stages: BTreeMap<Stage, StageRecord>,
+    /// `draft`: whether the one same-lane retry of a draft outside its length was used.
+    pub same_lane_retry_used: bool,
     pub not_before: Option<Instant>,
     /// When the job last went back to the queue: lanes it does not prefer may take it only after
     /// [`PREFERENCE_GRACE`], which gives a lane it prefers the chance to free up first.
@@ -48,6 +54,8 @@ impl Job {
             providers_tried: Vec::new(),
             last_error: None,
             cost_usd: 0.0,
+            stages: BTreeMap::new(),
+            same_lane_retry_used: false,
             not_before: None,
             requeued_at: None,
         }

@@ -1,7 +1,7 @@
 //! Wires one live run: reader thread → bounded queue → lanes → sink thread, with Ctrl-C handling,
 //! the "no lane left" drain, and the final report.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 use crate::engine::budget::Budget;
 use crate::engine::lane::{Lane, ProviderSlot, Shared};
 use crate::engine::limiter::KeyState;
+use crate::engine::pipeline::{DraftRuntime, StageRecord, StageWriter, TargetRuntime, load_stages};
 use crate::engine::queue::{Dispatcher, PoolSize};
 use crate::engine::sink::{Outcome, Sink};
 use crate::engine::stats::RunStats;
@@ -27,6 +28,7 @@ use crate::rows::id_set::IdSet;
 use crate::rows::manifest::ManifestWriter;
 use crate::rows::resume::read_journal;
 use crate::rows::writer::{OpenMode, ResultWriter, Target};
+use crate::tasks::draft::Stage;
 
 /// Bounded so the reader never runs far ahead of the lanes: memory stays flat however many rows.
 const QUEUE_CAPACITY: usize = 1024;
@@ -102,7 +104,45 @@ pub fn run(plan: Plan) -> anyhow::Result<RunReport> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(drive(plan, results, manifest, done_ids, hasher))
+    let draft_io = match &plan.draft {
+        Some(draft) => Some(prepare_draft(draft, plan.write_mode, &done_ids, &hasher)?),
+        None => None,
+    };
+    runtime.block_on(drive(plan, results, manifest, done_ids, hasher, draft_io))
+}
+
+/// `draft`'s files: the stage sidecar (loaded on `--resume` for rows not in the results yet) and
+/// the folders for pictures and articles.
+struct DraftIo {
+    resumed: HashMap<String, BTreeMap<Stage, StageRecord>>,
+    writer: StageWriter,
+}
+
+fn prepare_draft(
+    draft: &crate::plan::draft::DraftPlan,
+    mode: WriteMode,
+    done_ids: &IdSet,
+    hasher: &RandomState,
+) -> anyhow::Result<DraftIo> {
+    let resumed = if mode == WriteMode::Resume {
+        load_stages(&draft.sidecar, |id| !done_ids.contains(hasher.hash_one(id)))?
+    } else {
+        HashMap::new()
+    };
+    let writer = StageWriter::open(&draft.sidecar, mode != WriteMode::Resume)?;
+    if draft.stages.contains(&Stage::Images) {
+        std::fs::create_dir_all(&draft.assets).with_context(|| {
+            format!(
+                "cannot create the picture folder `{}`",
+                draft.assets.display()
+            )
+        })?;
+    }
+    if let Some(dir) = &draft.articles_dir {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the article folder `{}`", dir.display()))?;
+    }
+    Ok(DraftIo { resumed, writer })
 }
 
 fn remove_stale_manifest(path: &Path) -> anyhow::Result<()> {
@@ -121,6 +161,7 @@ async fn drive(
     manifest: ManifestWriter,
     done_ids: IdSet,
     hasher: RandomState,
+    mut draft_io: Option<DraftIo>,
 ) -> anyhow::Result<RunReport> {
     let Plan {
         task,
@@ -157,6 +198,37 @@ async fn drive(
     };
     let dispatcher = Arc::new(Dispatcher::new(fresh_rx, pool_size));
 
+    let (keys, clients) = build_clients(&providers, &lanes);
+    let draft = plan.draft.map(|draft| {
+        let target = |t: Option<crate::plan::draft::StageTarget>| {
+            t.map(|t| TargetRuntime {
+                key: keys[t.provider][0].clone(),
+                client: clients[t.provider][0].clone(),
+                provider: t.provider,
+                model: t.model,
+                price: t.price,
+            })
+        };
+        DraftRuntime {
+            research: target(draft.research),
+            image_model: target(draft.image_model),
+            stages: draft.stages,
+            templates: draft.templates,
+            words: draft.words,
+            audience: draft.audience,
+            tone: draft.tone,
+            images: draft.images,
+            assets: draft.assets,
+            articles_dir: draft.articles_dir,
+            resumed: Mutex::new(
+                draft_io
+                    .as_mut()
+                    .map(|io| std::mem::take(&mut io.resumed))
+                    .unwrap_or_default(),
+            ),
+        }
+    });
+    let articles_dir = draft.as_ref().and_then(|d| d.articles_dir.clone());
     let shared = Arc::new(Shared {
         task,
         template,
@@ -176,6 +248,7 @@ async fn drive(
         removals: Mutex::new(Vec::new()),
         budget: plan.max_cost.map(Budget::new),
         budget_reached: AtomicBool::new(false),
+        draft,
     });
 
     let sink = Sink {
@@ -187,6 +260,8 @@ async fn drive(
         manifest,
         keep_order,
         stats: stats.clone(),
+        stages: draft_io.map(|io| io.writer),
+        articles_dir,
     };
     // The sink holds only the dispatcher: holding `shared` would keep a sender alive and the sink
     // would wait for itself.
@@ -257,40 +332,6 @@ async fn drive(
     let progress = progress::start(plan.progress, plan.progress_interval, stats.clone());
     log_lanes(&providers, &lanes);
 
-    let mut keys: Vec<Vec<Arc<KeyState>>> = Vec::new();
-    let mut clients: Vec<Vec<Arc<dyn Provider>>> = Vec::new();
-    for (index, provider) in providers.iter().enumerate() {
-        let mut provider_keys = Vec::new();
-        let mut provider_clients: Vec<Arc<dyn Provider>> = Vec::new();
-        for (key, label) in provider.key_labels.iter().enumerate() {
-            let lane_count = lanes
-                .iter()
-                .filter(|l| l.provider == index && l.key == key)
-                .count() as u32;
-            provider_keys.push(Arc::new(KeyState::new(
-                label.clone(),
-                provider.rpm,
-                provider.tpm,
-                lane_count,
-            )));
-            provider_clients.push(match &provider.backend {
-                Backend::Mock(config) => Arc::new(MockProvider::new(config.clone())),
-                Backend::Http {
-                    wire,
-                    base_url,
-                    dialect,
-                    keys,
-                } => Arc::new(HttpProvider::new(
-                    *wire,
-                    *dialect,
-                    base_url.clone(),
-                    keys[key].clone(),
-                )),
-            });
-        }
-        keys.push(provider_keys);
-        clients.push(provider_clients);
-    }
     let mut handles = Vec::with_capacity(lanes.len());
     for (index, lane) in lanes.iter().enumerate() {
         let lane = Lane {
@@ -349,6 +390,49 @@ async fn drive(
         },
     );
     Ok(report)
+}
+
+/// One limiter state and one client per (provider, key); lanes of a key share them.
+#[allow(clippy::type_complexity)]
+fn build_clients(
+    providers: &[crate::plan::ProviderPlan],
+    lanes: &[crate::plan::LanePlan],
+) -> (Vec<Vec<Arc<KeyState>>>, Vec<Vec<Arc<dyn Provider>>>) {
+    let mut keys: Vec<Vec<Arc<KeyState>>> = Vec::new();
+    let mut clients: Vec<Vec<Arc<dyn Provider>>> = Vec::new();
+    for (index, provider) in providers.iter().enumerate() {
+        let mut provider_keys = Vec::new();
+        let mut provider_clients: Vec<Arc<dyn Provider>> = Vec::new();
+        for (key, label) in provider.key_labels.iter().enumerate() {
+            let lane_count = lanes
+                .iter()
+                .filter(|l| l.provider == index && l.key == key)
+                .count() as u32;
+            provider_keys.push(Arc::new(KeyState::new(
+                label.clone(),
+                provider.rpm,
+                provider.tpm,
+                lane_count,
+            )));
+            provider_clients.push(match &provider.backend {
+                Backend::Mock(config) => Arc::new(MockProvider::new(config.clone())),
+                Backend::Http {
+                    wire,
+                    base_url,
+                    dialect,
+                    keys,
+                } => Arc::new(HttpProvider::new(
+                    *wire,
+                    *dialect,
+                    base_url.clone(),
+                    keys[key].clone(),
+                )),
+            });
+        }
+        keys.push(provider_keys);
+        clients.push(provider_clients);
+    }
+    (keys, clients)
 }
 
 /// Every lane left the pool (bad keys, no quota): what is still queued or unread fails with the

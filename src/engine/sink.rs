@@ -3,16 +3,19 @@
 //! order.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
+use crate::engine::pipeline::{ArticleFile, StageRecord, StageWriter};
 use crate::engine::stats::RunStats;
 use crate::failure::Failure;
 use crate::rows::manifest::ManifestWriter;
 use crate::rows::writer::ResultWriter;
+use crate::tasks::draft::Stage;
 
 /// Held while a line is being written, so an immediate exit never leaves half a line behind.
 static WRITE_GUARD: Mutex<()> = Mutex::new(());
@@ -31,6 +34,14 @@ pub enum Outcome {
         seq: u64,
         provider: usize,
         record: Map<String, Value>,
+        /// `draft --articles-dir`: the article as a markdown file.
+        article: Option<ArticleFile>,
+    },
+    /// `draft`: a stage of a row finished; kept in the sidecar file until the row's result is.
+    Stage {
+        row_id: String,
+        stage: Stage,
+        record: StageRecord,
     },
     Failed {
         seq: u64,
@@ -46,11 +57,13 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    fn seq(&self) -> u64 {
+    fn seq(&self) -> Option<u64> {
         match self {
             Outcome::Done { seq, .. } | Outcome::Failed { seq, .. } | Outcome::Skipped { seq } => {
-                *seq
+                Some(*seq)
             }
+            // Not a row's end: written as it comes, whatever the order.
+            Outcome::Stage { .. } => None,
         }
     }
 }
@@ -62,6 +75,9 @@ pub struct Sink {
     pub manifest: ManifestWriter,
     pub keep_order: bool,
     pub stats: Arc<RunStats>,
+    /// `draft`: the sidecar of finished stages, and the folder for article files.
+    pub stages: Option<StageWriter>,
+    pub articles_dir: Option<PathBuf>,
 }
 
 /// What the sink wrote, and the first write error if one stopped it.
@@ -81,11 +97,12 @@ impl Sink {
             if error.is_some() {
                 continue;
             }
-            let result = if self.keep_order {
-                held_back.insert(outcome.seq(), outcome);
-                self.release_in_order(&mut held_back, &mut next_seq)
-            } else {
-                self.write(outcome)
+            let result = match (self.keep_order, outcome.seq()) {
+                (true, Some(seq)) => {
+                    held_back.insert(seq, outcome);
+                    self.release_in_order(&mut held_back, &mut next_seq)
+                }
+                _ => self.write(outcome),
             };
             if let Err(e) = result {
                 error = Some(e.to_string());
@@ -122,9 +139,24 @@ impl Sink {
     fn write(&mut self, outcome: Outcome) -> std::io::Result<()> {
         let _guard = WRITE_GUARD.lock().unwrap_or_else(|e| e.into_inner());
         match outcome {
-            Outcome::Done {
-                provider, record, ..
+            Outcome::Stage {
+                row_id,
+                stage,
+                record,
             } => {
+                if let Some(stages) = &mut self.stages {
+                    stages.append(&row_id, stage, &record)?;
+                }
+            }
+            Outcome::Done {
+                provider,
+                record,
+                article,
+                ..
+            } => {
+                if let (Some(dir), Some(article)) = (&self.articles_dir, article) {
+                    article.write_into(dir)?;
+                }
                 self.results.write(&record).map_err(|e| {
                     let written = self.stats.done.load(Ordering::Relaxed);
                     let what = if e.kind() == std::io::ErrorKind::BrokenPipe {

@@ -11,6 +11,21 @@ use crate::providers::Purpose;
 use crate::providers::mock_article::word_count;
 use crate::tasks::template::PromptTemplate;
 
+/// Fields a draft result line adds, in output order.
+pub const FIELDS: [&str; 8] = [
+    "title",
+    "article",
+    "word_count",
+    "outline",
+    "research",
+    "sources",
+    "images",
+    "stages",
+];
+
+/// The article length when neither `--words`, a `words` column nor the profile gives one.
+pub const DEFAULT_WORDS: u32 = 1_200;
+
 /// The stages, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Stage {
@@ -277,34 +292,55 @@ pub fn urls_in(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// A row's targets: its `words`, `audience` and `tone` columns where it has them, else the run's.
+pub fn row_targets(
+    fields: &Map<String, Value>,
+    words: u32,
+    audience: Option<&str>,
+    tone: Option<&str>,
+) -> (u32, Option<String>, Option<String>) {
+    let text = |column: &str| {
+        fields
+            .get(column)
+            .map(crate::engine::lane::value_text)
+            .filter(|t| !t.trim().is_empty())
+    };
+    let words = text("words")
+        .and_then(|t| t.trim().parse().ok())
+        .filter(|&n: &u32| n > 0)
+        .unwrap_or(words);
+    (
+        words,
+        text("audience").or_else(|| audience.map(str::to_string)),
+        text("tone").or_else(|| tone.map(str::to_string)),
+    )
+}
+
+/// What earlier stages produced, for the next stage's template.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Earlier<'a> {
+    pub research: &'a str,
+    pub sources: &'a [String],
+    pub outline: &'a str,
+    pub draft: &'a str,
+}
+
 /// The extras a stage's template sees: targets and earlier outputs.
 pub fn template_extras(
     words: u32,
     audience: Option<&str>,
     tone: Option<&str>,
-    done: &BTreeMap<Stage, StageOutput>,
+    earlier: Earlier<'_>,
     heading: Option<&str>,
 ) -> Map<String, Value> {
     let mut extras = Map::new();
     extras.insert("words".into(), words.into());
-    extras.insert(
-        "audience".into(),
-        audience.map_or(Value::String(String::new()), Value::from),
-    );
-    extras.insert(
-        "tone".into(),
-        tone.map_or(Value::String(String::new()), Value::from),
-    );
-    let text = |stage: Stage| done.get(&stage).map_or(String::new(), |o| o.text.clone());
-    extras.insert("research".into(), text(Stage::Research).into());
-    extras.insert(
-        "sources".into(),
-        done.get(&Stage::Research)
-            .map_or_else(Vec::new, |o| o.sources.clone())
-            .into(),
-    );
-    extras.insert("outline".into(), text(Stage::Outline).into());
-    extras.insert("draft".into(), text(Stage::Draft).into());
+    extras.insert("audience".into(), audience.unwrap_or_default().into());
+    extras.insert("tone".into(), tone.unwrap_or_default().into());
+    extras.insert("research".into(), earlier.research.into());
+    extras.insert("sources".into(), earlier.sources.to_vec().into());
+    extras.insert("outline".into(), earlier.outline.into());
+    extras.insert("draft".into(), earlier.draft.into());
     extras.insert("heading".into(), heading.unwrap_or_default().into());
     extras
 }
@@ -413,16 +449,11 @@ mod tests {
         let fields: Map<String, Value> = [("keyword".to_string(), Value::from("trail shoes"))]
             .into_iter()
             .collect();
-        let mut done = BTreeMap::new();
-        done.insert(
-            Stage::Draft,
-            StageOutput {
-                text: "# Draft body".into(),
-                sources: vec![],
-                images: vec![],
-            },
-        );
-        let extras = template_extras(900, Some("runners"), None, &done, None);
+        let earlier = Earlier {
+            draft: "# Draft body",
+            ..Earlier::default()
+        };
+        let extras = template_extras(900, Some("runners"), None, earlier, None);
         let draft = templates[&Stage::Draft]
             .render_with("1", &fields, &extras)
             .unwrap();

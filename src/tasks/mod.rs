@@ -15,6 +15,9 @@ use crate::providers::{OutputShape, Purpose};
 pub enum TaskKind {
     Seo,
     Outline,
+    /// The article pipeline: its stages are in [`draft::Stage`]; the methods below describe its
+    /// draft stage, where one call stands for the row.
+    Draft,
 }
 
 impl TaskKind {
@@ -22,6 +25,7 @@ impl TaskKind {
         match self {
             TaskKind::Seo => "seo",
             TaskKind::Outline => "outline",
+            TaskKind::Draft => "draft",
         }
     }
 
@@ -29,6 +33,7 @@ impl TaskKind {
         match self {
             TaskKind::Seo => Purpose::Seo,
             TaskKind::Outline => Purpose::Outline,
+            TaskKind::Draft => Purpose::Draft,
         }
     }
 
@@ -37,13 +42,14 @@ impl TaskKind {
         match self {
             TaskKind::Seo => &seo::FIELDS,
             TaskKind::Outline => &outline::FIELDS,
+            TaskKind::Draft => &draft::FIELDS,
         }
     }
 
     pub fn shape(self) -> OutputShape {
         match self {
             TaskKind::Seo => seo::shape(),
-            TaskKind::Outline => OutputShape::Text,
+            TaskKind::Outline | TaskKind::Draft => OutputShape::Text,
         }
     }
 
@@ -51,6 +57,7 @@ impl TaskKind {
         match self {
             TaskKind::Seo => seo::SYSTEM,
             TaskKind::Outline => outline::SYSTEM,
+            TaskKind::Draft => draft::Stage::Draft.system_prompt(),
         }
     }
 
@@ -58,6 +65,7 @@ impl TaskKind {
         match self {
             TaskKind::Seo => include_str!("prompts/seo.j2"),
             TaskKind::Outline => include_str!("prompts/outline.j2"),
+            TaskKind::Draft => include_str!("prompts/draft_draft.j2"),
         }
     }
 
@@ -66,6 +74,7 @@ impl TaskKind {
         match self {
             TaskKind::Seo => 400,
             TaskKind::Outline => 1500,
+            TaskKind::Draft => 4000,
         }
     }
 
@@ -74,6 +83,7 @@ impl TaskKind {
         match self {
             TaskKind::Seo => 80,
             TaskKind::Outline => 400,
+            TaskKind::Draft => 1600,
         }
     }
 
@@ -83,6 +93,15 @@ impl TaskKind {
         match self {
             TaskKind::Seo => seo::validate(text),
             TaskKind::Outline => outline::validate(text),
+            TaskKind::Draft => {
+                draft::validate(draft::Stage::Draft, text, &[], draft::DEFAULT_WORDS, None).map(
+                    |output| {
+                        [("article".to_string(), Value::String(output.text))]
+                            .into_iter()
+                            .collect()
+                    },
+                )
+            }
         }
     }
 }

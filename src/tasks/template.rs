@@ -181,9 +181,9 @@ impl PromptTemplate {
             .map_err(|e| describe(&e))?;
         let row = JinjaValue::from(minijinja::value::Serde(fields));
         let extras = JinjaValue::from(minijinja::value::Serde(extras));
-        // The first map wins: the row's own names, then stage outputs, then the columns.
+        // The last map wins: `row` and `id`, over stage outputs, over the columns.
         let ctx =
-            minijinja::value::merge_maps([context! { row => row.clone(), id => id }, extras, row]);
+            minijinja::value::merge_maps([row.clone(), extras, context! { row => row, id => id }]);
         template
             .render(ctx)
             .map_err(|e| format!("{}: {}", self.origin, describe(&e)))

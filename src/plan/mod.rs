@@ -1,13 +1,15 @@
 //! Flags + profile + environment → one validated, immutable [`Plan`]. Every usage, config and input
 //! error is found here, before a single request is sent (exit code 2).
 
+pub mod draft;
+
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use crate::cli::{InputFormat, ProgressArg, RunArgs};
+use crate::cli::{DraftArgs, InputFormat, ProgressArg, RunArgs};
 use crate::engine::lane::METADATA_FIELDS;
 use crate::pool::{self, PoolEntry};
 use crate::profile::{self, Profile};
@@ -101,14 +103,20 @@ pub struct Plan {
     pub progress_interval: Duration,
     pub dry_run: bool,
     pub profile_source: Option<PathBuf>,
+    /// The article pipeline's part, for `gen draft`.
+    pub draft: Option<draft::DraftPlan>,
 }
 
 impl Plan {
-    pub fn resolve(task: TaskKind, args: &RunArgs) -> anyhow::Result<Plan> {
+    pub fn resolve(
+        task: TaskKind,
+        args: &RunArgs,
+        draft_args: Option<&DraftArgs>,
+    ) -> anyhow::Result<Plan> {
         let profile = load_profile(args)?;
         let providers_available = registry::available(&profile)?;
         let entries = pool_entries(args, &profile)?;
-        let (providers, lanes) = resolve_pool(
+        let (mut providers, lanes) = resolve_pool(
             &entries,
             &providers_available,
             args.timeout,
@@ -143,11 +151,11 @@ impl Plan {
         };
         let reader = RowReader::open(&source, &reader_options)?;
 
-        let template = match &args.template {
-            Some(path) => PromptTemplate::from_file(path)?,
-            None => PromptTemplate::builtin(task),
+        let template = match (&args.template, draft_args) {
+            (Some(path), None) => PromptTemplate::from_file(path)?,
+            _ => PromptTemplate::builtin(task),
         };
-        if !reader.columns().is_empty() {
+        if !reader.columns().is_empty() && draft_args.is_none() {
             template.check_columns(reader.columns())?;
         }
 
@@ -184,6 +192,32 @@ impl Plan {
             check_paths(input_path.as_deref(), &out, &failed, write_mode)?;
         }
 
+        let results_stem = match &out {
+            Target::File(path) => path.with_extension(""),
+            Target::Stdout => PathBuf::from(format!("{input_stem}.{}", task.name())),
+        };
+        let draft = match draft_args {
+            Some(draft_args) => Some(draft::resolve(
+                draft_args,
+                &profile,
+                &providers_available,
+                &mut providers,
+                &lanes,
+                reader.columns(),
+                &results_stem,
+                args.dry_run,
+            )?),
+            None => None,
+        };
+        if let Some(draft) = &draft {
+            if !args.dry_run && write_mode == WriteMode::New && draft.sidecar.exists() {
+                bail!(
+                    "the stage file `{}` of an earlier draft run exists; pass --resume to reuse its \
+                     finished stages or --force to start over",
+                    draft.sidecar.display()
+                );
+            }
+        }
         let (renames, output_columns) = output_columns(task, reader.columns());
         let topic_column = topic_column(reader.columns(), reader.id_column());
         Ok(Plan {
@@ -211,6 +245,7 @@ impl Plan {
             progress_interval: args.progress_interval,
             dry_run: args.dry_run,
             profile_source: profile.source.clone(),
+            draft,
         })
     }
 }
@@ -288,7 +323,7 @@ fn resolve_pool(
     Ok((providers, lanes))
 }
 
-fn provider_plan(
+pub(crate) fn provider_plan(
     found: &Available,
     timeout_flag: Option<Duration>,
     env: impl Fn(&str) -> Option<String>,

@@ -1,0 +1,213 @@
+//! The `draft` part of a plan: stages and their templates, targets, where research and pictures
+//! run, where pictures, articles and finished stages go, and the confirmation a mixed-provider
+//! pool needs.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+use crate::cli::DraftArgs;
+use crate::plan::{LanePlan, ProviderPlan, provider_plan};
+use crate::pool::PoolEntry;
+use crate::profile::Profile;
+use crate::providers::presets;
+use crate::registry::{self, Available, Service};
+use crate::tasks::draft::{self, Stage};
+use crate::tasks::template::PromptTemplate;
+
+/// Where a stage that does not run on the row's lane goes: a provider of the plan and a model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageTarget {
+    pub provider: usize,
+    pub model: String,
+    /// USD per million input and output tokens, when known.
+    pub price: Option<(f64, f64)>,
+}
+
+pub struct DraftPlan {
+    pub stages: Vec<Stage>,
+    pub templates: BTreeMap<Stage, PromptTemplate>,
+    pub words: u32,
+    pub audience: Option<String>,
+    pub tone: Option<String>,
+    pub images: u32,
+    /// `None`: each lane researches on its own provider.
+    pub research: Option<StageTarget>,
+    pub image_model: Option<StageTarget>,
+    pub assets: PathBuf,
+    pub articles_dir: Option<PathBuf>,
+    /// Finished stages of rows not yet in the results, so a retry never pays for them again.
+    pub sidecar: PathBuf,
+}
+
+const DEFAULT_IMAGE_MODEL: &str = "gemini:gemini-2.5-flash-image";
+
+#[allow(clippy::too_many_arguments)]
+pub fn resolve(
+    args: &DraftArgs,
+    profile: &Profile,
+    available: &[Available],
+    providers: &mut Vec<ProviderPlan>,
+    lanes: &[LanePlan],
+    columns: &[String],
+    results_stem: &Path,
+    dry_run: bool,
+) -> anyhow::Result<DraftPlan> {
+    if args.run.template.is_some() {
+        bail!("--template applies to seo and outline; for draft give --stage-template STAGE=FILE");
+    }
+    let config = &profile.draft;
+    let images = args.images.or(config.images).unwrap_or(0);
+    let stage_names = args.stages.clone().or_else(|| config.stages.clone());
+    let stages = draft::choose_stages(stage_names.as_deref(), &args.skip, images)?;
+
+    let mut files: BTreeMap<Stage, PathBuf> = BTreeMap::new();
+    for (name, path) in &config.templates {
+        let stage = Stage::parse(name)
+            .with_context(|| format!("profile [draft.templates]: `{name}` is not a stage"))?;
+        files.insert(stage, path.clone());
+    }
+    files.extend(args.stage_templates.iter().cloned());
+    let templates = draft::templates(&stages, &files)?;
+    if !columns.is_empty() {
+        for template in templates.values() {
+            template.check_columns_with(columns, &Stage::VARIABLES)?;
+        }
+    }
+
+    let research = match args.research.as_deref().or(config.research.as_deref()) {
+        Some(spec) if stages.contains(&Stage::Research) => {
+            Some(target(spec, available, providers, args)?)
+        }
+        _ => None,
+    };
+    let image_model = if stages.contains(&Stage::Images) {
+        let all_mock = lanes
+            .iter()
+            .all(|l| matches!(providers[l.provider].backend, crate::plan::Backend::Mock(_)));
+        let default = if all_mock {
+            registry::MOCK
+        } else {
+            DEFAULT_IMAGE_MODEL
+        };
+        let spec = args
+            .image_model
+            .as_deref()
+            .or(config.image_model.as_deref())
+            .unwrap_or(default);
+        Some(target(spec, available, providers, args)?)
+    } else {
+        None
+    };
+
+    let stem = results_stem.to_string_lossy();
+    let assets = args
+        .assets
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("{stem}.assets")));
+    let sidecar = PathBuf::from(format!("{stem}.stages.jsonl"));
+    if !dry_run {
+        confirm_mixed_pool(providers, lanes, args.yes)?;
+    }
+    Ok(DraftPlan {
+        stages,
+        templates,
+        words: args.words.or(config.words).unwrap_or(draft::DEFAULT_WORDS),
+        audience: args.audience.clone().or_else(|| config.audience.clone()),
+        tone: args.tone.clone().or_else(|| config.tone.clone()),
+        images,
+        research,
+        image_model,
+        assets,
+        articles_dir: args.articles_dir.clone(),
+        sidecar,
+    })
+}
+
+/// `PROVIDER[:MODEL]` (or a model id) → a provider of the plan, added when the pool lacks it.
+fn target(
+    spec: &str,
+    available: &[Available],
+    providers: &mut Vec<ProviderPlan>,
+    args: &DraftArgs,
+) -> anyhow::Result<StageTarget> {
+    let (name, model) = match spec.split_once(':') {
+        Some((name, model)) => (name.trim().to_string(), Some(model.trim().to_string())),
+        None => (spec.trim().to_string(), None),
+    };
+    let entry = PoolEntry {
+        name,
+        model,
+        weight: 1,
+    };
+    let (found, model) = registry::route(&entry, available)?;
+    let provider = match providers.iter().position(|p| p.name == found.name) {
+        Some(index) => index,
+        None => {
+            providers.push(provider_plan(
+                found,
+                args.run.timeout,
+                registry::process_env,
+            )?);
+            providers.len() - 1
+        }
+    };
+    let price = match found.service {
+        Service::Mock => Some((0.0, 0.0)),
+        Service::Http { .. } => presets::price(&model).map(|p| (p.input, p.output)),
+    };
+    Ok(StageTarget {
+        provider,
+        model,
+        price,
+    })
+}
+
+/// Articles written by different providers differ in voice: a pool spanning several asks once on
+/// a terminal, needs `--yes` elsewhere.
+fn confirm_mixed_pool(
+    providers: &[ProviderPlan],
+    lanes: &[LanePlan],
+    yes: bool,
+) -> anyhow::Result<()> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for lane in lanes {
+        let name = &providers[lane.provider].name;
+        match counts.iter_mut().find(|(n, _)| n == name) {
+            Some((_, count)) => *count += 1,
+            None => counts.push((name.clone(), 1)),
+        }
+    }
+    if counts.len() < 2 || yes {
+        return Ok(());
+    }
+    let listing = counts
+        .iter()
+        .map(|(n, c)| format!("{n} ×{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        bail!(
+            "the pool spans {} providers ({listing}), so articles will differ in voice; add --yes \
+             to go on (or use one provider)",
+            counts.len()
+        );
+    }
+    eprint!(
+        "gen: the pool spans {} providers ({listing}); articles will differ in voice. Go on? [y/N] ",
+        counts.len()
+    );
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .context("cannot read the answer")?;
+    if matches!(answer.trim(), "y" | "Y" | "yes" | "Yes") {
+        Ok(())
+    } else {
+        bail!("stopped: not confirmed");
+    }
+}
