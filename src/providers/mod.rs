@@ -88,6 +88,18 @@ pub struct Completion {
     pub images: Vec<Image>,
 }
 
+/// Source URLs in first-seen order, each once; blank entries dropped. For
+/// [`Completion::citations`], which providers report in several overlapping lists.
+pub(crate) fn unique_urls<'a>(urls: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut unique: Vec<String> = Vec::new();
+    for url in urls.into_iter().map(str::trim).filter(|u| !u.is_empty()) {
+        if !unique.iter().any(|seen| seen == url) {
+            unique.push(url.to_string());
+        }
+    }
+    unique
+}
+
 /// One picture of an answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Image {
