@@ -5,6 +5,7 @@
 //! engine decides by [`FailureKind`] what happens next.
 
 pub mod anthropic;
+mod base64;
 mod classify;
 pub mod gemini;
 pub mod http;
@@ -35,7 +36,9 @@ pub enum Purpose {
     Draft,
     /// A rewrite of `Request::source_text` in a natural voice, same facts and headings.
     Humanize,
-    /// A picture for an article (Gemini's image model).
+    /// A picture for an article (Gemini's image model). Only the Gemini adapter asks for
+    /// pictures (`responseModalities`); the OpenAI-wire and Anthropic adapters build their
+    /// ordinary text request for it, since the engine sends image requests to Gemini lanes only.
     Image,
 }
 
@@ -69,7 +72,9 @@ pub struct Request {
     pub source_text: Option<String>,
     /// The length a draft should have, in words.
     pub target_words: Option<u32>,
-    /// Ask the provider to search the web where it can (Gemini's `google_search` tool).
+    /// Ask the provider to search the web where it can (Gemini's `google_search` tool). The
+    /// OpenAI-wire and Anthropic adapters ignore it: Perplexity searches on every request and
+    /// its sources are read from any answer.
     pub web_search: bool,
 }
 
