@@ -294,6 +294,17 @@ mod tests {
     }
 
     #[test]
+    fn image_and_search_requests_build_as_plain_text() {
+        let mut req = request(OutputShape::Text);
+        req.purpose = Purpose::Image;
+        req.web_search = true;
+        assert_eq!(
+            build(&req, &endpoint()).body,
+            build(&request(OutputShape::Text), &endpoint()).body
+        );
+    }
+
+    #[test]
     fn builds_structured_output_for_seo() {
         let http = build(&request(crate::tasks::seo::shape()), &endpoint());
         let body: Value = serde_json::from_slice(&http.body).unwrap();

@@ -10,14 +10,23 @@ use std::time::SystemTime;
 
 use serde_json::{Map, Value, json};
 
+use super::base64;
 use super::classify::{self, describe, text_of};
 use super::ratelimit::{gemini_quota_is_daily, gemini_retry_delay, retry_after, retry_hint};
 use super::wire::{Endpoint, HeaderValue, Headers, HttpRequest, get, json_post, percent_encode};
-use super::{Completion, ModelPage, OutputShape, ProviderError, Request, estimate_tokens};
+use super::{
+    Completion, Image, ModelPage, OutputShape, ProviderError, Purpose, Request, estimate_tokens,
+    unique_urls,
+};
 use crate::failure::FailureKind;
 
 /// `POST {base}/models/{model}:generateContent`. The system prompt is `systemInstruction`; JSON
 /// answers set `responseMimeType` and `responseJsonSchema` (real JSON Schema). No temperature.
+///
+/// A [`Purpose::Image`] request asks for `responseModalities: ["TEXT", "IMAGE"]` (PROTOCOLS.md §4
+/// "Image generation") and never for JSON: image models answer pictures mixed with prose. A
+/// request with `web_search` carries `tools: [{"google_search": {}}]` (grounding with Google
+/// Search), whose sources come back in `groundingMetadata`.
 pub fn build(request: &Request, endpoint: &Endpoint) -> HttpRequest {
     let mut body = Map::new();
     if !request.system.is_empty() {
@@ -32,11 +41,16 @@ pub fn build(request: &Request, endpoint: &Endpoint) -> HttpRequest {
     );
     let mut config = Map::new();
     config.insert("maxOutputTokens".into(), json!(request.max_output_tokens));
-    if let OutputShape::Json { schema, .. } = &request.shape {
+    if request.purpose == Purpose::Image {
+        config.insert("responseModalities".into(), json!(["TEXT", "IMAGE"]));
+    } else if let OutputShape::Json { schema, .. } = &request.shape {
         config.insert("responseMimeType".into(), json!("application/json"));
         config.insert("responseJsonSchema".into(), schema.clone());
     }
     body.insert("generationConfig".into(), Value::Object(config));
+    if request.web_search {
+        body.insert("tools".into(), json!([{"google_search": {}}]));
+    }
 
     let mut headers = Vec::new();
     if let Some(key) = endpoint.api_key {
@@ -54,8 +68,10 @@ pub fn build(request: &Request, endpoint: &Endpoint) -> HttpRequest {
     json_post(url, headers, &Value::Object(body))
 }
 
-/// `finishReason`s that mean the answer was withheld for its content.
-const BLOCKING_FINISH: [&str; 8] = [
+/// `finishReason`s that mean the answer was withheld for its content. The image ones come from
+/// image models: `IMAGE_OTHER` ("stopped for other reasons") is counted here too, as Google
+/// gives no hint that asking again helps.
+const BLOCKING_FINISH: [&str; 9] = [
     "SAFETY",
     "RECITATION",
     "BLOCKLIST",
@@ -64,12 +80,29 @@ const BLOCKING_FINISH: [&str; 8] = [
     "IMAGE_SAFETY",
     "IMAGE_PROHIBITED_CONTENT",
     "IMAGE_RECITATION",
+    "IMAGE_OTHER",
 ];
 
-/// Reads a GenerateContentResponse: the first candidate's non-thought text parts, concatenated.
+/// What Gemini counts per generated picture when it reports no usage (1290 output tokens for a
+/// 1024×1024 image, the image model's documented price unit).
+const TOKENS_PER_IMAGE: u64 = 1_290;
+
+/// Reads a GenerateContentResponse: the first candidate's non-thought text parts, concatenated,
+/// and its non-thought `inlineData` parts decoded into [`Completion::images`] (strict base64: a
+/// bad one is `Malformed`, since a half-decoded picture is a broken file). An answer with
+/// neither text nor pictures is `Empty`; a picture alone is a full answer.
+///
 /// A `promptFeedback.blockReason` (a blocked prompt is still HTTP 200) or a blocking
-/// `finishReason` is `ContentBlocked`; `MAX_TOKENS` is `Truncated`. Output tokens are
-/// `candidatesTokenCount + thoughtsTokenCount`.
+/// `finishReason` is `ContentBlocked`; `MAX_TOKENS` is `Truncated`; `NO_IMAGE` (the image model
+/// produced no picture, without naming a policy) is `Empty`, which the engine retries. Output
+/// tokens are `candidatesTokenCount + thoughtsTokenCount`.
+///
+/// Grounded answers (`tools: [{google_search: {}}]`) list their sources in
+/// `groundingMetadata.groundingChunks[].web.uri`; those become [`Completion::citations`], each
+/// once, in order.
+///
+/// `parse` does not see the request: an answer without pictures to an image request parses
+/// as text, and the caller decides whether that is a failure.
 pub fn parse(
     status: u16,
     headers: &Headers,
@@ -117,17 +150,27 @@ pub fn parse(
                 "the answer was cut at maxOutputTokens (finishReason: MAX_TOKENS)",
             ));
         }
+        Some("NO_IMAGE") => {
+            return Err(ProviderError::new(
+                FailureKind::Empty,
+                "the image model answered without a picture (finishReason: NO_IMAGE)",
+            ));
+        }
         _ => {}
     }
-    let text: String = candidate
+    let parts: Vec<&Value> = candidate
         .pointer("/content/parts")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter(|part| part.get("thought").and_then(Value::as_bool) != Some(true))
+        .collect();
+    let text: String = parts
+        .iter()
         .filter_map(|part| part.get("text").and_then(Value::as_str))
         .collect();
-    if text.trim().is_empty() {
+    let images = images(&parts)?;
+    if text.trim().is_empty() && images.is_empty() {
         return Err(ProviderError::new(
             FailureKind::Empty,
             "the answer has no text",
@@ -136,17 +179,65 @@ pub fn parse(
     let usage = value.get("usageMetadata");
     let count = |field: &str| usage.and_then(|u| u.get(field)).and_then(Value::as_u64);
     let output = match (count("candidatesTokenCount"), count("thoughtsTokenCount")) {
-        (None, None) => estimate_tokens(&text),
+        (None, None) => estimate_tokens(&text) + TOKENS_PER_IMAGE * images.len() as u64,
         (candidates, thoughts) => candidates.unwrap_or(0) + thoughts.unwrap_or(0),
     };
     Ok(Completion {
         exhausted_for: None,
-        citations: Vec::new(),
-        images: Vec::new(),
+        citations: grounding_sources(candidate),
+        images,
         input_tokens: count("promptTokenCount").unwrap_or(0),
         output_tokens: output,
         text,
     })
+}
+
+/// The pictures among an answer's parts: `inlineData {mimeType, data}`, data in base64.
+fn images(parts: &[&Value]) -> Result<Vec<Image>, ProviderError> {
+    let malformed = |index: usize, why: String| {
+        ProviderError::new(
+            FailureKind::Malformed,
+            format!("picture in answer part {index}: {why}"),
+        )
+    };
+    let mut images = Vec::new();
+    for (index, part) in parts.iter().enumerate() {
+        let Some(inline) = part.get("inlineData") else {
+            continue;
+        };
+        let mime = inline
+            .get("mimeType")
+            .and_then(Value::as_str)
+            .filter(|m| !m.trim().is_empty())
+            .ok_or_else(|| malformed(index, "`inlineData.mimeType` is missing".into()))?;
+        let data = inline
+            .get("data")
+            .and_then(Value::as_str)
+            .ok_or_else(|| malformed(index, "`inlineData.data` is missing".into()))?;
+        let data = base64::decode(data)
+            .map_err(|e| malformed(index, format!("`inlineData.data` is not base64: {e}")))?;
+        if data.is_empty() {
+            return Err(malformed(index, "`inlineData.data` is empty".into()));
+        }
+        images.push(Image {
+            mime: mime.trim().to_string(),
+            data,
+        });
+    }
+    Ok(images)
+}
+
+/// `groundingMetadata.groundingChunks[].web.uri`: the pages a grounded answer drew on.
+fn grounding_sources(candidate: &Value) -> Vec<String> {
+    let chunks = candidate
+        .pointer("/groundingMetadata/groundingChunks")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    unique_urls(
+        chunks
+            .iter()
+            .filter_map(|chunk| chunk.pointer("/web/uri").and_then(Value::as_str)),
+    )
 }
 
 /// The most models one list page may hold (the API's maximum).
@@ -367,6 +458,170 @@ mod tests {
             "{}",
             http.url
         );
+    }
+
+    #[test]
+    fn image_requests_ask_for_pictures_and_never_json() {
+        let mut req = request(crate::tasks::seo::shape());
+        req.purpose = Purpose::Image;
+        req.model = "gemini-2.5-flash-image".into();
+        let body: Value = serde_json::from_slice(&build(&req, &endpoint()).body).unwrap();
+        assert_eq!(
+            body["generationConfig"],
+            json!({"maxOutputTokens": 1024, "responseModalities": ["TEXT", "IMAGE"]})
+        );
+        assert!(body.get("tools").is_none());
+        // Other purposes never ask for pictures.
+        let body: Value =
+            serde_json::from_slice(&build(&request(OutputShape::Text), &endpoint()).body).unwrap();
+        assert!(body["generationConfig"].get("responseModalities").is_none());
+    }
+
+    #[test]
+    fn web_search_adds_the_google_search_tool() {
+        let mut req = request(OutputShape::Text);
+        req.purpose = Purpose::Research;
+        req.web_search = true;
+        let body: Value = serde_json::from_slice(&build(&req, &endpoint()).body).unwrap();
+        assert_eq!(body["tools"], json!([{"google_search": {}}]));
+        assert_eq!(body["generationConfig"], json!({"maxOutputTokens": 1024}));
+        req.purpose = Purpose::Image;
+        let body: Value = serde_json::from_slice(&build(&req, &endpoint()).body).unwrap();
+        assert_eq!(body["tools"], json!([{"google_search": {}}]));
+        assert_eq!(
+            body["generationConfig"]["responseModalities"],
+            json!(["TEXT", "IMAGE"])
+        );
+    }
+
+    /// The PNG signature, base64.
+    const PNG_SIGNATURE: &str = "iVBORw0KGgo=";
+
+    fn image_answer(parts: Value, finish: &str) -> String {
+        json!({"candidates": [{"content": {"role": "model", "parts": parts},
+                               "finishReason": finish, "index": 0}],
+               "usageMetadata": {"promptTokenCount": 9, "candidatesTokenCount": 1300,
+                                 "totalTokenCount": 1309},
+               "modelVersion": "gemini-2.5-flash-image"})
+        .to_string()
+    }
+
+    #[test]
+    fn parses_pictures_with_or_without_text() {
+        let body = image_answer(
+            json!([{"text": "Here is your picture."},
+                   {"inlineData": {"mimeType": "image/png", "data": PNG_SIGNATURE}}]),
+            "STOP",
+        );
+        let completion = ok(&body).unwrap();
+        assert_eq!(completion.text, "Here is your picture.");
+        assert_eq!(
+            completion.images,
+            [Image {
+                mime: "image/png".into(),
+                data: b"\x89PNG\r\n\x1a\n".to_vec()
+            }]
+        );
+        assert_eq!(completion.output_tokens, 1300);
+
+        // A picture alone is an answer, not Empty; thought pictures (drafts) are skipped.
+        let body = image_answer(
+            json!([{"inlineData": {"mimeType": "image/png", "data": "AAAA"}, "thought": true},
+                   {"inlineData": {"mimeType": "image/jpeg", "data": "/9j/"}}]),
+            "STOP",
+        );
+        let completion = ok(&body).unwrap();
+        assert_eq!(completion.text, "");
+        assert_eq!(completion.images.len(), 1);
+        assert_eq!(completion.images[0].mime, "image/jpeg");
+        assert_eq!(completion.images[0].data, [0xff, 0xd8, 0xff]);
+
+        // Without usage the output is estimated, pictures included.
+        let bare = r#"{"candidates":[{"content":{"parts":[
+            {"inlineData":{"mimeType":"image/png","data":"iVBORw0KGgo="}}]},"finishReason":"STOP"}]}"#;
+        assert_eq!(ok(bare).unwrap().output_tokens, TOKENS_PER_IMAGE);
+    }
+
+    #[test]
+    fn broken_pictures_are_malformed_and_say_why() {
+        for (inline, says) in [
+            (
+                json!({"mimeType": "image/png", "data": "iVBORw0KGgo"}),
+                "not base64",
+            ),
+            (
+                json!({"mimeType": "image/png", "data": "iVBO Rw0KGgo="}),
+                "not base64",
+            ),
+            (
+                json!({"mimeType": "image/png", "data": "iVBORw0K-go="}),
+                "alphabet",
+            ),
+            (json!({"mimeType": "image/png", "data": ""}), "empty"),
+            (json!({"mimeType": "image/png"}), "data` is missing"),
+            (json!({"data": PNG_SIGNATURE}), "mimeType` is missing"),
+        ] {
+            let body = image_answer(json!([{"text": "Here."}, {"inlineData": inline}]), "STOP");
+            let err = ok(&body).unwrap_err();
+            assert_eq!(err.kind, FailureKind::Malformed, "{body}");
+            assert!(
+                err.message.contains("part 1") && err.message.contains(says),
+                "{}",
+                err.message
+            );
+        }
+    }
+
+    #[test]
+    fn image_failures_are_blocked_or_empty() {
+        for reason in [
+            "IMAGE_SAFETY",
+            "IMAGE_PROHIBITED_CONTENT",
+            "IMAGE_RECITATION",
+            "IMAGE_OTHER",
+        ] {
+            let err = ok(&image_answer(json!([{"text": "Sorry."}]), reason)).unwrap_err();
+            assert_eq!(err.kind, FailureKind::ContentBlocked, "{reason}");
+            assert!(err.message.contains(reason), "{}", err.message);
+        }
+        let err = ok(&image_answer(
+            json!([{"text": "I'd rather describe it."}]),
+            "NO_IMAGE",
+        ))
+        .unwrap_err();
+        assert_eq!(err.kind, FailureKind::Empty);
+        assert!(err.message.contains("NO_IMAGE"), "{}", err.message);
+        let err = ok(r#"{"candidates":[{"finishReason":"IMAGE_SAFETY"}]}"#).unwrap_err();
+        assert_eq!(err.kind, FailureKind::ContentBlocked);
+    }
+
+    #[test]
+    fn grounding_chunks_become_citations() {
+        let body = json!({"candidates": [{
+            "content": {"role": "model", "parts": [{"text": "Grip matters most."}]},
+            "finishReason": "STOP",
+            "groundingMetadata": {
+                "webSearchQueries": ["trail running shoes grip"],
+                "searchEntryPoint": {"renderedContent": "<style>…</style>"},
+                "groundingChunks": [
+                    {"web": {"uri": "https://vertexaisearch.cloud.google.com/grounding-api-redirect/AbC1", "title": "runnersworld.com"}},
+                    {"web": {"uri": "https://vertexaisearch.cloud.google.com/grounding-api-redirect/XyZ2", "title": "nature.com"}},
+                    {"web": {"uri": "https://vertexaisearch.cloud.google.com/grounding-api-redirect/AbC1", "title": "runnersworld.com"}},
+                    {"retrievedContext": {"uri": "gs://bucket/doc"}},
+                    {"web": {"title": "no uri"}}],
+                "groundingSupports": [{"segment": {"startIndex": 0, "endIndex": 17,
+                    "text": "Grip matters most."}, "groundingChunkIndices": [0, 1]}]}}],
+            "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 5}})
+        .to_string();
+        let completion = ok(&body).unwrap();
+        assert_eq!(
+            completion.citations,
+            [
+                "https://vertexaisearch.cloud.google.com/grounding-api-redirect/AbC1",
+                "https://vertexaisearch.cloud.google.com/grounding-api-redirect/XyZ2",
+            ]
+        );
+        assert!(ok(SUCCESS).unwrap().citations.is_empty());
     }
 
     const SUCCESS: &str = r#"{"candidates":[{"content":{"role":"model","parts":[

@@ -5,6 +5,7 @@
 //! engine decides by [`FailureKind`] what happens next.
 
 pub mod anthropic;
+mod base64;
 mod classify;
 pub mod gemini;
 pub mod http;
@@ -35,7 +36,9 @@ pub enum Purpose {
     Draft,
     /// A rewrite of `Request::source_text` in a natural voice, same facts and headings.
     Humanize,
-    /// A picture for an article (Gemini's image model).
+    /// A picture for an article (Gemini's image model). Only the Gemini adapter asks for
+    /// pictures (`responseModalities`); the OpenAI-wire and Anthropic adapters build their
+    /// ordinary text request for it, since the engine sends image requests to Gemini lanes only.
     Image,
 }
 
@@ -69,7 +72,9 @@ pub struct Request {
     pub source_text: Option<String>,
     /// The length a draft should have, in words.
     pub target_words: Option<u32>,
-    /// Ask the provider to search the web where it can (Gemini's `google_search` tool).
+    /// Ask the provider to search the web where it can (Gemini's `google_search` tool). The
+    /// OpenAI-wire and Anthropic adapters ignore it: Perplexity searches on every request and
+    /// its sources are read from any answer.
     pub web_search: bool,
 }
 
@@ -86,6 +91,18 @@ pub struct Completion {
     pub citations: Vec<String>,
     /// Pictures in the answer (Gemini's image model), as sent.
     pub images: Vec<Image>,
+}
+
+/// Source URLs in first-seen order, each once; blank entries dropped. For
+/// [`Completion::citations`], which providers report in several overlapping lists.
+pub(crate) fn unique_urls<'a>(urls: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut unique: Vec<String> = Vec::new();
+    for url in urls.into_iter().map(str::trim).filter(|u| !u.is_empty()) {
+        if !unique.iter().any(|seen| seen == url) {
+            unique.push(url.to_string());
+        }
+    }
+    unique
 }
 
 /// One picture of an answer.

@@ -12,7 +12,9 @@ use serde_json::{Map, Value, json};
 use super::classify::{self, describe, text_of};
 use super::ratelimit::{parse_rate_limits, retry_after, retry_hint};
 use super::wire::{Endpoint, HeaderValue, Headers, HttpRequest, get, json_post};
-use super::{Completion, ModelPage, OutputShape, ProviderError, Request, estimate_tokens};
+use super::{
+    Completion, ModelPage, OutputShape, ProviderError, Request, estimate_tokens, unique_urls,
+};
 use crate::failure::FailureKind;
 
 /// How a vendor takes a JSON answer request.
@@ -175,6 +177,10 @@ fn is_strict_compatible(schema: &Value) -> bool {
 /// non-blank `content`, and a `finish_reason` other than `length` (→ `Truncated`) or
 /// `content_filter` (→ `ContentBlocked`, as is a set `refusal`). Usage missing from the answer
 /// counts 0 input tokens and estimates the output from the text.
+///
+/// Perplexity's searching models add top-level `citations: [url, …]` and
+/// `search_results: [{title, url, date, snippet}, …]`; their URLs, deduplicated in that order,
+/// become [`Completion::citations`]. Other vendors send neither and get none.
 pub fn parse(
     status: u16,
     headers: &Headers,
@@ -246,12 +252,28 @@ pub fn parse(
     let count = |field: &str| usage.and_then(|u| u.get(field)).and_then(Value::as_u64);
     Ok(Completion {
         exhausted_for: None,
-        citations: Vec::new(),
+        citations: citations(&value),
         images: Vec::new(),
         input_tokens: count("prompt_tokens").unwrap_or(0),
         output_tokens: count("completion_tokens").unwrap_or_else(|| estimate_tokens(&text)),
         text,
     })
+}
+
+/// Perplexity's sources: `citations` (URL strings), then `search_results[].url`, each URL once.
+/// Entries of another shape are skipped: sources are a bonus, never a reason to fail a row.
+fn citations(answer: &Value) -> Vec<String> {
+    let list = |key: &str| {
+        answer
+            .get(key)
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice)
+    };
+    let cited = list("citations").iter().filter_map(Value::as_str);
+    let searched = list("search_results")
+        .iter()
+        .filter_map(|r| r.get("url").and_then(Value::as_str));
+    unique_urls(cited.chain(searched))
 }
 
 /// `GET {base}/models`: the models the key may use, in one page (the list is not paginated).
@@ -454,6 +476,17 @@ mod tests {
     }
 
     #[test]
+    fn image_and_search_requests_build_as_plain_text() {
+        let mut req = request(OutputShape::Text);
+        req.purpose = Purpose::Image;
+        req.web_search = true;
+        assert_eq!(
+            build(&req, &endpoint()).body,
+            build(&request(OutputShape::Text), &endpoint()).body
+        );
+    }
+
+    #[test]
     fn builds_strict_json_schema_for_seo() {
         let http = build(&request(crate::tasks::seo::shape()), &endpoint());
         let format = &body_json(&http)["response_format"];
@@ -575,6 +608,55 @@ mod tests {
                 .kind,
             FailureKind::Malformed
         );
+    }
+
+    /// A Perplexity `sonar` answer as its compatibility docs and wrappers show it: sources twice,
+    /// as bare `citations` and as `search_results` with titles.
+    const PERPLEXITY: &str = r#"{"id":"3c90c3cc-0d44-4b50-8888-8dd25736052a","model":"sonar",
+        "created":1755780000,"object":"chat.completion",
+        "usage":{"prompt_tokens":12,"completion_tokens":180,"total_tokens":192,
+                 "search_context_size":"low"},
+        "citations":["https://www.nature.com/articles/trail","https://runnersworld.example/shoes",
+                     "https://www.nature.com/articles/trail"],
+        "search_results":[
+            {"title":"Trail running study","url":"https://www.nature.com/articles/trail",
+             "date":"2025-03-01","snippet":"…"},
+            {"title":"Shoe guide","url":"https://runnersworld.example/shoes","date":null},
+            {"title":"Forum","url":"https://forum.example/t/42","snippet":"…"}],
+        "choices":[{"index":0,"finish_reason":"stop",
+            "message":{"role":"assistant","content":"Trail shoes grip better [1][2]."},
+            "delta":{"role":"assistant","content":""}}]}"#;
+
+    #[test]
+    fn perplexity_sources_become_citations_once_each_in_order() {
+        let completion = ok(PERPLEXITY).unwrap();
+        assert_eq!(completion.text, "Trail shoes grip better [1][2].");
+        assert_eq!(
+            completion.citations,
+            [
+                "https://www.nature.com/articles/trail",
+                "https://runnersworld.example/shoes",
+                "https://forum.example/t/42",
+            ]
+        );
+        assert_eq!(
+            (completion.input_tokens, completion.output_tokens),
+            (12, 180)
+        );
+        assert!(completion.images.is_empty());
+
+        let only_results = r#"{"choices":[{"message":{"content":"x"},"finish_reason":"stop"}],
+            "search_results":[{"url":"https://a.example/1"},{"title":"no url"},
+                              {"url":" https://a.example/1 "},{"url":"https://b.example/2"}]}"#;
+        assert_eq!(
+            ok(only_results).unwrap().citations,
+            ["https://a.example/1", "https://b.example/2"]
+        );
+        // Odd shapes are skipped, never fatal.
+        let odd = r#"{"choices":[{"message":{"content":"x"},"finish_reason":"stop"}],
+            "citations":[1,null,"",{"url":"https://c.example"}],"search_results":"none"}"#;
+        assert_eq!(ok(odd).unwrap().citations, Vec::<String>::new());
+        assert!(ok(SUCCESS).unwrap().citations.is_empty());
     }
 
     #[test]

@@ -1,17 +1,191 @@
-//! What the fake "model" writes: valid task output computed from the prompt, an `seo` JSON
-//! object when JSON is wanted and a markdown outline otherwise, independent of `gen`'s own code.
+//! What the fake "model" writes: valid task output computed from the prompt, independent of
+//! `gen`'s own code. By the markers `gen`'s built-in templates use: a rewrite (`Rewrite the
+//! article below` … `---ARTICLE---`), an article (`Target length: N words`), research notes
+//! (`Research` in the system prompt or opening the prompt); otherwise an `seo` JSON object when
+//! JSON is wanted and a markdown outline.
 
 use serde_json::json;
 
-/// The answer for a prompt: `json` when the request asked for JSON (structured output or a prompt
-/// naming `meta_description`).
-pub fn answer(prompt: &str, json: bool) -> String {
-    let topic = topic(prompt);
-    if json || prompt.contains("meta_description") {
-        seo_object(&topic).to_string()
-    } else {
-        outline(&topic)
+/// The line a humanize prompt opens its instruction with.
+const REWRITE: &str = "Rewrite the article below";
+/// The line after which a humanize prompt quotes the article.
+const ARTICLE_MARKER: &str = "---ARTICLE---";
+
+/// The answer for a request: `json` when the request asked for JSON (structured output or a
+/// forced tool). `system` is the system prompt, `prompt` the user turns.
+pub fn answer(system: &str, prompt: &str, json: bool) -> String {
+    if json {
+        return seo_object(&topic(prompt)).to_string();
     }
+    if let Some(article) = article_to_rewrite(prompt) {
+        return rewrite(article);
+    }
+    if let Some(words) = target_words(prompt) {
+        return article(&topic(prompt), words);
+    }
+    let opens_with_research = prompt
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .is_some_and(|l| l.trim_start().starts_with("Research"));
+    if system.contains("Research") || opens_with_research {
+        return research(&topic(prompt));
+    }
+    if system.contains("meta_description") || prompt.contains("meta_description") {
+        return seo_object(&topic(prompt)).to_string();
+    }
+    outline(&topic(prompt))
+}
+
+/// The text after the `---ARTICLE---` line of a prompt that has a `Rewrite the article below`
+/// line before it.
+fn article_to_rewrite(prompt: &str) -> Option<&str> {
+    let mut offset = 0;
+    let mut asked = false;
+    for line in prompt.split_inclusive('\n') {
+        offset += line.len();
+        let trimmed = line.trim();
+        if trimmed.starts_with(REWRITE) {
+            asked = true;
+        } else if trimmed == ARTICLE_MARKER {
+            return asked.then(|| &prompt[offset..]);
+        }
+    }
+    None
+}
+
+/// N of a `Target length: N words` line.
+fn target_words(prompt: &str) -> Option<u32> {
+    prompt.lines().find_map(|line| {
+        line.trim()
+            .strip_prefix("Target length:")?
+            .trim()
+            .strip_suffix("words")?
+            .trim()
+            .parse()
+            .ok()
+    })
+}
+
+/// Words the rewrite swaps for others, whole words only.
+const SWAPS: [(&str, &str); 8] = [
+    ("use", "pick"),
+    ("important", "key"),
+    ("start", "begin"),
+    ("helps", "lets"),
+    ("simple", "plain"),
+    ("often", "regularly"),
+    ("choose", "select"),
+    ("many", "plenty of"),
+];
+
+/// The article with a few words swapped; heading lines and blank lines kept byte for byte.
+fn rewrite(article: &str) -> String {
+    let body = article.trim_matches(|c| c == '\n' || c == '\r');
+    let lines: Vec<String> = body
+        .lines()
+        .map(|line| {
+            if line.trim_start().starts_with('#') {
+                return line.to_string();
+            }
+            line.split(' ').map(swap).collect::<Vec<_>>().join(" ")
+        })
+        .collect();
+    lines.join("\n") + "\n"
+}
+
+/// One word swapped if it is in [`SWAPS`], its trailing punctuation and capital kept.
+fn swap(word: &str) -> String {
+    let core = word.trim_end_matches(|c: char| c.is_ascii_punctuation());
+    let tail = &word[core.len()..];
+    let lower = core.to_lowercase();
+    let Some((_, to)) = SWAPS.iter().find(|(from, _)| *from == lower) else {
+        return word.to_string();
+    };
+    let capital = core.chars().next().is_some_and(char::is_uppercase);
+    let mut out = if capital {
+        let mut chars = to.chars();
+        chars
+            .next()
+            .map(|c| c.to_uppercase().chain(chars).collect())
+            .unwrap_or_default()
+    } else {
+        to.to_string()
+    };
+    out.push_str(tail);
+    out
+}
+
+const SECTIONS: [&str; 4] = [
+    "Why {t} Matters",
+    "How to Choose {t}",
+    "Getting Started with {t}",
+    "Mistakes to Avoid",
+];
+
+const SENTENCES: [&str; 6] = [
+    "Many people start with {t} because it is simple to try and easy to judge.",
+    "It helps to write down what you want before you choose anything.",
+    "The important thing is to use what you learn from each small test.",
+    "Experts often suggest comparing two or three options side by side.",
+    "A budget set up front keeps the decision about {t} honest.",
+    "Small, steady changes usually beat one big change that nobody keeps up.",
+];
+
+/// A markdown article of about `words` words (at most one sentence over; never under about 80,
+/// as each section has a sentence): a `#` title, four `##` sections, paragraphs of stock
+/// sentences.
+fn article(topic: &str, words: u32) -> String {
+    let words = words as usize;
+    let mut out = format!("# {topic}: A Practical Guide\n");
+    let mut written = out.split_whitespace().count();
+    let mut sentence = 0;
+    for (i, section) in SECTIONS.iter().enumerate() {
+        let heading = format!("## {}", section.replace("{t}", topic));
+        written += heading.split_whitespace().count();
+        out.push_str(&format!("\n{heading}\n\n"));
+        let section_end = words * (i + 1) / SECTIONS.len();
+        let mut paragraph = Vec::new();
+        while written < section_end || paragraph.is_empty() {
+            let text = SENTENCES[sentence % SENTENCES.len()].replace("{t}", topic);
+            sentence += 1;
+            written += text.split_whitespace().count();
+            paragraph.push(text);
+        }
+        out.push_str(&paragraph.join(" "));
+        out.push('\n');
+    }
+    out
+}
+
+/// The pages the fake "searched" for a topic: research notes, Perplexity citations.
+pub fn sources(topic: &str) -> Vec<String> {
+    let mut slug = slugify(topic);
+    if slug.is_empty() {
+        slug = "topic".into();
+    }
+    vec![
+        format!("https://guide.example.com/{slug}"),
+        format!("https://research.example.org/{slug}-study"),
+        format!("https://forum.example.net/t/{slug}"),
+    ]
+}
+
+/// Research notes in markdown ending in a `## Sources` list.
+fn research(topic: &str) -> String {
+    let mut out = format!(
+        "## Key facts about {topic}\n\
+         - Most buyers of {topic} compare two or three options first [1]\n\
+         - Costs vary widely, so set a budget up front [2]\n\
+         - Beginners most often skip the basics [3]\n\n\
+         ## Angles\n\
+         - A beginner's checklist\n\
+         - Common mistakes and how to avoid them\n\n\
+         ## Sources\n"
+    );
+    for (i, url) in sources(topic).iter().enumerate() {
+        out.push_str(&format!("{}. {url}\n", i + 1));
+    }
+    out
 }
 
 /// The `seo` fields as a JSON value (also used as forced tool-use input).
@@ -120,7 +294,7 @@ fn slugify(text: &str) -> String {
     slug.trim_end_matches('-').to_string()
 }
 
-fn fnv(bytes: &[u8]) -> u64 {
+pub fn fnv(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
@@ -145,7 +319,7 @@ mod tests {
     fn seo_answers_fit_the_task_limits() {
         let prompt = "Write SEO metadata for a web page about \"café crème and the very long \
                       keyword that keeps going on and on past sixty characters\".";
-        let value: serde_json::Value = serde_json::from_str(&answer(prompt, true)).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&answer("", prompt, true)).unwrap();
         let title = value["title"].as_str().unwrap();
         let description = value["meta_description"].as_str().unwrap();
         let slug = value["slug"].as_str().unwrap();
@@ -163,6 +337,7 @@ mod tests {
     #[test]
     fn outlines_have_a_title_and_four_sections() {
         let text = answer(
+            "You are a content strategist.",
             "Write an article outline for the keyword \"running shoes\".",
             false,
         );
@@ -172,7 +347,50 @@ mod tests {
 
     #[test]
     fn a_prompt_naming_meta_description_gets_json() {
-        let text = answer("fill in \"title\" and meta_description", false);
+        let text = answer("", "fill in \"title\" and meta_description", false);
         assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok());
+    }
+
+    #[test]
+    fn articles_come_near_their_target_length() {
+        for target in [100, 300, 1500] {
+            let prompt = format!("Write about \"trail running\".\nTarget length: {target} words\n");
+            let text = answer("", &prompt, false);
+            assert!(text.starts_with("# Trail Running"), "{text}");
+            assert_eq!(text.lines().filter(|l| l.starts_with("## ")).count(), 4);
+            let words = text.split_whitespace().count() as u32;
+            assert!(words >= target && words <= target + 20, "{target}: {words}");
+        }
+        assert_eq!(target_words("Target length:  800 words"), Some(800));
+        assert_eq!(target_words("Target length: many words"), None);
+    }
+
+    #[test]
+    fn rewrites_swap_words_and_keep_headings() {
+        let article = "# Title: Use It\n\n## Start Here\n\nMany people use it. It helps, often.\n";
+        let prompt = format!(
+            "Rewrite the article below in a natural voice.\nKeep headings.\n---ARTICLE---\n{article}"
+        );
+        assert_eq!(
+            answer("", &prompt, false),
+            "# Title: Use It\n\n## Start Here\n\nPlenty of people pick it. It lets, regularly.\n"
+        );
+        // The marker alone, or the instruction alone, is not a rewrite.
+        assert!(article_to_rewrite(&format!("---ARTICLE---\n{article}")).is_none());
+        assert!(article_to_rewrite("Rewrite the article below.").is_none());
+    }
+
+    #[test]
+    fn research_notes_cite_sources() {
+        for (system, prompt) in [
+            ("Research the topic.", "\"trail running\""),
+            ("", "Research \"trail running\" for an article."),
+        ] {
+            let notes = answer(system, prompt, false);
+            let (_, sources) = notes.split_once("## Sources\n").expect(&notes);
+            let urls: Vec<&str> = sources.lines().filter(|l| l.contains("https://")).collect();
+            assert_eq!(urls.len(), 3, "{notes}");
+            assert!(notes.contains("Trail Running"));
+        }
     }
 }

@@ -5,7 +5,8 @@
 //! blocks…). It records every request and every protocol violation `gen` commits.
 //!
 //! Self-contained on purpose (std + serde_json only, nothing from `crate::support`), so a bench
-//! can include it with `#[path]`.
+//! can include it with `#[path]`; its one call into `gen_core` draws the PNG it sends as a
+//! Gemini picture.
 //!
 //! ```ignore
 //! let server = FakeServer::start(); // stops on drop
@@ -34,7 +35,7 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::BufReader;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -174,6 +175,8 @@ struct State {
     keys: HashMap<Api, Vec<String>>,
     models: HashMap<Api, Vec<String>>,
     latency: HashMap<Api, Duration>,
+    /// Keys whose successful answers carry Perplexity-style sources.
+    citing: HashSet<(Api, String)>,
     scripts: Vec<Script>,
     requests: Vec<RecordedRequest>,
     /// When false, requests are counted but not kept (long benchmarks).
@@ -344,6 +347,19 @@ impl FakeServer {
     /// Drops every script: all keys answer `Ok` again.
     pub fn clear_scripts(&self) {
         self.shared.state().scripts.clear();
+    }
+
+    /// Perplexity's search mode for `key` (meaningful on the OpenAI wire): while `on`, its
+    /// successful answers carry top-level `citations` and `search_results` with three source
+    /// URLs for the topic. Independent of scripts. Gemini needs no switch: a request offering
+    /// the `google_search` tool gets `groundingMetadata`, one asking for `IMAGE` a picture.
+    pub fn set_citations(&self, api: Api, key: &str, on: bool) {
+        let mut state = self.shared.state();
+        if on {
+            state.citing.insert((api, key.to_string()));
+        } else {
+            state.citing.remove(&(api, key.to_string()));
+        }
     }
 
     /// Waits this long before answering each request to `api`.
@@ -561,7 +577,14 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
         Decision::Fixed(response) => return write(writer, request, response),
         Decision::Behave(behavior) => behavior,
     };
-    let models = shared.state().models.get(&api).cloned().unwrap_or_default();
+    let (models, cites) = {
+        let state = shared.state();
+        let models = state.models.get(&api).cloned().unwrap_or_default();
+        let cites = key
+            .as_ref()
+            .is_some_and(|key| state.citing.contains(&(api, key.clone())));
+        (models, cites)
+    };
     let reply = reply::respond(
         api,
         &route,
@@ -569,6 +592,7 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
         &body,
         model.as_deref().unwrap_or(""),
         &models,
+        cites,
     );
     let status = match &reply {
         reply::Reply::Hang => None,

@@ -68,12 +68,19 @@ pub fn gemini_error(status: u16, code: &str, message: &str, details: Vec<Value>)
 struct Ask {
     /// Every text of the request, system prompt included.
     all_text: String,
+    /// The system prompt (OpenAI `system`/`developer` messages, Anthropic `system`, Gemini
+    /// `systemInstruction`).
+    system_text: String,
     /// The user turns only: the topic is looked for here.
     user_text: String,
     json: bool,
     /// Anthropic forced tool use: the tool's name.
     tool: Option<String>,
     max_tokens: Option<u64>,
+    /// Gemini: `responseModalities` includes `IMAGE`.
+    image: bool,
+    /// Gemini: a `google_search` tool is offered.
+    search: bool,
 }
 
 /// Text of an OpenAI/Anthropic `content` (string or list of blocks) or a Gemini `parts` list.
@@ -92,15 +99,20 @@ fn text_of(content: &Value) -> String {
 fn ask(api: Api, body: &Value) -> Ask {
     let mut all = Vec::new();
     let mut user = Vec::new();
+    let mut system = Vec::new();
     let json;
     let mut tool = None;
     let max_tokens;
+    let mut image = false;
+    let mut search = false;
     match api {
         Api::OpenAi => {
             for message in body["messages"].as_array().into_iter().flatten() {
                 let text = text_of(&message["content"]);
                 if message["role"] == "user" {
                     user.push(text.clone());
+                } else if message["role"] == "system" || message["role"] == "developer" {
+                    system.push(text.clone());
                 }
                 all.push(text);
             }
@@ -113,6 +125,7 @@ fn ask(api: Api, body: &Value) -> Ask {
                 .or(body["max_tokens"].as_u64());
         }
         Api::Anthropic => {
+            system.push(text_of(&body["system"]));
             all.push(text_of(&body["system"]));
             for message in body["messages"].as_array().into_iter().flatten() {
                 let text = text_of(&message["content"]);
@@ -128,8 +141,9 @@ fn ask(api: Api, body: &Value) -> Ask {
             max_tokens = body["max_tokens"].as_u64();
         }
         Api::Gemini => {
-            if let Some(system) = gemini_field(body, "systemInstruction") {
-                all.push(text_of(&system["parts"]));
+            if let Some(instruction) = gemini_field(body, "systemInstruction") {
+                system.push(text_of(&instruction["parts"]));
+                all.push(text_of(&instruction["parts"]));
             }
             for turn in gemini_field(body, "contents")
                 .and_then(Value::as_array)
@@ -150,14 +164,28 @@ fn ask(api: Api, body: &Value) -> Ask {
             max_tokens = config
                 .and_then(|c| gemini_field(c, "maxOutputTokens"))
                 .and_then(Value::as_u64);
+            image = config
+                .and_then(|c| gemini_field(c, "responseModalities"))
+                .and_then(Value::as_array)
+                .is_some_and(|m| m.iter().any(|m| m == "IMAGE"));
+            search = gemini_field(body, "tools")
+                .and_then(Value::as_array)
+                .is_some_and(|tools| {
+                    tools
+                        .iter()
+                        .any(|tool| gemini_field(tool, "googleSearch").is_some())
+                });
         }
     }
     Ask {
         all_text: all.join("\n"),
+        system_text: system.join("\n"),
         user_text: user.join("\n"),
         json,
         tool,
         max_tokens,
+        image,
+        search,
     }
 }
 
@@ -177,6 +205,9 @@ enum Finish {
 }
 
 /// The answer for a request under a behavior.
+///
+/// `cites`: the key is in Perplexity-style search mode (OpenAI wire), so successful answers
+/// carry `citations` and `search_results`.
 pub fn respond(
     api: Api,
     route: &Route,
@@ -184,12 +215,13 @@ pub fn respond(
     body: &Value,
     model: &str,
     models: &[String],
+    cites: bool,
 ) -> Reply {
     let ok = |finish, text: Option<String>, exhausted| {
         if route.kind == Kind::Models {
             return model_list(api, models);
         }
-        success(api, body, model, finish, text, exhausted)
+        success(api, body, model, finish, text, exhausted, cites)
     };
     match behavior {
         Behavior::Ok => Reply::Whole(ok(Finish::Stop, None, None)),
@@ -256,6 +288,7 @@ fn success(
     finish: Finish,
     text: Option<String>,
     exhausted: Option<Duration>,
+    cites: bool,
 ) -> HttpResponse {
     let ask = ask(api, body);
     let topic_source = if ask.user_text.trim().is_empty() {
@@ -263,29 +296,40 @@ fn success(
     } else {
         &ask.user_text
     };
+    let scripted_text = text.is_some();
     let full = text.unwrap_or_else(|| {
-        // The JSON decision looks at the whole request: a system prompt may name the fields.
-        let wants_json =
-            ask.json || ask.tool.is_some() || ask.all_text.contains("meta_description");
-        content::answer(topic_source, wants_json)
+        if ask.image {
+            // Image models say a line about the picture they drew.
+            format!("Here is a picture for {}.", content::topic(topic_source))
+        } else {
+            let json = ask.json || ask.tool.is_some();
+            content::answer(&ask.system_text, topic_source, json)
+        }
     });
     let text = match finish {
         Finish::Length => cut_in_half(&full),
         Finish::Safety => String::new(),
         Finish::Stop => full,
     };
+    // A picture only in a whole, unscripted answer: EmptyContent stays empty.
+    let picture = (ask.image && finish == Finish::Stop && !scripted_text)
+        .then(|| picture(&content::topic(topic_source)));
     let answer = Answer {
         input_tokens: tokens(&ask.all_text),
         output_tokens: match finish {
             Finish::Length => ask.max_tokens.unwrap_or_else(|| tokens(&text)),
             Finish::Safety => 0,
             Finish::Stop if text.is_empty() => 0,
-            Finish::Stop => tokens(&text),
+            Finish::Stop => tokens(&text) + picture.as_ref().map_or(0, |_| TOKENS_PER_IMAGE),
         },
         text,
     };
+    let sources = content::sources(&content::topic(topic_source));
     match api {
-        Api::OpenAi => openai_success(model, finish, &answer, exhausted),
+        Api::OpenAi => {
+            let cited = (cites && finish != Finish::Safety).then_some(&sources[..]);
+            openai_success(model, finish, &answer, exhausted, cited)
+        }
         Api::Anthropic => {
             let tool = ask
                 .tool
@@ -293,8 +337,41 @@ fn success(
             let topic = content::topic(topic_source);
             anthropic_success(model, finish, &answer, tool, &topic, exhausted)
         }
-        Api::Gemini => gemini_success(model, finish, &answer),
+        Api::Gemini => {
+            let grounded = (ask.search && finish != Finish::Safety).then_some(&sources[..2]);
+            gemini_success(model, finish, &answer, picture, grounded)
+        }
     }
+}
+
+/// What an image model reports per picture (a 1024×1024 image).
+const TOKENS_PER_IMAGE: u64 = 1_290;
+
+/// A small valid PNG for `topic`, drawn by gen's own mock (a public library function): the
+/// fake checks the wire, not the drawing.
+fn picture(topic: &str) -> Vec<u8> {
+    gen_core::providers::mock_article::png(content::fnv(topic.as_bytes()), 8).data
+}
+
+/// Standard padded base64 (RFC 4648 §4), as Gemini sends `inlineData.data`. Written here, not
+/// shared with gen, so the fake cannot agree with a bug in gen's decoder.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for group in bytes.chunks(3) {
+        let n = group
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= group.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 fn openai_success(
@@ -302,6 +379,7 @@ fn openai_success(
     finish: Finish,
     answer: &Answer,
     exhausted: Option<Duration>,
+    cited: Option<&[String]>,
 ) -> HttpResponse {
     let id = next_id();
     let (content, finish_reason) = match finish {
@@ -309,7 +387,7 @@ fn openai_success(
         Finish::Length => (json!(answer.text), "length"),
         Finish::Safety => (Value::Null, "content_filter"),
     };
-    let body = json!({
+    let mut body = json!({
         "id": format!("chatcmpl-fake{id}"),
         "object": "chat.completion",
         "created": unix_now(),
@@ -331,6 +409,18 @@ fn openai_success(
         "service_tier": "default",
         "system_fingerprint": "fp_fake",
     });
+    if let Some(urls) = cited {
+        // Perplexity: the same sources twice, bare and with titles (PROTOCOLS.md §2).
+        body["citations"] = json!(urls);
+        body["search_results"] = urls
+            .iter()
+            .enumerate()
+            .map(|(i, url)| {
+                json!({"title": format!("Source {}", i + 1), "url": url,
+                       "date": "2025-06-01", "snippet": "A page the fake searched."})
+            })
+            .collect();
+    }
     let (remaining, reset) = match exhausted {
         Some(reset) => (0, reset),
         None => (9_999, Duration::from_millis(6)),
@@ -408,7 +498,13 @@ fn anthropic_success(
     response
 }
 
-fn gemini_success(model: &str, finish: Finish, answer: &Answer) -> HttpResponse {
+fn gemini_success(
+    model: &str,
+    finish: Finish,
+    answer: &Answer,
+    picture: Option<Vec<u8>>,
+    grounded: Option<&[String]>,
+) -> HttpResponse {
     let id = next_id();
     let usage = json!({
         "promptTokenCount": answer.input_tokens,
@@ -425,18 +521,60 @@ fn gemini_success(model: &str, finish: Finish, answer: &Answer) -> HttpResponse 
             "modelVersion": model,
             "responseId": format!("fake{id}"),
         }),
-        _ => json!({
-            "candidates": [{
-                "content": {"role": "model", "parts": [{"text": answer.text}]},
+        _ => {
+            let mut parts = vec![json!({"text": answer.text})];
+            if let Some(png) = &picture {
+                parts.push(json!({"inlineData": {"mimeType": "image/png", "data": base64(png)}}));
+            }
+            let mut candidate = json!({
+                "content": {"role": "model", "parts": parts},
                 "finishReason": if finish == Finish::Length { "MAX_TOKENS" } else { "STOP" },
                 "index": 0,
-            }],
-            "usageMetadata": usage,
-            "modelVersion": model,
-            "responseId": format!("fake{id}"),
-        }),
+            });
+            if let Some(urls) = grounded {
+                candidate["groundingMetadata"] = grounding(&answer.text, urls);
+            }
+            json!({
+                "candidates": [candidate],
+                "usageMetadata": usage,
+                "modelVersion": model,
+                "responseId": format!("fake{id}"),
+            })
+        }
     };
     HttpResponse::json(200, &body)
+}
+
+/// Grounding with Google Search as the API reports it: the queries, the pages (behind Google's
+/// redirect URLs, titled with their domains) and which text they support.
+fn grounding(text: &str, urls: &[String]) -> Value {
+    let chunks: Vec<Value> = urls
+        .iter()
+        .map(|url| {
+            let domain = url
+                .trim_start_matches("https://")
+                .split('/')
+                .next()
+                .unwrap_or(url);
+            json!({"web": {
+                "uri": format!(
+                    "https://vertexaisearch.cloud.google.com/grounding-api-redirect/fake-{:x}",
+                    content::fnv(url.as_bytes())
+                ),
+                "title": domain,
+            }})
+        })
+        .collect();
+    let first_line = text.lines().next().unwrap_or("");
+    json!({
+        "webSearchQueries": [first_line.trim_start_matches('#').trim()],
+        "searchEntryPoint": {"renderedContent": "<div class=\"fake-search-chips\"></div>"},
+        "groundingChunks": chunks,
+        "groundingSupports": [{
+            "segment": {"startIndex": 0, "endIndex": first_line.len(), "text": first_line},
+            "groundingChunkIndices": (0..urls.len()).collect::<Vec<_>>(),
+        }],
+    })
 }
 
 fn model_list(api: Api, models: &[String]) -> HttpResponse {

@@ -787,3 +787,260 @@ fn concurrency_is_measured_and_the_log_can_be_switched_off() {
     assert_eq!(server.request_count(), 3);
     assert!(server.requests().is_empty());
 }
+
+/// One Gemini `generateContent` with this body, on a fresh connection.
+fn gemini_call(server: &FakeServer, body: &Value) -> Response {
+    Client::connect(server).exchange(
+        "POST",
+        "/v1beta/models/gemini-2.5-flash-image:generateContent",
+        &[("x-goog-api-key", GEMINI_KEY)],
+        &body.to_string(),
+    )
+}
+
+/// What gen's own adapter makes of a 200 from the fake.
+fn parsed_by_gen(
+    api: Api,
+    response: &Response,
+) -> Result<gen_core::providers::Completion, gen_core::providers::ProviderError> {
+    let parse = match api {
+        Api::OpenAi => gen_core::providers::openai::parse,
+        Api::Anthropic => gen_core::providers::anthropic::parse,
+        Api::Gemini => gen_core::providers::gemini::parse,
+    };
+    parse(
+        response.status,
+        &response.headers,
+        &response.body,
+        std::time::SystemTime::now(),
+    )
+}
+
+#[test]
+fn gemini_draws_a_png_for_image_requests() {
+    let server = server();
+    let request = json!({"contents": [{"role": "user", "parts": [{"text":
+            "Draw a hero image for an article about \"trail running\"."}]}],
+        "generationConfig": {"maxOutputTokens": 2048, "responseModalities": ["TEXT", "IMAGE"]}});
+    let response = gemini_call(&server, &request);
+    assert_eq!(response.status, 200);
+    let body = response.json();
+    let parts = body["candidates"][0]["content"]["parts"]
+        .as_array()
+        .unwrap();
+    assert_eq!(parts.len(), 2, "{body}");
+    assert!(parts[0]["text"].as_str().unwrap().contains("Trail Running"));
+    assert_eq!(parts[1]["inlineData"]["mimeType"], "image/png");
+    assert!(
+        parts[1]["inlineData"]["data"]
+            .as_str()
+            .unwrap()
+            .starts_with("iVBORw0KGgo")
+    );
+    assert!(
+        body["usageMetadata"]["candidatesTokenCount"]
+            .as_u64()
+            .unwrap()
+            > 1_290
+    );
+
+    let completion = parsed_by_gen(Api::Gemini, &response).unwrap();
+    assert_eq!(completion.images.len(), 1);
+    let png = &completion.images[0];
+    assert_eq!(png.mime, "image/png");
+    assert!(png.data.starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert!(png.data.ends_with(b"IEND\xae\x42\x60\x82"));
+    // Deterministic: the same topic draws the same picture.
+    let again = parsed_by_gen(Api::Gemini, &gemini_call(&server, &request)).unwrap();
+    assert_eq!(again.images, completion.images);
+
+    // A text request gets no picture; an emptied answer gets neither.
+    let text_only = gemini_call(
+        &server,
+        &json!({"contents": [{"parts": [{"text": OUTLINE}]}]}),
+    );
+    assert!(
+        parsed_by_gen(Api::Gemini, &text_only)
+            .unwrap()
+            .images
+            .is_empty()
+    );
+    server.script(
+        Api::Gemini,
+        GEMINI_KEY,
+        Behavior::EmptyContent,
+        Times::Next(1),
+    );
+    let empty = gemini_call(&server, &request);
+    assert_eq!(
+        empty.json()["candidates"][0]["content"]["parts"],
+        json!([{"text": ""}])
+    );
+    server.assert_no_violations();
+}
+
+#[test]
+fn gemini_grounds_answers_offered_google_search() {
+    let server = server();
+    for tool in [json!({"google_search": {}}), json!({"googleSearch": {}})] {
+        let request = json!({"contents": [{"parts": [{"text": OUTLINE}]}], "tools": [tool]});
+        let response = gemini_call(&server, &request);
+        assert_eq!(response.status, 200);
+        let body = response.json();
+        let chunks = body["candidates"][0]["groundingMetadata"]["groundingChunks"]
+            .as_array()
+            .unwrap();
+        assert_eq!(chunks.len(), 2);
+        assert!(chunks.iter().all(|c| {
+            c["web"]["uri"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://vertexaisearch.cloud.google.com/")
+        }));
+        let completion = parsed_by_gen(Api::Gemini, &response).unwrap();
+        assert_eq!(completion.citations.len(), 2);
+        assert_outline(&completion.text);
+    }
+    let plain = call(&server, Api::Gemini, OUTLINE);
+    assert!(
+        plain.json()["candidates"][0]
+            .get("groundingMetadata")
+            .is_none()
+    );
+}
+
+#[test]
+fn gemini_checks_modalities_and_tools() {
+    let server = server();
+    let contents = json!([{"parts": [{"text": OUTLINE}]}]);
+    for bad in [
+        json!({"contents": contents, "generationConfig": {"responseModalities": ["VIDEO"]}}),
+        json!({"contents": contents, "generationConfig": {"responseModalities": []}}),
+        json!({"contents": contents, "generationConfig": {"responseModalities": ["TEXT", "IMAGE"],
+            "responseMimeType": "application/json", "responseJsonSchema": {"type": "object"}}}),
+        json!({"contents": contents, "tools": {"google_search": {}}}),
+        json!({"contents": contents, "tools": [{}]}),
+        json!({"contents": contents, "tools": [{"web_search": {}}]}),
+    ] {
+        let response = gemini_call(&server, &bad);
+        assert_eq!(response.status, 400, "{bad}");
+        assert_eq!(response.json()["error"]["status"], "INVALID_ARGUMENT");
+    }
+    let both = json!({"contents": contents, "tools": [{"google_search": {}}],
+        "generationConfig": {"responseModalities": ["TEXT", "IMAGE"], "imageConfig": {"aspectRatio": "16:9"}}});
+    let completion = parsed_by_gen(Api::Gemini, &gemini_call(&server, &both)).unwrap();
+    assert_eq!(
+        (completion.images.len(), completion.citations.len()),
+        (1, 2)
+    );
+}
+
+#[test]
+fn openai_search_mode_adds_perplexity_sources_per_key() {
+    let server = server();
+    let other = "sk-test-openai-0002";
+    server.add_key(Api::OpenAi, other);
+    server.set_citations(Api::OpenAi, OPENAI_KEY, true);
+    let response = call(&server, Api::OpenAi, OUTLINE);
+    let body = response.json();
+    let citations = body["citations"].as_array().unwrap();
+    assert_eq!(citations.len(), 3);
+    assert_eq!(body["search_results"].as_array().unwrap().len(), 3);
+    assert_eq!(body["search_results"][0]["url"], citations[0]);
+    let completion = parsed_by_gen(Api::OpenAi, &response).unwrap();
+    assert_eq!(completion.citations.len(), 3);
+    assert!(
+        completion
+            .citations
+            .iter()
+            .all(|u| u.starts_with("https://"))
+    );
+    assert_outline(&completion.text);
+
+    // Another key, a failure and a switched-off key carry no sources.
+    let plain = Client::connect(&server).exchange(
+        "POST",
+        "/v1/chat/completions",
+        &[("authorization", &format!("Bearer {other}"))],
+        &openai_body(OUTLINE),
+    );
+    assert!(plain.json().get("citations").is_none());
+    server.script(
+        Api::OpenAi,
+        OPENAI_KEY,
+        Behavior::SafetyBlock,
+        Times::Next(1),
+    );
+    assert!(
+        call(&server, Api::OpenAi, OUTLINE)
+            .json()
+            .get("citations")
+            .is_none()
+    );
+    server.set_citations(Api::OpenAi, OPENAI_KEY, false);
+    assert!(
+        call(&server, Api::OpenAi, OUTLINE)
+            .json()
+            .get("citations")
+            .is_none()
+    );
+    server.assert_no_violations();
+}
+
+#[test]
+fn draft_stage_prompts_get_notes_articles_and_rewrites() {
+    let server = server();
+    let ask = |system: &str, prompt: &str| {
+        let body = json!({"model": "gpt-4o-mini", "messages": [
+            {"role": "system", "content": system}, {"role": "user", "content": prompt}]});
+        let response = Client::connect(&server).exchange(
+            "POST",
+            "/v1/chat/completions",
+            &[("authorization", &format!("Bearer {OPENAI_KEY}"))],
+            &body.to_string(),
+        );
+        text(Api::OpenAi, &response.json())
+    };
+    let notes = ask(
+        "Research assistant: facts with sources.",
+        "Collect facts about \"trail running\".",
+    );
+    let sources = notes.split("## Sources").nth(1).expect(&notes);
+    assert!(sources.lines().filter(|l| l.contains("https://")).count() >= 2);
+
+    let article = ask(
+        "You write articles.",
+        "Write an article about \"trail running\".\nTarget length: 600 words\n",
+    );
+    assert!(article.starts_with("# Trail Running"), "{article}");
+    let words = article.split_whitespace().count();
+    assert!((600..=640).contains(&words), "{words} words");
+
+    let rewritten = ask(
+        "You edit.",
+        &format!("Rewrite the article below in a natural voice.\n---ARTICLE---\n{article}"),
+    );
+    let headings = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.starts_with('#'))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(headings(&rewritten), headings(&article));
+    assert_ne!(rewritten, article);
+    server.assert_no_violations();
+}
+
+#[test]
+fn pictures_are_sent_in_padded_standard_base64() {
+    for (plain, encoded) in [
+        ("", ""),
+        ("f", "Zg=="),
+        ("fo", "Zm8="),
+        ("foo", "Zm9v"),
+        ("foobar", "Zm9vYmFy"),
+    ] {
+        assert_eq!(super::reply::base64(plain.as_bytes()), encoded);
+    }
+    assert_eq!(super::reply::base64(&[0xfb, 0xff, 0x00]), "+/8A");
+}

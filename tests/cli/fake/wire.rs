@@ -586,6 +586,66 @@ fn validate_gemini(body: &Value) -> Result<(), HttpResponse> {
                  responseMimeType must be application/json when a response schema is set.",
             ));
         }
+        if let Some(modalities) = gemini_field(config, "responseModalities") {
+            let known = modalities.as_array().is_some_and(|m| {
+                !m.is_empty()
+                    && m.iter()
+                        .all(|m| matches!(m.as_str(), Some("TEXT" | "IMAGE" | "AUDIO")))
+            });
+            if !known {
+                return Err(gemini_bad(&format!(
+                    "Invalid value at 'generation_config.response_modalities' ({modalities}): \
+                     expected a non-empty list of TEXT, IMAGE, AUDIO."
+                )));
+            }
+            // The fake's rule (image models take no JSON mode): gen must not mix the two.
+            let image = modalities
+                .as_array()
+                .is_some_and(|m| m.iter().any(|m| m == "IMAGE"));
+            if image && (mime.is_some_and(|m| m != "text/plain") || schema || json_schema) {
+                return Err(gemini_bad(
+                    "JSON mode is not supported with response modality IMAGE: drop \
+                     responseMimeType and the response schema from image requests.",
+                ));
+            }
+        }
+    }
+    if let Some(tools) = gemini_field(body, "tools") {
+        validate_gemini_tools(tools)?;
+    }
+    Ok(())
+}
+
+const GEMINI_TOOLS: [&str; 6] = [
+    "functionDeclarations",
+    "googleSearch",
+    "googleSearchRetrieval",
+    "codeExecution",
+    "urlContext",
+    "retrieval",
+];
+
+/// `tools`: a list of objects, each naming one known tool (`google_search` or `googleSearch`…).
+fn validate_gemini_tools(tools: &Value) -> Result<(), HttpResponse> {
+    let Some(tools) = tools.as_array() else {
+        return Err(gemini_bad(
+            "Invalid value at 'tools': expected a list of Tool objects.",
+        ));
+    };
+    for (i, tool) in tools.iter().enumerate() {
+        let Some(fields) = tool.as_object().filter(|f| !f.is_empty()) else {
+            return Err(gemini_bad(&format!(
+                "Invalid value at 'tools[{i}]': expected a Tool object naming a tool."
+            )));
+        };
+        for name in fields.keys() {
+            if !GEMINI_TOOLS.contains(&camel(name).as_str()) {
+                return Err(gemini_bad(&format!(
+                    "Invalid JSON payload received. Unknown name \"{name}\" at 'tools[{i}]': \
+                     Cannot find field."
+                )));
+            }
+        }
     }
     Ok(())
 }
