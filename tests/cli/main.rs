@@ -6,6 +6,7 @@ mod support;
 
 mod bad_input;
 mod completions;
+mod draft;
 mod live_run;
 mod models;
 mod providers;

@@ -164,6 +164,8 @@ struct Script {
     api: Api,
     /// `None` matches any key.
     key: Option<String>,
+    /// Applies only to requests whose body contains this text (a draft stage's marker).
+    body_contains: Option<String>,
     behavior: Behavior,
     times: Times,
     used: u32,
@@ -330,6 +332,21 @@ impl FakeServer {
         self.push_script(api, None, behavior, times);
     }
 
+    /// Like [`script_any_key`](Self::script_any_key), only for requests whose JSON body contains
+    /// `needle` (e.g. the humanize stage's `---ARTICLE---` marker).
+    pub fn script_when_body_contains(
+        &self,
+        api: Api,
+        needle: &str,
+        behavior: Behavior,
+        times: Times,
+    ) {
+        self.push_script(api, None, behavior, times);
+        if let Some(script) = self.shared.state().scripts.last_mut() {
+            script.body_contains = Some(needle.to_string());
+        }
+    }
+
     fn push_script(&self, api: Api, key: Option<String>, behavior: Behavior, times: Times) {
         if let Times::EveryNth(0) = times {
             panic!("Times::EveryNth(0) never applies");
@@ -337,6 +354,7 @@ impl FakeServer {
         self.shared.state().scripts.push(Script {
             api,
             key,
+            body_contains: None,
             behavior,
             times,
             used: 0,
@@ -535,7 +553,12 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
         let checked = wire::check(api, &route, request, &body, &state.keys);
         let decision = match checked {
             Err(response) => Decision::Fixed(response),
-            Ok(()) => Decision::Behave(pick_behavior(&mut state.scripts, api, key.as_deref())),
+            Ok(()) => Decision::Behave(pick_behavior(
+                &mut state.scripts,
+                api,
+                key.as_deref(),
+                &String::from_utf8_lossy(&request.body),
+            )),
         };
         state.violations.append(&mut violations);
         let (behavior, status) = match &decision {
@@ -652,10 +675,17 @@ fn write(writer: &mut TcpStream, request: &HttpRequest, response: HttpResponse) 
 }
 
 /// The newest script that applies to this request, counting it against its `Times`.
-fn pick_behavior(scripts: &mut [Script], api: Api, key: Option<&str>) -> Behavior {
+fn pick_behavior(scripts: &mut [Script], api: Api, key: Option<&str>, body: &str) -> Behavior {
     let mut chosen: Option<usize> = None;
     for (i, script) in scripts.iter_mut().enumerate().rev() {
         if script.api != api || (script.key.is_some() && script.key.as_deref() != key) {
+            continue;
+        }
+        if script
+            .body_contains
+            .as_deref()
+            .is_some_and(|needle| !body.contains(needle))
+        {
             continue;
         }
         script.seen += 1;
