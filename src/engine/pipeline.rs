@@ -22,7 +22,7 @@ use crate::engine::sink::Outcome;
 use crate::failure::{Failure, FailureKind};
 use crate::providers::mock::slugify;
 use crate::providers::mock_article::word_count;
-use crate::providers::{Provider, ProviderError, Request};
+use crate::providers::{Provider, ProviderError, Request, estimate_tokens};
 use crate::tasks::draft::{self, Stage, StageOutput};
 use crate::tasks::template::PromptTemplate;
 
@@ -105,6 +105,12 @@ impl Lane {
         for &stage in &draft.stages {
             if job.stages.contains_key(&stage) {
                 continue;
+            }
+            // After Ctrl-C a row stops at a stage boundary: what it finished is in the sidecar
+            // file, and --resume goes on from there.
+            if shared.dispatcher.is_cancelled() {
+                shared.dispatcher.requeue(job);
+                return;
             }
             let route = self.route(stage, draft);
             let requests = if stage == Stage::Images {
@@ -189,6 +195,25 @@ impl Lane {
                     target_words: Some(words),
                     web_search: stage == Stage::Research,
                 };
+                let estimated_tokens = estimate_tokens(&request.system)
+                    + estimate_tokens(&request.prompt)
+                    + stage.typical_output_tokens(words);
+                if route.key.has_token_limit() {
+                    route.key.charge_tokens(estimated_tokens).await;
+                }
+                let reserved_usd = match (&shared.budget, route.price) {
+                    (Some(budget), Some((input, output))) => {
+                        let estimate = (estimated_tokens as f64 * input.max(output)) / 1e6;
+                        if !budget.try_reserve(estimate) {
+                            shared.budget_reached.store(true, Relaxed);
+                            shared.dispatcher.cancel();
+                            shared.dispatcher.requeue(job);
+                            return;
+                        }
+                        estimate
+                    }
+                    _ => 0.0,
+                };
                 let stats = &shared.stats.providers[route.provider];
                 job.record_try(self.index, route.provider);
                 stats.in_flight.fetch_add(1, Relaxed);
@@ -200,6 +225,15 @@ impl Lane {
                 stats
                     .latency_ms_total
                     .fetch_add(latency.as_millis() as u64, Relaxed);
+                let billed = match (&answer, route.price) {
+                    (Ok(c), Some((input, output))) => {
+                        (c.input_tokens as f64 * input + c.output_tokens as f64 * output) / 1e6
+                    }
+                    _ => 0.0,
+                };
+                if let Some(budget) = &shared.budget {
+                    budget.settle(reserved_usd, billed);
+                }
                 let completion = match answer {
                     Ok(completion) => completion,
                     Err(error) => {
@@ -210,15 +244,14 @@ impl Lane {
                     }
                 };
                 route.key.record_success();
+                let used = completion.input_tokens + completion.output_tokens;
+                if route.key.has_token_limit() && used > estimated_tokens {
+                    route.key.charge_tokens(used - estimated_tokens).await;
+                }
                 if let Some(rest) = completion.exhausted_for {
                     let until = route.key.park(Some(rest));
                     shared.stats.mark_parked(route.provider, until);
                 }
-                let billed = route.price.map_or(0.0, |(input, output)| {
-                    (completion.input_tokens as f64 * input
-                        + completion.output_tokens as f64 * output)
-                        / 1e6
-                });
                 stats.add_cost(billed);
                 stats
                     .input_tokens

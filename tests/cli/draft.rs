@@ -317,3 +317,51 @@ fn a_draft_far_from_its_length_is_retried_once_on_the_same_lane_then_counted() {
         failed[0]
     );
 }
+
+#[test]
+fn the_profile_draft_table_sets_stages_targets_and_templates() {
+    let ws = Workspace::new();
+    ws.write("rows.csv", keywords_csv(2));
+    ws.write(
+        "o.j2",
+        "Custom outline for {{ keyword }}, {{ words }} words.",
+    );
+    ws.write(
+        "config/gen/config.toml",
+        "[draft]\nstages = [\"outline\", \"draft\"]\nwords = 400\n\n[draft.templates]\noutline = \"o.j2\"\n",
+    );
+    let dry = ws.run(&["draft", "--dry-run", "rows.csv"]);
+    dry.expect_code(0);
+    assert!(
+        dry.stdout.contains("stages: outline → draft"),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        dry.stdout
+            .contains("Custom outline for keyword number 1, 400 words."),
+        "{}",
+        dry.stdout
+    );
+    ws.run(&["draft", "rows.csv"]).expect_code(0);
+    for line in ws.jsonl("rows.draft.jsonl") {
+        let words = line["word_count"].as_f64().unwrap();
+        assert!((words - 400.0).abs() <= 80.0, "{words}");
+        assert_eq!(line["stages"].as_object().unwrap().len(), 2);
+    }
+    // A flag wins over the profile.
+    let dry = ws.run(&[
+        "draft",
+        "--dry-run",
+        "--words",
+        "700",
+        "--stages",
+        "draft",
+        "rows.csv",
+    ]);
+    assert!(
+        dry.stdout.contains("stages: draft") && dry.stdout.contains("Target length: 700 words"),
+        "{}",
+        dry.stdout
+    );
+}
