@@ -326,32 +326,64 @@ impl Lane {
         (input_tokens, output_tokens): (u64, u64),
         latency_ms: u64,
     ) -> Map<String, Value> {
-        let mut record = Map::with_capacity(job.row.fields.len() + generated.len() + 8);
-        for (column, value) in &job.row.fields {
-            let name = shared
-                .renames
-                .iter()
-                .find(|(from, _)| from == column)
-                .map_or(column, |(_, to)| to);
-            record.insert(name.clone(), value.clone());
-        }
-        record.extend(generated);
-        let provider = &shared.providers[self.provider];
-        // Every billed attempt of the row, not only the last one.
-        let cost = self.price.map(|_| job.cost_usd);
-        record.insert("row_id".into(), Value::String(job.row.id.clone()));
-        record.insert("provider".into(), Value::String(provider.name.clone()));
-        record.insert("model".into(), Value::String(self.model.clone()));
-        record.insert("attempts".into(), job.attempts.into());
-        record.insert("input_tokens".into(), input_tokens.into());
-        record.insert("output_tokens".into(), output_tokens.into());
-        record.insert("latency_ms".into(), latency_ms.into());
-        record.insert(
-            "cost_usd".into(),
-            cost.map_or(Value::Null, |c| round_usd(c).into()),
-        );
-        record
+        let meta = RecordMeta {
+            provider: &shared.providers[self.provider].name,
+            model: &self.model,
+            attempts: job.attempts,
+            input_tokens,
+            output_tokens,
+            latency_ms: Some(latency_ms),
+            // Every billed attempt of the row, not only the last one.
+            cost_usd: self.price.map(|_| job.cost_usd),
+        };
+        compose_record(&job.row, &shared.renames, generated, &meta)
     }
+}
+
+/// The run metadata of a result line.
+pub struct RecordMeta<'a> {
+    pub provider: &'a str,
+    pub model: &'a str,
+    pub attempts: u32,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// `None` where no latency is known (a batch job's rows).
+    pub latency_ms: Option<u64>,
+    pub cost_usd: Option<f64>,
+}
+
+/// A result line: the row's columns (renamed where they collide with gen's fields), the task's
+/// fields, then the metadata. Live runs and batch fetches write the same shape.
+pub fn compose_record(
+    row: &Row,
+    renames: &[(String, String)],
+    generated: Map<String, Value>,
+    meta: &RecordMeta<'_>,
+) -> Map<String, Value> {
+    let mut record = Map::with_capacity(row.fields.len() + generated.len() + 8);
+    for (column, value) in &row.fields {
+        let name = renames
+            .iter()
+            .find(|(from, _)| from == column)
+            .map_or(column, |(_, to)| to);
+        record.insert(name.clone(), value.clone());
+    }
+    record.extend(generated);
+    record.insert("row_id".into(), Value::String(row.id.clone()));
+    record.insert("provider".into(), meta.provider.into());
+    record.insert("model".into(), meta.model.into());
+    record.insert("attempts".into(), meta.attempts.into());
+    record.insert("input_tokens".into(), meta.input_tokens.into());
+    record.insert("output_tokens".into(), meta.output_tokens.into());
+    record.insert(
+        "latency_ms".into(),
+        meta.latency_ms.map_or(Value::Null, Value::from),
+    );
+    record.insert(
+        "cost_usd".into(),
+        meta.cost_usd.map_or(Value::Null, |c| round_usd(c).into()),
+    );
+    record
 }
 
 /// Metadata fields of every result line, after the task's own fields.
