@@ -28,10 +28,14 @@ pub enum FailureKind {
     InvalidOutput,
     /// Every lane left the pool (auth, quota) before the row could be served.
     NoLanes,
+    /// A batch job ended (24 h or 48 h) before answering the row.
+    BatchExpired,
+    /// A batch job was cancelled before answering the row.
+    BatchCancelled,
 }
 
 impl FailureKind {
-    pub const ALL: [FailureKind; 18] = [
+    pub const ALL: [FailureKind; 20] = [
         FailureKind::BadInput,
         FailureKind::DuplicateId,
         FailureKind::Template,
@@ -50,6 +54,8 @@ impl FailureKind {
         FailureKind::BadRequest,
         FailureKind::InvalidOutput,
         FailureKind::NoLanes,
+        FailureKind::BatchExpired,
+        FailureKind::BatchCancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -72,6 +78,8 @@ impl FailureKind {
             FailureKind::BadRequest => "bad_request",
             FailureKind::InvalidOutput => "invalid_output",
             FailureKind::NoLanes => "no_lanes",
+            FailureKind::BatchExpired => "expired",
+            FailureKind::BatchCancelled => "cancelled",
         }
     }
 }

@@ -70,9 +70,8 @@ pub fn decide(kind: FailureKind) -> Decision {
                 backoff: false,
             },
         ),
-        BadRequest | BadInput | DuplicateId | Template | NoLanes => {
-            (KeyAction::None, RowAction::Fail)
-        }
+        BadRequest | BadInput | DuplicateId | Template | NoLanes | BatchExpired
+        | BatchCancelled => (KeyAction::None, RowAction::Fail),
     };
     Decision { key, row }
 }
