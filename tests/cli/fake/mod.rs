@@ -2,7 +2,9 @@
 //! 127.0.0.1 speaking OpenAI Chat Completions, Anthropic Messages and Gemini `generateContent`
 //! as PROTOCOLS.md describes, checking auth and bodies like the real APIs, and scripted per test
 //! (rate limits with every reset form, 5xx, 529, hangs, cut bodies, malformed JSON, safety
-//! blocks…). It records every request and every protocol violation `gen` commits.
+//! blocks…). It records every request and every protocol violation `gen` commits. It also
+//! serves the three batch APIs (`batch.rs`, PROTOCOLS.md §5), whose jobs move one state per
+//! poll and are scripted with `set_batch_failures` / `set_batch_end`.
 //!
 //! Self-contained on purpose (std + serde_json only, nothing from `crate::support`), so a bench
 //! can include it with `#[path]`; its one call into `gen_core` draws the PNG it sends as a
@@ -26,6 +28,7 @@
 // Much of this API is for issue 4's integration tests, which are written after the fake.
 #![allow(dead_code)]
 
+mod batch;
 mod clock;
 mod content;
 mod http;
@@ -45,6 +48,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub use batch::Ended;
 use http::{HttpRequest, HttpResponse, ReadError};
 
 /// The three wire formats the fake speaks.
@@ -189,6 +193,8 @@ struct State {
     violations: Vec<String>,
     /// Open connections, so dropping the server closes them (and wakes `Hang`).
     connections: HashMap<u64, TcpStream>,
+    /// Batch jobs, files and upload sessions (`batch.rs`).
+    batches: batch::Batches,
 }
 
 struct Shared {
@@ -198,6 +204,8 @@ struct Shared {
     wake: Condvar,
     wake_lock: Mutex<()>,
     next_id: AtomicU64,
+    /// `http://127.0.0.1:PORT`, for URLs the fake hands out (upload sessions, results).
+    origin: String,
 }
 
 impl Shared {
@@ -270,6 +278,7 @@ impl FakeServer {
             wake: Condvar::new(),
             wake_lock: Mutex::new(()),
             next_id: AtomicU64::new(1),
+            origin: format!("http://{addr}"),
         });
         let accept_shared = Arc::clone(&shared);
         let acceptor = thread::Builder::new()
@@ -383,6 +392,33 @@ impl FakeServer {
     /// Waits this long before answering each request to `api`.
     pub fn set_latency(&self, api: Api, latency: Duration) {
         self.shared.state().latency.insert(api, latency);
+    }
+
+    /// Batch rows answered from now on (by 1-based row number within a job, counted when the
+    /// row is answered): every `errored_every`th row errors, else every `expired_every`th
+    /// expires; `None` switches a rule off. Rows whose body the interactive route would refuse
+    /// error whatever this says.
+    pub fn set_batch_failures(
+        &self,
+        api: Api,
+        errored_every: Option<u32>,
+        expired_every: Option<u32>,
+    ) {
+        self.shared
+            .state()
+            .batches
+            .set_failures(api, errored_every, expired_every);
+    }
+
+    /// How `api`'s running jobs end from their next step on (default [`Ended::Completed`]).
+    pub fn set_batch_end(&self, api: Api, end: Ended) {
+        self.shared.state().batches.set_end(api, end);
+    }
+
+    /// `api`'s batch jobs, oldest first: id and state as the wire spells it (`in_progress`,
+    /// `canceling`, `BATCH_STATE_RUNNING`…). Deleted Gemini jobs are left out.
+    pub fn batch_jobs(&self, api: Api) -> Vec<(String, String)> {
+        self.shared.state().batches.jobs(api)
     }
 
     /// Every request received on a provider route so far, in arrival order.
@@ -532,6 +568,10 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
 
 /// Routes one request, records it, and writes the answer.
 fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Outcome {
+    if let Some(route) = batch::route(request) {
+        let response = batch::serve(&route, request, shared);
+        return write(writer, request, response);
+    }
     let Some(route) = wire::route(request) else {
         let message = format!("unknown route {} {}", request.method, request.target);
         shared.state().violations.push(message.clone());

@@ -1044,3 +1044,6 @@ fn pictures_are_sent_in_padded_standard_base64() {
     }
     assert_eq!(super::reply::base64(&[0xfb, 0xff, 0x00]), "+/8A");
 }
+
+#[path = "batch_tests.rs"]
+mod batch;

@@ -82,6 +82,21 @@ pub fn sent_key(api: Api, request: &HttpRequest) -> Option<String> {
 
 /// What a careful client must never do, whether or not the real API would tolerate it.
 pub fn violations(api: Api, request: &HttpRequest) -> Vec<String> {
+    let mut found = header_violations(api, request);
+    let at = format!("{} {}", request.method, request.path());
+    if request.method == "POST"
+        && !request
+            .header("content-type")
+            .is_some_and(|t| t.to_ascii_lowercase().starts_with("application/json"))
+    {
+        found.push(format!("{at}: content-type is not application/json"));
+    }
+    found
+}
+
+/// [`violations`] without the JSON content-type rule, for routes whose bodies are not JSON
+/// (uploads) or empty (cancels).
+pub fn header_violations(api: Api, request: &HttpRequest) -> Vec<String> {
     let mut found = Vec::new();
     let at = format!("{} {}", request.method, request.path());
     for name in ["key", "api_key", "apikey", "access_token"] {
@@ -98,13 +113,6 @@ pub fn violations(api: Api, request: &HttpRequest) -> Vec<String> {
             Some(other) => found.push(format!("{at}: anthropic-version {other:?}")),
         }
     }
-    if request.method == "POST"
-        && !request
-            .header("content-type")
-            .is_some_and(|t| t.to_ascii_lowercase().starts_with("application/json"))
-    {
-        found.push(format!("{at}: content-type is not application/json"));
-    }
     found
 }
 
@@ -114,6 +122,52 @@ pub fn check(
     route: &Route,
     request: &HttpRequest,
     body: &Value,
+    keys: &HashMap<Api, Vec<String>>,
+) -> Result<(), HttpResponse> {
+    check_auth(api, request, keys)?;
+    if route.kind == Kind::Models {
+        return Ok(());
+    }
+    if request.body.is_empty() || body.is_null() {
+        return Err(unparsable_body(api));
+    }
+    match api {
+        Api::OpenAi => validate_openai(body),
+        Api::Anthropic => validate_anthropic(body),
+        Api::Gemini => validate_gemini(body),
+    }
+}
+
+/// The provider's answer to a body that is not JSON.
+pub fn unparsable_body(api: Api) -> HttpResponse {
+    match api {
+        Api::OpenAi => openai_error(
+            400,
+            "We could not parse the JSON body of your request. (HINT: This likely means \
+             you aren't using your HTTP library correctly. The OpenAI API expects a JSON \
+             payload, but what was sent was not valid JSON.",
+            "invalid_request_error",
+            None,
+            None,
+        ),
+        Api::Anthropic => anthropic_error(
+            400,
+            "invalid_request_error",
+            "There was an error parsing the body",
+        ),
+        Api::Gemini => gemini_error(
+            400,
+            "INVALID_ARGUMENT",
+            "Invalid JSON payload received. Unexpected token.",
+            vec![],
+        ),
+    }
+}
+
+/// The key check (and Anthropic's version header) alone; `Err` is the response to send.
+pub fn check_auth(
+    api: Api,
+    request: &HttpRequest,
     keys: &HashMap<Api, Vec<String>>,
 ) -> Result<(), HttpResponse> {
     let known = |key: &str| keys.get(&api).is_some_and(|k| k.iter().any(|k| k == key));
@@ -179,38 +233,7 @@ pub fn check(
             }
         }
     }
-    if route.kind == Kind::Models {
-        return Ok(());
-    }
-    if request.body.is_empty() || body.is_null() {
-        return Err(match api {
-            Api::OpenAi => openai_error(
-                400,
-                "We could not parse the JSON body of your request. (HINT: This likely means \
-                 you aren't using your HTTP library correctly. The OpenAI API expects a JSON \
-                 payload, but what was sent was not valid JSON.",
-                "invalid_request_error",
-                None,
-                None,
-            ),
-            Api::Anthropic => anthropic_error(
-                400,
-                "invalid_request_error",
-                "There was an error parsing the body",
-            ),
-            Api::Gemini => gemini_error(
-                400,
-                "INVALID_ARGUMENT",
-                "Invalid JSON payload received. Unexpected token.",
-                vec![],
-            ),
-        });
-    }
-    match api {
-        Api::OpenAi => validate_openai(body),
-        Api::Anthropic => validate_anthropic(body),
-        Api::Gemini => validate_gemini(body),
-    }
+    Ok(())
 }
 
 /// How OpenAI shows a key in an error: a few characters each side, never the whole key.
@@ -262,7 +285,7 @@ fn openai_bad(message: &str, param: &str, code: Option<&str>) -> HttpResponse {
     openai_error(400, message, "invalid_request_error", Some(param), code)
 }
 
-fn validate_openai(body: &Value) -> Result<(), HttpResponse> {
+pub fn validate_openai(body: &Value) -> Result<(), HttpResponse> {
     let Some(object) = body.as_object() else {
         return Err(openai_bad(
             "Invalid type for body: expected an object.",
@@ -397,7 +420,7 @@ fn anthropic_bad(message: &str) -> HttpResponse {
     anthropic_error(400, "invalid_request_error", message)
 }
 
-fn validate_anthropic(body: &Value) -> Result<(), HttpResponse> {
+pub fn validate_anthropic(body: &Value) -> Result<(), HttpResponse> {
     let Some(object) = body.as_object() else {
         return Err(anthropic_bad("Input should be a valid dictionary"));
     };
@@ -520,7 +543,7 @@ pub fn gemini_field<'a>(object: &'a Value, camel_name: &str) -> Option<&'a Value
         .find_map(|(k, v)| (camel(k) == camel_name).then_some(v))
 }
 
-fn validate_gemini(body: &Value) -> Result<(), HttpResponse> {
+pub fn validate_gemini(body: &Value) -> Result<(), HttpResponse> {
     let Some(object) = body.as_object() else {
         return Err(gemini_bad(
             "Invalid JSON payload received. Expected an object.",
