@@ -5,6 +5,7 @@
 //! Results stream to a JSONL or CSV file that doubles as the resume journal; rows that fail go to
 //! a manifest in the input's own format. See DESIGN.md for the architecture.
 
+pub mod batch;
 pub mod cli;
 pub mod dry_run;
 pub mod duration;

@@ -21,6 +21,27 @@ pub const API_VERSION: &str = "2023-06-01";
 /// `POST {base}/v1/messages` with `x-api-key` (a secret) and `anthropic-version`. The system
 /// prompt is the top-level `system` field; no `temperature` (newer models reject non-defaults).
 pub fn build(request: &Request, endpoint: &Endpoint) -> HttpRequest {
+    json_post(
+        endpoint.url("/v1/messages"),
+        auth_headers(endpoint),
+        &request_body(request),
+    )
+}
+
+/// `x-api-key` (a secret), `anthropic-version`, then the endpoint's extra headers: what every
+/// Anthropic request carries.
+pub(crate) fn auth_headers(endpoint: &Endpoint) -> Vec<(&'static str, HeaderValue)> {
+    let mut headers = Vec::new();
+    if let Some(key) = endpoint.api_key {
+        headers.push(("x-api-key", HeaderValue::Secret(key.to_string())));
+    }
+    headers.push(("anthropic-version", HeaderValue::Plain(API_VERSION.into())));
+    headers.extend(endpoint.extra());
+    headers
+}
+
+/// The Messages body [`build`] sends; a Message Batches entry carries the same one as `params`.
+pub(crate) fn request_body(request: &Request) -> Value {
     let mut body = Map::new();
     body.insert("model".into(), json!(request.model));
     body.insert("max_tokens".into(), json!(request.max_output_tokens));
@@ -37,13 +58,7 @@ pub fn build(request: &Request, endpoint: &Endpoint) -> HttpRequest {
             json!({"format": {"type": "json_schema", "schema": schema}}),
         );
     }
-    let mut headers = Vec::new();
-    if let Some(key) = endpoint.api_key {
-        headers.push(("x-api-key", HeaderValue::Secret(key.to_string())));
-    }
-    headers.push(("anthropic-version", HeaderValue::Plain(API_VERSION.into())));
-    headers.extend(endpoint.extra());
-    json_post(endpoint.url("/v1/messages"), headers, &Value::Object(body))
+    Value::Object(body)
 }
 
 /// Reads a Messages answer: the `text` blocks concatenated (thinking and tool blocks skipped).
@@ -108,6 +123,12 @@ pub fn parse(
     })
 }
 
+/// [`parse`] for an answer that arrived without HTTP headers (a Message Batches result line). The
+/// clock only dates header values, so with no headers any instant gives the same result.
+pub(crate) fn parse_body(status: u16, body: &[u8]) -> Result<Completion, ProviderError> {
+    parse(status, &[], body, SystemTime::UNIX_EPOCH)
+}
+
 /// The most models one list page may hold (the API's maximum).
 const MODEL_PAGE_SIZE: u32 = 1000;
 
@@ -117,13 +138,7 @@ pub fn list_models_request(endpoint: &Endpoint, after: Option<&str>) -> HttpRequ
     if let Some(after) = after {
         url.push_str(&format!("&after_id={}", percent_encode(after)));
     }
-    let mut headers = Vec::new();
-    if let Some(key) = endpoint.api_key {
-        headers.push(("x-api-key", HeaderValue::Secret(key.to_string())));
-    }
-    headers.push(("anthropic-version", HeaderValue::Plain(API_VERSION.into())));
-    headers.extend(endpoint.extra());
-    get(url, headers)
+    get(url, auth_headers(endpoint))
 }
 
 /// Reads a model list page: the `id` of each `data[]` entry (newest first, as sent); when
@@ -173,7 +188,12 @@ const BILLING_PHRASES: [&str; 3] = [
     "spend limit",
 ];
 
-fn classify_error(status: u16, headers: &Headers, body: &[u8], now: SystemTime) -> ProviderError {
+pub(crate) fn classify_error(
+    status: u16,
+    headers: &Headers,
+    body: &[u8],
+    now: SystemTime,
+) -> ProviderError {
     let value = classify::decode(body).ok();
     let error = value.as_ref().and_then(|v| v.get("error"));
     let error_type = text_of(error.and_then(|e| e.get("type")));

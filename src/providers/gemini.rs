@@ -28,6 +28,31 @@ use crate::failure::FailureKind;
 /// request with `web_search` carries `tools: [{"google_search": {}}]` (grounding with Google
 /// Search), whose sources come back in `groundingMetadata`.
 pub fn build(request: &Request, endpoint: &Endpoint) -> HttpRequest {
+    let url = endpoint.url(&format!(
+        "/models/{}:generateContent",
+        percent_encode(model_id(&request.model))
+    ));
+    json_post(url, auth_headers(endpoint), &request_body(request))
+}
+
+/// A model name without its `models/` prefix.
+pub(crate) fn model_id(model: &str) -> &str {
+    model.strip_prefix("models/").unwrap_or(model)
+}
+
+/// `x-goog-api-key` (a secret) and the endpoint's extra headers.
+pub(crate) fn auth_headers(endpoint: &Endpoint) -> Vec<(&'static str, HeaderValue)> {
+    let mut headers = Vec::new();
+    if let Some(key) = endpoint.api_key {
+        headers.push(("x-goog-api-key", HeaderValue::Secret(key.to_string())));
+    }
+    headers.extend(endpoint.extra());
+    headers
+}
+
+/// The GenerateContentRequest [`build`] sends; a batch input line or inline entry carries the
+/// same one (the model is named by the batch, not the request).
+pub(crate) fn request_body(request: &Request) -> Value {
     let mut body = Map::new();
     if !request.system.is_empty() {
         body.insert(
@@ -51,21 +76,7 @@ pub fn build(request: &Request, endpoint: &Endpoint) -> HttpRequest {
     if request.web_search {
         body.insert("tools".into(), json!([{"google_search": {}}]));
     }
-
-    let mut headers = Vec::new();
-    if let Some(key) = endpoint.api_key {
-        headers.push(("x-goog-api-key", HeaderValue::Secret(key.to_string())));
-    }
-    headers.extend(endpoint.extra());
-    let model = request
-        .model
-        .strip_prefix("models/")
-        .unwrap_or(&request.model);
-    let url = endpoint.url(&format!(
-        "/models/{}:generateContent",
-        percent_encode(model)
-    ));
-    json_post(url, headers, &Value::Object(body))
+    Value::Object(body)
 }
 
 /// `finishReason`s that mean the answer was withheld for its content. The image ones come from
@@ -192,6 +203,13 @@ pub fn parse(
     })
 }
 
+/// [`parse`] for an answer that arrived without HTTP headers (a batch result line or inline
+/// response). The clock only dates header values, so with no headers any instant gives the same
+/// result.
+pub(crate) fn parse_body(status: u16, body: &[u8]) -> Result<Completion, ProviderError> {
+    parse(status, &[], body, SystemTime::UNIX_EPOCH)
+}
+
 /// The pictures among an answer's parts: `inlineData {mimeType, data}`, data in base64.
 fn images(parts: &[&Value]) -> Result<Vec<Image>, ProviderError> {
     let malformed = |index: usize, why: String| {
@@ -250,12 +268,7 @@ pub fn list_models_request(endpoint: &Endpoint, page_token: Option<&str>) -> Htt
     if let Some(token) = page_token {
         url.push_str(&format!("&pageToken={}", percent_encode(token)));
     }
-    let mut headers = Vec::new();
-    if let Some(key) = endpoint.api_key {
-        headers.push(("x-goog-api-key", HeaderValue::Secret(key.to_string())));
-    }
-    headers.extend(endpoint.extra());
-    get(url, headers)
+    get(url, auth_headers(endpoint))
 }
 
 /// Reads a model list page: each `models[].name` without its `models/` prefix, keeping only the
@@ -316,7 +329,12 @@ fn error_reason(body: &Value) -> Option<&str> {
         .find_map(|d| d.get("reason")?.as_str())
 }
 
-fn classify_error(status: u16, headers: &Headers, body: &[u8], now: SystemTime) -> ProviderError {
+pub(crate) fn classify_error(
+    status: u16,
+    headers: &Headers,
+    body: &[u8],
+    now: SystemTime,
+) -> ProviderError {
     let value = classify::decode(body).unwrap_or(Value::Null);
     let error = value.get("error");
     let rpc_status = text_of(error.and_then(|e| e.get("status")));

@@ -70,6 +70,28 @@ pub fn build(request: &Request, endpoint: &Endpoint) -> HttpRequest {
 /// `POST {base}/chat/completions` in a vendor's dialect. The key travels only in the
 /// `authorization` header, as a secret. No `temperature`: reasoning models reject it.
 pub fn build_with(request: &Request, endpoint: &Endpoint, dialect: Dialect) -> HttpRequest {
+    json_post(
+        endpoint.url("/chat/completions"),
+        auth_headers(endpoint),
+        &request_body(request, dialect),
+    )
+}
+
+/// `authorization: Bearer <key>` (a secret) and the endpoint's extra headers.
+pub(crate) fn auth_headers(endpoint: &Endpoint) -> Vec<(&'static str, HeaderValue)> {
+    let mut headers = Vec::new();
+    if let Some(key) = endpoint.api_key {
+        headers.push((
+            "authorization",
+            HeaderValue::Secret(format!("Bearer {key}")),
+        ));
+    }
+    headers.extend(endpoint.extra());
+    headers
+}
+
+/// The Chat Completions body [`build_with`] sends; a Batch API input line carries the same one.
+pub(crate) fn request_body(request: &Request, dialect: Dialect) -> Value {
     let mut system = request.system.clone();
     let mut body = Map::new();
     body.insert("model".into(), json!(request.model));
@@ -109,20 +131,7 @@ pub fn build_with(request: &Request, endpoint: &Endpoint, dialect: Dialect) -> H
         MaxTokensField::MaxTokens => "max_tokens",
     };
     body.insert(limit.into(), json!(request.max_output_tokens));
-
-    let mut headers = Vec::new();
-    if let Some(key) = endpoint.api_key {
-        headers.push((
-            "authorization",
-            HeaderValue::Secret(format!("Bearer {key}")),
-        ));
-    }
-    headers.extend(endpoint.extra());
-    json_post(
-        endpoint.url("/chat/completions"),
-        headers,
-        &Value::Object(body),
-    )
+    Value::Object(body)
 }
 
 /// A `json_schema.name`: letters, digits, `_` and `-`, at most 64 characters.
@@ -260,6 +269,12 @@ pub fn parse(
     })
 }
 
+/// [`parse`] for an answer that arrived without HTTP headers (a Batch API result line). The clock
+/// only dates header values, so with no headers any instant gives the same result.
+pub(crate) fn parse_body(status: u16, body: &[u8]) -> Result<Completion, ProviderError> {
+    parse(status, &[], body, SystemTime::UNIX_EPOCH)
+}
+
 /// Perplexity's sources: `citations` (URL strings), then `search_results[].url`, each URL once.
 /// Entries of another shape are skipped: sources are a bonus, never a reason to fail a row.
 fn citations(answer: &Value) -> Vec<String> {
@@ -278,15 +293,7 @@ fn citations(answer: &Value) -> Vec<String> {
 
 /// `GET {base}/models`: the models the key may use, in one page (the list is not paginated).
 pub fn list_models_request(endpoint: &Endpoint) -> HttpRequest {
-    let mut headers = Vec::new();
-    if let Some(key) = endpoint.api_key {
-        headers.push((
-            "authorization",
-            HeaderValue::Secret(format!("Bearer {key}")),
-        ));
-    }
-    headers.extend(endpoint.extra());
-    get(endpoint.url("/models"), headers)
+    get(endpoint.url("/models"), auth_headers(endpoint))
 }
 
 /// Reads a model list: the `id` of each `data[]` entry, in the order given. A bare array of
@@ -336,7 +343,12 @@ const QUOTA_CODES: [&str; 6] = [
     "billing_hard_limit_reached",
 ];
 
-fn classify_error(status: u16, headers: &Headers, body: &[u8], now: SystemTime) -> ProviderError {
+pub(crate) fn classify_error(
+    status: u16,
+    headers: &Headers,
+    body: &[u8],
+    now: SystemTime,
+) -> ProviderError {
     let value = classify::decode(body).ok();
     let error = value.as_ref().and_then(|v| v.get("error"));
     let (message, kind_field, code) = match error {

@@ -1,0 +1,10 @@
+//! Provider Batch APIs (issue 6): the cheap, slow path for the same tasks. [`wire`] holds the
+//! shared job and result types and the job splitter; each provider module holds its pure request
+//! builders and response parsers (PROTOCOLS.md §5).
+
+pub mod anthropic;
+pub mod gemini;
+pub mod openai;
+pub mod wire;
+
+pub use wire::{BatchError, BatchItem, ItemResult, JobState, JobStatus, Limits, Results};
