@@ -28,6 +28,7 @@ Register-ArgumentCompleter -Native -CommandName 'gen' -ScriptBlock {
             [CompletionResult]::new('seo', 'seo', [CompletionResultType]::ParameterValue, 'SEO metadata per row: JSON {title, meta_description, slug}, validated')
             [CompletionResult]::new('outline', 'outline', [CompletionResultType]::ParameterValue, 'A markdown article outline per row (at least three `##` sections)')
             [CompletionResult]::new('draft', 'draft', [CompletionResultType]::ParameterValue, 'A full article per row: research, outline, draft, humanize and optional images')
+            [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Provider Batch APIs (about half the price, minutes to 24 h): submit, status, fetch, cancel')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'The known models of each provider, with prices where known; --live asks the providers')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -35,6 +36,8 @@ Register-ArgumentCompleter -Native -CommandName 'gen' -ScriptBlock {
         }
         'gen;seo' {
             [CompletionResult]::new('--pool', '--pool', [CompletionResultType]::ParameterName, 'Lanes as NAME=WEIGHT,... where NAME is a provider or PROVIDER:MODEL; weight = lanes')
+            [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'Run as a provider batch job instead (about half the price, minutes to 24 h): gemini, openai or anthropic; the same as `gen batch run --task TASK --provider PROVIDER`')
+            [CompletionResult]::new('--poll', '--poll', [CompletionResultType]::ParameterName, 'With --batch: how often to ask the provider whether the job is done')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]')
@@ -61,6 +64,8 @@ Register-ArgumentCompleter -Native -CommandName 'gen' -ScriptBlock {
         }
         'gen;outline' {
             [CompletionResult]::new('--pool', '--pool', [CompletionResultType]::ParameterName, 'Lanes as NAME=WEIGHT,... where NAME is a provider or PROVIDER:MODEL; weight = lanes')
+            [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'Run as a provider batch job instead (about half the price, minutes to 24 h): gemini, openai or anthropic; the same as `gen batch run --task TASK --provider PROVIDER`')
+            [CompletionResult]::new('--poll', '--poll', [CompletionResultType]::ParameterName, 'With --batch: how often to ask the provider whether the job is done')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]')
@@ -87,6 +92,8 @@ Register-ArgumentCompleter -Native -CommandName 'gen' -ScriptBlock {
         }
         'gen;draft' {
             [CompletionResult]::new('--pool', '--pool', [CompletionResultType]::ParameterName, 'Lanes as NAME=WEIGHT,... where NAME is a provider or PROVIDER:MODEL; weight = lanes')
+            [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'Run as a provider batch job instead (about half the price, minutes to 24 h): gemini, openai or anthropic; the same as `gen batch run --task TASK --provider PROVIDER`')
+            [CompletionResult]::new('--poll', '--poll', [CompletionResultType]::ParameterName, 'With --batch: how often to ask the provider whether the job is done')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]')
@@ -124,6 +131,126 @@ Register-ArgumentCompleter -Native -CommandName 'gen' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'gen;batch' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('submit', 'submit', [CompletionResultType]::ParameterValue, 'Render every row like the live run and submit it as batch job(s); prints the job id')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'A job''s state, counts, age and provider (every local job without JOB)')
+            [CompletionResult]::new('fetch', 'fetch', [CompletionResultType]::ParameterValue, 'Download a job''s results into the same result and manifest files as a live run')
+            [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel a job (rows not done come back as cancelled when fetched)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The jobs this machine submitted')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Submit, wait, fetch: one command for CI')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'gen;batch;submit' {
+            [CompletionResult]::new('--task', '--task', [CompletionResultType]::ParameterName, 'task')
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'gemini, openai or anthropic (or an alias such as claude)')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model [default: the provider''s default]')
+            [CompletionResult]::new('--pool', '--pool', [CompletionResultType]::ParameterName, 'Refused: a batch job runs on one provider')
+            [CompletionResult]::new('--id-column', '--id-column', [CompletionResultType]::ParameterName, 'id-column')
+            [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'template')
+            [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'input-format')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'profile')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]')
+            [CompletionResult]::new('--no-profile', '--no-profile', [CompletionResultType]::ParameterName, 'no-profile')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'gen;batch;status' {
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'gen;batch;fetch' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Results file [default: <input stem>.<task>.jsonl]')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Results file [default: <input stem>.<task>.jsonl]')
+            [CompletionResult]::new('--failed', '--failed', [CompletionResultType]::ParameterName, 'Failed-rows manifest [default: <out stem>.failed.<input ext>]')
+            [CompletionResult]::new('--poll', '--poll', [CompletionResultType]::ParameterName, 'How often to ask while waiting')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait until the job ends instead of fetching what is ready')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'gen;batch;cancel' {
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'gen;batch;list' {
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'gen;batch;run' {
+            [CompletionResult]::new('--task', '--task', [CompletionResultType]::ParameterName, 'task')
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'gemini, openai or anthropic (or an alias such as claude)')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model [default: the provider''s default]')
+            [CompletionResult]::new('--pool', '--pool', [CompletionResultType]::ParameterName, 'Refused: a batch job runs on one provider')
+            [CompletionResult]::new('--id-column', '--id-column', [CompletionResultType]::ParameterName, 'id-column')
+            [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'template')
+            [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'input-format')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'profile')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'out')
+            [CompletionResult]::new('--failed', '--failed', [CompletionResultType]::ParameterName, 'failed')
+            [CompletionResult]::new('--poll', '--poll', [CompletionResultType]::ParameterName, 'poll')
+            [CompletionResult]::new('--no-profile', '--no-profile', [CompletionResultType]::ParameterName, 'no-profile')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'gen;batch;help' {
+            [CompletionResult]::new('submit', 'submit', [CompletionResultType]::ParameterValue, 'Render every row like the live run and submit it as batch job(s); prints the job id')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'A job''s state, counts, age and provider (every local job without JOB)')
+            [CompletionResult]::new('fetch', 'fetch', [CompletionResultType]::ParameterValue, 'Download a job''s results into the same result and manifest files as a live run')
+            [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel a job (rows not done come back as cancelled when fetched)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The jobs this machine submitted')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Submit, wait, fetch: one command for CI')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'gen;batch;help;submit' {
+            break
+        }
+        'gen;batch;help;status' {
+            break
+        }
+        'gen;batch;help;fetch' {
+            break
+        }
+        'gen;batch;help;cancel' {
+            break
+        }
+        'gen;batch;help;list' {
+            break
+        }
+        'gen;batch;help;run' {
+            break
+        }
+        'gen;batch;help;help' {
+            break
+        }
         'gen;models' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path')
             [CompletionResult]::new('--live', '--live', [CompletionResultType]::ParameterName, 'Ask each provider with a key for its model list instead of showing the built-in one')
@@ -146,6 +273,7 @@ Register-ArgumentCompleter -Native -CommandName 'gen' -ScriptBlock {
             [CompletionResult]::new('seo', 'seo', [CompletionResultType]::ParameterValue, 'SEO metadata per row: JSON {title, meta_description, slug}, validated')
             [CompletionResult]::new('outline', 'outline', [CompletionResultType]::ParameterValue, 'A markdown article outline per row (at least three `##` sections)')
             [CompletionResult]::new('draft', 'draft', [CompletionResultType]::ParameterValue, 'A full article per row: research, outline, draft, humanize and optional images')
+            [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Provider Batch APIs (about half the price, minutes to 24 h): submit, status, fetch, cancel')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'The known models of each provider, with prices where known; --live asks the providers')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -158,6 +286,33 @@ Register-ArgumentCompleter -Native -CommandName 'gen' -ScriptBlock {
             break
         }
         'gen;help;draft' {
+            break
+        }
+        'gen;help;batch' {
+            [CompletionResult]::new('submit', 'submit', [CompletionResultType]::ParameterValue, 'Render every row like the live run and submit it as batch job(s); prints the job id')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'A job''s state, counts, age and provider (every local job without JOB)')
+            [CompletionResult]::new('fetch', 'fetch', [CompletionResultType]::ParameterValue, 'Download a job''s results into the same result and manifest files as a live run')
+            [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel a job (rows not done come back as cancelled when fetched)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The jobs this machine submitted')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Submit, wait, fetch: one command for CI')
+            break
+        }
+        'gen;help;batch;submit' {
+            break
+        }
+        'gen;help;batch;status' {
+            break
+        }
+        'gen;help;batch;fetch' {
+            break
+        }
+        'gen;help;batch;cancel' {
+            break
+        }
+        'gen;help;batch;list' {
+            break
+        }
+        'gen;help;batch;run' {
             break
         }
         'gen;help;models' {

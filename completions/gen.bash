@@ -16,6 +16,9 @@ _gen() {
             ",$1")
                 cmd="gen"
                 ;;
+            gen,batch)
+                cmd="gen__subcmd__batch"
+                ;;
             gen,completions)
                 cmd="gen__subcmd__completions"
                 ;;
@@ -33,6 +36,51 @@ _gen() {
                 ;;
             gen,seo)
                 cmd="gen__subcmd__seo"
+                ;;
+            gen__subcmd__batch,cancel)
+                cmd="gen__subcmd__batch__subcmd__cancel"
+                ;;
+            gen__subcmd__batch,fetch)
+                cmd="gen__subcmd__batch__subcmd__fetch"
+                ;;
+            gen__subcmd__batch,help)
+                cmd="gen__subcmd__batch__subcmd__help"
+                ;;
+            gen__subcmd__batch,list)
+                cmd="gen__subcmd__batch__subcmd__list"
+                ;;
+            gen__subcmd__batch,run)
+                cmd="gen__subcmd__batch__subcmd__run"
+                ;;
+            gen__subcmd__batch,status)
+                cmd="gen__subcmd__batch__subcmd__status"
+                ;;
+            gen__subcmd__batch,submit)
+                cmd="gen__subcmd__batch__subcmd__submit"
+                ;;
+            gen__subcmd__batch__subcmd__help,cancel)
+                cmd="gen__subcmd__batch__subcmd__help__subcmd__cancel"
+                ;;
+            gen__subcmd__batch__subcmd__help,fetch)
+                cmd="gen__subcmd__batch__subcmd__help__subcmd__fetch"
+                ;;
+            gen__subcmd__batch__subcmd__help,help)
+                cmd="gen__subcmd__batch__subcmd__help__subcmd__help"
+                ;;
+            gen__subcmd__batch__subcmd__help,list)
+                cmd="gen__subcmd__batch__subcmd__help__subcmd__list"
+                ;;
+            gen__subcmd__batch__subcmd__help,run)
+                cmd="gen__subcmd__batch__subcmd__help__subcmd__run"
+                ;;
+            gen__subcmd__batch__subcmd__help,status)
+                cmd="gen__subcmd__batch__subcmd__help__subcmd__status"
+                ;;
+            gen__subcmd__batch__subcmd__help,submit)
+                cmd="gen__subcmd__batch__subcmd__help__subcmd__submit"
+                ;;
+            gen__subcmd__help,batch)
+                cmd="gen__subcmd__help__subcmd__batch"
                 ;;
             gen__subcmd__help,completions)
                 cmd="gen__subcmd__help__subcmd__completions"
@@ -52,6 +100,24 @@ _gen() {
             gen__subcmd__help,seo)
                 cmd="gen__subcmd__help__subcmd__seo"
                 ;;
+            gen__subcmd__help__subcmd__batch,cancel)
+                cmd="gen__subcmd__help__subcmd__batch__subcmd__cancel"
+                ;;
+            gen__subcmd__help__subcmd__batch,fetch)
+                cmd="gen__subcmd__help__subcmd__batch__subcmd__fetch"
+                ;;
+            gen__subcmd__help__subcmd__batch,list)
+                cmd="gen__subcmd__help__subcmd__batch__subcmd__list"
+                ;;
+            gen__subcmd__help__subcmd__batch,run)
+                cmd="gen__subcmd__help__subcmd__batch__subcmd__run"
+                ;;
+            gen__subcmd__help__subcmd__batch,status)
+                cmd="gen__subcmd__help__subcmd__batch__subcmd__status"
+                ;;
+            gen__subcmd__help__subcmd__batch,submit)
+                cmd="gen__subcmd__help__subcmd__batch__subcmd__submit"
+                ;;
             *)
                 ;;
         esac
@@ -59,12 +125,342 @@ _gen() {
 
     case "${cmd}" in
         gen)
-            opts="-h -V --help --version seo outline draft models completions help"
+            opts="-h -V --help --version seo outline draft batch models completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gen__subcmd__batch)
+            opts="-h -V --help --version submit status fetch cancel list run help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gen__subcmd__batch__subcmd__cancel)
+            opts="-h -V --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gen__subcmd__batch__subcmd__fetch)
+            opts="-o -h -V --out --failed --wait --poll --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --failed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --poll)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gen__subcmd__batch__subcmd__help)
+            opts="submit status fetch cancel list run help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gen__subcmd__batch__subcmd__help__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gen__subcmd__batch__subcmd__help__subcmd__fetch)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gen__subcmd__batch__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gen__subcmd__batch__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gen__subcmd__batch__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gen__subcmd__batch__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gen__subcmd__batch__subcmd__help__subcmd__submit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gen__subcmd__batch__subcmd__list)
+            opts="-h -V --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gen__subcmd__batch__subcmd__run)
+            opts="-o -h -V --task --provider --model --pool --id-column --template --input-format --profile --no-profile --state-dir --out --failed --poll --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --task)
+                    COMPREPLY=($(compgen -W "seo outline" -- "${cur}"))
+                    return 0
+                    ;;
+                --provider)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pool)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --id-column)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --template)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --input-format)
+                    COMPREPLY=($(compgen -W "csv jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --failed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --poll)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gen__subcmd__batch__subcmd__status)
+            opts="-h -V --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gen__subcmd__batch__subcmd__submit)
+            opts="-h -V --task --provider --model --pool --id-column --template --input-format --profile --no-profile --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --task)
+                    COMPREPLY=($(compgen -W "seo outline" -- "${cur}"))
+                    return 0
+                    ;;
+                --provider)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pool)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --id-column)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --template)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --input-format)
+                    COMPREPLY=($(compgen -W "csv jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -87,13 +483,21 @@ _gen() {
             return 0
             ;;
         gen__subcmd__draft)
-            opts="-o -y -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --max-cost --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --research --stages --skip --images --image-model --assets --articles-dir --words --audience --tone --stage-template --yes --help --version"
+            opts="-o -y -h -V --pool --batch --poll --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --max-cost --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --research --stages --skip --images --image-model --assets --articles-dir --words --audience --tone --stage-template --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --pool)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --batch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --poll)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -201,8 +605,106 @@ _gen() {
             return 0
             ;;
         gen__subcmd__help)
-            opts="seo outline draft models completions help"
+            opts="seo outline draft batch models completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gen__subcmd__help__subcmd__batch)
+            opts="submit status fetch cancel list run"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gen__subcmd__help__subcmd__batch__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gen__subcmd__help__subcmd__batch__subcmd__fetch)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gen__subcmd__help__subcmd__batch__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gen__subcmd__help__subcmd__batch__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gen__subcmd__help__subcmd__batch__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gen__subcmd__help__subcmd__batch__subcmd__submit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -317,13 +819,21 @@ _gen() {
             return 0
             ;;
         gen__subcmd__outline)
-            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --max-cost --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --help --version"
+            opts="-o -h -V --pool --batch --poll --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --max-cost --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --pool)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --batch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --poll)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -387,13 +897,21 @@ _gen() {
             return 0
             ;;
         gen__subcmd__seo)
-            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --max-cost --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --help --version"
+            opts="-o -h -V --pool --batch --poll --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --max-cost --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --pool)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --batch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --poll)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

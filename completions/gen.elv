@@ -25,12 +25,15 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand seo 'SEO metadata per row: JSON {title, meta_description, slug}, validated'
             cand outline 'A markdown article outline per row (at least three `##` sections)'
             cand draft 'A full article per row: research, outline, draft, humanize and optional images'
+            cand batch 'Provider Batch APIs (about half the price, minutes to 24 h): submit, status, fetch, cancel'
             cand models 'The known models of each provider, with prices where known; --live asks the providers'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gen;seo'= {
             cand --pool 'Lanes as NAME=WEIGHT,... where NAME is a provider or PROVIDER:MODEL; weight = lanes'
+            cand --batch 'Run as a provider batch job instead (about half the price, minutes to 24 h): gemini, openai or anthropic; the same as `gen batch run --task TASK --provider PROVIDER`'
+            cand --poll 'With --batch: how often to ask the provider whether the job is done'
             cand --profile 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path'
             cand -o 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]'
             cand --out 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]'
@@ -56,6 +59,8 @@ set edit:completion:arg-completer[gen] = {|@words|
         }
         &'gen;outline'= {
             cand --pool 'Lanes as NAME=WEIGHT,... where NAME is a provider or PROVIDER:MODEL; weight = lanes'
+            cand --batch 'Run as a provider batch job instead (about half the price, minutes to 24 h): gemini, openai or anthropic; the same as `gen batch run --task TASK --provider PROVIDER`'
+            cand --poll 'With --batch: how often to ask the provider whether the job is done'
             cand --profile 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path'
             cand -o 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]'
             cand --out 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]'
@@ -81,6 +86,8 @@ set edit:completion:arg-completer[gen] = {|@words|
         }
         &'gen;draft'= {
             cand --pool 'Lanes as NAME=WEIGHT,... where NAME is a provider or PROVIDER:MODEL; weight = lanes'
+            cand --batch 'Run as a provider batch job instead (about half the price, minutes to 24 h): gemini, openai or anthropic; the same as `gen batch run --task TASK --provider PROVIDER`'
+            cand --poll 'With --batch: how often to ask the provider whether the job is done'
             cand --profile 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path'
             cand -o 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]'
             cand --out 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]'
@@ -117,6 +124,111 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'gen;batch'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand submit 'Render every row like the live run and submit it as batch job(s); prints the job id'
+            cand status 'A job''s state, counts, age and provider (every local job without JOB)'
+            cand fetch 'Download a job''s results into the same result and manifest files as a live run'
+            cand cancel 'Cancel a job (rows not done come back as cancelled when fetched)'
+            cand list 'The jobs this machine submitted'
+            cand run 'Submit, wait, fetch: one command for CI'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gen;batch;submit'= {
+            cand --task 'task'
+            cand --provider 'gemini, openai or anthropic (or an alias such as claude)'
+            cand --model 'The model [default: the provider''s default]'
+            cand --pool 'Refused: a batch job runs on one provider'
+            cand --id-column 'id-column'
+            cand --template 'template'
+            cand --input-format 'input-format'
+            cand --profile 'profile'
+            cand --state-dir 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]'
+            cand --no-profile 'no-profile'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'gen;batch;status'= {
+            cand --state-dir 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'gen;batch;fetch'= {
+            cand -o 'Results file [default: <input stem>.<task>.jsonl]'
+            cand --out 'Results file [default: <input stem>.<task>.jsonl]'
+            cand --failed 'Failed-rows manifest [default: <out stem>.failed.<input ext>]'
+            cand --poll 'How often to ask while waiting'
+            cand --state-dir 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]'
+            cand --wait 'Wait until the job ends instead of fetching what is ready'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'gen;batch;cancel'= {
+            cand --state-dir 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'gen;batch;list'= {
+            cand --state-dir 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'gen;batch;run'= {
+            cand --task 'task'
+            cand --provider 'gemini, openai or anthropic (or an alias such as claude)'
+            cand --model 'The model [default: the provider''s default]'
+            cand --pool 'Refused: a batch job runs on one provider'
+            cand --id-column 'id-column'
+            cand --template 'template'
+            cand --input-format 'input-format'
+            cand --profile 'profile'
+            cand --state-dir 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]'
+            cand -o 'o'
+            cand --out 'out'
+            cand --failed 'failed'
+            cand --poll 'poll'
+            cand --no-profile 'no-profile'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'gen;batch;help'= {
+            cand submit 'Render every row like the live run and submit it as batch job(s); prints the job id'
+            cand status 'A job''s state, counts, age and provider (every local job without JOB)'
+            cand fetch 'Download a job''s results into the same result and manifest files as a live run'
+            cand cancel 'Cancel a job (rows not done come back as cancelled when fetched)'
+            cand list 'The jobs this machine submitted'
+            cand run 'Submit, wait, fetch: one command for CI'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'gen;batch;help;submit'= {
+        }
+        &'gen;batch;help;status'= {
+        }
+        &'gen;batch;help;fetch'= {
+        }
+        &'gen;batch;help;cancel'= {
+        }
+        &'gen;batch;help;list'= {
+        }
+        &'gen;batch;help;run'= {
+        }
+        &'gen;batch;help;help'= {
+        }
         &'gen;models'= {
             cand --profile 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path'
             cand --live 'Ask each provider with a key for its model list instead of showing the built-in one'
@@ -137,6 +249,7 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand seo 'SEO metadata per row: JSON {title, meta_description, slug}, validated'
             cand outline 'A markdown article outline per row (at least three `##` sections)'
             cand draft 'A full article per row: research, outline, draft, humanize and optional images'
+            cand batch 'Provider Batch APIs (about half the price, minutes to 24 h): submit, status, fetch, cancel'
             cand models 'The known models of each provider, with prices where known; --live asks the providers'
             cand completions 'Print a shell completion script to stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -146,6 +259,26 @@ set edit:completion:arg-completer[gen] = {|@words|
         &'gen;help;outline'= {
         }
         &'gen;help;draft'= {
+        }
+        &'gen;help;batch'= {
+            cand submit 'Render every row like the live run and submit it as batch job(s); prints the job id'
+            cand status 'A job''s state, counts, age and provider (every local job without JOB)'
+            cand fetch 'Download a job''s results into the same result and manifest files as a live run'
+            cand cancel 'Cancel a job (rows not done come back as cancelled when fetched)'
+            cand list 'The jobs this machine submitted'
+            cand run 'Submit, wait, fetch: one command for CI'
+        }
+        &'gen;help;batch;submit'= {
+        }
+        &'gen;help;batch;status'= {
+        }
+        &'gen;help;batch;fetch'= {
+        }
+        &'gen;help;batch;cancel'= {
+        }
+        &'gen;help;batch;list'= {
+        }
+        &'gen;help;batch;run'= {
         }
         &'gen;help;models'= {
         }

@@ -29,10 +29,13 @@ complete -c gen -n "__fish_gen_needs_command" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_needs_command" -f -a "seo" -d 'SEO metadata per row: JSON {title, meta_description, slug}, validated'
 complete -c gen -n "__fish_gen_needs_command" -f -a "outline" -d 'A markdown article outline per row (at least three `##` sections)'
 complete -c gen -n "__fish_gen_needs_command" -f -a "draft" -d 'A full article per row: research, outline, draft, humanize and optional images'
+complete -c gen -n "__fish_gen_needs_command" -f -a "batch" -d 'Provider Batch APIs (about half the price, minutes to 24 h): submit, status, fetch, cancel'
 complete -c gen -n "__fish_gen_needs_command" -f -a "models" -d 'The known models of each provider, with prices where known; --live asks the providers'
 complete -c gen -n "__fish_gen_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c gen -n "__fish_gen_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gen -n "__fish_gen_using_subcommand seo" -l pool -d 'Lanes as NAME=WEIGHT,... where NAME is a provider or PROVIDER:MODEL; weight = lanes' -r
+complete -c gen -n "__fish_gen_using_subcommand seo" -l batch -d 'Run as a provider batch job instead (about half the price, minutes to 24 h): gemini, openai or anthropic; the same as `gen batch run --task TASK --provider PROVIDER`' -r
+complete -c gen -n "__fish_gen_using_subcommand seo" -l poll -d 'With --batch: how often to ask the provider whether the job is done' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l profile -d 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -s o -l out -d 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l failed -d 'Failed-rows manifest, in the input\'s format plus error columns. [default: <out stem>.failed.<input ext>]' -r -F
@@ -58,6 +61,8 @@ complete -c gen -n "__fish_gen_using_subcommand seo" -l dry-run -d 'Show the lan
 complete -c gen -n "__fish_gen_using_subcommand seo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gen -n "__fish_gen_using_subcommand seo" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand outline" -l pool -d 'Lanes as NAME=WEIGHT,... where NAME is a provider or PROVIDER:MODEL; weight = lanes' -r
+complete -c gen -n "__fish_gen_using_subcommand outline" -l batch -d 'Run as a provider batch job instead (about half the price, minutes to 24 h): gemini, openai or anthropic; the same as `gen batch run --task TASK --provider PROVIDER`' -r
+complete -c gen -n "__fish_gen_using_subcommand outline" -l poll -d 'With --batch: how often to ask the provider whether the job is done' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l profile -d 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -s o -l out -d 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l failed -d 'Failed-rows manifest, in the input\'s format plus error columns. [default: <out stem>.failed.<input ext>]' -r -F
@@ -83,6 +88,8 @@ complete -c gen -n "__fish_gen_using_subcommand outline" -l dry-run -d 'Show the
 complete -c gen -n "__fish_gen_using_subcommand outline" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gen -n "__fish_gen_using_subcommand outline" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand draft" -l pool -d 'Lanes as NAME=WEIGHT,... where NAME is a provider or PROVIDER:MODEL; weight = lanes' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l batch -d 'Run as a provider batch job instead (about half the price, minutes to 24 h): gemini, openai or anthropic; the same as `gen batch run --task TASK --provider PROVIDER`' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l poll -d 'With --batch: how often to ask the provider whether the job is done' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l profile -d 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -s o -l out -d 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l failed -d 'Failed-rows manifest, in the input\'s format plus error columns. [default: <out stem>.failed.<input ext>]' -r -F
@@ -119,6 +126,69 @@ complete -c gen -n "__fish_gen_using_subcommand draft" -l dry-run -d 'Show the l
 complete -c gen -n "__fish_gen_using_subcommand draft" -s y -l yes -d 'Go on without asking when the pool spans several providers (articles will differ in voice)'
 complete -c gen -n "__fish_gen_using_subcommand draft" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gen -n "__fish_gen_using_subcommand draft" -s V -l version -d 'Print version'
+complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subcommand_from submit status fetch cancel list run help" -s h -l help -d 'Print help'
+complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subcommand_from submit status fetch cancel list run help" -s V -l version -d 'Print version'
+complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subcommand_from submit status fetch cancel list run help" -f -a "submit" -d 'Render every row like the live run and submit it as batch job(s); prints the job id'
+complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subcommand_from submit status fetch cancel list run help" -f -a "status" -d 'A job\'s state, counts, age and provider (every local job without JOB)'
+complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subcommand_from submit status fetch cancel list run help" -f -a "fetch" -d 'Download a job\'s results into the same result and manifest files as a live run'
+complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subcommand_from submit status fetch cancel list run help" -f -a "cancel" -d 'Cancel a job (rows not done come back as cancelled when fetched)'
+complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subcommand_from submit status fetch cancel list run help" -f -a "list" -d 'The jobs this machine submitted'
+complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subcommand_from submit status fetch cancel list run help" -f -a "run" -d 'Submit, wait, fetch: one command for CI'
+complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subcommand_from submit status fetch cancel list run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l task -r -f -a "seo\t''
+outline\t''"
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l provider -d 'gemini, openai or anthropic (or an alias such as claude)' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l model -d 'The model [default: the provider\'s default]' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l pool -d 'Refused: a batch job runs on one provider' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l id-column -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l template -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l input-format -r -f -a "csv\t''
+jsonl\t''"
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l profile -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l state-dir -d 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l no-profile
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -s h -l help -d 'Print help'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -s V -l version -d 'Print version'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from status" -l state-dir -d 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -s o -l out -d 'Results file [default: <input stem>.<task>.jsonl]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -l failed -d 'Failed-rows manifest [default: <out stem>.failed.<input ext>]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -l poll -d 'How often to ask while waiting' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -l state-dir -d 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -l wait -d 'Wait until the job ends instead of fetching what is ready'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -s h -l help -d 'Print help'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -s V -l version -d 'Print version'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from cancel" -l state-dir -d 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from cancel" -s h -l help -d 'Print help'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from cancel" -s V -l version -d 'Print version'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from list" -l state-dir -d 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l task -r -f -a "seo\t''
+outline\t''"
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l provider -d 'gemini, openai or anthropic (or an alias such as claude)' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l model -d 'The model [default: the provider\'s default]' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l pool -d 'Refused: a batch job runs on one provider' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l id-column -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l template -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l input-format -r -f -a "csv\t''
+jsonl\t''"
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l profile -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l state-dir -d 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -s o -l out -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l failed -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l poll -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l no-profile
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from help" -f -a "submit" -d 'Render every row like the live run and submit it as batch job(s); prints the job id'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from help" -f -a "status" -d 'A job\'s state, counts, age and provider (every local job without JOB)'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from help" -f -a "fetch" -d 'Download a job\'s results into the same result and manifest files as a live run'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from help" -f -a "cancel" -d 'Cancel a job (rows not done come back as cancelled when fetched)'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from help" -f -a "list" -d 'The jobs this machine submitted'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from help" -f -a "run" -d 'Submit, wait, fetch: one command for CI'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gen -n "__fish_gen_using_subcommand models" -l profile -d 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path' -r
 complete -c gen -n "__fish_gen_using_subcommand models" -l live -d 'Ask each provider with a key for its model list instead of showing the built-in one'
 complete -c gen -n "__fish_gen_using_subcommand models" -l no-profile -d 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
@@ -127,9 +197,16 @@ complete -c gen -n "__fish_gen_using_subcommand models" -s h -l help -d 'Print h
 complete -c gen -n "__fish_gen_using_subcommand models" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft models completions help" -f -a "seo" -d 'SEO metadata per row: JSON {title, meta_description, slug}, validated'
-complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft models completions help" -f -a "outline" -d 'A markdown article outline per row (at least three `##` sections)'
-complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft models completions help" -f -a "draft" -d 'A full article per row: research, outline, draft, humanize and optional images'
-complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft models completions help" -f -a "models" -d 'The known models of each provider, with prices where known; --live asks the providers'
-complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft models completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft models completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft batch models completions help" -f -a "seo" -d 'SEO metadata per row: JSON {title, meta_description, slug}, validated'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft batch models completions help" -f -a "outline" -d 'A markdown article outline per row (at least three `##` sections)'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft batch models completions help" -f -a "draft" -d 'A full article per row: research, outline, draft, humanize and optional images'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft batch models completions help" -f -a "batch" -d 'Provider Batch APIs (about half the price, minutes to 24 h): submit, status, fetch, cancel'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft batch models completions help" -f -a "models" -d 'The known models of each provider, with prices where known; --live asks the providers'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft batch models completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft batch models completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gen -n "__fish_gen_using_subcommand help; and __fish_seen_subcommand_from batch" -f -a "submit" -d 'Render every row like the live run and submit it as batch job(s); prints the job id'
+complete -c gen -n "__fish_gen_using_subcommand help; and __fish_seen_subcommand_from batch" -f -a "status" -d 'A job\'s state, counts, age and provider (every local job without JOB)'
+complete -c gen -n "__fish_gen_using_subcommand help; and __fish_seen_subcommand_from batch" -f -a "fetch" -d 'Download a job\'s results into the same result and manifest files as a live run'
+complete -c gen -n "__fish_gen_using_subcommand help; and __fish_seen_subcommand_from batch" -f -a "cancel" -d 'Cancel a job (rows not done come back as cancelled when fetched)'
+complete -c gen -n "__fish_gen_using_subcommand help; and __fish_seen_subcommand_from batch" -f -a "list" -d 'The jobs this machine submitted'
+complete -c gen -n "__fish_gen_using_subcommand help; and __fish_seen_subcommand_from batch" -f -a "run" -d 'Submit, wait, fetch: one command for CI'

@@ -29,6 +29,9 @@ pub enum Command {
     Outline(RunArgs),
     /// A full article per row: research, outline, draft, humanize and optional images.
     Draft(Box<DraftArgs>),
+    /// Provider Batch APIs (about half the price, minutes to 24 h): submit, status, fetch, cancel.
+    #[command(subcommand)]
+    Batch(BatchCommand),
     /// The known models of each provider, with prices where known; --live asks the providers.
     Models(ModelsArgs),
     /// Print a shell completion script to stdout.
@@ -133,6 +136,15 @@ pub struct RunArgs {
     #[arg(long, value_name = "SPEC")]
     pub pool: Option<String>,
 
+    /// Run as a provider batch job instead (about half the price, minutes to 24 h): gemini,
+    /// openai or anthropic; the same as `gen batch run --task TASK --provider PROVIDER`.
+    #[arg(long, value_name = "PROVIDER")]
+    pub batch: Option<String>,
+
+    /// With --batch: how often to ask the provider whether the job is done.
+    #[arg(long, requires = "batch", value_parser = parse_duration, default_value = "30s", value_name = "DURATION")]
+    pub poll: Duration,
+
     /// Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path.
     #[arg(long, value_name = "NAME|FILE", conflicts_with = "no_profile")]
     pub profile: Option<String>,
@@ -203,6 +215,125 @@ pub struct RunArgs {
     /// How often plain and json progress lines are written.
     #[arg(long, value_parser = parse_duration, default_value = "5s", value_name = "DURATION")]
     pub progress_interval: Duration,
+}
+
+/// `gen batch …`: one provider per job.
+#[derive(Debug, Clone, Subcommand)]
+pub enum BatchCommand {
+    /// Render every row like the live run and submit it as batch job(s); prints the job id.
+    Submit(BatchSubmitArgs),
+    /// A job's state, counts, age and provider (every local job without JOB).
+    Status {
+        job: Option<String>,
+        #[command(flatten)]
+        state: StateDirArg,
+    },
+    /// Download a job's results into the same result and manifest files as a live run.
+    Fetch(BatchFetchArgs),
+    /// Cancel a job (rows not done come back as cancelled when fetched).
+    Cancel {
+        job: String,
+        #[command(flatten)]
+        state: StateDirArg,
+    },
+    /// The jobs this machine submitted.
+    List {
+        #[command(flatten)]
+        state: StateDirArg,
+    },
+    /// Submit, wait, fetch: one command for CI.
+    Run(Box<BatchRunArgs>),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StateDirArg {
+    /// Where job state files live [default: $XDG_DATA_HOME/gen/batches].
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BatchTask {
+    Seo,
+    Outline,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BatchSubmitArgs {
+    /// Rows to submit (CSV or JSONL, as for a live run).
+    pub input: String,
+
+    #[arg(long, value_enum)]
+    pub task: BatchTask,
+
+    /// gemini, openai or anthropic (or an alias such as claude).
+    #[arg(long, value_name = "PROVIDER")]
+    pub provider: String,
+
+    /// The model [default: the provider's default].
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+
+    /// Refused: a batch job runs on one provider.
+    #[arg(long, hide = true, value_name = "SPEC")]
+    pub pool: Option<String>,
+
+    #[arg(long, value_name = "NAME")]
+    pub id_column: Option<String>,
+
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
+
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
+
+    #[arg(long, value_name = "NAME|FILE", conflicts_with = "no_profile")]
+    pub profile: Option<String>,
+
+    #[arg(long)]
+    pub no_profile: bool,
+
+    #[command(flatten)]
+    pub state: StateDirArg,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BatchFetchArgs {
+    pub job: String,
+
+    /// Results file [default: <input stem>.<task>.jsonl].
+    #[arg(short, long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Failed-rows manifest [default: <out stem>.failed.<input ext>].
+    #[arg(long, value_name = "FILE")]
+    pub failed: Option<PathBuf>,
+
+    /// Wait until the job ends instead of fetching what is ready.
+    #[arg(long)]
+    pub wait: bool,
+
+    /// How often to ask while waiting.
+    #[arg(long, value_parser = parse_duration, default_value = "30s", value_name = "DURATION")]
+    pub poll: Duration,
+
+    #[command(flatten)]
+    pub state: StateDirArg,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BatchRunArgs {
+    #[command(flatten)]
+    pub submit: BatchSubmitArgs,
+
+    #[arg(short, long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    #[arg(long, value_name = "FILE")]
+    pub failed: Option<PathBuf>,
+
+    #[arg(long, value_parser = parse_duration, default_value = "30s", value_name = "DURATION")]
+    pub poll: Duration,
 }
 
 /// Options of `gen models`.

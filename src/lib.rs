@@ -26,7 +26,7 @@ use std::process::ExitCode;
 
 use clap::CommandFactory;
 
-use crate::cli::{Cli, Command, DraftArgs, RunArgs};
+use crate::cli::{BatchCommand, Cli, Command, DraftArgs, RunArgs};
 use crate::plan::Plan;
 use crate::tasks::TaskKind;
 
@@ -49,6 +49,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Outline(args) => live_run(TaskKind::Outline, &args, None),
         Command::Draft(args) => live_run(TaskKind::Draft, &args.run, Some(&args)),
         Command::Models(args) => models::run(&args),
+        Command::Batch(command) => batch::command::run(&command),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             clap_complete::generate(shell, &mut command, "gen", &mut std::io::stdout());
@@ -59,6 +60,15 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn live_run(task: TaskKind, args: &RunArgs, draft: Option<&DraftArgs>) -> u8 {
+    if let Some(provider) = &args.batch {
+        return match batch::command::shorthand(task, provider, args) {
+            Ok(run) => batch::command::run(&BatchCommand::Run(Box::new(run))),
+            Err(error) => {
+                eprintln!("gen: error: {error:#}");
+                exit::USAGE
+            }
+        };
+    }
     let plan = match Plan::resolve(task, args, draft) {
         Ok(plan) => plan,
         Err(error) => {

@@ -395,6 +395,13 @@ fn read_entry(entry: &Value) -> Result<ItemResult, String> {
         .iter()
         .find_map(|field| entry.get(*field).filter(|s| s.is_object()))
         .ok_or("the entry has neither `response` nor `error`")?;
+    // A row the job never reached: Gemini's statuses for a closed window or a cancel (the row
+    // shape is UNVERIFIED in PROTOCOLS.md; these two names are the google.rpc codes that fit).
+    match status.get("status").and_then(Value::as_str) {
+        Some("DEADLINE_EXCEEDED") => return Ok(ItemResult::Expired),
+        Some("CANCELLED") => return Ok(ItemResult::Cancelled),
+        _ => {}
+    }
     let code = status
         .get("code")
         .and_then(Value::as_u64)

@@ -3,8 +3,11 @@
 //! builders and response parsers (PROTOCOLS.md §5).
 
 pub mod anthropic;
+pub mod command;
 pub mod gemini;
+pub mod job;
 pub mod openai;
+pub mod remote;
 pub mod wire;
 
 pub use wire::{BatchError, BatchItem, ItemResult, JobState, JobStatus, Limits, Results};

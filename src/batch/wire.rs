@@ -43,6 +43,22 @@ impl JobState {
         )
     }
 
+    pub const ALL: [JobState; 8] = [
+        JobState::Pending,
+        JobState::Running,
+        JobState::Finalizing,
+        JobState::Completed,
+        JobState::Failed,
+        JobState::Cancelling,
+        JobState::Cancelled,
+        JobState::Expired,
+    ];
+
+    /// The state a [`JobState::name`] names.
+    pub fn from_name(name: &str) -> Option<JobState> {
+        JobState::ALL.into_iter().find(|state| state.name() == name)
+    }
+
     /// The snake_case name for status lines and the local job file.
     pub fn name(self) -> &'static str {
         match self {

@@ -136,7 +136,7 @@ impl HttpProvider {
 }
 
 /// Sends one request and reads the whole answer: status, headers (lowercase names) and body.
-async fn exchange(
+pub(crate) async fn exchange(
     http: HttpRequest,
     timeout: Duration,
 ) -> Result<(u16, Vec<(String, String)>, impl AsRef<[u8]> + use<>), ProviderError> {

@@ -26,6 +26,8 @@ pub struct ManifestWriter {
     file: Option<File>,
     buf: Vec<u8>,
     rows_written: u64,
+    /// Add to an existing manifest instead of replacing it (a second `batch fetch`).
+    append: bool,
 }
 
 impl std::fmt::Debug for ManifestWriter {
@@ -51,6 +53,16 @@ impl ManifestWriter {
             file: None,
             buf: Vec::with_capacity(4096),
             rows_written: 0,
+            append: false,
+        }
+    }
+
+    /// Like [`ManifestWriter::new`], but rows are added after those already in the file (its
+    /// CSV header is kept).
+    pub fn appending(path: PathBuf, format: Format, input_columns: Vec<String>) -> ManifestWriter {
+        ManifestWriter {
+            append: true,
+            ..ManifestWriter::new(path, format, input_columns)
         }
     }
 
@@ -76,7 +88,9 @@ impl ManifestWriter {
         providers_tried: &[String],
     ) -> io::Result<()> {
         self.buf.clear();
-        if self.file.is_none() && self.format == Format::Csv {
+        let opening = self.file.is_none();
+        let has_rows = || self.append && std::fs::metadata(&self.path).is_ok_and(|m| m.len() > 0);
+        if opening && self.format == Format::Csv && !has_rows() {
             let header = self.data_columns.iter().map(String::as_str);
             push_csv_record(&mut self.buf, header.chain(ERROR_COLUMNS));
         }
@@ -133,6 +147,12 @@ impl ManifestWriter {
         }
         let file = match &mut self.file {
             Some(file) => file,
+            None if self.append => self.file.insert(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&self.path)?,
+            ),
             None => self.file.insert(File::create(&self.path)?),
         };
         file.write_all(&self.buf)?;

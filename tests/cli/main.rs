@@ -5,6 +5,7 @@ mod fake;
 mod support;
 
 mod bad_input;
+mod batch;
 mod completions;
 mod draft;
 mod live_run;

@@ -1,0 +1,300 @@
+//! One provider's Batch API over the shared HTTP client: submit a job (splitting it where the
+//! provider's per-job limits require), poll it, cancel it, download its results. The requests
+//! and parsers are the pure functions of the provider modules; this only sends them.
+
+use std::ops::Range;
+use std::time::{Duration, SystemTime};
+
+use anyhow::bail;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::batch::job::Part;
+use crate::batch::wire::{self, BatchItem, ItemResult, JobStatus, Results};
+use crate::batch::{anthropic, gemini, openai};
+use crate::providers::Request;
+use crate::providers::http::exchange;
+use crate::providers::openai::Dialect;
+use crate::providers::presets::Wire;
+use crate::providers::wire::{Endpoint, HttpRequest};
+
+pub struct Remote {
+    wire: Wire,
+    base_url: String,
+    key: Option<SecretString>,
+    timeout: Duration,
+}
+
+/// The status of an answer, its headers and its body.
+type Answer = (u16, Vec<(String, String)>, Vec<u8>);
+
+impl Remote {
+    pub fn new(
+        wire: Wire,
+        _dialect: Dialect,
+        base_url: String,
+        key: Option<SecretString>,
+        timeout: Duration,
+    ) -> Self {
+        Remote {
+            wire,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            key,
+            timeout,
+        }
+    }
+
+    fn endpoint(&self) -> Endpoint<'_> {
+        Endpoint {
+            base_url: &self.base_url,
+            api_key: self.key.as_ref().map(|k| k.expose_secret()),
+            extra_headers: &[],
+        }
+    }
+
+    async fn send(&self, request: HttpRequest, what: &str) -> anyhow::Result<Answer> {
+        let (status, headers, body) = exchange(request, self.timeout)
+            .await
+            .map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
+        Ok((status, headers, body.as_ref().to_vec()))
+    }
+
+    /// Sends every request as one or more jobs; each part covers a contiguous range of
+    /// `requests` (custom ids in order).
+    pub async fn submit(
+        &self,
+        model: &str,
+        requests: &[(String, Request)],
+    ) -> anyhow::Result<Vec<Part>> {
+        let items: Vec<BatchItem> = requests
+            .iter()
+            .map(|(custom_id, request)| BatchItem { custom_id, request })
+            .collect();
+        let (sizes, limits): (Vec<usize>, wire::Limits) = match self.wire {
+            Wire::OpenAi => (
+                items.iter().map(openai::item_size).collect(),
+                openai::LIMITS,
+            ),
+            Wire::Anthropic => (
+                items.iter().map(anthropic::item_size).collect(),
+                anthropic::LIMITS,
+            ),
+            Wire::Gemini => (
+                items.iter().map(gemini::inline_item_size).collect(),
+                gemini::INLINE_LIMITS,
+            ),
+        };
+        // Gemini answers small jobs inline; larger ones go through the Files API.
+        let gemini_by_file = self.wire == Wire::Gemini
+            && sizes.iter().sum::<usize>() > gemini::INLINE_LIMITS.max_bytes;
+        let limits = if gemini_by_file {
+            gemini::FILE_LIMITS
+        } else {
+            limits
+        };
+        let sizes: Vec<usize> = if gemini_by_file {
+            items.iter().map(gemini::item_size).collect()
+        } else {
+            sizes
+        };
+        let ranges = wire::split(&sizes, limits.max_requests, limits.max_bytes)?;
+        let mut parts = Vec::with_capacity(ranges.len());
+        for (n, range) in ranges.into_iter().enumerate() {
+            let part_items = &items[range.clone()];
+            let display_name = format!("gen-{}", n + 1);
+            let part = match self.wire {
+                Wire::OpenAi => self.submit_openai(part_items, &display_name).await?,
+                Wire::Anthropic => self.submit_anthropic(part_items).await?,
+                Wire::Gemini if gemini_by_file => {
+                    self.submit_gemini_file(model, part_items, &display_name)
+                        .await?
+                }
+                Wire::Gemini => {
+                    self.submit_gemini_inline(model, part_items, &display_name)
+                        .await?
+                }
+            };
+            parts.push(Part {
+                range: (range.start, range.end),
+                ..part
+            });
+        }
+        Ok(parts)
+    }
+
+    async fn submit_openai(
+        &self,
+        items: &[BatchItem<'_>],
+        display_name: &str,
+    ) -> anyhow::Result<Part> {
+        let jsonl: String = items
+            .iter()
+            .map(|item| openai::input_line(item) + "\n")
+            .collect();
+        let upload = openai::upload_request(
+            &self.endpoint(),
+            &format!("{display_name}.jsonl"),
+            jsonl.as_bytes(),
+        );
+        let (status, headers, body) = self.send(upload, "uploading the batch input").await?;
+        let file_id = openai::parse_upload(status, &headers, &body, SystemTime::now())
+            .map_err(|e| anyhow::anyhow!("uploading the batch input: {e}"))?;
+        let create = openai::create_request(&self.endpoint(), &file_id, &[("created_by", "gen")]);
+        let (status, headers, body) = self.send(create, "creating the batch").await?;
+        let (id, job) = openai::parse_job(status, &headers, &body, SystemTime::now())
+            .map_err(|e| anyhow::anyhow!("creating the batch: {e}"))?;
+        Ok(part(id, items.len(), &job, false))
+    }
+
+    async fn submit_anthropic(&self, items: &[BatchItem<'_>]) -> anyhow::Result<Part> {
+        let create = anthropic::create_request(&self.endpoint(), items)?;
+        let (status, headers, body) = self.send(create, "creating the batch").await?;
+        let (id, job) = anthropic::parse_job(status, &headers, &body, SystemTime::now())
+            .map_err(|e| anyhow::anyhow!("creating the batch: {e}"))?;
+        Ok(part(id, items.len(), &job, false))
+    }
+
+    async fn submit_gemini_inline(
+        &self,
+        model: &str,
+        items: &[BatchItem<'_>],
+        display_name: &str,
+    ) -> anyhow::Result<Part> {
+        let create = gemini::create_inline_request(&self.endpoint(), model, display_name, items)?;
+        let (status, headers, body) = self.send(create, "creating the batch").await?;
+        let (id, job) = gemini::parse_job(status, &headers, &body, SystemTime::now())
+            .map_err(|e| anyhow::anyhow!("creating the batch: {e}"))?;
+        Ok(part(id, items.len(), &job, true))
+    }
+
+    async fn submit_gemini_file(
+        &self,
+        model: &str,
+        items: &[BatchItem<'_>],
+        display_name: &str,
+    ) -> anyhow::Result<Part> {
+        let jsonl: String = items
+            .iter()
+            .map(|item| gemini::input_line(item) + "\n")
+            .collect();
+        let start =
+            gemini::upload_start_request(&self.endpoint(), jsonl.len() as u64, display_name);
+        let (status, headers, body) = self.send(start, "starting the upload").await?;
+        let session = gemini::parse_upload_start(status, &headers, &body, SystemTime::now())
+            .map_err(|e| anyhow::anyhow!("starting the upload: {e}"))?;
+        let finish = gemini::upload_finish_request(&self.endpoint(), &session, jsonl.as_bytes())?;
+        let (status, headers, body) = self.send(finish, "uploading the batch input").await?;
+        let file = gemini::parse_upload_finish(status, &headers, &body, SystemTime::now())
+            .map_err(|e| anyhow::anyhow!("uploading the batch input: {e}"))?;
+        let create = gemini::create_request(&self.endpoint(), model, display_name, &file)?;
+        let (status, headers, body) = self.send(create, "creating the batch").await?;
+        let (id, job) = gemini::parse_job(status, &headers, &body, SystemTime::now())
+            .map_err(|e| anyhow::anyhow!("creating the batch: {e}"))?;
+        Ok(part(id, items.len(), &job, false))
+    }
+
+    /// The part's current status, and the poll's body (a Gemini inline job carries its answers).
+    async fn status(&self, part: &Part) -> anyhow::Result<(JobStatus, Vec<u8>)> {
+        let request = match self.wire {
+            Wire::OpenAi => openai::poll_request(&self.endpoint(), &part.remote_id),
+            Wire::Anthropic => anthropic::poll_request(&self.endpoint(), &part.remote_id),
+            Wire::Gemini => gemini::poll_request(&self.endpoint(), &part.remote_id)?,
+        };
+        let (status, headers, body) = self.send(request, "asking for the job").await?;
+        let parsed = match self.wire {
+            Wire::OpenAi => openai::parse_job(status, &headers, &body, SystemTime::now()),
+            Wire::Anthropic => anthropic::parse_job(status, &headers, &body, SystemTime::now()),
+            Wire::Gemini => gemini::parse_job(status, &headers, &body, SystemTime::now()),
+        };
+        let (_, job) = parsed.map_err(|e| anyhow::anyhow!("job {}: {e}", part.remote_id))?;
+        Ok((job, body))
+    }
+
+    pub async fn poll(&self, part: &Part) -> anyhow::Result<JobStatus> {
+        Ok(self.status(part).await?.0)
+    }
+
+    pub async fn cancel(&self, part: &Part) -> anyhow::Result<JobStatus> {
+        let request = match self.wire {
+            Wire::OpenAi => openai::cancel_request(&self.endpoint(), &part.remote_id),
+            Wire::Anthropic => anthropic::cancel_request(&self.endpoint(), &part.remote_id),
+            Wire::Gemini => gemini::cancel_request(&self.endpoint(), &part.remote_id)?,
+        };
+        let (status, _, body) = self.send(request, "cancelling the job").await?;
+        if !(200..300).contains(&status) {
+            bail!(
+                "cancelling job {}: HTTP {status}: {}",
+                part.remote_id,
+                String::from_utf8_lossy(&body)
+            );
+        }
+        self.poll(part).await
+    }
+
+    /// Every answer of a finished part, by custom id; `keys` are the part's custom ids in order
+    /// (a Gemini inline answer may carry only its position).
+    pub async fn results(
+        &self,
+        part: &Part,
+        keys: &[&str],
+    ) -> anyhow::Result<Vec<(String, ItemResult)>> {
+        let results = match self.wire {
+            Wire::Gemini if part.inline => {
+                let (_, body) = self.status(part).await?;
+                gemini::parse_inline_results(&body, keys)
+                    .map_err(|e| anyhow::anyhow!("job {}: {e}", part.remote_id))?
+            }
+            _ => {
+                let mut all = Results::default();
+                for file in [&part.output, &part.error_output].into_iter().flatten() {
+                    let request = match self.wire {
+                        Wire::OpenAi => openai::content_request(&self.endpoint(), file),
+                        Wire::Anthropic => anthropic::results_request(&self.endpoint(), file)?,
+                        Wire::Gemini => gemini::download_request(&self.endpoint(), file)?,
+                    };
+                    let (status, _, body) = self.send(request, "downloading the results").await?;
+                    if !(200..300).contains(&status) {
+                        bail!(
+                            "downloading the results of job {}: HTTP {status}",
+                            part.remote_id
+                        );
+                    }
+                    let parsed = match self.wire {
+                        Wire::OpenAi => openai::parse_results(&body),
+                        Wire::Anthropic => anthropic::parse_results(&body),
+                        Wire::Gemini => gemini::parse_results(&body),
+                    };
+                    all.items.extend(parsed.items);
+                    all.skipped.extend(parsed.skipped);
+                }
+                all
+            }
+        };
+        for skipped in &results.skipped {
+            eprintln!(
+                "gen: job {}: result line {} skipped: {}",
+                part.remote_id, skipped.line, skipped.reason
+            );
+        }
+        Ok(results.items)
+    }
+}
+
+fn part(remote_id: String, items: usize, job: &JobStatus, inline: bool) -> Part {
+    Part {
+        remote_id,
+        items,
+        range: (0, 0),
+        state: job.state.name().to_string(),
+        output: job.output.clone(),
+        error_output: job.error_output.clone(),
+        inline,
+    }
+}
+
+/// The custom ids of a part, from the job's row list.
+pub fn part_keys(rows: &[(String, String)], range: Range<usize>) -> Vec<&str> {
+    rows[range]
+        .iter()
+        .map(|(custom_id, _)| custom_id.as_str())
+        .collect()
+}

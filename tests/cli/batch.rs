@@ -1,0 +1,261 @@
+//! `gen batch` against the loopback fake's Batch APIs: submit → status → fetch for each
+//! provider, errored and expired rows, fetching twice, cancel, and the one-provider rule.
+
+use std::collections::HashSet;
+use std::process::Command;
+
+use crate::fake::{Api, FakeServer};
+use crate::support::{Run, Workspace, ids, keywords_csv};
+
+const OPENAI_KEY: &str = "sk-openai-batch-test-1111";
+const ANTHROPIC_KEY: &str = "sk-ant-batch-test-2222";
+const GEMINI_KEY: &str = "AIzaSy-batch-test-3333";
+
+fn setup(ws: &Workspace, server: &FakeServer) {
+    server.add_key(Api::OpenAi, OPENAI_KEY);
+    server.add_key(Api::Anthropic, ANTHROPIC_KEY);
+    server.add_key(Api::Gemini, GEMINI_KEY);
+    ws.write(
+        "config/gen/config.toml",
+        format!(
+            "[providers.openai]\nbase_url = \"{}\"\n\n[providers.anthropic]\nbase_url = \"{}\"\n\n\
+             [providers.gemini]\nbase_url = \"{}\"\n",
+            server.base_url(Api::OpenAi),
+            server.origin(),
+            server.base_url(Api::Gemini),
+        ),
+    );
+}
+
+fn gen_with_keys(ws: &Workspace, args: &[&str]) -> Run {
+    let mut command: Command = ws.command(args);
+    command
+        .env("OPENAI_API_KEY", OPENAI_KEY)
+        .env("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
+        .env("GEMINI_API_KEY", GEMINI_KEY);
+    Run::from(command.output().expect("run gen"))
+}
+
+fn submit(ws: &Workspace, provider: &str, task: &str) -> String {
+    let run = gen_with_keys(
+        ws,
+        &[
+            "batch",
+            "submit",
+            "--task",
+            task,
+            "--provider",
+            provider,
+            "--state-dir",
+            "jobs",
+            "rows.csv",
+        ],
+    );
+    run.expect_code(0)
+        .stderr_has("estimated cost at batch prices");
+    let job = run.stdout.trim().to_string();
+    assert!(
+        job.starts_with('b') && !job.contains('\n'),
+        "the job id alone on stdout: {:?}",
+        run.stdout
+    );
+    job
+}
+
+fn manifest_kinds(ws: &Workspace, name: &str) -> Vec<(String, String)> {
+    if !ws.exists(name) {
+        return Vec::new();
+    }
+    let (header, records) = ws.csv(name);
+    let kind = header.iter().position(|h| h == "error_kind").unwrap();
+    records
+        .into_iter()
+        .map(|r| (r[0].clone(), r[kind].clone()))
+        .collect()
+}
+
+#[test]
+fn each_provider_submits_reports_status_and_fetches_every_row_exactly_once() {
+    for (provider, api) in [
+        ("openai", Api::OpenAi),
+        ("anthropic", Api::Anthropic),
+        ("gemini", Api::Gemini),
+    ] {
+        let server = FakeServer::start();
+        let ws = Workspace::new();
+        setup(&ws, &server);
+        ws.write("rows.csv", keywords_csv(12));
+        server.set_batch_failures(api, Some(4), Some(5));
+        let job = submit(&ws, provider, "seo");
+        let status = gen_with_keys(&ws, &["batch", "status", &job, "--state-dir", "jobs"]);
+        status.expect_code(0);
+        assert!(
+            status.stdout.contains(&job) && status.stdout.contains(provider),
+            "{provider}: {}",
+            status.stdout
+        );
+        let fetch = gen_with_keys(
+            &ws,
+            &[
+                "batch",
+                "fetch",
+                &job,
+                "--wait",
+                "--poll",
+                "10ms",
+                "--state-dir",
+                "jobs",
+            ],
+        );
+        fetch.expect_code(1).stderr_has("failed");
+        let done = ids(&ws.jsonl("rows.seo.jsonl"), "row_id");
+        let failed = manifest_kinds(&ws, "rows.seo.failed.csv");
+        let mut all: Vec<String> = done
+            .iter()
+            .cloned()
+            .chain(failed.iter().map(|(id, _)| id.clone()))
+            .collect();
+        all.sort_by_key(|id| id.parse::<u32>().unwrap());
+        assert_eq!(
+            all,
+            (1..=12).map(|i| i.to_string()).collect::<Vec<_>>(),
+            "{provider}: every row once"
+        );
+        let kinds: HashSet<&str> = failed.iter().map(|(_, k)| k.as_str()).collect();
+        assert!(kinds.contains("expired"), "{provider}: {failed:?}");
+        assert!(
+            kinds.iter().any(|k| *k != "expired"),
+            "{provider}: errored rows too: {failed:?}"
+        );
+        for line in ws.jsonl("rows.seo.jsonl") {
+            assert_eq!(line["provider"], provider);
+            assert!(line["title"].as_str().unwrap().len() <= 60);
+        }
+        // Fetching again adds nothing.
+        let before = (ws.read("rows.seo.jsonl"), ws.read("rows.seo.failed.csv"));
+        gen_with_keys(&ws, &["batch", "fetch", &job, "--state-dir", "jobs"]).expect_code(0);
+        assert_eq!(
+            before,
+            (ws.read("rows.seo.jsonl"), ws.read("rows.seo.failed.csv")),
+            "{provider}: fetch twice"
+        );
+        server.assert_no_violations();
+        let list = gen_with_keys(&ws, &["batch", "list", "--state-dir", "jobs"]);
+        assert!(
+            list.stdout.contains(&job) && list.stdout.contains("fetched"),
+            "{}",
+            list.stdout
+        );
+        let state = std::fs::read_to_string(ws.path(&format!("jobs/{job}.json"))).unwrap();
+        for key in [OPENAI_KEY, ANTHROPIC_KEY, GEMINI_KEY] {
+            assert!(!state.contains(key), "no key in the job file");
+        }
+    }
+}
+
+#[test]
+fn a_cancelled_job_returns_its_unanswered_rows_as_cancelled() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(6));
+    let job = submit(&ws, "openai", "outline");
+    gen_with_keys(&ws, &["batch", "cancel", &job, "--state-dir", "jobs"])
+        .expect_code(0)
+        .stderr_has("cancel requested");
+    gen_with_keys(
+        &ws,
+        &[
+            "batch",
+            "fetch",
+            &job,
+            "--wait",
+            "--poll",
+            "10ms",
+            "--state-dir",
+            "jobs",
+        ],
+    );
+    let failed = manifest_kinds(&ws, "rows.outline.failed.csv");
+    let done = if ws.exists("rows.outline.jsonl") {
+        ws.jsonl("rows.outline.jsonl").len()
+    } else {
+        0
+    };
+    assert_eq!(done + failed.len(), 6);
+    assert!(
+        failed.iter().all(|(_, kind)| kind == "cancelled"),
+        "{failed:?}"
+    );
+    assert!(
+        !failed.is_empty(),
+        "a job cancelled at once leaves rows unanswered"
+    );
+}
+
+#[test]
+fn batch_runs_on_one_provider_and_refuses_a_pool() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(2));
+    let run = gen_with_keys(
+        &ws,
+        &[
+            "batch",
+            "submit",
+            "--task",
+            "seo",
+            "--provider",
+            "openai",
+            "--pool",
+            "a=1",
+            "rows.csv",
+        ],
+    );
+    run.expect_code(2)
+        .stderr_has("a batch job runs on one provider");
+    let run = gen_with_keys(
+        &ws,
+        &["seo", "--batch", "openai", "--pool", "mock=1", "rows.csv"],
+    );
+    run.expect_code(2)
+        .stderr_has("a batch job runs on one provider");
+    let run = gen_with_keys(
+        &ws,
+        &[
+            "batch",
+            "submit",
+            "--task",
+            "seo",
+            "--provider",
+            "deepseek",
+            "rows.csv",
+        ],
+    );
+    run.expect_code(2).stderr_has("no Batch API");
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn the_seo_batch_shorthand_submits_waits_and_fetches() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(5));
+    std::fs::create_dir_all(ws.path("data")).unwrap();
+    let mut command = ws.command(&["seo", "--batch", "anthropic", "--poll", "10ms", "rows.csv"]);
+    command
+        .env("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
+        .env("XDG_DATA_HOME", ws.path("data"));
+    let run = Run::from(command.output().unwrap());
+    run.expect_code(0);
+    assert_eq!(ws.jsonl("rows.seo.jsonl").len(), 5);
+    assert!(
+        std::fs::read_dir(ws.path("data/gen/batches"))
+            .unwrap()
+            .count()
+            == 1,
+        "the job file is in the data dir"
+    );
+}
