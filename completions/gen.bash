@@ -335,7 +335,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__batch__subcmd__run)
-            opts="-o -h -V --task --provider --model --pool --id-column --template --input-format --profile --no-profile --state-dir --out --failed --poll --help --version"
+            opts="-o -h -V --task --provider --model --retry-failed --live --pool --id-column --template --input-format --profile --no-profile --state-dir --out --failed --poll --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -350,6 +350,10 @@ _gen() {
                     return 0
                     ;;
                 --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-failed)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -419,7 +423,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__batch__subcmd__submit)
-            opts="-h -V --task --provider --model --pool --id-column --template --input-format --profile --no-profile --state-dir --help --version"
+            opts="-h -V --task --provider --model --retry-failed --live --pool --id-column --template --input-format --profile --no-profile --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -434,6 +438,10 @@ _gen() {
                     return 0
                     ;;
                 --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-failed)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -137,15 +137,17 @@ complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subco
 complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subcommand_from submit status fetch cancel list run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l task -r -f -a "seo\t''
 outline\t''"
-complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l provider -d 'gemini, openai or anthropic (or an alias such as claude)' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l provider -d 'gemini, openai or anthropic (or an alias such as claude) [with --retry-failed: the job\'s]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l model -d 'The model [default: the provider\'s default]' -r
-complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l pool -d 'Refused: a batch job runs on one provider' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l retry-failed -d 'Submit only the rows that errored or expired in JOB (after `gen batch fetch JOB`)' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l pool -d 'With --live: the live pool (a batch job itself runs on one provider)' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l id-column -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l template -r -F
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l input-format -r -f -a "csv\t''
 jsonl\t''"
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l profile -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l state-dir -d 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l live -d 'With --retry-failed: send those rows through the live pool now instead of a new batch'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l no-profile
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -s V -l version -d 'Print version'
@@ -167,9 +169,10 @@ complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcomman
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l task -r -f -a "seo\t''
 outline\t''"
-complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l provider -d 'gemini, openai or anthropic (or an alias such as claude)' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l provider -d 'gemini, openai or anthropic (or an alias such as claude) [with --retry-failed: the job\'s]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l model -d 'The model [default: the provider\'s default]' -r
-complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l pool -d 'Refused: a batch job runs on one provider' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l retry-failed -d 'Submit only the rows that errored or expired in JOB (after `gen batch fetch JOB`)' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l pool -d 'With --live: the live pool (a batch job itself runs on one provider)' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l id-column -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l template -r -F
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l input-format -r -f -a "csv\t''
@@ -179,6 +182,7 @@ complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcomman
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -s o -l out -r -F
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l failed -r -F
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l poll -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l live -d 'With --retry-failed: send those rows through the live pool now instead of a new batch'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l no-profile
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'

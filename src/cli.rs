@@ -261,21 +261,34 @@ pub enum BatchTask {
 #[derive(Debug, Clone, Args)]
 pub struct BatchSubmitArgs {
     /// Rows to submit (CSV or JSONL, as for a live run).
-    pub input: String,
+    #[arg(required_unless_present = "retry_failed")]
+    pub input: Option<String>,
 
-    #[arg(long, value_enum)]
-    pub task: BatchTask,
+    #[arg(long, value_enum, required_unless_present = "retry_failed")]
+    pub task: Option<BatchTask>,
 
-    /// gemini, openai or anthropic (or an alias such as claude).
-    #[arg(long, value_name = "PROVIDER")]
-    pub provider: String,
+    /// gemini, openai or anthropic (or an alias such as claude) [with --retry-failed: the job's].
+    #[arg(
+        long,
+        value_name = "PROVIDER",
+        required_unless_present = "retry_failed"
+    )]
+    pub provider: Option<String>,
 
     /// The model [default: the provider's default].
     #[arg(long, value_name = "MODEL")]
     pub model: Option<String>,
 
-    /// Refused: a batch job runs on one provider.
-    #[arg(long, hide = true, value_name = "SPEC")]
+    /// Submit only the rows that errored or expired in JOB (after `gen batch fetch JOB`).
+    #[arg(long, value_name = "JOB", conflicts_with = "input")]
+    pub retry_failed: Option<String>,
+
+    /// With --retry-failed: send those rows through the live pool now instead of a new batch.
+    #[arg(long, requires = "retry_failed")]
+    pub live: bool,
+
+    /// With --live: the live pool (a batch job itself runs on one provider).
+    #[arg(long, value_name = "SPEC")]
     pub pool: Option<String>,
 
     #[arg(long, value_name = "NAME")]

@@ -31,6 +31,7 @@ const BATCH_DISCOUNT: f64 = 0.5;
 
 pub fn run(command: &BatchCommand) -> u8 {
     let outcome = match command {
+        BatchCommand::Submit(args) if args.live => spill_to_live(args),
         BatchCommand::Submit(args) => submit(args).map(|_| exit::OK),
         BatchCommand::Status { job, state } => status(job.as_deref(), state.state_dir.as_deref()),
         BatchCommand::Fetch(args) => fetch(args),
@@ -146,20 +147,73 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// What a submit works on: its own flags, or with `--retry-failed` the earlier job's.
+struct SubmitInputs {
+    task: TaskKind,
+    input: String,
+    provider: String,
+    /// Only these rows (custom ids) when retrying a job's failures.
+    only: Option<std::collections::BTreeSet<String>>,
+}
+
+fn submit_inputs(args: &BatchSubmitArgs) -> anyhow::Result<SubmitInputs> {
+    let Some(earlier) = &args.retry_failed else {
+        return Ok(SubmitInputs {
+            task: task_of(args.task.context("--task is required")?),
+            input: args.input.clone().context("an input file is required")?,
+            provider: args.provider.clone().context("--provider is required")?,
+            only: None,
+        });
+    };
+    let dir = job::state_dir(args.state.state_dir.as_deref())?;
+    let earlier = JobFile::load(&dir, earlier)?;
+    if earlier.fetched_at.is_none() {
+        bail!(
+            "job {} was never fetched, so gen does not know which rows failed; run `gen batch fetch {}` first",
+            earlier.job,
+            earlier.job
+        );
+    }
+    if earlier.failed.is_empty() {
+        bail!(
+            "no row of job {} errored or expired; nothing to retry",
+            earlier.job
+        );
+    }
+    if job::file_hash(&earlier.input)? != earlier.input_hash {
+        bail!(
+            "the input `{}` changed since job {} was submitted",
+            earlier.input.display(),
+            earlier.job
+        );
+    }
+    let task = match earlier.task.as_str() {
+        "outline" => TaskKind::Outline,
+        _ => TaskKind::Seo,
+    };
+    Ok(SubmitInputs {
+        task,
+        input: earlier.input.to_string_lossy().into_owned(),
+        provider: args.provider.clone().unwrap_or(earlier.provider.clone()),
+        only: Some(earlier.failed.clone()),
+    })
+}
+
 fn submit(args: &BatchSubmitArgs) -> anyhow::Result<JobFile> {
     if args.pool.is_some() {
         bail!(
             "--pool does not apply to batch: a batch job runs on one provider (--provider); use a \
-             live run (`gen seo --pool …`) to spread rows over several"
+             live run (`gen seo --pool …`, or `--retry-failed JOB --live`) to spread rows over several"
         );
     }
-    let task = task_of(args.task);
-    let input = std::fs::canonicalize(&args.input)
-        .with_context(|| format!("input file `{}` not found", args.input))?;
+    let inputs = submit_inputs(args)?;
+    let task = inputs.task;
+    let input = std::fs::canonicalize(&inputs.input)
+        .with_context(|| format!("input file `{}` not found", inputs.input))?;
     let plan = plan_for(
         task,
-        &args.input,
-        &args.provider,
+        &inputs.input,
+        &inputs.provider,
         args.model.as_deref(),
         args.id_column.clone(),
         args.template.clone(),
@@ -178,6 +232,17 @@ fn submit(args: &BatchSubmitArgs) -> anyhow::Result<JobFile> {
     let mut unsent = Vec::new();
     let mut estimated_tokens = (0u64, 0u64);
     for item in plan.reader {
+        let seq = match &item {
+            Ok(row) => row.seq,
+            Err(bad) => bad.seq,
+        };
+        if inputs
+            .only
+            .as_ref()
+            .is_some_and(|only| !only.contains(&format!("r{seq}")))
+        {
+            continue;
+        }
         match item {
             Ok(row) => {
                 let custom_id = format!("r{}", row.seq);
@@ -234,7 +299,7 @@ fn submit(args: &BatchSubmitArgs) -> anyhow::Result<JobFile> {
     if requests.is_empty() {
         bail!(
             "no row of `{}` can be sent ({} unreadable); nothing was submitted",
-            args.input,
+            inputs.input,
             unsent.len()
         );
     }
@@ -257,6 +322,8 @@ fn submit(args: &BatchSubmitArgs) -> anyhow::Result<JobFile> {
         no_profile: args.no_profile,
         submitted_at: job::now_unix(),
         fetched_at: None,
+        out: None,
+        failed_path: None,
         parts,
         rows,
         unsent,
@@ -464,15 +531,20 @@ fn fetch_job(
     let price = plan.lanes[0]
         .price
         .map(|(i, o)| (i * BATCH_DISCOUNT, o * BATCH_DISCOUNT));
-    let unsent: HashMap<u64, &Unsent> = job.unsent.iter().map(|u| (u.seq, u)).collect();
+    let unsent: HashMap<u64, Unsent> = job.unsent.iter().map(|u| (u.seq, u.clone())).collect();
+    let in_job: std::collections::HashSet<String> =
+        job.rows.iter().map(|(c, _)| c.clone()).collect();
     let (mut done, mut failures, mut pending) = (0u64, 0u64, 0u64);
+    let mut spent = 0.0;
     for item in plan.reader {
         let (seq, row_id, fields) = match &item {
             Ok(row) => (row.seq, row.id.clone(), row.fields.clone()),
             Err(bad) => (bad.seq, bad.id.clone(), bad.fields.clone()),
         };
         let custom_id = format!("r{seq}");
-        if job.fetched.contains(&custom_id) || already.contains(&row_id) {
+        // A retry job carries only some of the input's rows.
+        let ours = in_job.contains(&custom_id) || unsent.contains_key(&seq);
+        if !ours || job.fetched.contains(&custom_id) || already.contains(&row_id) {
             continue;
         }
         if let Some(unsent) = unsent.get(&seq) {
@@ -505,6 +577,7 @@ fn fetch_job(
                                 / 1e6
                         }),
                     };
+                    spent += meta.cost_usd.unwrap_or(0.0);
                     writer.write(&compose_record(&row, &plan.renames, generated, &meta))?;
                     job.fetched.insert(custom_id);
                     done += 1;
@@ -539,9 +612,11 @@ fn fetch_job(
         failures += 1;
     }
     job.fetched_at = Some(job::now_unix());
+    job.out = Some(std::path::absolute(&out).unwrap_or(out.clone()));
+    job.failed_path = Some(std::path::absolute(&failed).unwrap_or(failed.clone()));
     job.save(dir)?;
     eprintln!(
-        "gen: fetched job {}: {done} results to `{}`, {failures} failed{}{}",
+        "gen: fetched job {}: {done} results to `{}` (${spent:.4} at batch prices), {failures} failed{}{}",
         job.job,
         out.display(),
         if failures > 0 {
@@ -560,6 +635,57 @@ fn fetch_job(
     } else {
         exit::OK
     })
+}
+
+/// `submit --retry-failed JOB --live`: the rows JOB did not answer go through the live pool now,
+/// as a `--resume` run on JOB's results file (rows already there are skipped, so none is paid
+/// twice).
+fn spill_to_live(args: &BatchSubmitArgs) -> anyhow::Result<u8> {
+    let dir = job::state_dir(args.state.state_dir.as_deref())?;
+    let earlier_id = args
+        .retry_failed
+        .as_deref()
+        .context("--live needs --retry-failed JOB")?;
+    let earlier = JobFile::load(&dir, earlier_id)?;
+    let (Some(out), Some(failed)) = (&earlier.out, &earlier.failed_path) else {
+        bail!("job {earlier_id} was never fetched; run `gen batch fetch {earlier_id}` first");
+    };
+    if !earlier.parts.iter().all(|p| is_terminal(&p.state)) {
+        bail!(
+            "job {earlier_id} is still running, and its unanswered rows would be paid twice; fetch \
+             it with --wait, or cancel it first"
+        );
+    }
+    let task = match earlier.task.as_str() {
+        "outline" => TaskKind::Outline,
+        _ => TaskKind::Seo,
+    };
+    let run_args = RunArgs {
+        input: earlier.input.to_string_lossy().into_owned(),
+        pool: args.pool.clone(),
+        profile: args.profile.clone().or_else(|| earlier.profile.clone()),
+        no_profile: args.no_profile || earlier.no_profile,
+        out: Some(out.to_string_lossy().into_owned()),
+        failed: Some(failed.clone()),
+        resume: true,
+        force: false,
+        id_column: earlier.id_column.clone(),
+        template: earlier.template.clone(),
+        input_format: None,
+        max_attempts: 5,
+        max_cost: None,
+        timeout: None,
+        connect_timeout: crate::providers::http::DEFAULT_CONNECT_TIMEOUT,
+        keep_order: false,
+        dry_run: false,
+        progress: ProgressArg::Auto,
+        progress_interval: Duration::from_secs(5),
+        batch: None,
+        poll: Duration::from_secs(30),
+    };
+    let plan = Plan::resolve(task, &run_args, None)?;
+    let report = crate::engine::run::run(plan)?;
+    Ok(report.exit_code())
 }
 
 fn kind_named(name: &str) -> FailureKind {
@@ -664,10 +790,12 @@ pub fn shorthand(task: TaskKind, provider: &str, args: &RunArgs) -> anyhow::Resu
     };
     Ok(BatchRunArgs {
         submit: crate::cli::BatchSubmitArgs {
-            input: args.input.clone(),
-            task,
-            provider,
+            input: Some(args.input.clone()),
+            task: Some(task),
+            provider: Some(provider),
             model,
+            retry_failed: None,
+            live: false,
             pool: None,
             id_column: args.id_column.clone(),
             template: args.template.clone(),

@@ -59,6 +59,11 @@ pub struct JobFile {
     pub submitted_at: u64,
     #[serde(default)]
     pub fetched_at: Option<u64>,
+    /// Where the last fetch wrote results and failures (`--retry-failed --live` continues there).
+    #[serde(default)]
+    pub out: Option<PathBuf>,
+    #[serde(default)]
+    pub failed_path: Option<PathBuf>,
     pub parts: Vec<Part>,
     /// `custom_id` → row id, in input order (custom ids are `r<seq>`: providers restrict their
     /// alphabet, row ids are free text).
@@ -209,6 +214,8 @@ mod tests {
             no_profile: false,
             submitted_at: at,
             fetched_at: None,
+            out: None,
+            failed_path: None,
             parts: vec![Part {
                 remote_id: "batch_1".into(),
                 items: 2,

@@ -259,3 +259,125 @@ fn the_seo_batch_shorthand_submits_waits_and_fetches() {
         "the job file is in the data dir"
     );
 }
+
+#[test]
+fn retry_failed_resubmits_only_the_failures_and_live_spills_them_over() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(10));
+    server.set_batch_failures(Api::Anthropic, Some(3), None);
+    let job = submit(&ws, "anthropic", "seo");
+    gen_with_keys(
+        &ws,
+        &[
+            "batch",
+            "fetch",
+            &job,
+            "--wait",
+            "--poll",
+            "10ms",
+            "--state-dir",
+            "jobs",
+        ],
+    )
+    .expect_code(1);
+    let failed_first: Vec<String> = manifest_kinds(&ws, "rows.seo.failed.csv")
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(failed_first.len(), 3, "{failed_first:?}");
+
+    // A new batch with only those rows.
+    server.set_batch_failures(Api::Anthropic, None, None);
+    let run = gen_with_keys(
+        &ws,
+        &[
+            "batch",
+            "submit",
+            "--retry-failed",
+            &job,
+            "--state-dir",
+            "jobs",
+        ],
+    );
+    run.expect_code(0).stderr_has("submitted 3 rows");
+    let retry = run.stdout.trim().to_string();
+    gen_with_keys(
+        &ws,
+        &[
+            "batch",
+            "fetch",
+            &retry,
+            "--wait",
+            "--poll",
+            "10ms",
+            "--state-dir",
+            "jobs",
+        ],
+    )
+    .expect_code(0);
+    let done = ids(&ws.jsonl("rows.seo.jsonl"), "row_id");
+    assert_eq!(
+        done.iter().collect::<HashSet<_>>().len(),
+        10,
+        "every row once: {done:?}"
+    );
+    assert_eq!(done.len(), 10);
+
+    // Spill-over: a second input's failures go through the live pool instead.
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(8));
+    server.set_batch_failures(Api::OpenAi, None, Some(2));
+    let job = submit(&ws, "openai", "seo");
+    gen_with_keys(
+        &ws,
+        &[
+            "batch",
+            "fetch",
+            &job,
+            "--wait",
+            "--poll",
+            "10ms",
+            "--state-dir",
+            "jobs",
+        ],
+    )
+    .expect_code(1);
+    let live_before = server
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/chat/completions"))
+        .count();
+    let run = gen_with_keys(
+        &ws,
+        &[
+            "batch",
+            "submit",
+            "--retry-failed",
+            &job,
+            "--live",
+            "--pool",
+            "openai=2",
+            "--state-dir",
+            "jobs",
+        ],
+    );
+    run.expect_code(0)
+        .stderr_has("4 done")
+        .stderr_has("4 skipped");
+    let live_after = server
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/chat/completions"))
+        .count();
+    assert_eq!(
+        live_after - live_before,
+        4,
+        "only the expired rows were sent live"
+    );
+    let done = ids(&ws.jsonl("rows.seo.jsonl"), "row_id");
+    assert_eq!(done.iter().collect::<HashSet<_>>().len(), 8);
+    assert_eq!(done.len(), 8);
+}
