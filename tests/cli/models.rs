@@ -74,11 +74,20 @@ fn the_offline_listing_shows_presets_prices_and_key_labels_but_never_a_key() {
     let run = models(&ws, &[], &[("DEEPSEEK_API_KEY", DEEPSEEK_KEY)]);
     run.expect_code(0);
     let out = &run.stdout;
+    let base = |name: &str| gen_core::providers::presets::find(name).unwrap().base_url;
+    let deepseek = format!(
+        "deepseek  openai wire  {}\n  key  DEEPSEEK_API_KEY (…1111)\n",
+        base("deepseek")
+    );
+    let anthropic = format!(
+        "anthropic (claude)  anthropic wire  {}\n  key  no key set (set ANTHROPIC_API_KEY)\n",
+        base("anthropic")
+    );
     for expected in [
-        "deepseek  openai wire  https://api.deepseek.com\n  key  DEEPSEEK_API_KEY (…1111)\n",
+        deepseek.as_str(),
         "deepseek-flash (default)       0.15       0.60",
         "deepseek-chat                  0.28       0.42",
-        "anthropic (claude)  anthropic wire  https://api.anthropic.com\n  key  no key set (set ANTHROPIC_API_KEY)\n",
+        anthropic.as_str(),
         "claude-sonnet-4-5                3.00      15.00",
         "no key set (set GEMINI_API_KEY or GOOGLE_API_KEY)",
         "mock  offline, built in\n  key  none needed\n",

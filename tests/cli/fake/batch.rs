@@ -465,7 +465,7 @@ fn answer(
             )
         }
         Op::GeminiUploadStart => gemini_upload_start(batches, request, body, origin),
-        Op::GeminiUploadChunk(id) => gemini_upload_chunk(batches, request, id),
+        Op::GeminiUploadChunk(id) => gemini_upload_chunk(batches, request, id, origin),
         Op::GeminiCreate(model) => gemini_create(batches, body, model, models),
         Op::GeminiGet(name) => with_job(batches, Api::Gemini, name, |batches, i| {
             batches.advance(i);
@@ -1348,7 +1348,12 @@ fn gemini_upload_start(
         .header("x-goog-upload-chunk-granularity", "8388608")
 }
 
-fn gemini_upload_chunk(batches: &mut Batches, request: &HttpRequest, id: &str) -> HttpResponse {
+fn gemini_upload_chunk(
+    batches: &mut Batches,
+    request: &HttpRequest,
+    id: &str,
+    origin: &str,
+) -> HttpResponse {
     let bad = |message: &str| gemini_error(400, "INVALID_ARGUMENT", message, vec![]);
     let next = batches.next_id();
     let Some(upload) = batches.uploads.get_mut(id) else {
@@ -1411,7 +1416,8 @@ fn gemini_upload_chunk(batches: &mut Batches, request: &HttpRequest, id: &str) -
         "sizeBytes": file.bytes.len().to_string(), "createTime": rfc3339(file.created_at),
         "updateTime": rfc3339(file.created_at), "expirationTime": rfc3339(file.created_at + 2 * DAY),
         "sha256Hash": format!("{:016x}", fnv(&file.bytes)),
-        "uri": format!("https://generativelanguage.googleapis.com/v1beta/{name}"),
+        // The fake's own address: a file URI never points at the real service.
+        "uri": format!("{origin}/v1beta/{name}"),
         "state": "ACTIVE", "source": "UPLOADED"}});
     batches.files.insert(name, file);
     HttpResponse::json(200, &object).header("x-goog-upload-status", "final")

@@ -697,7 +697,7 @@ fn rate_limited(api: Api, model: &str, reset: &ResetHeader) -> HttpResponse {
 
 fn quota_failure(model: &str, quota_id: &str, metric: &str, value: &str) -> Value {
     json!({"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
-        "quotaMetric": format!("generativelanguage.googleapis.com/{metric}"),
+        "quotaMetric": format!("{}/{metric}", super::wire::SERVICE_NAME),
         "quotaId": quota_id,
         "quotaDimensions": {"model": model, "location": "global"},
         "quotaValue": value,

@@ -2,6 +2,9 @@
 //! and the checks the real APIs make before answering (auth, required headers and fields), with
 //! their real error shapes.
 
+/// The service name the fake's Gemini errors carry (the real one's shape, not its host).
+pub const SERVICE_NAME: &str = "generativelanguage.fake.invalid";
+
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
@@ -274,7 +277,7 @@ pub fn gemini_invalid_key() -> HttpResponse {
         vec![
             json!({"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID",
                    "domain": "googleapis.com",
-                   "metadata": {"service": "generativelanguage.googleapis.com"}}),
+                   "metadata": {"service": SERVICE_NAME}}),
             json!({"@type": "type.googleapis.com/google.rpc.LocalizedMessage", "locale": "en-US",
                    "message": message}),
         ],
