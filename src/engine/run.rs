@@ -192,9 +192,14 @@ async fn drive(
 
     let (fresh_tx, fresh_rx) = async_channel::bounded::<Row>(QUEUE_CAPACITY);
     let (outcome_tx, outcome_rx) = mpsc::channel::<Outcome>(OUTCOME_CAPACITY);
+    // Providers with lanes: a research or picture provider takes no rows, so a retried row
+    // never waits to "try" it.
+    let mut laned: Vec<usize> = lanes.iter().map(|l| l.provider).collect();
+    laned.sort_unstable();
+    laned.dedup();
     let pool_size = PoolSize {
         lanes: lanes.len(),
-        providers: providers.len(),
+        providers: laned.len(),
     };
     let dispatcher = Arc::new(Dispatcher::new(fresh_rx, pool_size));
 
