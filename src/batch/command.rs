@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 
 use crate::batch::job::{self, JobFile, Unsent};
 use crate::batch::remote::Remote;
-use crate::batch::wire::ItemResult;
+use crate::batch::wire::{ItemResult, JobState};
 use crate::cli::{
     BatchCommand, BatchFetchArgs, BatchRunArgs, BatchSubmitArgs, BatchTask, InputFormat,
     ProgressArg, RunArgs,
@@ -20,7 +20,7 @@ use crate::engine::lane::{RecordMeta, compose_record, value_text};
 use crate::exit;
 use crate::failure::{Failure, FailureKind};
 use crate::plan::{Backend, Plan};
-use crate::providers::{Request, estimate_tokens};
+use crate::providers::{ProviderError, Request, estimate_tokens};
 use crate::rows::manifest::ManifestWriter;
 use crate::rows::resume::read_journal;
 use crate::rows::writer::{OpenMode, ResultWriter, Target};
@@ -532,8 +532,13 @@ fn fetch_job(
         .price
         .map(|(i, o)| (i * BATCH_DISCOUNT, o * BATCH_DISCOUNT));
     let unsent: HashMap<u64, Unsent> = job.unsent.iter().map(|u| (u.seq, u.clone())).collect();
-    let in_job: std::collections::HashSet<String> =
-        job.rows.iter().map(|(c, _)| c.clone()).collect();
+    let row_index: HashMap<String, usize> = job
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, (c, _))| (c.clone(), i))
+        .collect();
+
     let (mut done, mut failures, mut pending) = (0u64, 0u64, 0u64);
     let mut spent = 0.0;
     for item in plan.reader {
@@ -543,7 +548,7 @@ fn fetch_job(
         };
         let custom_id = format!("r{seq}");
         // A retry job carries only some of the input's rows.
-        let ours = in_job.contains(&custom_id) || unsent.contains_key(&seq);
+        let ours = row_index.contains_key(&custom_id) || unsent.contains_key(&seq);
         if !ours || job.fetched.contains(&custom_id) || already.contains(&row_id) {
             continue;
         }
@@ -557,9 +562,28 @@ fn fetch_job(
             failures += 1;
             continue;
         }
-        let (Ok(row), Some(result)) = (item, results.remove(&custom_id)) else {
+        let Ok(row) = item else {
             pending += 1;
             continue;
+        };
+        // A row its finished job never answered ends with the job's own fate.
+        let result = match results.remove(&custom_id) {
+            Some(result) => result,
+            None => match ended_part(job, row_index.get(custom_id.as_str()).copied()) {
+                Some(JobState::Expired) => ItemResult::Expired,
+                Some(JobState::Cancelled) => ItemResult::Cancelled,
+                Some(state) => ItemResult::Failed(ProviderError::new(
+                    FailureKind::Server,
+                    format!(
+                        "the batch job ended `{}` without answering this row",
+                        state.name()
+                    ),
+                )),
+                None => {
+                    pending += 1;
+                    continue;
+                }
+            },
         };
         let failure = match result {
             ItemResult::Done(completion) => match task.validate(&completion.text) {
@@ -686,6 +710,16 @@ fn spill_to_live(args: &BatchSubmitArgs) -> anyhow::Result<u8> {
     let plan = Plan::resolve(task, &run_args, None)?;
     let report = crate::engine::run::run(plan)?;
     Ok(report.exit_code())
+}
+
+/// The final state of the part that carries the row at `index` of the job, once it is over.
+fn ended_part(job: &JobFile, index: Option<usize>) -> Option<JobState> {
+    let index = index?;
+    let part = job
+        .parts
+        .iter()
+        .find(|p| (p.range.0..p.range.1).contains(&index))?;
+    JobState::from_name(&part.state).filter(|s| s.is_terminal())
 }
 
 fn kind_named(name: &str) -> FailureKind {

@@ -381,3 +381,38 @@ fn retry_failed_resubmits_only_the_failures_and_live_spills_them_over() {
     assert_eq!(done.iter().collect::<HashSet<_>>().len(), 8);
     assert_eq!(done.len(), 8);
 }
+
+#[test]
+fn a_job_that_expires_returns_its_unanswered_rows_as_expired() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(6));
+    server.set_batch_end(Api::Gemini, crate::fake::Ended::Expired);
+    let job = submit(&ws, "gemini", "seo");
+    gen_with_keys(
+        &ws,
+        &[
+            "batch",
+            "fetch",
+            &job,
+            "--wait",
+            "--poll",
+            "10ms",
+            "--state-dir",
+            "jobs",
+        ],
+    )
+    .expect_code(1);
+    let done = if ws.exists("rows.seo.jsonl") {
+        ws.jsonl("rows.seo.jsonl").len()
+    } else {
+        0
+    };
+    let failed = manifest_kinds(&ws, "rows.seo.failed.csv");
+    assert_eq!(done + failed.len(), 6, "every row once");
+    assert!(
+        !failed.is_empty() && failed.iter().all(|(_, kind)| kind == "expired"),
+        "{failed:?}"
+    );
+}
