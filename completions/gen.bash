@@ -491,7 +491,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__draft)
-            opts="-o -y -h -V --pool --batch --poll --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --max-cost --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --research --stages --skip --images --image-model --assets --articles-dir --words --audience --tone --stage-template --yes --help --version"
+            opts="-o -y -h -V --pool --batch --poll --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --max-cost --max-inflight --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --research --stages --skip --images --image-model --assets --articles-dir --words --audience --tone --stage-template --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -542,6 +542,10 @@ _gen() {
                     return 0
                     ;;
                 --max-cost)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-inflight)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -827,7 +831,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__outline)
-            opts="-o -h -V --pool --batch --poll --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --max-cost --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --help --version"
+            opts="-o -h -V --pool --batch --poll --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --max-cost --max-inflight --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -878,6 +882,10 @@ _gen() {
                     return 0
                     ;;
                 --max-cost)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-inflight)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -905,7 +913,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__seo)
-            opts="-o -h -V --pool --batch --poll --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --max-cost --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --help --version"
+            opts="-o -h -V --pool --batch --poll --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --max-cost --max-inflight --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -956,6 +964,10 @@ _gen() {
                     return 0
                     ;;
                 --max-cost)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-inflight)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

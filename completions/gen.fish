@@ -45,6 +45,7 @@ complete -c gen -n "__fish_gen_using_subcommand seo" -l input-format -d 'Read th
 jsonl\t''"
 complete -c gen -n "__fish_gen_using_subcommand seo" -l max-attempts -d 'Attempts per row before it goes to the manifest (rate-limit answers do not count)' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l max-cost -d 'Stop dispatching once spend plus the estimate of requests in flight would pass USD (every model in the pool needs a known price)' -r
+complete -c gen -n "__fish_gen_using_subcommand seo" -l max-inflight -d 'At most N requests in flight over the whole run (bounds automatic lanes)' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l timeout -d 'Timeout of one request, e.g. 90s or 2m [default: the profile\'s, else 120s]' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l connect-timeout -d 'How long opening a connection to a provider may take' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l progress -d 'Progress on stderr' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
@@ -72,6 +73,7 @@ complete -c gen -n "__fish_gen_using_subcommand outline" -l input-format -d 'Rea
 jsonl\t''"
 complete -c gen -n "__fish_gen_using_subcommand outline" -l max-attempts -d 'Attempts per row before it goes to the manifest (rate-limit answers do not count)' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l max-cost -d 'Stop dispatching once spend plus the estimate of requests in flight would pass USD (every model in the pool needs a known price)' -r
+complete -c gen -n "__fish_gen_using_subcommand outline" -l max-inflight -d 'At most N requests in flight over the whole run (bounds automatic lanes)' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l timeout -d 'Timeout of one request, e.g. 90s or 2m [default: the profile\'s, else 120s]' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l connect-timeout -d 'How long opening a connection to a provider may take' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l progress -d 'Progress on stderr' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
@@ -99,6 +101,7 @@ complete -c gen -n "__fish_gen_using_subcommand draft" -l input-format -d 'Read 
 jsonl\t''"
 complete -c gen -n "__fish_gen_using_subcommand draft" -l max-attempts -d 'Attempts per row before it goes to the manifest (rate-limit answers do not count)' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l max-cost -d 'Stop dispatching once spend plus the estimate of requests in flight would pass USD (every model in the pool needs a known price)' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l max-inflight -d 'At most N requests in flight over the whole run (bounds automatic lanes)' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l timeout -d 'Timeout of one request, e.g. 90s or 2m [default: the profile\'s, else 120s]' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l connect-timeout -d 'How long opening a connection to a provider may take' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l progress -d 'Progress on stderr' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'

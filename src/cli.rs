@@ -192,6 +192,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "USD", value_parser = parse_usd)]
     pub max_cost: Option<f64>,
 
+    /// At most N requests in flight over the whole run (bounds automatic lanes).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub max_inflight: Option<u32>,
+
     /// Timeout of one request, e.g. 90s or 2m [default: the profile's, else 120s].
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Option<Duration>,

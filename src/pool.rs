@@ -19,8 +19,27 @@ pub struct PoolEntry {
     pub name: String,
     /// The model after `provider:`, when the entry names one explicitly.
     pub model: Option<String>,
-    /// How many lanes this entry gets, 1..=[`MAX_WEIGHT`].
-    pub weight: u32,
+    /// How many lanes this entry gets.
+    pub weight: Weight,
+}
+
+/// An entry's lanes: a fixed count, or adapted during the run to the provider's limit and latency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weight {
+    /// Exactly this many lanes, 1..=[`MAX_WEIGHT`].
+    Lanes(u32),
+    /// As many as the key's rate limit and latency call for (a bare name in `--pool`, or
+    /// `"auto"` in a profile).
+    Auto,
+}
+
+impl fmt::Display for Weight {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Weight::Lanes(n) => write!(f, "{n}"),
+            Weight::Auto => f.write_str("auto"),
+        }
+    }
 }
 
 impl PoolEntry {
@@ -36,7 +55,10 @@ impl PoolEntry {
 /// Renders the entry in spec syntax, so that [`parse_pool`] reads it back.
 impl fmt::Display for PoolEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}={}", self.label(), self.weight)
+        match self.weight {
+            Weight::Lanes(n) => write!(f, "{}={n}", self.label()),
+            Weight::Auto => f.write_str(&self.label()),
+        }
     }
 }
 
@@ -78,8 +100,6 @@ pub enum PoolError {
 /// What is wrong with one entry; shared by `--pool` and a profile's `[pool]` table.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum EntryProblem {
-    #[error("no weight; give a weight, e.g. `mock=2`; automatic lane counts are not available yet")]
-    MissingWeight,
     #[error("no name before `=`; write `NAME=WEIGHT`, e.g. `mock=2`")]
     EmptyName,
     #[error("no provider before `:`; write `PROVIDER:MODEL`, e.g. `mock:tiny`")]
@@ -133,11 +153,12 @@ pub fn parse_pool(spec: &str) -> Result<Vec<PoolEntry>, PoolError> {
 }
 
 fn parse_entry(text: &str) -> Result<PoolEntry, EntryProblem> {
-    let Some((name, weight)) = text.split_once('=') else {
-        return Err(EntryProblem::MissingWeight);
+    // A bare name: its lanes adapt to the provider's limit and latency.
+    let (name, weight) = match text.split_once('=') {
+        Some((name, weight)) => (name, Weight::Lanes(parse_weight(weight.trim())?)),
+        None => (text, Weight::Auto),
     };
     let (name, model) = parse_name(name.trim())?;
-    let weight = parse_weight(weight.trim())?;
     Ok(PoolEntry {
         name,
         model,
@@ -225,7 +246,7 @@ mod tests {
         PoolEntry {
             name: name.into(),
             model: model.map(Into::into),
-            weight,
+            weight: Weight::Lanes(weight),
         }
     }
 
@@ -265,13 +286,11 @@ mod tests {
         );
         assert!(err("a=1,").contains("pool entry 2 is empty"));
 
-        let e = err("a=1,mock");
-        assert!(e.starts_with("pool entry 2 `mock`: no weight"), "{e}");
-        assert!(e.contains("give a weight, e.g. `mock=2`"), "{e}");
-        assert!(
-            e.contains("automatic lane counts are not available yet"),
-            "{e}"
-        );
+        let auto = parse_pool("a=1,mock,claude:claude-haiku-4-5").unwrap();
+        assert_eq!(auto[1].weight, Weight::Auto, "a bare name adapts");
+        assert_eq!(auto[2].weight, Weight::Auto);
+        assert_eq!(auto[2].model.as_deref(), Some("claude-haiku-4-5"));
+        assert_eq!(auto[1].to_string(), "mock", "renders back to a bare name");
 
         for bad in [
             "mock=x", "mock=1.5", "mock=-1", "mock=", "mock=+2", "mock=1=2",
@@ -343,7 +362,7 @@ mod tests {
                 .map(|(name, model, weight)| PoolEntry {
                     name,
                     model,
-                    weight,
+                    weight: Weight::Lanes(weight),
                 })
                 .collect()
         })

@@ -81,6 +81,9 @@ pub struct ProviderConfig {
     /// Tokens per minute per key.
     #[serde(default, deserialize_with = "deserialize_positive")]
     pub tpm: Option<u64>,
+    /// The most lanes an automatic (`auto`) entry of this provider may grow to.
+    #[serde(default, deserialize_with = "deserialize_positive")]
+    pub max_lanes: Option<u32>,
     /// Per request.
     #[serde(default, deserialize_with = "deserialize_timeout")]
     pub timeout: Option<Duration>,
@@ -463,34 +466,50 @@ struct Weight<'k> {
 }
 
 impl<'de> DeserializeSeed<'de> for Weight<'_> {
-    type Value = u32;
+    type Value = pool::Weight;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<u32, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<pool::Weight, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for Weight<'_> {
-    type Value = u32;
+    type Value = pool::Weight;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "a whole number of lanes from 1 to {MAX_WEIGHT}")
+        write!(
+            f,
+            "a whole number of lanes from 1 to {MAX_WEIGHT}, or \"auto\""
+        )
     }
 
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<u32, E> {
-        pool::check_weight(v.into()).map_err(E::custom)
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<pool::Weight, E> {
+        pool::check_weight(v.into())
+            .map(pool::Weight::Lanes)
+            .map_err(E::custom)
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<u32, E> {
-        pool::check_weight(v.into()).map_err(E::custom)
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<pool::Weight, E> {
+        pool::check_weight(v.into())
+            .map(pool::Weight::Lanes)
+            .map_err(E::custom)
     }
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<u32, E> {
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<pool::Weight, E> {
         Err(E::custom(pool::EntryProblem::BadWeight(v.to_string())))
     }
 
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<pool::Weight, E> {
+        match v {
+            "auto" => Ok(pool::Weight::Auto),
+            other => Err(E::custom(format!(
+                "weight `{other}` is neither a whole number of lanes nor \"auto\""
+            ))),
+        }
+    }
+
     // An unquoted key with a dot (`gpt-4.1 = 2`) is a dotted key in TOML: a nested table.
-    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<u32, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<pool::Weight, A::Error> {
         Err(de::Error::custom(format!(
             "`{}` holds a table, not a weight: TOML splits unquoted keys at `.`; quote the \
              whole name, e.g. `\"gpt-4.1\" = 2`",
@@ -552,8 +571,20 @@ api_key_env = "LOCAL_KEY"
         PoolEntry {
             name: name.into(),
             model: model.map(Into::into),
-            weight,
+            weight: pool::Weight::Lanes(weight),
         }
+    }
+
+    #[test]
+    fn a_pool_weight_may_be_auto() {
+        let p = parse_str("[pool]\ngemini = \"auto\"\nmock = 2\n").unwrap();
+        assert_eq!(p.pool[0].weight, pool::Weight::Auto);
+        assert_eq!(p.pool[1].weight, pool::Weight::Lanes(2));
+        let e = err("[pool]\ngemini = \"many\"\n");
+        assert!(
+            e.contains("neither a whole number of lanes nor \"auto\""),
+            "{e}"
+        );
     }
 
     #[test]

@@ -155,9 +155,9 @@ fn rate_and_eta(stats: &RunStats) -> String {
 
 fn provider_line(stats: &RunStats, index: usize, provider: &ProviderStats) -> String {
     let mut line = format!(
-        "{} ×{}: done {} · in flight {} · errors {} · rate-limited {}",
+        "{} {}: done {} · in flight {} · errors {} · rate-limited {}",
         provider.name,
-        provider.lanes,
+        provider.lanes_label(),
         provider.done.load(Ordering::Relaxed),
         provider.in_flight.load(Ordering::Relaxed),
         provider.error_count(),
@@ -187,7 +187,7 @@ fn json_line(stats: &RunStats) -> String {
         .map(|(index, p)| {
             json!({
                 "name": p.name,
-                "lanes": p.lanes,
+                "lanes": p.lanes_label(),
                 "done": p.done.load(Ordering::Relaxed),
                 "in_flight": p.in_flight.load(Ordering::Relaxed),
                 "errors": p.error_count(),
@@ -262,9 +262,9 @@ pub fn summary_text(stats: &RunStats, report: &RunReport, paths: &Paths) -> Stri
             .map_or_else(|| "-".to_string(), |d| format!("{} ms", d.as_millis()));
         let _ = writeln!(
             text,
-            "  {} ×{}: {} rows · {} requests · attempt errors: {} · mean latency {} · tokens {} in / {} out · ${:.4}",
+            "  {} {}: {} rows · {} requests · attempt errors: {} · mean latency {} · tokens {} in / {} out · ${:.4}",
             provider.name,
-            provider.lanes,
+            provider.lanes_label(),
             provider.done.load(Ordering::Relaxed),
             provider.requests.load(Ordering::Relaxed),
             errors,

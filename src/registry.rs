@@ -370,7 +370,7 @@ mod tests {
         PoolEntry {
             name: name.into(),
             model: model.map(Into::into),
-            weight: 1,
+            weight: crate::pool::Weight::Lanes(1),
         }
     }
 

@@ -75,7 +75,7 @@ fn plan_for(
     let entry = crate::pool::PoolEntry {
         name: provider.to_string(),
         model: model.map(str::to_string),
-        weight: 1,
+        weight: crate::pool::Weight::Lanes(1),
     };
     let (found, _) = crate::registry::route(&entry, &available)?;
     if !matches!(found.name.as_str(), "openai" | "anthropic" | "gemini") {
@@ -103,6 +103,7 @@ fn plan_for(
         input_format,
         max_attempts: 1,
         max_cost: None,
+        max_inflight: None,
         timeout: None,
         connect_timeout: crate::providers::http::DEFAULT_CONNECT_TIMEOUT,
         keep_order: false,
@@ -698,6 +699,7 @@ fn spill_to_live(args: &BatchSubmitArgs) -> anyhow::Result<u8> {
         input_format: None,
         max_attempts: 5,
         max_cost: None,
+        max_inflight: None,
         timeout: None,
         connect_timeout: crate::providers::http::DEFAULT_CONNECT_TIMEOUT,
         keep_order: false,

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
 use crate::engine::budget::Budget;
+use crate::engine::gate::{Gate, Signal};
 use crate::engine::limiter::KeyState;
 use crate::engine::pipeline::DraftRuntime;
 use crate::engine::queue::{Dispatcher, Job};
@@ -47,6 +48,8 @@ pub struct Shared {
     pub budget: Option<Budget>,
     /// `draft`: the pipeline's stages, templates and targets.
     pub draft: Option<DraftRuntime>,
+    /// `--max-inflight`: requests in flight across the whole run.
+    pub inflight: Option<tokio::sync::Semaphore>,
     /// Set when a reservation did not fit the budget and dispatching stopped.
     pub budget_reached: AtomicBool,
 }
@@ -60,9 +63,41 @@ pub struct Lane {
     pub price: Option<(f64, f64)>,
     pub key: Arc<KeyState>,
     pub client: Arc<dyn Provider>,
+    /// An automatic entry's lane: it works only while its key's gate lets it.
+    pub gate: Option<Arc<Gate>>,
 }
 
 impl Lane {
+    /// What an answer says about the key: its latency and whether it was throttled (for the
+    /// gate), and the request limit its headers report (for the key's limiter and the gate).
+    pub(crate) fn observe(
+        &self,
+        shared: &Shared,
+        latency: std::time::Duration,
+        answer: &Result<crate::providers::Completion, ProviderError>,
+    ) {
+        if let Ok(Some(rpm)) = answer.as_ref().map(|c| c.limit_rpm) {
+            let rpm = u32::try_from(rpm).unwrap_or(u32::MAX);
+            self.key.learn_rpm(rpm);
+            if let Some(gate) = &self.gate {
+                gate.learn_limit(rpm);
+            }
+            shared.stats.providers[self.provider]
+                .learned_rpm
+                .store(u64::from(rpm), Relaxed);
+        }
+        if let Some(gate) = &self.gate {
+            let signal = match answer {
+                Ok(_) => Signal::Clean,
+                Err(e) if matches!(e.kind, FailureKind::RateLimited | FailureKind::Overloaded) => {
+                    Signal::Throttled
+                }
+                Err(_) => Signal::Neutral,
+            };
+            gate.record(latency, signal);
+        }
+    }
+
     pub async fn run(self, shared: Arc<Shared>) {
         let stats = &shared.stats.providers[self.provider];
         loop {
@@ -77,6 +112,21 @@ impl Lane {
                 }
                 continue;
             }
+            // An automatic lane waits for its key's gate, then for the run's in-flight cap.
+            let _permit = match &self.gate {
+                Some(gate) => tokio::select! {
+                    permit = gate.acquire() => Some(permit),
+                    _ = shared.dispatcher.finished() => break,
+                },
+                None => None,
+            };
+            let _inflight = match &shared.inflight {
+                Some(cap) => tokio::select! {
+                    permit = cap.acquire() => permit.ok(),
+                    _ = shared.dispatcher.finished() => break,
+                },
+                None => None,
+            };
             tokio::select! {
                 _ = self.key.until_ready(0) => {}
                 _ = shared.dispatcher.finished() => break,
@@ -135,6 +185,7 @@ impl Lane {
             let started = Instant::now();
             let answer = self.client.complete(&request).await;
             let latency = started.elapsed();
+            self.observe(&shared, latency, &answer);
             stats.in_flight.fetch_sub(1, Relaxed);
             stats.requests.fetch_add(1, Relaxed);
             stats

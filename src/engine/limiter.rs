@@ -2,8 +2,8 @@
 //! is parked until after a rate limit, and whether it has left the pool.
 
 use std::num::NonZeroU32;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -13,7 +13,10 @@ use crate::engine::retry::key_backoff;
 pub struct KeyState {
     /// `provider` or `provider key 2`, for messages; never the key itself.
     pub label: String,
-    requests: Option<DefaultDirectRateLimiter>,
+    /// Replaced when the provider reports a lower limit than the one configured (or the first).
+    requests: RwLock<Option<Arc<DefaultDirectRateLimiter>>>,
+    /// The request limit in force, per minute; 0 when none.
+    rpm: AtomicU32,
     tokens: Option<(DefaultDirectRateLimiter, NonZeroU32)>,
     parked_until: Mutex<Option<Instant>>,
     consecutive_limits: AtomicU32,
@@ -27,14 +30,17 @@ impl KeyState {
     pub fn new(label: String, rpm: Option<u32>, tpm: Option<u64>, lanes: u32) -> Self {
         let requests = rpm.and_then(NonZeroU32::new).map(|rpm| {
             let burst = NonZeroU32::new(lanes.clamp(1, rpm.get())).unwrap_or(NonZeroU32::MIN);
-            RateLimiter::direct(Quota::per_minute(rpm).allow_burst(burst))
+            Arc::new(RateLimiter::direct(
+                Quota::per_minute(rpm).allow_burst(burst),
+            ))
         });
         let tokens = tpm
             .and_then(|tpm| NonZeroU32::new(tpm.min(u64::from(u32::MAX)) as u32))
             .map(|tpm| (RateLimiter::direct(Quota::per_minute(tpm)), tpm));
         KeyState {
             label,
-            requests,
+            requests: RwLock::new(requests),
+            rpm: AtomicU32::new(rpm.unwrap_or(0)),
             tokens,
             parked_until: Mutex::new(None),
             consecutive_limits: AtomicU32::new(0),
@@ -44,7 +50,12 @@ impl KeyState {
 
     /// Waits until the key may send one more request of about `estimated_tokens`.
     pub async fn until_ready(&self, estimated_tokens: u64) {
-        if let Some(limiter) = &self.requests {
+        let limiter = self
+            .requests
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(limiter) = limiter {
             limiter.until_ready().await;
         }
         self.charge_tokens(estimated_tokens).await;
@@ -61,6 +72,30 @@ impl KeyState {
             // n never exceeds the burst (clamped above), so the only error is impossible.
             let _ = limiter.until_n_ready(n).await;
         }
+    }
+
+    /// The provider reported the key's request limit: hold to it from now on, when it is the
+    /// first limit known or lower than the configured one. The burst is one second's worth, so
+    /// a provider's bucket is never emptied in one go.
+    pub fn learn_rpm(&self, rpm: u32) {
+        let Some(limit) = NonZeroU32::new(rpm) else {
+            return;
+        };
+        let current = self.rpm.load(Ordering::Acquire);
+        if current != 0 && current <= rpm {
+            return;
+        }
+        let burst = NonZeroU32::new((rpm / 60).max(1)).unwrap_or(NonZeroU32::MIN);
+        let limiter = Arc::new(RateLimiter::direct(
+            Quota::per_minute(limit).allow_burst(burst),
+        ));
+        *self.requests.write().unwrap_or_else(|e| e.into_inner()) = Some(limiter);
+        self.rpm.store(rpm, Ordering::Release);
+    }
+
+    /// The request limit in force, per minute.
+    pub fn rpm(&self) -> Option<u32> {
+        NonZeroU32::new(self.rpm.load(Ordering::Acquire)).map(NonZeroU32::get)
     }
 
     pub fn has_token_limit(&self) -> bool {
@@ -154,7 +189,7 @@ mod tests {
     #[tokio::test]
     async fn burst_is_the_lane_count_then_the_steady_rate() {
         let key = KeyState::new("mock".into(), Some(60), None, 3);
-        let limiter = key.requests.as_ref().unwrap();
+        let limiter = key.requests.read().unwrap().clone().unwrap();
         for _ in 0..3 {
             assert!(limiter.check().is_ok());
         }

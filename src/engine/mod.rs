@@ -1,6 +1,7 @@
 //! The live run: a shared queue, lanes pulling from it under per-key limiters, and one sink.
 
 pub mod budget;
+pub mod gate;
 pub mod lane;
 pub mod limiter;
 pub mod pipeline;

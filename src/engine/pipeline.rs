@@ -220,6 +220,9 @@ impl Lane {
                 let started = Instant::now();
                 let answer = route.client.complete(&request).await;
                 let latency = started.elapsed();
+                if route.own {
+                    self.observe(shared, latency, &answer);
+                }
                 stats.in_flight.fetch_sub(1, Relaxed);
                 stats.requests.fetch_add(1, Relaxed);
                 stats

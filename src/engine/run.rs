@@ -11,6 +11,7 @@ use anyhow::Context;
 use tokio::sync::mpsc;
 
 use crate::engine::budget::Budget;
+use crate::engine::gate::Gate;
 use crate::engine::lane::{Lane, ProviderSlot, Shared};
 use crate::engine::limiter::KeyState;
 use crate::engine::pipeline::{DraftRuntime, StageRecord, StageWriter, TargetRuntime, load_stages};
@@ -203,7 +204,11 @@ async fn drive(
     };
     let dispatcher = Arc::new(Dispatcher::new(fresh_rx, pool_size));
 
-    let (keys, clients) = build_clients(&providers, &lanes);
+    let Clients {
+        keys,
+        clients,
+        gates,
+    } = build_clients(&providers, &lanes, &stats);
     let draft = plan.draft.map(|draft| {
         let target = |t: Option<crate::plan::draft::StageTarget>| {
             t.map(|t| TargetRuntime {
@@ -252,6 +257,9 @@ async fn drive(
         outcomes: outcome_tx.clone(),
         removals: Mutex::new(Vec::new()),
         budget: plan.max_cost.map(Budget::new),
+        inflight: plan
+            .max_inflight
+            .map(|n| tokio::sync::Semaphore::new(n as usize)),
         budget_reached: AtomicBool::new(false),
         draft,
     });
@@ -346,6 +354,11 @@ async fn drive(
             price: lane.price,
             key: keys[lane.provider][lane.key].clone(),
             client: clients[lane.provider][lane.key].clone(),
+            gate: if lane.adaptive {
+                gates[lane.provider][lane.key].clone()
+            } else {
+                None
+            },
         };
         handles.push(tokio::spawn(lane.run(shared.clone())));
     }
@@ -402,22 +415,39 @@ async fn drive(
 fn build_clients(
     providers: &[crate::plan::ProviderPlan],
     lanes: &[crate::plan::LanePlan],
-) -> (Vec<Vec<Arc<KeyState>>>, Vec<Vec<Arc<dyn Provider>>>) {
+    stats: &RunStats,
+) -> Clients {
     let mut keys: Vec<Vec<Arc<KeyState>>> = Vec::new();
     let mut clients: Vec<Vec<Arc<dyn Provider>>> = Vec::new();
+    let mut gates: Vec<Vec<Option<Arc<Gate>>>> = Vec::new();
     for (index, provider) in providers.iter().enumerate() {
         let mut provider_keys = Vec::new();
         let mut provider_clients: Vec<Arc<dyn Provider>> = Vec::new();
+        let mut provider_gates = Vec::new();
         for (key, label) in provider.key_labels.iter().enumerate() {
-            let lane_count = lanes
-                .iter()
-                .filter(|l| l.provider == index && l.key == key)
-                .count() as u32;
+            let on_key = |adaptive: bool| {
+                lanes
+                    .iter()
+                    .filter(|l| l.provider == index && l.key == key && l.adaptive == adaptive)
+                    .count() as u32
+            };
+            let (fixed, adaptive) = (on_key(false), on_key(true));
+            let gate = (adaptive > 0).then(|| Arc::new(Gate::new(adaptive, provider.rpm)));
+            // The burst follows the lanes that will work at first, not the ceiling spawned.
+            let working = fixed + gate.as_ref().map_or(0, |g| g.target());
+            if let Some(gate) = &gate {
+                stats.providers[index]
+                    .gates
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(gate.clone());
+            }
+            provider_gates.push(gate);
             provider_keys.push(Arc::new(KeyState::new(
                 label.clone(),
                 provider.rpm,
                 provider.tpm,
-                lane_count,
+                working,
             )));
             provider_clients.push(match &provider.backend {
                 Backend::Mock(config) => Arc::new(MockProvider::new(config.clone())),
@@ -436,8 +466,20 @@ fn build_clients(
         }
         keys.push(provider_keys);
         clients.push(provider_clients);
+        gates.push(provider_gates);
     }
-    (keys, clients)
+    Clients {
+        keys,
+        clients,
+        gates,
+    }
+}
+
+/// Per provider, per key: the limiter state, the client and, for automatic lanes, the gate.
+struct Clients {
+    keys: Vec<Vec<Arc<KeyState>>>,
+    clients: Vec<Vec<Arc<dyn Provider>>>,
+    gates: Vec<Vec<Option<Arc<Gate>>>>,
 }
 
 /// Every lane left the pool (bad keys, no quota): what is still queued or unread fails with the

@@ -2,10 +2,11 @@
 //! read by the progress display and the final summary. Lock-free on the hot path.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::engine::gate::Gate;
 use crate::failure::FailureKind;
 
 #[derive(Default)]
@@ -20,6 +21,10 @@ pub struct ProviderStats {
     pub latency_ms_total: AtomicU64,
     pub input_tokens: AtomicU64,
     pub output_tokens: AtomicU64,
+    /// The request limit per minute a provider reported for a key (0: none).
+    pub learned_rpm: AtomicU64,
+    /// The gates of the provider's automatic keys, for current and peak lane counts.
+    pub gates: Mutex<Vec<Arc<Gate>>>,
     /// Spend of answered requests in millionths of a USD, where the model's price is known.
     pub cost_micro_usd: AtomicU64,
     /// Milliseconds since the run started until which a key of this provider is parked; 0 = none.
@@ -51,6 +56,22 @@ impl ProviderStats {
 
     pub fn cost_usd(&self) -> f64 {
         self.cost_micro_usd.load(Ordering::Relaxed) as f64 / 1e6
+    }
+
+    /// `×3`, or for automatic lanes `×4 (auto, peak 6, 600 rpm learnt)`: the lanes working now.
+    pub fn lanes_label(&self) -> String {
+        let gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        if gates.is_empty() {
+            return format!("×{}", self.lanes);
+        }
+        let fixed = self.lanes as u32 - gates.iter().map(|g| g.max()).sum::<u32>();
+        let current = fixed + gates.iter().map(|g| g.target()).sum::<u32>();
+        let peak = fixed + gates.iter().map(|g| g.peak()).sum::<u32>();
+        let learnt = match self.learned_rpm.load(Ordering::Relaxed) {
+            0 => String::new(),
+            rpm => format!(", {rpm} rpm learnt"),
+        };
+        format!("×{current} (auto, peak {peak}{learnt})")
     }
 
     pub fn error_count(&self) -> u64 {

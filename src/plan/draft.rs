@@ -140,7 +140,7 @@ fn target(
     let entry = PoolEntry {
         name,
         model,
-        weight: 1,
+        weight: crate::pool::Weight::Lanes(1),
     };
     let (found, model) = registry::route(&entry, available)?;
     let provider = match providers.iter().position(|p| p.name == found.name) {

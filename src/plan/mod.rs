@@ -25,6 +25,8 @@ use crate::tasks::template::PromptTemplate;
 use secrecy::SecretString;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+/// An automatic entry's ceiling when its profile sets no `max_lanes`.
+pub const DEFAULT_MAX_LANES: u32 = 32;
 
 /// How the results file is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +70,8 @@ pub struct ProviderPlan {
     pub rpm: Option<u32>,
     pub tpm: Option<u64>,
     pub timeout: Duration,
+    /// The ceiling of an automatic entry's lanes (profile `max_lanes`).
+    pub max_lanes: u32,
 }
 
 /// One lane: a fixed (provider, model, key).
@@ -78,6 +82,8 @@ pub struct LanePlan {
     pub model: String,
     /// USD per million input and output tokens for this lane's model, when known.
     pub price: Option<(f64, f64)>,
+    /// Part of an automatic entry: it works only while its key's gate lets it.
+    pub adaptive: bool,
 }
 
 pub struct Plan {
@@ -97,6 +103,7 @@ pub struct Plan {
     pub write_mode: WriteMode,
     pub max_attempts: u32,
     pub max_cost: Option<f64>,
+    pub max_inflight: Option<u32>,
     pub connect_timeout: Duration,
     pub keep_order: bool,
     pub progress: ProgressMode,
@@ -239,6 +246,7 @@ impl Plan {
             write_mode,
             max_attempts: args.max_attempts,
             max_cost: args.max_cost,
+            max_inflight: args.max_inflight,
             connect_timeout: args.connect_timeout,
             keep_order: args.keep_order,
             progress: progress_mode(args.progress),
@@ -268,7 +276,7 @@ fn pool_entries(args: &RunArgs, profile: &Profile) -> anyhow::Result<Vec<PoolEnt
     Ok(vec![PoolEntry {
         name,
         model: None,
-        weight: 1,
+        weight: crate::pool::Weight::Lanes(1),
     }])
 }
 
@@ -299,10 +307,22 @@ fn resolve_pool(
         };
         entry_bindings.push((index, model));
     }
+    // An automatic entry spawns its ceiling of lanes; a gate per key lets only as many work as
+    // the key's limit and latency call for.
     let weights: Vec<(u32, usize)> = entries
         .iter()
         .zip(&entry_bindings)
-        .map(|(entry, (provider, _))| (entry.weight, providers[*provider].key_labels.len()))
+        .map(|(entry, (provider, _))| {
+            let lanes = match entry.weight {
+                pool::Weight::Lanes(n) => n,
+                pool::Weight::Auto => providers[*provider].max_lanes,
+            };
+            (lanes, providers[*provider].key_labels.len())
+        })
+        .collect();
+    let adaptive: Vec<bool> = entries
+        .iter()
+        .map(|e| e.weight == pool::Weight::Auto)
         .collect();
     let lanes = pool::expand_lanes(&weights)
         .into_iter()
@@ -317,6 +337,7 @@ fn resolve_pool(
                 key: slot.key,
                 model: model.clone(),
                 price,
+                adaptive: adaptive[slot.entry],
             }
         })
         .collect();
@@ -376,6 +397,10 @@ pub(crate) fn provider_plan(
         rpm: config.rpm,
         tpm: config.tpm,
         timeout: timeout_flag.or(config.timeout).unwrap_or(DEFAULT_TIMEOUT),
+        max_lanes: config
+            .max_lanes
+            .unwrap_or(DEFAULT_MAX_LANES)
+            .min(pool::MAX_WEIGHT),
     })
 }
 

@@ -195,6 +195,7 @@ pub fn parse(
     };
     Ok(Completion {
         exhausted_for: None,
+        limit_rpm: None,
         citations: grounding_sources(candidate),
         images,
         input_tokens: count("promptTokenCount").unwrap_or(0),
@@ -654,6 +655,7 @@ mod tests {
             ok(SUCCESS),
             Ok(Completion {
                 exhausted_for: None,
+                limit_rpm: None,
                 citations: Vec::new(),
                 images: Vec::new(),
                 text: "Hello there".into(),

@@ -94,8 +94,9 @@ impl HttpProvider {
     async fn send(&self, request: &Request) -> Result<Completion, ProviderError> {
         let (status, headers, body) = exchange(self.build(request), request.timeout).await?;
         let mut completion = self.parse(status, &headers, body.as_ref())?;
-        completion.exhausted_for =
-            ratelimit::parse_rate_limits(&headers, SystemTime::now()).exhausted_for();
+        let limits = ratelimit::parse_rate_limits(&headers, SystemTime::now());
+        completion.exhausted_for = limits.exhausted_for();
+        completion.limit_rpm = limits.limit_requests;
         Ok(completion)
     }
 

@@ -79,6 +79,7 @@ impl MockProvider {
         let image_tokens = 1_290 * images.len() as u64;
         let completion = Completion {
             exhausted_for: None,
+            limit_rpm: None,
             input_tokens: estimate_tokens(&request.system) + estimate_tokens(&request.prompt),
             output_tokens: estimate_tokens(&text) + image_tokens,
             text,

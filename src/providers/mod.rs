@@ -87,6 +87,9 @@ pub struct Completion {
     /// The answer's rate-limit headers say this key has nothing left for this long: the engine
     /// parks the key now rather than wait to be refused.
     pub exhausted_for: Option<Duration>,
+    /// The key's request limit per minute as the answer's headers report it
+    /// (`x-ratelimit-limit-requests`, `anthropic-ratelimit-requests-limit`).
+    pub limit_rpm: Option<u64>,
     /// Source URLs a searching provider cited (Perplexity `citations`, Gemini grounding).
     pub citations: Vec<String>,
     /// Pictures in the answer (Gemini's image model), as sent.

@@ -261,6 +261,7 @@ pub fn parse(
     let count = |field: &str| usage.and_then(|u| u.get(field)).and_then(Value::as_u64);
     Ok(Completion {
         exhausted_for: None,
+        limit_rpm: None,
         citations: citations(&value),
         images: Vec::new(),
         input_tokens: count("prompt_tokens").unwrap_or(0),
@@ -558,6 +559,7 @@ mod tests {
             ok(SUCCESS),
             Ok(Completion {
                 exhausted_for: None,
+                limit_rpm: None,
                 citations: Vec::new(),
                 images: Vec::new(),
                 text: "Hello there".into(),

@@ -343,7 +343,7 @@ fn bad_pool_entries_are_usage_errors_naming_the_entry() {
             &["`nosuch`", "unknown provider", "providers: mock"],
         ),
         ("mock=1,mock=2", &["`mock=2`", "`mock=1`", "repeats"]),
-        ("mock", &["`mock`", "no weight"]),
+        ("mock,mock=2", &["`mock=2`", "`mock`", "repeats"]),
     ] {
         let run = ws.run(&["seo", "--pool", spec, "rows.csv"]);
         expect_usage_error(&run);

@@ -654,3 +654,75 @@ fn the_readme_profile_example_is_valid() {
     run.expect_code(0);
     assert!(run.stdout.contains("fast ×3"), "{}", run.stdout);
 }
+
+#[test]
+fn bare_names_get_automatic_lanes_that_grow_and_mix_with_fixed_ones() {
+    let ws = Workspace::new();
+    ws.write("rows.csv", keywords_csv(200));
+    ws.write(
+        "config/gen/config.toml",
+        "[providers.fast]\nkind = \"mock\"\nlatency = \"5ms\"\nmax_lanes = 6\n\n[providers.slow]\nkind = \"mock\"\nlatency = \"5ms\"\n",
+    );
+    let run = ws.run(&["seo", "--pool", "fast,slow=1", "rows.csv"]);
+    run.expect_code(0).stderr_has("200 done");
+    let summary = run
+        .stderr
+        .lines()
+        .find(|l| l.trim_start().starts_with("fast "))
+        .unwrap()
+        .to_string();
+    assert!(summary.contains("(auto, peak "), "{summary}");
+    let peak: u32 = summary
+        .split("peak ")
+        .nth(1)
+        .unwrap()
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        peak > 2 && peak <= 6,
+        "clean answers grow the lanes up to max_lanes: {summary}"
+    );
+    assert!(
+        run.stderr.contains("slow ×1:"),
+        "a fixed entry keeps its lanes:\n{}",
+        run.stderr
+    );
+    let lines = ws.jsonl("rows.seo.jsonl");
+    assert_eq!(lines.len(), 200);
+}
+
+#[test]
+fn automatic_lanes_back_off_when_rate_limited() {
+    let ws = Workspace::new();
+    ws.write("rows.csv", keywords_csv(120));
+    ws.write(
+        "config/gen/config.toml",
+        "[providers.mock]\nlatency = \"2ms\"\nrate_limit_rate = 0.2\nretry_after = \"20ms\"\nmax_lanes = 16\n",
+    );
+    let run = ws.run(&["seo", "--pool", "mock", "rows.csv"]);
+    run.expect_code(0)
+        .stderr_has("120 done")
+        .stderr_has("rate_limited");
+    let summary = run
+        .stderr
+        .lines()
+        .find(|l| l.trim_start().starts_with("mock "))
+        .unwrap()
+        .to_string();
+    let current: u32 = summary
+        .split('×')
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        current <= 8,
+        "one answer in five throttled keeps the lanes well below the ceiling of 16: {summary}"
+    );
+}
