@@ -69,9 +69,16 @@ pub fn gen_command(dir: &Path, args: &[&str]) -> Command {
 }
 
 /// Runs `command` to the end, panicking unless it exits 0.
+// Not every bench uses it: `adaptive` reports a failed run instead.
+#[allow(dead_code)]
+pub fn measure(command: &mut Command) -> Measured {
+    try_measure(command).unwrap_or_else(|status| panic!("gen failed: status {status}"))
+}
+
+/// Runs `command` to the end; `Err` holds the wait status unless it exited 0.
 // The child is reaped by wait4 (which also gives its rusage), not by `Child::wait`.
 #[allow(clippy::zombie_processes)]
-pub fn measure(command: &mut Command) -> Measured {
+pub fn try_measure(command: &mut Command) -> Result<Measured, i32> {
     let started = Instant::now();
     let child = command.spawn().expect("spawn gen");
     let mut status = 0;
@@ -80,15 +87,14 @@ pub fn measure(command: &mut Command) -> Measured {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
     assert_eq!(pid, child.id() as libc::pid_t, "wait4 failed");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "gen failed: status {status}"
-    );
-    Measured {
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        return Err(status);
+    }
+    Ok(Measured {
         seconds: started.elapsed().as_secs_f64(),
         max_rss_kib: usage.ru_maxrss,
         cpu_seconds: cpu_seconds(&usage),
-    }
+    })
 }
 
 /// User + system seconds of a rusage.

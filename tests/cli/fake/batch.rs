@@ -736,7 +736,7 @@ fn row_outcome(api: Api, model: &str, n: usize, request: &Value, config: Config)
         kind: Kind::Generate,
         model: Some(model.to_string()),
     };
-    match reply::respond(api, &route, &Behavior::Ok, request, model, &[], false) {
+    match reply::respond(api, &route, &Behavior::Ok, request, model, &[], false, None) {
         Reply::Whole(response) => {
             Outcome::Succeeded(serde_json::from_slice(&response.body).unwrap_or(Value::Null))
         }

@@ -2,7 +2,8 @@
 //! 127.0.0.1 speaking OpenAI Chat Completions, Anthropic Messages and Gemini `generateContent`
 //! as PROTOCOLS.md describes, checking auth and bodies like the real APIs, and scripted per test
 //! (rate limits with every reset form, 5xx, 529, hangs, cut bodies, malformed JSON, safety
-//! blocks…). It records every request and every protocol violation `gen` commits. It also
+//! blocks…), and given per-key requests-per-minute limits that it enforces like the real APIs
+//! (`set_rate_limit`, `limit.rs`). It records every request and every protocol violation `gen` commits. It also
 //! serves the three batch APIs (`batch.rs`, PROTOCOLS.md §5), whose jobs move one state per
 //! poll and are scripted with `set_batch_failures` / `set_batch_end`.
 //!
@@ -22,8 +23,11 @@
 //! ```
 //!
 //! Order of checks per request: route → auth (and Anthropic's version header) → body validation
-//! → the newest applicable script → latency → answer. Auth and validation failures win over
-//! scripts and do not count against `Times`; scripts also apply to the model-list routes.
+//! → the key's rate limit (completion routes only) → the newest applicable script → latency →
+//! answer. Auth and validation failures win over scripts and do not count against `Times`;
+//! scripts also apply to the model-list routes. A request over its key's limit is answered 429
+//! at once (no latency, no script counted); one within it spends a request whatever the script
+//! then answers.
 
 // Much of this API is for issue 4's integration tests, which are written after the fake.
 #![allow(dead_code)]
@@ -32,6 +36,7 @@ mod batch;
 mod clock;
 mod content;
 mod http;
+mod limit;
 mod reply;
 mod wire;
 
@@ -50,6 +55,7 @@ use serde_json::Value;
 
 pub use batch::Ended;
 use http::{HttpRequest, HttpResponse, ReadError};
+use limit::TokenBucket;
 
 /// The three wire formats the fake speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -183,11 +189,16 @@ struct State {
     latency: HashMap<Api, Duration>,
     /// Keys whose successful answers carry Perplexity-style sources.
     citing: HashSet<(Api, String)>,
+    /// Keys with a requests-per-minute limit.
+    rate_limits: HashMap<(Api, String), TokenBucket>,
+    /// 429s the rate limits answered, per API (scripted ones are not counted).
+    rate_limited: HashMap<Api, usize>,
     scripts: Vec<Script>,
     requests: Vec<RecordedRequest>,
     /// When false, requests are counted but not kept (long benchmarks).
     log_off: bool,
     received: usize,
+    received_by: HashMap<Api, usize>,
     in_flight: HashMap<Api, usize>,
     peak_in_flight: HashMap<Api, usize>,
     violations: Vec<String>,
@@ -389,6 +400,32 @@ impl FakeServer {
         }
     }
 
+    /// Lets `key` make at most `rpm` completion requests per minute to `api`, enforced like
+    /// OpenAI and Anthropic do: a token bucket refilling continuously at `rpm / 60` per second
+    /// with a burst of `max(1, rpm / 60 × 2)`, full at first. Over it the key gets the
+    /// provider's real rate-limit 429, with `retry-after` (whole seconds, rounded up, at least 1)
+    /// on OpenAI and Anthropic and `RetryInfo` in a Gemini body. Every answer to the key, 200 or
+    /// not, carries its request-limit headers (`x-ratelimit-{limit,remaining,reset}-requests`,
+    /// `anthropic-ratelimit-requests-{limit,remaining,reset}`; Gemini sends none). Setting it
+    /// again starts a new, full bucket.
+    pub fn set_rate_limit(&self, api: Api, key: &str, rpm: u32) {
+        let bucket = TokenBucket::new(rpm, Instant::now());
+        self.shared
+            .state()
+            .rate_limits
+            .insert((api, key.to_string()), bucket);
+    }
+
+    /// How many requests to `api` the rate limits answered with 429.
+    pub fn rate_limited_count(&self, api: Api) -> usize {
+        self.shared
+            .state()
+            .rate_limited
+            .get(&api)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Waits this long before answering each request to `api`.
     pub fn set_latency(&self, api: Api, latency: Duration) {
         self.shared.state().latency.insert(api, latency);
@@ -429,6 +466,16 @@ impl FakeServer {
     /// How many requests reached a provider route, logged or not.
     pub fn request_count(&self) -> usize {
         self.shared.state().received
+    }
+
+    /// How many requests reached `api`'s routes, logged or not.
+    pub fn request_count_for(&self, api: Api) -> usize {
+        self.shared
+            .state()
+            .received_by
+            .get(&api)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Keeps (the default) or stops keeping each request in the log; counts and violations are
@@ -591,21 +638,43 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
         let mut state = shared.state();
         let mut violations = wire::violations(api, request);
         let checked = wire::check(api, &route, request, &body, &state.keys);
-        let decision = match checked {
-            Err(response) => Decision::Fixed(response),
-            Ok(()) => Decision::Behave(pick_behavior(
-                &mut state.scripts,
-                api,
-                key.as_deref(),
-                &String::from_utf8_lossy(&request.body),
-            )),
+        let limited = match (&checked, route.kind, &key) {
+            (Ok(()), wire::Kind::Generate, Some(key)) => state
+                .rate_limits
+                .get_mut(&(api, key.clone()))
+                .map(|bucket| bucket.take(Instant::now())),
+            _ => None,
+        };
+        let decision = match (checked, limited) {
+            (Err(response), _) => Decision::Fixed(response),
+            (Ok(()), Some(Err(refused))) => {
+                *state.rate_limited.entry(api).or_default() += 1;
+                let seconds = reply::retry_after_seconds(refused.wait);
+                let response =
+                    reply::over_request_limit(api, model.as_deref().unwrap_or(""), &refused);
+                Decision::Limited(response, seconds)
+            }
+            (Ok(()), budget) => Decision::Behave(
+                pick_behavior(
+                    &mut state.scripts,
+                    api,
+                    key.as_deref(),
+                    &String::from_utf8_lossy(&request.body),
+                ),
+                budget.and_then(Result::ok),
+            ),
         };
         state.violations.append(&mut violations);
         let (behavior, status) = match &decision {
             Decision::Fixed(r) => (Behavior::Ok, Some(r.status)),
-            Decision::Behave(b) => (b.clone(), None),
+            Decision::Limited(r, seconds) => (
+                Behavior::RateLimited(ResetHeader::RetryAfterSeconds(*seconds)),
+                Some(r.status),
+            ),
+            Decision::Behave(b, _) => (b.clone(), None),
         };
         state.received += 1;
+        *state.received_by.entry(api).or_default() += 1;
         let in_flight = state.in_flight.entry(api).or_default();
         *in_flight += 1;
         let now = *in_flight;
@@ -631,14 +700,19 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
     };
     let _in_flight = InFlight { shared, api };
 
+    if let Decision::Limited(response, _) = decision {
+        return write(writer, request, response);
+    }
     if let Some(latency) = latency.filter(|l| !l.is_zero())
         && shared.sleep(Some(latency))
     {
         return Outcome::Close;
     }
-    let behavior = match decision {
-        Decision::Fixed(response) => return write(writer, request, response),
-        Decision::Behave(behavior) => behavior,
+    let (behavior, budget) = match decision {
+        Decision::Fixed(response) | Decision::Limited(response, _) => {
+            return write(writer, request, response);
+        }
+        Decision::Behave(behavior, budget) => (behavior, budget),
     };
     let (models, cites) = {
         let state = shared.state();
@@ -656,6 +730,7 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
         model.as_deref().unwrap_or(""),
         &models,
         cites,
+        budget,
     );
     let status = match &reply {
         reply::Reply::Hang => None,
@@ -704,7 +779,10 @@ impl Drop for InFlight<'_> {
 enum Decision {
     /// Validation or auth failed: this response, whatever is scripted.
     Fixed(HttpResponse),
-    Behave(Behavior),
+    /// Over the key's rate limit: this 429, which asks to retry after so many seconds.
+    Limited(HttpResponse, u64),
+    /// What the scripts say, with the key's request budget when it is rate-limited.
+    Behave(Behavior, Option<limit::RequestBudget>),
 }
 
 fn write(writer: &mut TcpStream, request: &HttpRequest, response: HttpResponse) -> Outcome {

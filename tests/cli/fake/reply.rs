@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::clock::{ceil_seconds, go_duration, http_date_after, proto_duration, rfc3339_after};
 use super::content::{self, cut_in_half, tokens};
 use super::http::HttpResponse;
+use super::limit::{Refused, RequestBudget};
 use super::wire::{
     Kind, Route, anthropic_invalid_key, gemini_field, gemini_invalid_key, openai_invalid_key,
 };
@@ -207,7 +208,10 @@ enum Finish {
 /// The answer for a request under a behavior.
 ///
 /// `cites`: the key is in Perplexity-style search mode (OpenAI wire), so successful answers
-/// carry `citations` and `search_results`.
+/// carry `citations` and `search_results`. `limited`: the key's request budget after this
+/// request when it has a rate limit; every answer then says so in its headers (a scripted
+/// answer's own request-limit headers win).
+#[allow(clippy::too_many_arguments)]
 pub fn respond(
     api: Api,
     route: &Route,
@@ -216,12 +220,49 @@ pub fn respond(
     model: &str,
     models: &[String],
     cites: bool,
+    limited: Option<RequestBudget>,
 ) -> Reply {
-    let ok = |finish, text: Option<String>, exhausted| {
+    let mut reply = answer_behavior(api, route, behavior, body, model, models, cites, limited);
+    if let Some(budget) = limited {
+        match &mut reply {
+            Reply::Whole(r) | Reply::Cut(r) | Reply::Chunked(r, _) => {
+                for (name, value) in budget_headers(api, &budget) {
+                    if r.headers.iter().all(|(n, _)| *n != name) {
+                        r.headers.push((name, value));
+                    }
+                }
+            }
+            Reply::Hang => {}
+        }
+    }
+    reply
+}
+
+#[allow(clippy::too_many_arguments)]
+fn answer_behavior(
+    api: Api,
+    route: &Route,
+    behavior: &Behavior,
+    body: &Value,
+    model: &str,
+    models: &[String],
+    cites: bool,
+    limited: Option<RequestBudget>,
+) -> Reply {
+    let ok = |finish, text: Option<String>, exhausted: Option<Duration>| {
         if route.kind == Kind::Models {
             return model_list(api, models);
         }
-        success(api, body, model, finish, text, exhausted, cites)
+        let budget = limited.unwrap_or_else(|| default_budget(api));
+        let budget = match exhausted {
+            Some(reset) => RequestBudget {
+                remaining: 0,
+                reset,
+                ..budget
+            },
+            None => budget,
+        };
+        success(api, body, model, finish, text, budget, cites)
     };
     match behavior {
         Behavior::Ok => Reply::Whole(ok(Finish::Stop, None, None)),
@@ -287,7 +328,7 @@ fn success(
     model: &str,
     finish: Finish,
     text: Option<String>,
-    exhausted: Option<Duration>,
+    budget: RequestBudget,
     cites: bool,
 ) -> HttpResponse {
     let ask = ask(api, body);
@@ -328,14 +369,14 @@ fn success(
     match api {
         Api::OpenAi => {
             let cited = (cites && finish != Finish::Safety).then_some(&sources[..]);
-            openai_success(model, finish, &answer, exhausted, cited)
+            openai_success(model, finish, &answer, budget, cited)
         }
         Api::Anthropic => {
             let tool = ask
                 .tool
                 .filter(|_| finish == Finish::Stop && !answer.text.is_empty());
             let topic = content::topic(topic_source);
-            anthropic_success(model, finish, &answer, tool, &topic, exhausted)
+            anthropic_success(model, finish, &answer, tool, &topic, budget)
         }
         Api::Gemini => {
             let grounded = (ask.search && finish != Finish::Safety).then_some(&sources[..2]);
@@ -378,7 +419,7 @@ fn openai_success(
     model: &str,
     finish: Finish,
     answer: &Answer,
-    exhausted: Option<Duration>,
+    budget: RequestBudget,
     cited: Option<&[String]>,
 ) -> HttpResponse {
     let id = next_id();
@@ -421,17 +462,14 @@ fn openai_success(
             })
             .collect();
     }
-    let (remaining, reset) = match exhausted {
-        Some(reset) => (0, reset),
-        None => (9_999, Duration::from_millis(6)),
-    };
-    HttpResponse::json(200, &body)
+    let mut response = HttpResponse::json(200, &body)
         .header("x-request-id", format!("req_fake{id}"))
         .header("openai-processing-ms", "1")
-        .header("openai-version", "2020-10-01")
-        .header("x-ratelimit-limit-requests", "10000")
-        .header("x-ratelimit-remaining-requests", remaining.to_string())
-        .header("x-ratelimit-reset-requests", go_duration(reset))
+        .header("openai-version", "2020-10-01");
+    response
+        .headers
+        .extend(budget_headers(Api::OpenAi, &budget));
+    response
         .header("x-ratelimit-limit-tokens", "2000000")
         .header(
             "x-ratelimit-remaining-tokens",
@@ -446,7 +484,7 @@ fn anthropic_success(
     answer: &Answer,
     tool: Option<String>,
     topic: &str,
-    exhausted: Option<Duration>,
+    budget: RequestBudget,
 ) -> HttpResponse {
     let id = next_id();
     let (content, stop_reason) = match (finish, tool) {
@@ -475,20 +513,13 @@ fn anthropic_success(
             "service_tier": "standard",
         },
     });
-    let (remaining, reset) = match exhausted {
-        Some(reset) => (0, reset),
-        None => (3_999, Duration::from_secs(1)),
-    };
-    let reset = rfc3339_after(reset);
+    let reset = rfc3339_after(budget.reset);
     let mut response = HttpResponse::json(200, &body)
         .header("request-id", format!("req_fake{id}"))
-        .header("anthropic-organization-id", "org-fake")
-        .header("anthropic-ratelimit-requests-limit", "4000")
-        .header(
-            "anthropic-ratelimit-requests-remaining",
-            remaining.to_string(),
-        )
-        .header("anthropic-ratelimit-requests-reset", reset.clone());
+        .header("anthropic-organization-id", "org-fake");
+    response
+        .headers
+        .extend(budget_headers(Api::Anthropic, &budget));
     for kind in ["tokens", "input-tokens", "output-tokens"] {
         response = response
             .header(&format!("anthropic-ratelimit-{kind}-limit"), "400000")
@@ -692,6 +723,112 @@ fn rate_limited(api: Api, model: &str, reset: &ResetHeader) -> HttpResponse {
         }
     };
     response.headers.extend(reset_headers(reset));
+    response
+}
+
+/// What an unlimited key's answers report: a budget far from running out.
+fn default_budget(api: Api) -> RequestBudget {
+    match api {
+        Api::Anthropic => RequestBudget {
+            limit: 4_000,
+            remaining: 3_999,
+            reset: Duration::from_secs(1),
+        },
+        _ => RequestBudget {
+            limit: 10_000,
+            remaining: 9_999,
+            reset: Duration::from_millis(6),
+        },
+    }
+}
+
+/// The request-limit headers of a budget: Go durations for OpenAI, RFC 3339 for Anthropic,
+/// none for Gemini.
+fn budget_headers(api: Api, budget: &RequestBudget) -> Vec<(String, String)> {
+    let h = |n: &str, v: String| (n.to_string(), v);
+    match api {
+        Api::OpenAi => vec![
+            h("x-ratelimit-limit-requests", budget.limit.to_string()),
+            h(
+                "x-ratelimit-remaining-requests",
+                budget.remaining.to_string(),
+            ),
+            h("x-ratelimit-reset-requests", go_duration(budget.reset)),
+        ],
+        Api::Anthropic => vec![
+            h(
+                "anthropic-ratelimit-requests-limit",
+                budget.limit.to_string(),
+            ),
+            h(
+                "anthropic-ratelimit-requests-remaining",
+                budget.remaining.to_string(),
+            ),
+            h(
+                "anthropic-ratelimit-requests-reset",
+                rfc3339_after(budget.reset),
+            ),
+        ],
+        Api::Gemini => vec![],
+    }
+}
+
+/// The whole seconds a limiter 429 asks to wait: rounded up, at least 1.
+pub fn retry_after_seconds(wait: Duration) -> u64 {
+    ceil_seconds(wait).max(1)
+}
+
+/// The 429 of a key over its requests-per-minute limit, in the provider's real shape: OpenAI and
+/// Anthropic with `retry-after` and the request-limit headers, Gemini with only `RetryInfo`.
+pub fn over_request_limit(api: Api, model: &str, refused: &Refused) -> HttpResponse {
+    let limit = refused.budget.limit;
+    let mut response = match api {
+        Api::OpenAi => openai_error(
+            429,
+            &format!(
+                "Rate limit reached for {model} in organization org-fake on requests per min \
+                 (RPM): Limit {limit}, Used {limit}, Requested 1. Please try again in {}.",
+                go_duration(refused.wait)
+            ),
+            "requests",
+            None,
+            Some("rate_limit_exceeded"),
+        ),
+        Api::Anthropic => anthropic_error(
+            429,
+            "rate_limit_error",
+            &format!(
+                "This request would exceed the rate limit for your organization (org-fake) of \
+                 {limit} requests per minute. You can see the response headers for current usage. \
+                 Please reduce the prompt length or the maximum tokens \
+                 requested, or try again later."
+            ),
+        ),
+        Api::Gemini => {
+            let details = vec![
+                quota_failure(
+                    model,
+                    "GenerateRequestsPerMinutePerProjectPerModel",
+                    "generate_content_requests",
+                    &limit.to_string(),
+                ),
+                retry_info(refused.wait),
+            ];
+            let message = format!(
+                "You exceeded your current quota, please check your plan and billing details. \
+                 Please retry in {}.",
+                proto_duration(refused.wait)
+            );
+            gemini_error(429, "RESOURCE_EXHAUSTED", &message, details)
+        }
+    };
+    if api != Api::Gemini {
+        let retry_after = retry_after_seconds(refused.wait).to_string();
+        response.headers.push(("retry-after".into(), retry_after));
+        response
+            .headers
+            .extend(budget_headers(api, &refused.budget));
+    }
     response
 }
 

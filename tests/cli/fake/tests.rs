@@ -1047,3 +1047,164 @@ fn pictures_are_sent_in_padded_standard_base64() {
 
 #[path = "batch_tests.rs"]
 mod batch;
+
+#[test]
+fn a_burst_over_the_rate_limit_gets_openai_429s_then_passes_after_the_refill() {
+    let server = server();
+    // 120 rpm: 2 requests a second, a burst of 4.
+    server.set_rate_limit(Api::OpenAi, OPENAI_KEY, 120);
+    for left in (0..4).rev() {
+        let ok = call(&server, Api::OpenAi, OUTLINE);
+        assert_eq!(ok.status, 200);
+        assert_eq!(ok.header("x-ratelimit-limit-requests"), Some("120"));
+        assert_eq!(
+            ok.header("x-ratelimit-remaining-requests"),
+            Some(left.to_string().as_str())
+        );
+        assert!(ok.header("x-ratelimit-reset-requests").is_some());
+        // Only the limiter's own values, not the unlimited key's defaults beside them.
+        assert_eq!(
+            ok.headers
+                .iter()
+                .filter(|(n, _)| n == "x-ratelimit-limit-requests")
+                .count(),
+            1
+        );
+    }
+    let refused = call(&server, Api::OpenAi, OUTLINE);
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    assert_eq!(refused.header("x-ratelimit-limit-requests"), Some("120"));
+    assert_eq!(refused.header("x-ratelimit-remaining-requests"), Some("0"));
+    let reset = refused.header("x-ratelimit-reset-requests").unwrap();
+    assert!(reset.ends_with('s'), "a Go duration: {reset}");
+    let error = &refused.json()["error"];
+    assert_eq!(error["code"], "rate_limit_exceeded");
+    assert_eq!(error["type"], "requests");
+    assert!(error["message"].as_str().unwrap().contains("Limit 120"));
+    assert_eq!(server.rate_limited_count(Api::OpenAi), 1);
+    let last = server.requests().pop().unwrap();
+    assert_eq!(last.status, Some(429));
+    assert_eq!(
+        last.behavior,
+        Behavior::RateLimited(ResetHeader::RetryAfterSeconds(1))
+    );
+
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(call(&server, Api::OpenAi, OUTLINE).status, 200);
+    assert_eq!(server.rate_limited_count(Api::OpenAi), 1);
+    assert_eq!(server.request_count_for(Api::OpenAi), 6);
+    server.assert_no_violations();
+}
+
+#[test]
+fn anthropic_and_gemini_rate_limits_answer_in_their_own_shapes() {
+    let server = server();
+    // 30 rpm: one every 2 s, a burst of one.
+    server.set_rate_limit(Api::Anthropic, ANTHROPIC_KEY, 30);
+    server.set_rate_limit(Api::Gemini, GEMINI_KEY, 30);
+
+    let ok = call(&server, Api::Anthropic, OUTLINE);
+    assert_eq!(ok.status, 200);
+    assert_eq!(ok.header("anthropic-ratelimit-requests-limit"), Some("30"));
+    assert_eq!(
+        ok.header("anthropic-ratelimit-requests-remaining"),
+        Some("0")
+    );
+    let reset = ok.header("anthropic-ratelimit-requests-reset").unwrap();
+    assert!(
+        reset.len() == 20 && reset.ends_with('Z'),
+        "RFC 3339: {reset}"
+    );
+    let refused = call(&server, Api::Anthropic, OUTLINE);
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.json()["error"]["type"], "rate_limit_error");
+    assert_eq!(refused.header("retry-after"), Some("2"));
+    assert_eq!(
+        refused.header("anthropic-ratelimit-requests-remaining"),
+        Some("0")
+    );
+    assert!(
+        refused
+            .header("anthropic-ratelimit-requests-reset")
+            .is_some()
+    );
+
+    assert_eq!(call(&server, Api::Gemini, OUTLINE).status, 200);
+    let refused = call(&server, Api::Gemini, OUTLINE);
+    assert_eq!(refused.status, 429);
+    let error = &refused.json()["error"];
+    assert_eq!(error["status"], "RESOURCE_EXHAUSTED");
+    let details = error["details"].as_array().unwrap();
+    assert_eq!(details[0]["violations"][0]["quotaValue"], "30");
+    let delay = details[1]["retryDelay"].as_str().unwrap();
+    assert!(delay.ends_with('s') && delay != "0s", "{delay}");
+    assert!(
+        refused
+            .headers
+            .iter()
+            .all(|(n, _)| n != "retry-after" && !n.starts_with("x-ratelimit")),
+        "Gemini sends no rate-limit headers: {:?}",
+        refused.headers
+    );
+    assert_eq!(server.rate_limited_count(Api::Anthropic), 1);
+    assert_eq!(server.rate_limited_count(Api::Gemini), 1);
+    assert_eq!(server.rate_limited_count(Api::OpenAi), 0);
+    server.assert_no_violations();
+}
+
+#[test]
+fn a_rate_limit_binds_one_key_on_completion_routes_and_shows_on_scripted_answers() {
+    let server = server();
+    server.add_key(Api::OpenAi, "sk-test-openai-0002");
+    server.set_rate_limit(Api::OpenAi, OPENAI_KEY, 1);
+    server.script(
+        Api::OpenAi,
+        OPENAI_KEY,
+        Behavior::ServerError(500),
+        Times::Next(1),
+    );
+    let failed = call(&server, Api::OpenAi, OUTLINE);
+    assert_eq!(failed.status, 500);
+    assert_eq!(failed.header("x-ratelimit-limit-requests"), Some("1"));
+    assert_eq!(failed.header("x-ratelimit-remaining-requests"), Some("0"));
+    // The 500 spent the only request; the script is used up, the limiter answers.
+    let refused = call(&server, Api::OpenAi, OUTLINE);
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.header("retry-after"), Some("60"));
+
+    // Another key, and the model list, are not limited.
+    let mut client = Client::connect(&server);
+    let other = client.exchange(
+        "POST",
+        "/v1/chat/completions",
+        &[("authorization", "Bearer sk-test-openai-0002")],
+        &openai_body(OUTLINE),
+    );
+    assert_eq!(other.status, 200);
+    assert_eq!(other.header("x-ratelimit-limit-requests"), Some("10000"));
+    let models = client.exchange(
+        "GET",
+        "/v1/models",
+        &[("authorization", &format!("Bearer {OPENAI_KEY}"))],
+        "",
+    );
+    assert_eq!(models.status, 200);
+    assert_eq!(server.rate_limited_count(Api::OpenAi), 1);
+}
+
+#[test]
+fn latency_delays_each_connection_not_the_server() {
+    let server = server();
+    server.set_latency(Api::OpenAi, Duration::from_millis(300));
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..16 {
+            scope.spawn(|| assert_eq!(call(&server, Api::OpenAi, OUTLINE).status, 200));
+        }
+    });
+    let elapsed = start.elapsed();
+    // Serialized, 16 requests would take 4.8 s.
+    assert!(elapsed < Duration::from_millis(900), "{elapsed:?}");
+    assert_eq!(server.peak_in_flight(Api::OpenAi), 16);
+}
