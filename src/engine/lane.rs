@@ -76,7 +76,11 @@ impl Lane {
         latency: std::time::Duration,
         answer: &Result<crate::providers::Completion, ProviderError>,
     ) {
-        if let Ok(Some(rpm)) = answer.as_ref().map(|c| c.limit_rpm) {
+        let reported = match answer {
+            Ok(completion) => completion.limit_rpm,
+            Err(error) => error.limit_rpm,
+        };
+        if let Some(rpm) = reported {
             let rpm = u32::try_from(rpm).unwrap_or(u32::MAX);
             self.key.learn_rpm(rpm);
             if let Some(gate) = &self.gate {

@@ -363,6 +363,9 @@ pub(crate) fn classify_error(
         text.push_str(" (a daily quota: this key is done until it resets)");
     }
     let mut err = ProviderError::new(kind, text);
+    if status == 429 {
+        err.limit_rpm = crate::providers::ratelimit::gemini_minute_request_quota(&value);
+    }
     if classify::wants_delay(kind) {
         err.retry_after = gemini_retry_delay(&value)
             .or_else(|| retry_after(headers, now))
@@ -914,5 +917,28 @@ mod tests {
         assert_eq!(err.kind, FailureKind::Auth);
         let err = parse_model_list(200, &[], b"[1,2]", now()).unwrap_err();
         assert_eq!(err.kind, FailureKind::Malformed);
+    }
+}
+
+#[cfg(test)]
+mod quota_tests {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+
+    #[test]
+    fn a_per_minute_request_quota_in_a_429_is_the_keys_limit() {
+        let body = br#"{"error":{"code":429,"message":"quota","status":"RESOURCE_EXHAUSTED","details":[
+            {"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaId":"GenerateRequestsPerMinutePerProjectPerModel","quotaValue":"300"}]},
+            {"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"1.5s"}]}}"#;
+        let error = classify_error(429, &[], body, UNIX_EPOCH);
+        assert_eq!(error.kind, FailureKind::RateLimited);
+        assert_eq!(error.limit_rpm, Some(300));
+        let daily = br#"{"error":{"code":429,"message":"quota","status":"RESOURCE_EXHAUSTED","details":[
+            {"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier","quotaValue":"20"}]}]}}"#;
+        assert_eq!(
+            classify_error(429, &[], daily, UNIX_EPOCH).limit_rpm,
+            None,
+            "a daily quota is no per-minute limit"
+        );
     }
 }

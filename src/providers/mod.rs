@@ -133,6 +133,8 @@ pub struct ProviderError {
     pub message: String,
     /// When the provider says to come back (Retry-After and friends).
     pub retry_after: Option<Duration>,
+    /// The key's request limit per minute, when the refusal names it (Gemini's 429 does).
+    pub limit_rpm: Option<u64>,
 }
 
 impl ProviderError {
@@ -141,6 +143,7 @@ impl ProviderError {
             kind,
             message: message.into(),
             retry_after: None,
+            limit_rpm: None,
         }
     }
 

@@ -159,6 +159,26 @@ pub fn gemini_quota_is_daily(body: &Value) -> bool {
         .any(|id| id.contains("PerDay"))
 }
 
+/// The requests-per-minute quota a Gemini `QuotaFailure` names (a `quotaId` with `Requests` and
+/// `PerMinute`, its `quotaValue`): Gemini sends no rate-limit headers, so its 429 is the only
+/// place its limit shows.
+pub fn gemini_minute_request_quota(body: &Value) -> Option<u64> {
+    gemini_details(body, QUOTA_FAILURE)
+        .filter_map(|detail| detail.get("violations")?.as_array())
+        .flatten()
+        .filter(|violation| {
+            violation
+                .get("quotaId")
+                .and_then(Value::as_str)
+                .is_some_and(|id| id.contains("Requests") && id.contains("PerMinute"))
+        })
+        .find_map(|violation| match violation.get("quotaValue")? {
+            Value::String(text) => text.parse().ok(),
+            Value::Number(n) => n.as_u64(),
+            _ => None,
+        })
+}
+
 // ---- timestamps --------------------------------------------------------------------------------
 
 /// Days from 1970-01-01 to the given civil date (proleptic Gregorian; H. Hinnant's algorithm).
