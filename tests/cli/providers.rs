@@ -481,3 +481,31 @@ fn redirects_are_not_followed() {
     let error = header.iter().position(|h| h == "error").unwrap();
     assert!(records[0][error].contains("307"), "{:?}", records[0]);
 }
+
+#[test]
+fn automatic_lanes_learn_each_providers_limit_from_its_answers() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(60));
+    server.set_rate_limit(Api::OpenAi, DEEPSEEK_KEY, 1200);
+    server.set_rate_limit(Api::Gemini, GEMINI_KEY, 600);
+    server.set_latency(Api::OpenAi, std::time::Duration::from_millis(30));
+    server.set_latency(Api::Gemini, std::time::Duration::from_millis(30));
+    let run = with_keys(
+        ws.command(&["seo", "--pool", "deepseek,gemini", "rows.csv"]),
+        &all_keys(),
+    );
+    run.expect_code(0).stderr_has("60 done");
+    assert!(
+        run.stderr.contains("1200 rpm learnt"),
+        "from x-ratelimit-limit-requests:\n{}",
+        run.stderr
+    );
+    assert_eq!(ids(&ws.jsonl("rows.seo.jsonl"), "row_id").len(), 60);
+    let refused = server.rate_limited_count(Api::OpenAi);
+    assert!(
+        refused <= 2,
+        "a learnt limit is held to: {refused} refusals from deepseek"
+    );
+}
