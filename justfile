@@ -12,6 +12,7 @@ test:
 bench:
     cargo bench --bench throughput
     cargo bench --bench providers
+    cargo bench --bench adaptive
 
 # Regenerate the committed shell completion scripts.
 completions:
