@@ -123,17 +123,11 @@ fn remote_for(plan: &Plan) -> anyhow::Result<Remote> {
         Backend::Http {
             wire,
             base_url,
-            dialect,
             keys,
+            ..
         } => {
             let key = keys.first().cloned().flatten();
-            Ok(Remote::new(
-                *wire,
-                *dialect,
-                base_url.clone(),
-                key,
-                provider.timeout,
-            ))
+            Ok(Remote::new(*wire, base_url.clone(), key, provider.timeout))
         }
         Backend::Mock(_) => {
             bail!("the mock has no Batch API; batch jobs run on gemini, openai or anthropic")

@@ -13,7 +13,6 @@ use crate::batch::wire::{self, BatchItem, ItemResult, JobStatus, Results};
 use crate::batch::{anthropic, gemini, openai};
 use crate::providers::Request;
 use crate::providers::http::exchange;
-use crate::providers::openai::Dialect;
 use crate::providers::presets::Wire;
 use crate::providers::wire::{Endpoint, HttpRequest};
 
@@ -28,13 +27,8 @@ pub struct Remote {
 type Answer = (u16, Vec<(String, String)>, Vec<u8>);
 
 impl Remote {
-    pub fn new(
-        wire: Wire,
-        _dialect: Dialect,
-        base_url: String,
-        key: Option<SecretString>,
-        timeout: Duration,
-    ) -> Self {
+    /// Batch input is always OpenAI's own dialect (the Batch API is OpenAI's), so none is taken.
+    pub fn new(wire: Wire, base_url: String, key: Option<SecretString>, timeout: Duration) -> Self {
         Remote {
             wire,
             base_url: base_url.trim_end_matches('/').to_string(),
