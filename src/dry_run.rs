@@ -54,27 +54,33 @@ pub fn describe(plan: Plan) -> String {
     // A draft row's first request is its first stage; later stages add what earlier ones wrote.
     let (first_template, stage_overhead) = match &draft {
         Some(draft) => {
-            let first = draft.stages[0];
-            let extras = (draft.words, draft.audience.clone(), draft.tone.clone());
+            let first = draft.settings.stages[0];
+            let extras = (
+                draft.settings.words,
+                draft.settings.audience.clone(),
+                draft.settings.tone.clone(),
+            );
             let overhead: u64 = draft
+                .settings
                 .stages
                 .iter()
                 .scan(0u64, |earlier, stage| {
                     let input = *earlier + estimate_tokens(stage.system_prompt());
-                    *earlier += stage.typical_output_tokens(draft.words);
+                    *earlier += stage.typical_output_tokens(draft.settings.words);
                     Some(input)
                 })
                 .sum();
-            (Some((&draft.templates[&first], extras)), overhead)
+            (Some((&draft.settings.templates[&first], extras)), overhead)
         }
         None => (None, estimate_tokens(task.system_prompt())),
     };
-    let stages = draft.as_ref().map_or(1, |d| d.stages.len() as u64);
+    let stages = draft.as_ref().map_or(1, |d| d.settings.stages.len() as u64);
     let output_per_row = match &draft {
         Some(d) => d
+            .settings
             .stages
             .iter()
-            .map(|s| s.typical_output_tokens(d.words))
+            .map(|s| s.typical_output_tokens(d.settings.words))
             .sum(),
         None => task.typical_output_tokens(),
     };
@@ -169,11 +175,16 @@ fn stage_listing(draft: &DraftPlan, providers: &[ProviderPlan]) -> String {
             .unwrap_or_default()
     };
     draft
+        .settings
         .stages
         .iter()
         .map(|stage| match stage {
             Stage::Research => format!("research{}", target(&draft.research)),
-            Stage::Images => format!("images ×{}{}", draft.images, target(&draft.image_model)),
+            Stage::Images => format!(
+                "images ×{}{}",
+                draft.settings.images,
+                target(&draft.image_model)
+            ),
             other => other.name().to_string(),
         })
         .collect::<Vec<_>>()

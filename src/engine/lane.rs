@@ -165,24 +165,14 @@ impl Lane {
             } else {
                 0
             };
-            let reserved_usd = match (&shared.budget, self.price) {
-                (Some(budget), Some(price)) => {
-                    let estimate = cost_usd(
-                        price,
-                        estimate_tokens(&request.system) + estimate_tokens(&request.prompt),
-                        shared.task.typical_output_tokens(),
-                    );
-                    if !budget.try_reserve(estimate) {
-                        // Spend plus what is in flight would pass --max-cost: stop dispatching;
-                        // this row and the rest are left for --resume.
-                        shared.budget_reached.store(true, Relaxed);
-                        shared.dispatcher.cancel();
-                        shared.dispatcher.requeue(job);
-                        break;
-                    }
-                    estimate
-                }
-                _ => 0.0,
+            let input_estimate =
+                estimate_tokens(&request.system) + estimate_tokens(&request.prompt);
+            let output_estimate = shared.task.typical_output_tokens();
+            let Some(reserved_usd) =
+                reserve_budget(&shared, self.price, input_estimate, output_estimate)
+            else {
+                shared.dispatcher.requeue(job);
+                break;
             };
             job.record_try(self.index, self.provider);
             stats.in_flight.fetch_add(1, Relaxed);
@@ -453,8 +443,29 @@ pub const METADATA_FIELDS: [&str; 8] = [
     "cost_usd",
 ];
 
+/// Reserves `--max-cost` budget for one request of about these token counts and returns the
+/// amount reserved; `None` when it would pass the limit: dispatching stops, and the caller leaves
+/// its row (and the rest) for `--resume`.
+pub(crate) fn reserve_budget(
+    shared: &Shared,
+    price: Option<(f64, f64)>,
+    input_tokens: u64,
+    output_tokens: u64,
+) -> Option<f64> {
+    let (Some(budget), Some(price)) = (&shared.budget, price) else {
+        return Some(0.0);
+    };
+    let estimate = cost_usd(price, input_tokens, output_tokens);
+    if budget.try_reserve(estimate) {
+        return Some(estimate);
+    }
+    shared.budget_reached.store(true, Relaxed);
+    shared.dispatcher.cancel();
+    None
+}
+
 /// USD for a request at `price` (USD per million input and output tokens).
-fn cost_usd((input, output): (f64, f64), input_tokens: u64, output_tokens: u64) -> f64 {
+pub(crate) fn cost_usd((input, output): (f64, f64), input_tokens: u64, output_tokens: u64) -> f64 {
     (input_tokens as f64 * input + output_tokens as f64 * output) / 1e6
 }
 

@@ -15,16 +15,16 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::engine::lane::{Lane, Shared, fail, value_text};
+use crate::engine::lane::{Lane, Shared, cost_usd, fail, reserve_budget, value_text};
 use crate::engine::limiter::KeyState;
 use crate::engine::queue::Job;
 use crate::engine::sink::Outcome;
 use crate::failure::{Failure, FailureKind};
+use crate::plan::draft::DraftSettings;
 use crate::providers::mock::slugify;
 use crate::providers::mock_article::word_count;
 use crate::providers::{Provider, ProviderError, Request, estimate_tokens};
 use crate::tasks::draft::{self, Stage, StageOutput};
-use crate::tasks::template::PromptTemplate;
 
 /// What a finished stage left: its text (or picture paths) and what it cost, as the sidecar
 /// file and the result line's `stages` keep it.
@@ -55,17 +55,9 @@ pub struct TargetRuntime {
 
 /// Everything the lanes need to run drafts.
 pub struct DraftRuntime {
-    pub stages: Vec<Stage>,
-    pub templates: BTreeMap<Stage, PromptTemplate>,
-    pub words: u32,
-    pub audience: Option<String>,
-    pub tone: Option<String>,
-    pub images: u32,
+    pub settings: DraftSettings,
     pub research: Option<TargetRuntime>,
     pub image_model: Option<TargetRuntime>,
-    pub assets: PathBuf,
-    /// Where article files go, to link pictures relative to them.
-    pub articles_dir: Option<PathBuf>,
     /// Stages an earlier run finished for rows not yet in the results (from the sidecar file).
     pub resumed: Mutex<HashMap<String, BTreeMap<Stage, StageRecord>>>,
 }
@@ -96,13 +88,13 @@ impl Lane {
         }
         let (words, audience, tone) = draft::row_targets(
             &job.row.fields,
-            draft.words,
-            draft.audience.as_deref(),
-            draft.tone.as_deref(),
+            draft.settings.words,
+            draft.settings.audience.as_deref(),
+            draft.settings.tone.as_deref(),
         );
         // The lane took one request permit of its own key before it took the row.
         let mut own_permit = true;
-        for &stage in &draft.stages {
+        for &stage in &draft.settings.stages {
             if job.stages.contains_key(&stage) {
                 continue;
             }
@@ -114,7 +106,7 @@ impl Lane {
             }
             let route = self.route(stage, draft);
             let requests = if stage == Stage::Images {
-                draft.images
+                draft.settings.images
             } else {
                 1
             };
@@ -165,7 +157,7 @@ impl Lane {
                     earlier,
                     heading.as_deref(),
                 );
-                let template = &draft.templates[&stage];
+                let template = &draft.settings.templates[&stage];
                 let line = job.row.line;
                 let prompt = match template
                     .check_row(&job.row.fields)
@@ -195,24 +187,18 @@ impl Lane {
                     target_words: Some(words),
                     web_search: stage == Stage::Research,
                 };
-                let estimated_tokens = estimate_tokens(&request.system)
-                    + estimate_tokens(&request.prompt)
-                    + stage.typical_output_tokens(words);
+                let input_estimate =
+                    estimate_tokens(&request.system) + estimate_tokens(&request.prompt);
+                let output_estimate = stage.typical_output_tokens(words);
+                let estimated_tokens = input_estimate + output_estimate;
                 if route.key.has_token_limit() {
                     route.key.charge_tokens(estimated_tokens).await;
                 }
-                let reserved_usd = match (&shared.budget, route.price) {
-                    (Some(budget), Some((input, output))) => {
-                        let estimate = (estimated_tokens as f64 * input.max(output)) / 1e6;
-                        if !budget.try_reserve(estimate) {
-                            shared.budget_reached.store(true, Relaxed);
-                            shared.dispatcher.cancel();
-                            shared.dispatcher.requeue(job);
-                            return;
-                        }
-                        estimate
-                    }
-                    _ => 0.0,
+                let Some(reserved_usd) =
+                    reserve_budget(shared, route.price, input_estimate, output_estimate)
+                else {
+                    shared.dispatcher.requeue(job);
+                    return;
                 };
                 let stats = &shared.stats.providers[route.provider];
                 job.record_try(self.index, route.provider);
@@ -229,9 +215,7 @@ impl Lane {
                     .latency_ms_total
                     .fetch_add(latency.as_millis() as u64, Relaxed);
                 let billed = match (&answer, route.price) {
-                    (Ok(c), Some((input, output))) => {
-                        (c.input_tokens as f64 * input + c.output_tokens as f64 * output) / 1e6
-                    }
+                    (Ok(c), Some(price)) => cost_usd(price, c.input_tokens, c.output_tokens),
                     _ => 0.0,
                 };
                 if let Some(budget) = &shared.budget {
@@ -384,7 +368,7 @@ impl Lane {
             _ => "png",
         };
         let name = format!("{}-{}.{extension}", file_safe(&job.row.id), n + 1);
-        let path = draft.assets.join(name);
+        let path = draft.settings.assets.join(name);
         std::fs::write(&path, &image.data)
             .map_err(|e| format!("cannot save `{}`: {e}", path.display()))?;
         Ok(path.to_string_lossy().into_owned())
@@ -408,7 +392,7 @@ impl Lane {
             .map_or_else(Vec::new, |r| r.images.clone());
         let links: Vec<String> = pictures
             .iter()
-            .map(|p| match &draft.articles_dir {
+            .map(|p| match &draft.settings.articles_dir {
                 Some(dir) => relative_path(dir, Path::new(p)),
                 None => p.clone(),
             })
@@ -447,6 +431,7 @@ impl Lane {
         });
         let record = self.record_with(shared, &job, generated, (totals.0, totals.1), totals.2);
         let article_file = draft
+            .settings
             .articles_dir
             .as_ref()
             .map(|_| ArticleFile::new(&title, &keyword, &job.row.id, &article));

@@ -131,15 +131,15 @@ fn prepare_draft(
         HashMap::new()
     };
     let writer = StageWriter::open(&draft.sidecar, mode != WriteMode::Resume)?;
-    if draft.stages.contains(&Stage::Images) {
-        std::fs::create_dir_all(&draft.assets).with_context(|| {
+    if draft.settings.stages.contains(&Stage::Images) {
+        std::fs::create_dir_all(&draft.settings.assets).with_context(|| {
             format!(
                 "cannot create the picture folder `{}`",
-                draft.assets.display()
+                draft.settings.assets.display()
             )
         })?;
     }
-    if let Some(dir) = &draft.articles_dir {
+    if let Some(dir) = &draft.settings.articles_dir {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the article folder `{}`", dir.display()))?;
     }
@@ -222,14 +222,7 @@ async fn drive(
         DraftRuntime {
             research: target(draft.research),
             image_model: target(draft.image_model),
-            stages: draft.stages,
-            templates: draft.templates,
-            words: draft.words,
-            audience: draft.audience,
-            tone: draft.tone,
-            images: draft.images,
-            assets: draft.assets,
-            articles_dir: draft.articles_dir,
+            settings: draft.settings,
             resumed: Mutex::new(
                 draft_io
                     .as_mut()
@@ -238,7 +231,7 @@ async fn drive(
             ),
         }
     });
-    let articles_dir = draft.as_ref().and_then(|d| d.articles_dir.clone());
+    let articles_dir = draft.as_ref().and_then(|d| d.settings.articles_dir.clone());
     let shared = Arc::new(Shared {
         task,
         template,

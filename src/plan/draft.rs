@@ -26,18 +26,24 @@ pub struct StageTarget {
     pub price: Option<(f64, f64)>,
 }
 
-pub struct DraftPlan {
+/// What every draft row shares: stages, templates, targets and where files go.
+pub struct DraftSettings {
     pub stages: Vec<Stage>,
     pub templates: BTreeMap<Stage, PromptTemplate>,
     pub words: u32,
     pub audience: Option<String>,
     pub tone: Option<String>,
     pub images: u32,
+    pub assets: PathBuf,
+    /// Where article files go (pictures are linked relative to it).
+    pub articles_dir: Option<PathBuf>,
+}
+
+pub struct DraftPlan {
+    pub settings: DraftSettings,
     /// `None`: each lane researches on its own provider.
     pub research: Option<StageTarget>,
     pub image_model: Option<StageTarget>,
-    pub assets: PathBuf,
-    pub articles_dir: Option<PathBuf>,
     /// Finished stages of rows not yet in the results, so a retry never pays for them again.
     pub sidecar: PathBuf,
 }
@@ -112,16 +118,18 @@ pub fn resolve(
         confirm_mixed_pool(providers, lanes, args.yes)?;
     }
     Ok(DraftPlan {
-        stages,
-        templates,
-        words: args.words.or(config.words).unwrap_or(draft::DEFAULT_WORDS),
-        audience: args.audience.clone().or_else(|| config.audience.clone()),
-        tone: args.tone.clone().or_else(|| config.tone.clone()),
-        images,
+        settings: DraftSettings {
+            stages,
+            templates,
+            words: args.words.or(config.words).unwrap_or(draft::DEFAULT_WORDS),
+            audience: args.audience.clone().or_else(|| config.audience.clone()),
+            tone: args.tone.clone().or_else(|| config.tone.clone()),
+            images,
+            assets,
+            articles_dir: args.articles_dir.clone(),
+        },
         research,
         image_model,
-        assets,
-        articles_dir: args.articles_dir.clone(),
         sidecar,
     })
 }
