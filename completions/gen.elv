@@ -31,7 +31,7 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gen;seo'= {
-            cand --pool 'Lanes as NAME=WEIGHT,... where NAME is a provider or PROVIDER:MODEL; weight = lanes'
+            cand --pool 'Lanes as NAME=WEIGHT,... where NAME is a provider, a model id or PROVIDER:MODEL and weight = lanes; a NAME without a weight gets automatic lanes'
             cand --batch 'Run as a provider batch job instead (about half the price, minutes to 24 h): gemini, openai or anthropic; the same as `gen batch run --task TASK --provider PROVIDER`'
             cand --poll 'With --batch: how often to ask the provider whether the job is done'
             cand --profile 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path'
@@ -59,7 +59,7 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand --version 'Print version'
         }
         &'gen;outline'= {
-            cand --pool 'Lanes as NAME=WEIGHT,... where NAME is a provider or PROVIDER:MODEL; weight = lanes'
+            cand --pool 'Lanes as NAME=WEIGHT,... where NAME is a provider, a model id or PROVIDER:MODEL and weight = lanes; a NAME without a weight gets automatic lanes'
             cand --batch 'Run as a provider batch job instead (about half the price, minutes to 24 h): gemini, openai or anthropic; the same as `gen batch run --task TASK --provider PROVIDER`'
             cand --poll 'With --batch: how often to ask the provider whether the job is done'
             cand --profile 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path'
@@ -87,7 +87,7 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand --version 'Print version'
         }
         &'gen;draft'= {
-            cand --pool 'Lanes as NAME=WEIGHT,... where NAME is a provider or PROVIDER:MODEL; weight = lanes'
+            cand --pool 'Lanes as NAME=WEIGHT,... where NAME is a provider, a model id or PROVIDER:MODEL and weight = lanes; a NAME without a weight gets automatic lanes'
             cand --batch 'Run as a provider batch job instead (about half the price, minutes to 24 h): gemini, openai or anthropic; the same as `gen batch run --task TASK --provider PROVIDER`'
             cand --poll 'With --batch: how often to ask the provider whether the job is done'
             cand --profile 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path'

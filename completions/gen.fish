@@ -33,7 +33,7 @@ complete -c gen -n "__fish_gen_needs_command" -f -a "batch" -d 'Provider Batch A
 complete -c gen -n "__fish_gen_needs_command" -f -a "models" -d 'The known models of each provider, with prices where known; --live asks the providers'
 complete -c gen -n "__fish_gen_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c gen -n "__fish_gen_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c gen -n "__fish_gen_using_subcommand seo" -l pool -d 'Lanes as NAME=WEIGHT,... where NAME is a provider or PROVIDER:MODEL; weight = lanes' -r
+complete -c gen -n "__fish_gen_using_subcommand seo" -l pool -d 'Lanes as NAME=WEIGHT,... where NAME is a provider, a model id or PROVIDER:MODEL and weight = lanes; a NAME without a weight gets automatic lanes' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l batch -d 'Run as a provider batch job instead (about half the price, minutes to 24 h): gemini, openai or anthropic; the same as `gen batch run --task TASK --provider PROVIDER`' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l poll -d 'With --batch: how often to ask the provider whether the job is done' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l profile -d 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path' -r
@@ -61,7 +61,7 @@ complete -c gen -n "__fish_gen_using_subcommand seo" -l keep-order -d 'Write res
 complete -c gen -n "__fish_gen_using_subcommand seo" -l dry-run -d 'Show the lanes, the first prompt, the row count and estimated tokens; send nothing'
 complete -c gen -n "__fish_gen_using_subcommand seo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gen -n "__fish_gen_using_subcommand seo" -s V -l version -d 'Print version'
-complete -c gen -n "__fish_gen_using_subcommand outline" -l pool -d 'Lanes as NAME=WEIGHT,... where NAME is a provider or PROVIDER:MODEL; weight = lanes' -r
+complete -c gen -n "__fish_gen_using_subcommand outline" -l pool -d 'Lanes as NAME=WEIGHT,... where NAME is a provider, a model id or PROVIDER:MODEL and weight = lanes; a NAME without a weight gets automatic lanes' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l batch -d 'Run as a provider batch job instead (about half the price, minutes to 24 h): gemini, openai or anthropic; the same as `gen batch run --task TASK --provider PROVIDER`' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l poll -d 'With --batch: how often to ask the provider whether the job is done' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l profile -d 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path' -r
@@ -89,7 +89,7 @@ complete -c gen -n "__fish_gen_using_subcommand outline" -l keep-order -d 'Write
 complete -c gen -n "__fish_gen_using_subcommand outline" -l dry-run -d 'Show the lanes, the first prompt, the row count and estimated tokens; send nothing'
 complete -c gen -n "__fish_gen_using_subcommand outline" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gen -n "__fish_gen_using_subcommand outline" -s V -l version -d 'Print version'
-complete -c gen -n "__fish_gen_using_subcommand draft" -l pool -d 'Lanes as NAME=WEIGHT,... where NAME is a provider or PROVIDER:MODEL; weight = lanes' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l pool -d 'Lanes as NAME=WEIGHT,... where NAME is a provider, a model id or PROVIDER:MODEL and weight = lanes; a NAME without a weight gets automatic lanes' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l batch -d 'Run as a provider batch job instead (about half the price, minutes to 24 h): gemini, openai or anthropic; the same as `gen batch run --task TASK --provider PROVIDER`' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l poll -d 'With --batch: how often to ask the provider whether the job is done' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l profile -d 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path' -r

@@ -132,7 +132,8 @@ pub struct RunArgs {
     /// Rows to process: CSV (with a header row) or JSONL, by extension; `-` reads stdin.
     pub input: String,
 
-    /// Lanes as NAME=WEIGHT,... where NAME is a provider or PROVIDER:MODEL; weight = lanes.
+    /// Lanes as NAME=WEIGHT,... where NAME is a provider, a model id or PROVIDER:MODEL and
+    /// weight = lanes; a NAME without a weight gets automatic lanes.
     #[arg(long, value_name = "SPEC")]
     pub pool: Option<String>,
 
