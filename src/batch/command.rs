@@ -16,7 +16,7 @@ use crate::cli::{
     BatchCommand, BatchFetchArgs, BatchRunArgs, BatchSubmitArgs, BatchTask, InputFormat,
     ProgressArg, RunArgs,
 };
-use crate::engine::lane::{RecordMeta, compose_record, value_text};
+use crate::engine::lane::{RecordMeta, compose_record};
 use crate::exit;
 use crate::failure::{Failure, FailureKind};
 use crate::plan::{Backend, Plan};
@@ -257,29 +257,11 @@ fn submit(args: &BatchSubmitArgs) -> anyhow::Result<JobFile> {
                         continue;
                     }
                 };
-                let topic = plan
-                    .topic_column
-                    .as_deref()
-                    .and_then(|c| row.fields.get(c))
-                    .map(value_text)
-                    .unwrap_or_default();
+                let topic = row.text_of(plan.topic_column.as_deref());
                 estimated_tokens.0 +=
                     estimate_tokens(task.system_prompt()) + estimate_tokens(&prompt);
                 estimated_tokens.1 += task.typical_output_tokens();
-                let request = Request {
-                    purpose: task.purpose(),
-                    model: model.clone(),
-                    system: task.system_prompt().to_string(),
-                    prompt,
-                    shape: task.shape(),
-                    max_output_tokens: task.max_output_tokens(),
-                    topic,
-                    attempt: 1,
-                    timeout: plan.providers[0].timeout,
-                    source_text: None,
-                    target_words: None,
-                    web_search: false,
-                };
+                let request = task.request(&model, prompt, topic, 1, plan.providers[0].timeout);
                 rows.push((custom_id.clone(), row.id));
                 requests.push((custom_id, request));
             }

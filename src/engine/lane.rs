@@ -260,26 +260,13 @@ impl Lane {
     }
 
     fn request(&self, shared: &Shared, job: &Job, prompt: String) -> Request {
-        let topic = shared
-            .topic_column
-            .as_deref()
-            .and_then(|column| job.row.fields.get(column))
-            .map(value_text)
-            .unwrap_or_default();
-        Request {
-            purpose: shared.task.purpose(),
-            model: self.model.clone(),
-            system: shared.task.system_prompt().to_string(),
+        shared.task.request(
+            &self.model,
             prompt,
-            shape: shared.task.shape(),
-            max_output_tokens: shared.task.max_output_tokens(),
-            topic,
-            attempt: job.attempts + 1,
-            timeout: shared.providers[self.provider].timeout,
-            source_text: None,
-            target_words: None,
-            web_search: false,
-        }
+            job.row.text_of(shared.topic_column.as_deref()),
+            job.attempts + 1,
+            shared.providers[self.provider].timeout,
+        )
     }
 
     async fn after_error(&self, shared: &Shared, job: Job, error: ProviderError) {
@@ -491,13 +478,4 @@ pub(crate) async fn fail(shared: &Shared, job: Job, failure: Failure) {
     };
     let _ = shared.outcomes.send(outcome).await;
     shared.dispatcher.finish();
-}
-
-/// A cell as plain text: strings without quotes, anything else as JSON.
-pub fn value_text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
 }

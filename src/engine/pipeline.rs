@@ -15,7 +15,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::engine::lane::{Lane, Shared, cost_usd, fail, reserve_budget, value_text};
+use crate::engine::lane::{Lane, Shared, cost_usd, fail, reserve_budget};
 use crate::engine::limiter::KeyState;
 use crate::engine::queue::Job;
 use crate::engine::sink::Outcome;
@@ -180,7 +180,7 @@ impl Lane {
                     prompt,
                     shape: crate::providers::OutputShape::Text,
                     max_output_tokens: stage.max_output_tokens(words),
-                    topic: self.topic(shared, &job),
+                    topic: job.row.text_of(shared.topic_column.as_deref()),
                     attempt: job.attempts + 1,
                     timeout: shared.providers[route.provider].timeout,
                     source_text: job.stages.get(&Stage::Draft).map(|d| d.text.clone()),
@@ -385,7 +385,7 @@ impl Lane {
             Some(humanized) => humanized.text.clone(),
             None => text(Stage::Draft),
         };
-        let keyword = self.topic(shared, &job);
+        let keyword = job.row.text_of(shared.topic_column.as_deref());
         let pictures: Vec<String> = job
             .stages
             .get(&Stage::Images)
@@ -443,15 +443,6 @@ impl Lane {
         };
         let _ = shared.outcomes.send(outcome).await;
         shared.dispatcher.finish();
-    }
-
-    fn topic(&self, shared: &Shared, job: &Job) -> String {
-        shared
-            .topic_column
-            .as_deref()
-            .and_then(|column| job.row.fields.get(column))
-            .map(value_text)
-            .unwrap_or_default()
     }
 }
 

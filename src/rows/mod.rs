@@ -40,6 +40,26 @@ pub struct Row {
     pub fields: Map<String, Value>,
 }
 
+impl Row {
+    /// A column's value as plain text (empty when `column` is `None` or absent): the row's
+    /// subject for the mock and the drafts.
+    pub fn text_of(&self, column: Option<&str>) -> String {
+        column
+            .and_then(|c| self.fields.get(c))
+            .map(value_text)
+            .unwrap_or_default()
+    }
+}
+
+/// A cell as plain text: strings without quotes, anything else as JSON.
+pub fn value_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
 /// A record that could not become a [`Row`]: it goes straight to the manifest and the run goes on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BadRow {

@@ -302,7 +302,7 @@ pub fn row_targets(
     let text = |column: &str| {
         fields
             .get(column)
-            .map(crate::engine::lane::value_text)
+            .map(crate::rows::value_text)
             .filter(|t| !t.trim().is_empty())
     };
     let words = text("words")

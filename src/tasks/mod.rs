@@ -8,7 +8,7 @@ pub mod template;
 
 use serde_json::{Map, Value};
 
-use crate::providers::{OutputShape, Purpose};
+use crate::providers::{OutputShape, Purpose, Request};
 
 /// A one-call-per-row task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +84,32 @@ impl TaskKind {
             TaskKind::Seo => 80,
             TaskKind::Outline => 400,
             TaskKind::Draft => 1600,
+        }
+    }
+
+    /// The request for one row: the task's system prompt, output shape and budget around the
+    /// rendered `prompt` (live lanes and batch jobs send exactly the same).
+    pub fn request(
+        self,
+        model: &str,
+        prompt: String,
+        topic: String,
+        attempt: u32,
+        timeout: std::time::Duration,
+    ) -> Request {
+        Request {
+            purpose: self.purpose(),
+            model: model.to_string(),
+            system: self.system_prompt().to_string(),
+            prompt,
+            shape: self.shape(),
+            max_output_tokens: self.max_output_tokens(),
+            topic,
+            attempt,
+            timeout,
+            source_text: None,
+            target_words: None,
+            web_search: false,
         }
     }
 
