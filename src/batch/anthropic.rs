@@ -251,7 +251,7 @@ fn decode(
 mod tests {
     use super::*;
     use crate::failure::FailureKind;
-    use crate::providers::{OutputShape, Purpose, Request};
+    use crate::providers::Request;
     use std::time::{Duration, UNIX_EPOCH};
 
     const KEY: &str = "sk-ant-api03-SECRET-batch-1111";
@@ -269,20 +269,7 @@ mod tests {
     }
 
     fn request() -> Request {
-        Request {
-            purpose: Purpose::Seo,
-            model: "claude-haiku-4-5".into(),
-            system: "You are terse.".into(),
-            prompt: "Write about shoes.".into(),
-            shape: OutputShape::Text,
-            max_output_tokens: 700,
-            topic: "shoes".into(),
-            attempt: 1,
-            timeout: Duration::from_secs(60),
-            source_text: None,
-            target_words: None,
-            web_search: false,
-        }
+        Request::sample("claude-haiku-4-5", 700)
     }
 
     fn assert_key_hidden(http: &HttpRequest) {

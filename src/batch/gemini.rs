@@ -447,7 +447,7 @@ fn decode(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::{OutputShape, Purpose, Request};
+    use crate::providers::Request;
     use std::time::{Duration, UNIX_EPOCH};
 
     const KEY: &str = "AIzaSy-SECRET-batch-7777";
@@ -466,20 +466,7 @@ mod tests {
     }
 
     fn request() -> Request {
-        Request {
-            purpose: Purpose::Seo,
-            model: "gemini-2.5-flash".into(),
-            system: "You are terse.".into(),
-            prompt: "Write about shoes.".into(),
-            shape: OutputShape::Text,
-            max_output_tokens: 1024,
-            topic: "shoes".into(),
-            attempt: 1,
-            timeout: Duration::from_secs(60),
-            source_text: None,
-            target_words: None,
-            web_search: false,
-        }
+        Request::sample("gemini-2.5-flash", 1024)
     }
 
     fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

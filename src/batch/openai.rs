@@ -303,7 +303,7 @@ fn decode(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::{OutputShape, Purpose, Request};
+    use crate::providers::Request;
     use std::time::{Duration, UNIX_EPOCH};
 
     const KEY: &str = "sk-proj-SECRET-batch-4242";
@@ -321,20 +321,7 @@ mod tests {
     }
 
     fn request() -> Request {
-        Request {
-            purpose: Purpose::Seo,
-            model: "gpt-4.1-mini".into(),
-            system: "You are terse.".into(),
-            prompt: "Write about shoes.".into(),
-            shape: OutputShape::Text,
-            max_output_tokens: 512,
-            topic: "shoes".into(),
-            attempt: 1,
-            timeout: Duration::from_secs(60),
-            source_text: None,
-            target_words: None,
-            web_search: false,
-        }
+        Request::sample("gpt-4.1-mini", 512)
     }
 
     fn assert_key_hidden(http: &HttpRequest) {

@@ -239,18 +239,8 @@ mod tests {
 
     fn request(shape: OutputShape) -> Request {
         Request {
-            purpose: Purpose::Seo,
-            model: "claude-haiku-4-5".into(),
-            system: "You are terse.".into(),
-            prompt: "Write about shoes.".into(),
             shape,
-            max_output_tokens: 700,
-            topic: "shoes".into(),
-            attempt: 1,
-            timeout: Duration::from_secs(60),
-            source_text: None,
-            target_words: None,
-            web_search: false,
+            ..Request::sample("claude-haiku-4-5", 700)
         }
     }
 

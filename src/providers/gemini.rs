@@ -384,18 +384,8 @@ mod tests {
 
     fn request(shape: OutputShape) -> Request {
         Request {
-            purpose: Purpose::Seo,
-            model: "gemini-2.5-flash".into(),
-            system: "You are terse.".into(),
-            prompt: "Write about shoes.".into(),
             shape,
-            max_output_tokens: 1024,
-            topic: "shoes".into(),
-            attempt: 1,
-            timeout: Duration::from_secs(60),
-            source_text: None,
-            target_words: None,
-            web_search: false,
+            ..Request::sample("gemini-2.5-flash", 1024)
         }
     }
 

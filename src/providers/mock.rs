@@ -308,23 +308,17 @@ fn splitmix64(mut x: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::OutputShape;
     use crate::tasks::TaskKind;
 
     fn request(purpose: Purpose, topic: &str, attempt: u32) -> Request {
         Request {
             purpose,
-            model: "mock-1".into(),
             system: String::new(),
             prompt: format!("Write about {topic}"),
-            shape: OutputShape::Text,
-            max_output_tokens: 512,
             topic: topic.into(),
             attempt,
             timeout: Duration::from_secs(5),
-            source_text: None,
-            target_words: None,
-            web_search: false,
+            ..Request::sample("mock-1", 512)
         }
     }
 

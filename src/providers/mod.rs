@@ -78,6 +78,28 @@ pub struct Request {
     pub web_search: bool,
 }
 
+#[cfg(test)]
+impl Request {
+    /// A small seo request for adapter tests ("Write about shoes.", plain text); tests override
+    /// the fields they exercise with struct update syntax.
+    pub(crate) fn sample(model: &str, max_output_tokens: u32) -> Request {
+        Request {
+            purpose: Purpose::Seo,
+            model: model.into(),
+            system: "You are terse.".into(),
+            prompt: "Write about shoes.".into(),
+            shape: OutputShape::Text,
+            max_output_tokens,
+            topic: "shoes".into(),
+            attempt: 1,
+            timeout: Duration::from_secs(60),
+            source_text: None,
+            target_words: None,
+            web_search: false,
+        }
+    }
+}
+
 /// A successful answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Completion {

@@ -416,18 +416,8 @@ mod tests {
 
     fn request(shape: OutputShape) -> Request {
         Request {
-            purpose: Purpose::Seo,
-            model: "gpt-4.1-mini".into(),
-            system: "You are terse.".into(),
-            prompt: "Write about shoes.".into(),
             shape,
-            max_output_tokens: 512,
-            topic: "shoes".into(),
-            attempt: 1,
-            timeout: Duration::from_secs(60),
-            source_text: None,
-            target_words: None,
-            web_search: false,
+            ..Request::sample("gpt-4.1-mini", 512)
         }
     }
 

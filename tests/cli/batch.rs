@@ -62,6 +62,23 @@ fn submit(ws: &Workspace, provider: &str, task: &str) -> String {
     job
 }
 
+/// `gen batch fetch JOB --wait` with a fast poll, as every test here waits for its job.
+fn fetch_and_wait(ws: &Workspace, job: &str) -> Run {
+    gen_with_keys(
+        ws,
+        &[
+            "batch",
+            "fetch",
+            job,
+            "--wait",
+            "--poll",
+            "10ms",
+            "--state-dir",
+            "jobs",
+        ],
+    )
+}
+
 fn manifest_kinds(ws: &Workspace, name: &str) -> Vec<(String, String)> {
     if !ws.exists(name) {
         return Vec::new();
@@ -94,19 +111,7 @@ fn each_provider_submits_reports_status_and_fetches_every_row_exactly_once() {
             "{provider}: {}",
             status.stdout
         );
-        let fetch = gen_with_keys(
-            &ws,
-            &[
-                "batch",
-                "fetch",
-                &job,
-                "--wait",
-                "--poll",
-                "10ms",
-                "--state-dir",
-                "jobs",
-            ],
-        );
+        let fetch = fetch_and_wait(&ws, &job);
         fetch.expect_code(1).stderr_has("failed");
         let done = ids(&ws.jsonl("rows.seo.jsonl"), "row_id");
         let failed = manifest_kinds(&ws, "rows.seo.failed.csv");
@@ -163,19 +168,7 @@ fn a_cancelled_job_returns_its_unanswered_rows_as_cancelled() {
     gen_with_keys(&ws, &["batch", "cancel", &job, "--state-dir", "jobs"])
         .expect_code(0)
         .stderr_has("cancel requested");
-    gen_with_keys(
-        &ws,
-        &[
-            "batch",
-            "fetch",
-            &job,
-            "--wait",
-            "--poll",
-            "10ms",
-            "--state-dir",
-            "jobs",
-        ],
-    );
+    fetch_and_wait(&ws, &job);
     let failed = manifest_kinds(&ws, "rows.outline.failed.csv");
     let done = if ws.exists("rows.outline.jsonl") {
         ws.jsonl("rows.outline.jsonl").len()
@@ -268,20 +261,7 @@ fn retry_failed_resubmits_only_the_failures_and_live_spills_them_over() {
     ws.write("rows.csv", keywords_csv(10));
     server.set_batch_failures(Api::Anthropic, Some(3), None);
     let job = submit(&ws, "anthropic", "seo");
-    gen_with_keys(
-        &ws,
-        &[
-            "batch",
-            "fetch",
-            &job,
-            "--wait",
-            "--poll",
-            "10ms",
-            "--state-dir",
-            "jobs",
-        ],
-    )
-    .expect_code(1);
+    fetch_and_wait(&ws, &job).expect_code(1);
     let failed_first: Vec<String> = manifest_kinds(&ws, "rows.seo.failed.csv")
         .into_iter()
         .map(|(id, _)| id)
@@ -303,20 +283,7 @@ fn retry_failed_resubmits_only_the_failures_and_live_spills_them_over() {
     );
     run.expect_code(0).stderr_has("submitted 3 rows");
     let retry = run.stdout.trim().to_string();
-    gen_with_keys(
-        &ws,
-        &[
-            "batch",
-            "fetch",
-            &retry,
-            "--wait",
-            "--poll",
-            "10ms",
-            "--state-dir",
-            "jobs",
-        ],
-    )
-    .expect_code(0);
+    fetch_and_wait(&ws, &retry).expect_code(0);
     let done = ids(&ws.jsonl("rows.seo.jsonl"), "row_id");
     assert_eq!(
         done.iter().collect::<HashSet<_>>().len(),
@@ -331,20 +298,7 @@ fn retry_failed_resubmits_only_the_failures_and_live_spills_them_over() {
     ws.write("rows.csv", keywords_csv(8));
     server.set_batch_failures(Api::OpenAi, None, Some(2));
     let job = submit(&ws, "openai", "seo");
-    gen_with_keys(
-        &ws,
-        &[
-            "batch",
-            "fetch",
-            &job,
-            "--wait",
-            "--poll",
-            "10ms",
-            "--state-dir",
-            "jobs",
-        ],
-    )
-    .expect_code(1);
+    fetch_and_wait(&ws, &job).expect_code(1);
     let live_before = server
         .requests()
         .iter()
@@ -390,20 +344,7 @@ fn a_job_that_expires_returns_its_unanswered_rows_as_expired() {
     ws.write("rows.csv", keywords_csv(6));
     server.set_batch_end(Api::Gemini, crate::fake::Ended::Expired);
     let job = submit(&ws, "gemini", "seo");
-    gen_with_keys(
-        &ws,
-        &[
-            "batch",
-            "fetch",
-            &job,
-            "--wait",
-            "--poll",
-            "10ms",
-            "--state-dir",
-            "jobs",
-        ],
-    )
-    .expect_code(1);
+    fetch_and_wait(&ws, &job).expect_code(1);
     let done = if ws.exists("rows.seo.jsonl") {
         ws.jsonl("rows.seo.jsonl").len()
     } else {
