@@ -61,6 +61,11 @@ pub enum ProgressArg {
     None,
 }
 
+fn parse_reasoning(text: &str) -> Result<crate::providers::reasoning::Reasoning, String> {
+    crate::providers::reasoning::Reasoning::parse(text)
+        .ok_or_else(|| format!("`{text}` is not a reasoning setting; use off, low, medium or high"))
+}
+
 fn parse_usd(text: &str) -> Result<f64, String> {
     match text.trim_start_matches('$').parse::<f64>() {
         Ok(usd) if usd > 0.0 && usd.is_finite() => Ok(usd),
@@ -197,6 +202,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub max_inflight: Option<u32>,
 
+    /// How much the models reason before answering, for every task and provider of the run,
+    /// mapped to each model's nearest accepted value: off, low, medium or high [default: each
+    /// task's own (off for seo and outline), or the profile's].
+    #[arg(long, value_parser = parse_reasoning, value_name = "SETTING")]
+    pub reasoning: Option<crate::providers::reasoning::Reasoning>,
+
     /// Timeout of one request, e.g. 90s or 2m [default: the profile's, else 120s].
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Option<Duration>,
@@ -310,6 +321,11 @@ pub struct BatchSubmitArgs {
 
     #[arg(long)]
     pub no_profile: bool,
+
+    /// How much the model reasons: off, low, medium or high [default: the task's own, or the
+    /// profile's] (as for a live run).
+    #[arg(long, value_parser = parse_reasoning, value_name = "SETTING")]
+    pub reasoning: Option<crate::providers::reasoning::Reasoning>,
 
     #[command(flatten)]
     pub state: StateDirArg,

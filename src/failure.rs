@@ -20,6 +20,8 @@ pub enum FailureKind {
     Empty,
     ContentBlocked,
     Truncated,
+    /// Cut at the output cap after the model's hidden reasoning used up most of it.
+    ReasoningExhausted,
     Auth,
     Quota,
     ModelNotFound,
@@ -35,7 +37,7 @@ pub enum FailureKind {
 }
 
 impl FailureKind {
-    pub const ALL: [FailureKind; 20] = [
+    pub const ALL: [FailureKind; 21] = [
         FailureKind::BadInput,
         FailureKind::DuplicateId,
         FailureKind::Template,
@@ -48,6 +50,7 @@ impl FailureKind {
         FailureKind::Empty,
         FailureKind::ContentBlocked,
         FailureKind::Truncated,
+        FailureKind::ReasoningExhausted,
         FailureKind::Auth,
         FailureKind::Quota,
         FailureKind::ModelNotFound,
@@ -72,6 +75,7 @@ impl FailureKind {
             FailureKind::Empty => "empty",
             FailureKind::ContentBlocked => "content_blocked",
             FailureKind::Truncated => "truncated",
+            FailureKind::ReasoningExhausted => "reasoning_exhausted",
             FailureKind::Auth => "auth",
             FailureKind::Quota => "quota",
             FailureKind::ModelNotFound => "model_not_found",

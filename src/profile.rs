@@ -17,6 +17,10 @@ use serde::{Deserialize, Deserializer};
 
 use crate::duration::deserialize_opt_duration;
 use crate::pool::{self, MAX_WEIGHT, PoolEntry};
+use crate::providers::reasoning::{ModelThinking, Reasoning};
+use crate::tasks::reasoning::Step;
+
+mod reasoning;
 
 /// A parsed profile. Every field is optional in the file.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -34,6 +38,12 @@ pub struct Profile {
     /// `[draft]`: defaults for `gen draft`.
     #[serde(default)]
     pub draft: DraftConfig,
+    /// `[tasks.NAME] reasoning`: a task's (or a draft stage's) reasoning setting.
+    #[serde(default, deserialize_with = "reasoning::deserialize_tasks")]
+    pub tasks: Vec<(Step, Reasoning)>,
+    /// `[models."ID"]`: how models the built-in table does not know reason, by lowercase id.
+    #[serde(default, deserialize_with = "reasoning::deserialize_models")]
+    pub models: BTreeMap<String, ModelThinking>,
     /// The file this profile came from, for messages that point back at it.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -87,6 +97,9 @@ pub struct ProviderConfig {
     /// Per request.
     #[serde(default, deserialize_with = "deserialize_timeout")]
     pub timeout: Option<Duration>,
+    /// The reasoning setting for every task this provider serves (`--reasoning` wins).
+    #[serde(default, deserialize_with = "reasoning::deserialize_reasoning")]
+    pub reasoning: Option<Reasoning>,
     /// Mock knob: how long an answer takes.
     #[serde(default, deserialize_with = "deserialize_opt_duration")]
     pub latency: Option<Duration>,

@@ -20,11 +20,13 @@ use crate::engine::lane::{RecordMeta, compose_record};
 use crate::exit;
 use crate::failure::{Failure, FailureKind};
 use crate::plan::{Backend, Plan};
-use crate::providers::{ProviderError, Request, estimate_tokens};
+use crate::providers::reasoning::Reasoning;
+use crate::providers::{ProviderError, Request, Usage, estimate_tokens};
 use crate::rows::manifest::ManifestWriter;
 use crate::rows::resume::read_journal;
 use crate::rows::writer::{OpenMode, ResultWriter, Target};
 use crate::tasks::TaskKind;
+use crate::tasks::reasoning::Step;
 
 /// Batch prices are half the interactive ones on all three APIs (PROTOCOLS.md §6).
 const BATCH_DISCOUNT: f64 = 0.5;
@@ -68,6 +70,7 @@ fn plan_for(
     input_format: Option<InputFormat>,
     profile: Option<String>,
     no_profile: bool,
+    reasoning: Option<Reasoning>,
 ) -> anyhow::Result<Plan> {
     // Which provider first: a provider without a Batch API is the answer, whatever its key.
     let profile_used = crate::profile::select(profile.as_deref(), no_profile)?;
@@ -113,6 +116,7 @@ fn plan_for(
         progress_interval: Duration::from_secs(5),
         batch: None,
         poll: Duration::from_secs(30),
+        reasoning,
     };
     Plan::resolve(task, &args, None)
 }
@@ -149,6 +153,8 @@ struct SubmitInputs {
     provider: String,
     /// Only these rows (custom ids) when retrying a job's failures.
     only: Option<std::collections::BTreeSet<String>>,
+    /// `--reasoning`, else the retried job's.
+    reasoning: Option<Reasoning>,
 }
 
 fn submit_inputs(args: &BatchSubmitArgs) -> anyhow::Result<SubmitInputs> {
@@ -158,6 +164,7 @@ fn submit_inputs(args: &BatchSubmitArgs) -> anyhow::Result<SubmitInputs> {
             input: args.input.clone().context("an input file is required")?,
             provider: args.provider.clone().context("--provider is required")?,
             only: None,
+            reasoning: args.reasoning,
         });
     };
     let dir = job::state_dir(args.state.state_dir.as_deref())?;
@@ -191,6 +198,9 @@ fn submit_inputs(args: &BatchSubmitArgs) -> anyhow::Result<SubmitInputs> {
         input: earlier.input.to_string_lossy().into_owned(),
         provider: args.provider.clone().unwrap_or(earlier.provider.clone()),
         only: Some(earlier.failed.clone()),
+        reasoning: args
+            .reasoning
+            .or_else(|| earlier.reasoning.as_deref().and_then(Reasoning::parse)),
     })
 }
 
@@ -215,11 +225,16 @@ fn submit(args: &BatchSubmitArgs) -> anyhow::Result<JobFile> {
         args.input_format,
         args.profile.clone(),
         args.no_profile,
+        inputs.reasoning,
     )?;
     let remote = remote_for(&plan)?;
     let model = plan.lanes[0].model.clone();
     let price = plan.lanes[0].price;
     let provider = plan.providers[0].name.clone();
+    // The same reasoning field and cap a live lane of this model would send.
+    let thinking = plan.lanes[0].thinking;
+    let choice = thinking.choose(plan.reasoning.setting(0, Step::Task(task)));
+    let cap = thinking.cap(task.answer_tokens(), &choice, 0);
     let input_format = plan.reader.format().extension().to_string();
 
     let mut rows = Vec::new();
@@ -260,8 +275,16 @@ fn submit(args: &BatchSubmitArgs) -> anyhow::Result<JobFile> {
                 let topic = row.text_of(plan.topic_column.as_deref());
                 estimated_tokens.0 +=
                     estimate_tokens(task.system_prompt()) + estimate_tokens(&prompt);
-                estimated_tokens.1 += task.typical_output_tokens();
-                let request = task.request(&model, prompt, topic, 1, plan.providers[0].timeout);
+                estimated_tokens.1 += task.typical_output_tokens() + u64::from(choice.expected);
+                let request = task.request(
+                    &model,
+                    prompt,
+                    topic,
+                    1,
+                    plan.providers[0].timeout,
+                    cap,
+                    choice.field,
+                );
                 rows.push((custom_id.clone(), row.id));
                 requests.push((custom_id, request));
             }
@@ -307,6 +330,7 @@ fn submit(args: &BatchSubmitArgs) -> anyhow::Result<JobFile> {
         fetched: Default::default(),
         failed: Default::default(),
         estimated_cost_usd,
+        reasoning: inputs.reasoning.map(|r| r.name().to_string()),
     };
     let dir = job::state_dir(args.state.state_dir.as_deref())?;
     job.save(&dir)?;
@@ -413,6 +437,7 @@ fn plan_for_job(job: &JobFile) -> anyhow::Result<Plan> {
         Some(format),
         job.profile.clone(),
         job.no_profile,
+        job.reasoning.as_deref().and_then(Reasoning::parse),
     )
 }
 
@@ -534,7 +559,7 @@ fn fetch_job(
                 kind: kind_named(&unsent.error_kind),
                 message: unsent.error.clone(),
             };
-            manifest.write(&fields, &failure, 0, &[])?;
+            manifest.write(&fields, &failure, 0, &[], None)?;
             job.fetched.insert(custom_id);
             failures += 1;
             continue;
@@ -562,6 +587,19 @@ fn fetch_job(
                 }
             },
         };
+        // A cut, empty or invalid answer is billed like a good one.
+        let billed = match &result {
+            ItemResult::Done(completion) => Some(completion.usage()),
+            ItemResult::Failed(error) => error.billed,
+            ItemResult::Expired | ItemResult::Cancelled => None,
+        };
+        let cost_usd = |usage: Usage| {
+            price.map(|(i, o)| {
+                (usage.input_tokens as f64 * i + usage.output_tokens as f64 * o) / 1e6
+            })
+        };
+        let row_cost = billed.and_then(cost_usd);
+        spent += row_cost.unwrap_or(0.0);
         let failure = match result {
             ItemResult::Done(completion) => match task.validate(&completion.text) {
                 Ok(generated) => {
@@ -571,14 +609,10 @@ fn fetch_job(
                         attempts: 1,
                         input_tokens: completion.input_tokens,
                         output_tokens: completion.output_tokens,
+                        reasoning_tokens: completion.reasoning_tokens,
                         latency_ms: None,
-                        cost_usd: price.map(|(i, o)| {
-                            (completion.input_tokens as f64 * i
-                                + completion.output_tokens as f64 * o)
-                                / 1e6
-                        }),
+                        cost_usd: row_cost,
                     };
-                    spent += meta.cost_usd.unwrap_or(0.0);
                     writer.write(&compose_record(&row, &plan.renames, generated, &meta))?;
                     job.fetched.insert(custom_id);
                     done += 1;
@@ -607,6 +641,7 @@ fn fetch_job(
             &failure,
             1,
             std::slice::from_ref(&job.provider),
+            row_cost,
         )?;
         job.failed.insert(custom_id.clone());
         job.fetched.insert(custom_id);
@@ -684,6 +719,9 @@ fn spill_to_live(args: &BatchSubmitArgs) -> anyhow::Result<u8> {
         progress_interval: Duration::from_secs(5),
         batch: None,
         poll: Duration::from_secs(30),
+        reasoning: args
+            .reasoning
+            .or_else(|| earlier.reasoning.as_deref().and_then(Reasoning::parse)),
     };
     let plan = Plan::resolve(task, &run_args, None)?;
     let report = crate::engine::run::run(plan)?;
@@ -814,6 +852,7 @@ pub fn shorthand(task: TaskKind, provider: &str, args: &RunArgs) -> anyhow::Resu
             input_format: args.input_format,
             profile: args.profile.clone(),
             no_profile: args.no_profile,
+            reasoning: args.reasoning,
             state: crate::cli::StateDirArg { state_dir: None },
         },
         out: args.out.as_ref().map(PathBuf::from),

@@ -79,6 +79,9 @@ pub struct JobFile {
     /// Estimated cost at batch prices when submitted.
     #[serde(default)]
     pub estimated_cost_usd: Option<f64>,
+    /// The `--reasoning` setting the job was submitted with, so a retry asks for the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
 }
 
 /// `--state-dir`, else `$XDG_DATA_HOME/gen/batches`, else `~/.local/share/gen/batches`.
@@ -230,6 +233,7 @@ mod tests {
             fetched: BTreeSet::new(),
             failed: BTreeSet::new(),
             estimated_cost_usd: Some(0.01),
+            reasoning: None,
         }
     }
 

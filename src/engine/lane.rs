@@ -18,9 +18,11 @@ use crate::engine::retry::{self, KeyAction, RowAction};
 use crate::engine::sink::Outcome;
 use crate::engine::stats::RunStats;
 use crate::failure::{Failure, FailureKind};
-use crate::providers::{Provider, ProviderError, Request, estimate_tokens};
+use crate::providers::reasoning::{Choice, Thinking};
+use crate::providers::{Completion, Provider, ProviderError, Request, estimate_tokens};
 use crate::rows::Row;
 use crate::tasks::TaskKind;
+use crate::tasks::reasoning::{ReasoningPolicy, Step, after_cuts};
 use crate::tasks::template::PromptTemplate;
 
 /// Per-provider facts a lane needs to send and to account.
@@ -52,6 +54,8 @@ pub struct Shared {
     pub inflight: Option<tokio::sync::Semaphore>,
     /// Set when a reservation did not fit the budget and dispatching stopped.
     pub budget_reached: AtomicBool,
+    /// How much each task and provider asks the models to reason.
+    pub reasoning: ReasoningPolicy,
 }
 
 /// One lane's fixed binding.
@@ -65,6 +69,8 @@ pub struct Lane {
     pub client: Arc<dyn Provider>,
     /// An automatic entry's lane: it works only while its key's gate lets it.
     pub gate: Option<Arc<Gate>>,
+    /// How the lane's model reasons on its provider's wire.
+    pub thinking: Thinking,
 }
 
 impl Lane {
@@ -154,20 +160,18 @@ impl Lane {
                     continue;
                 }
             };
-            let request = self.request(&shared, &job, prompt);
+            let (request, choice) = self.request(&shared, &job, prompt);
+            let input_estimate =
+                estimate_tokens(&request.system) + estimate_tokens(&request.prompt);
+            let output_estimate = shared.task.typical_output_tokens() + u64::from(choice.expected);
             // Tokens are charged up front from an estimate; usage corrects it afterwards.
             let charged_tokens = if self.key.has_token_limit() {
-                let estimate = estimate_tokens(&request.system)
-                    + estimate_tokens(&request.prompt)
-                    + shared.task.typical_output_tokens();
+                let estimate = input_estimate + output_estimate;
                 self.key.charge_tokens(estimate).await;
                 estimate
             } else {
                 0
             };
-            let input_estimate =
-                estimate_tokens(&request.system) + estimate_tokens(&request.prompt);
-            let output_estimate = shared.task.typical_output_tokens();
             let Some(reserved_usd) =
                 reserve_budget(&shared, self.price, input_estimate, output_estimate)
             else {
@@ -185,29 +189,19 @@ impl Lane {
             stats
                 .latency_ms_total
                 .fetch_add(latency.as_millis() as u64, Relaxed);
-            let billed = match (&answer, self.price) {
-                (Ok(completion), Some(price)) => {
-                    cost_usd(price, completion.input_tokens, completion.output_tokens)
-                }
-                _ => 0.0,
-            };
-            if let Some(budget) = &shared.budget {
-                budget.settle(reserved_usd, billed);
-            }
-            stats.add_cost(billed);
-            job.cost_usd += billed;
-            let answer = answer.and_then(|completion| {
-                stats
-                    .input_tokens
-                    .fetch_add(completion.input_tokens, Relaxed);
-                stats
-                    .output_tokens
-                    .fetch_add(completion.output_tokens, Relaxed);
-                match shared.task.validate(&completion.text) {
+            account(
+                &shared,
+                &mut job,
+                self.provider,
+                self.price,
+                reserved_usd,
+                &answer,
+            );
+            let answer =
+                answer.and_then(|completion| match shared.task.validate(&completion.text) {
                     Ok(fields) => Ok((completion, fields)),
                     Err(message) => Err(ProviderError::new(FailureKind::InvalidOutput, message)),
-                }
-            });
+                });
             match answer {
                 Ok((completion, fields)) => {
                     self.key.record_success();
@@ -259,14 +253,28 @@ impl Lane {
         Ok(prompt)
     }
 
-    fn request(&self, shared: &Shared, job: &Job, prompt: String) -> Request {
-        shared.task.request(
+    /// The row's next request on this lane, and the reasoning it asks for: the task's setting for
+    /// this provider, lowered after repeated reasoning cuts, under a cap that leaves it room and
+    /// grows after each cut.
+    fn request(&self, shared: &Shared, job: &Job, prompt: String) -> (Request, Choice) {
+        let (choice, cap) = sizing(
+            shared,
+            &self.thinking,
+            self.provider,
+            Step::Task(shared.task),
+            shared.task.answer_tokens(),
+            job,
+        );
+        let request = shared.task.request(
             &self.model,
             prompt,
             job.row.text_of(shared.topic_column.as_deref()),
             job.attempts + 1,
             shared.providers[self.provider].timeout,
-        )
+            cap,
+            choice.field,
+        );
+        (request, choice)
     }
 
     async fn after_error(&self, shared: &Shared, job: Job, error: ProviderError) {
@@ -285,6 +293,14 @@ impl Lane {
         provider: usize,
     ) {
         shared.stats.providers[provider].record_error(error.kind);
+        match error.kind {
+            FailureKind::Truncated => job.cuts += 1,
+            FailureKind::ReasoningExhausted => {
+                job.cuts += 1;
+                job.reasoning_cuts += 1;
+            }
+            _ => {}
+        }
         let decision = retry::decide(error.kind);
         match decision.key {
             KeyAction::None => {}
@@ -344,8 +360,13 @@ impl Lane {
         completion: &crate::providers::Completion,
         latency: std::time::Duration,
     ) -> Map<String, Value> {
-        let tokens = (completion.input_tokens, completion.output_tokens);
-        self.record_with(shared, job, generated, tokens, latency.as_millis() as u64)
+        self.record_with(
+            shared,
+            job,
+            generated,
+            completion.usage(),
+            latency.as_millis() as u64,
+        )
     }
 
     /// A result line: the row's columns (renamed where they collide), the task's fields, then
@@ -355,18 +376,19 @@ impl Lane {
         shared: &Shared,
         job: &Job,
         generated: Map<String, Value>,
-        (input_tokens, output_tokens): (u64, u64),
+        usage: crate::providers::Usage,
         latency_ms: u64,
     ) -> Map<String, Value> {
         let meta = RecordMeta {
             provider: &shared.providers[self.provider].name,
             model: &self.model,
             attempts: job.attempts,
-            input_tokens,
-            output_tokens,
+            input_tokens: usage.input_tokens,
+            output_tokens: usage.output_tokens,
+            reasoning_tokens: usage.reasoning_tokens,
             latency_ms: Some(latency_ms),
             // Every billed attempt of the row, not only the last one.
-            cost_usd: self.price.map(|_| job.cost_usd),
+            cost_usd: job_cost(job),
         };
         compose_record(&job.row, &shared.renames, generated, &meta)
     }
@@ -378,7 +400,9 @@ pub struct RecordMeta<'a> {
     pub model: &'a str,
     pub attempts: u32,
     pub input_tokens: u64,
+    /// The reasoning included.
     pub output_tokens: u64,
+    pub reasoning_tokens: u64,
     /// `None` where no latency is known (a batch job's rows).
     pub latency_ms: Option<u64>,
     pub cost_usd: Option<f64>,
@@ -407,28 +431,90 @@ pub fn compose_record(
     record.insert("attempts".into(), meta.attempts.into());
     record.insert("input_tokens".into(), meta.input_tokens.into());
     record.insert("output_tokens".into(), meta.output_tokens.into());
+    record.insert("reasoning_tokens".into(), meta.reasoning_tokens.into());
     record.insert(
         "latency_ms".into(),
         meta.latency_ms.map_or(Value::Null, Value::from),
     );
     record.insert(
         "cost_usd".into(),
-        meta.cost_usd.map_or(Value::Null, |c| round_usd(c).into()),
+        meta.cost_usd
+            .map_or(Value::Null, |c| crate::rows::round_usd(c).into()),
     );
     record
 }
 
 /// Metadata fields of every result line, after the task's own fields.
-pub const METADATA_FIELDS: [&str; 8] = [
+pub const METADATA_FIELDS: [&str; 9] = [
     "row_id",
     "provider",
     "model",
     "attempts",
     "input_tokens",
     "output_tokens",
+    "reasoning_tokens",
     "latency_ms",
     "cost_usd",
 ];
+
+/// The reasoning and cap of a row's next request for `step` on `provider`'s model: the policy's
+/// setting, lowered after repeated reasoning cuts, and room for it that doubles after each cut.
+pub(crate) fn sizing(
+    shared: &Shared,
+    thinking: &Thinking,
+    provider: usize,
+    step: Step,
+    answer_tokens: u32,
+    job: &Job,
+) -> (Choice, u32) {
+    let setting = after_cuts(shared.reasoning.setting(provider, step), job.reasoning_cuts);
+    let choice = thinking.choose(setting);
+    let cap = thinking.cap(answer_tokens, &choice, job.cuts);
+    (choice, cap)
+}
+
+/// Books what an answered attempt cost, whatever became of it: the tokens the provider billed (a
+/// cut, empty or invalid answer is billed like a good one) go to the row, the provider's counters
+/// and the `--max-cost` budget, which releases the attempt's reservation.
+pub(crate) fn account(
+    shared: &Shared,
+    job: &mut Job,
+    provider: usize,
+    price: Option<(f64, f64)>,
+    reserved_usd: f64,
+    answer: &Result<Completion, ProviderError>,
+) {
+    let usage = match answer {
+        Ok(completion) => Some(completion.usage()),
+        Err(error) => error.billed,
+    };
+    let billed = match (usage, price) {
+        (Some(usage), Some(price)) => cost_usd(price, usage.input_tokens, usage.output_tokens),
+        (Some(_), None) => {
+            job.unpriced = true;
+            0.0
+        }
+        (None, _) => 0.0,
+    };
+    if let Some(budget) = &shared.budget {
+        budget.settle(reserved_usd, billed);
+    }
+    let stats = &shared.stats.providers[provider];
+    stats.add_cost(billed);
+    if let Some(usage) = usage {
+        stats.input_tokens.fetch_add(usage.input_tokens, Relaxed);
+        stats.output_tokens.fetch_add(usage.output_tokens, Relaxed);
+        stats
+            .reasoning_tokens
+            .fetch_add(usage.reasoning_tokens, Relaxed);
+    }
+    job.cost_usd += billed;
+}
+
+/// What a row cost over all its attempts, unless one was billed on a model without a price.
+pub(crate) fn job_cost(job: &Job) -> Option<f64> {
+    (!job.unpriced).then_some(job.cost_usd)
+}
 
 /// Reserves `--max-cost` budget for one request of about these token counts and returns the
 /// amount reserved; `None` when it would pass the limit: dispatching stops, and the caller leaves
@@ -456,16 +542,14 @@ pub(crate) fn cost_usd((input, output): (f64, f64), input_tokens: u64, output_to
     (input_tokens as f64 * input + output_tokens as f64 * output) / 1e6
 }
 
-fn round_usd(cost: f64) -> f64 {
-    (cost * 1e8).round() / 1e8
-}
-
 pub(crate) async fn fail(shared: &Shared, job: Job, failure: Failure) {
     let providers_tried = job
         .providers_tried
         .iter()
         .map(|&p| shared.providers[p].name.clone())
         .collect();
+    // A row never sent cost nothing; one that was cost what its attempts were billed.
+    let cost_usd = (job.attempts > 0).then(|| job_cost(&job)).flatten();
     let Job { row, attempts, .. } = job;
     let Row { seq, fields, .. } = row;
     let outcome = Outcome::Failed {
@@ -475,6 +559,7 @@ pub(crate) async fn fail(shared: &Shared, job: Job, failure: Failure) {
         failure,
         attempts,
         providers_tried,
+        cost_usd,
     };
     let _ = shared.outcomes.send(outcome).await;
     shared.dispatcher.finish();

@@ -15,7 +15,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::engine::lane::{Lane, Shared, cost_usd, fail, reserve_budget};
+use crate::engine::lane::{Lane, Shared, account, fail, reserve_budget, sizing};
 use crate::engine::limiter::KeyState;
 use crate::engine::queue::Job;
 use crate::engine::sink::Outcome;
@@ -23,8 +23,10 @@ use crate::failure::{Failure, FailureKind};
 use crate::plan::draft::DraftSettings;
 use crate::providers::mock::slugify;
 use crate::providers::mock_article::word_count;
+use crate::providers::reasoning::Thinking;
 use crate::providers::{Provider, ProviderError, Request, estimate_tokens};
 use crate::tasks::draft::{self, Stage, StageOutput};
+use crate::tasks::reasoning::Step;
 
 /// What a finished stage left: its text (or picture paths) and what it cost, as the sidecar
 /// file and the result line's `stages` keep it.
@@ -40,6 +42,9 @@ pub struct StageRecord {
     pub model: String,
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// The reasoning in `output_tokens` (sidecar files of older runs have none).
+    #[serde(default)]
+    pub reasoning_tokens: u64,
     pub latency_ms: u64,
     pub cost_usd: f64,
 }
@@ -51,6 +56,7 @@ pub struct TargetRuntime {
     pub price: Option<(f64, f64)>,
     pub key: Arc<KeyState>,
     pub client: Arc<dyn Provider>,
+    pub thinking: Thinking,
 }
 
 /// Everything the lanes need to run drafts.
@@ -69,6 +75,7 @@ struct Route<'a> {
     provider: usize,
     model: &'a str,
     price: Option<(f64, f64)>,
+    thinking: &'a Thinking,
     /// The lane's own provider: when its key is parked the row goes back to the queue; a
     /// research or picture key has no alternative, so the lane waits for it.
     own: bool,
@@ -118,6 +125,7 @@ impl Lane {
                 model: route.model.to_string(),
                 input_tokens: 0,
                 output_tokens: 0,
+                reasoning_tokens: 0,
                 latency_ms: 0,
                 cost_usd: 0.0,
             };
@@ -173,13 +181,22 @@ impl Lane {
                         return;
                     }
                 };
+                let (choice, cap) = sizing(
+                    shared,
+                    route.thinking,
+                    route.provider,
+                    Step::Stage(stage),
+                    stage.answer_tokens(words),
+                    &job,
+                );
                 let request = Request {
                     purpose: stage.purpose(),
                     model: route.model.to_string(),
                     system: stage.system_prompt().to_string(),
                     prompt,
                     shape: crate::providers::OutputShape::Text,
-                    max_output_tokens: stage.max_output_tokens(words),
+                    max_output_tokens: cap,
+                    reasoning: choice.field,
                     topic: job.row.text_of(shared.topic_column.as_deref()),
                     attempt: job.attempts + 1,
                     timeout: shared.providers[route.provider].timeout,
@@ -189,7 +206,8 @@ impl Lane {
                 };
                 let input_estimate =
                     estimate_tokens(&request.system) + estimate_tokens(&request.prompt);
-                let output_estimate = stage.typical_output_tokens(words);
+                let output_estimate =
+                    stage.typical_output_tokens(words) + u64::from(choice.expected);
                 let estimated_tokens = input_estimate + output_estimate;
                 if route.key.has_token_limit() {
                     route.key.charge_tokens(estimated_tokens).await;
@@ -214,13 +232,16 @@ impl Lane {
                 stats
                     .latency_ms_total
                     .fetch_add(latency.as_millis() as u64, Relaxed);
-                let billed = match (&answer, route.price) {
-                    (Ok(c), Some(price)) => cost_usd(price, c.input_tokens, c.output_tokens),
-                    _ => 0.0,
-                };
-                if let Some(budget) = &shared.budget {
-                    budget.settle(reserved_usd, billed);
-                }
+                let spent_before = job.cost_usd;
+                account(
+                    shared,
+                    &mut job,
+                    route.provider,
+                    route.price,
+                    reserved_usd,
+                    &answer,
+                );
+                let billed = job.cost_usd - spent_before;
                 let completion = match answer {
                     Ok(completion) => completion,
                     Err(error) => {
@@ -239,16 +260,9 @@ impl Lane {
                     let until = route.key.park(Some(rest));
                     shared.stats.mark_parked(route.provider, until);
                 }
-                stats.add_cost(billed);
-                stats
-                    .input_tokens
-                    .fetch_add(completion.input_tokens, Relaxed);
-                stats
-                    .output_tokens
-                    .fetch_add(completion.output_tokens, Relaxed);
-                job.cost_usd += billed;
                 record.input_tokens += completion.input_tokens;
                 record.output_tokens += completion.output_tokens;
+                record.reasoning_tokens += completion.reasoning_tokens;
                 record.latency_ms += latency.as_millis() as u64;
                 record.cost_usd += billed;
 
@@ -317,6 +331,7 @@ impl Lane {
                 provider: t.provider,
                 model: &t.model,
                 price: t.price,
+                thinking: &t.thinking,
                 own: false,
             },
             None => Route {
@@ -325,6 +340,7 @@ impl Lane {
                 provider: self.provider,
                 model: &self.model,
                 price: self.price,
+                thinking: &self.thinking,
                 own: true,
             },
         }
@@ -420,16 +436,25 @@ impl Lane {
             .map(|(stage, r)| {
                 let summary = json!({
                     "provider": r.provider, "model": r.model, "input_tokens": r.input_tokens,
-                    "output_tokens": r.output_tokens, "latency_ms": r.latency_ms, "cost_usd": r.cost_usd,
+                    "output_tokens": r.output_tokens, "reasoning_tokens": r.reasoning_tokens,
+                    "latency_ms": r.latency_ms, "cost_usd": r.cost_usd,
                 });
                 (stage.name().to_string(), summary)
             })
             .collect();
         generated.insert("stages".into(), stages.into());
-        let totals = job.stages.values().fold((0, 0, 0), |(i, o, l), r| {
-            (i + r.input_tokens, o + r.output_tokens, l + r.latency_ms)
-        });
-        let record = self.record_with(shared, &job, generated, (totals.0, totals.1), totals.2);
+        let usage = job
+            .stages
+            .values()
+            .fold(crate::providers::Usage::default(), |sum, r| {
+                crate::providers::Usage {
+                    input_tokens: sum.input_tokens + r.input_tokens,
+                    output_tokens: sum.output_tokens + r.output_tokens,
+                    reasoning_tokens: sum.reasoning_tokens + r.reasoning_tokens,
+                }
+            });
+        let latency_ms = job.stages.values().map(|r| r.latency_ms).sum();
+        let record = self.record_with(shared, &job, generated, usage, latency_ms);
         let article_file = draft
             .settings
             .articles_dir
@@ -696,6 +721,7 @@ mod tests {
             model: "mock-1".into(),
             input_tokens: 1,
             output_tokens: 2,
+            reasoning_tokens: 0,
             latency_ms: 3,
             cost_usd: 0.0,
         }

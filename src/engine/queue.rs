@@ -29,6 +29,13 @@ pub struct Job {
     pub last_error: Option<ProviderError>,
     /// USD billed for the row so far, over all its attempts.
     pub cost_usd: f64,
+    /// An attempt was billed on a model without a price, so `cost_usd` is not the whole cost.
+    pub unpriced: bool,
+    /// Attempts whose answer was cut at the output cap: each doubles the next attempt's cap.
+    pub cuts: u32,
+    /// Of those, the ones where the model's reasoning used up the cap: from the second on, the
+    /// next attempt also reasons one step less.
+    pub reasoning_cuts: u32,
     /// `draft`: stages finished so far (this run, or a sidecar file of an earlier one).
     pub stages: BTreeMap<Stage, StageRecord>,
     /// `draft`: whether the one same-lane retry of a draft outside its length was used.
@@ -54,6 +61,9 @@ impl Job {
             providers_tried: Vec::new(),
             last_error: None,
             cost_usd: 0.0,
+            unpriced: false,
+            cuts: 0,
+            reasoning_cuts: 0,
             stages: BTreeMap::new(),
             same_lane_retry_used: false,
             not_before: None,

@@ -56,7 +56,7 @@ pub fn decide(kind: FailureKind) -> Decision {
                 backoff: true,
             },
         ),
-        ContentBlocked | Truncated | InvalidOutput => (
+        ContentBlocked | Truncated | ReasoningExhausted | InvalidOutput => (
             KeyAction::None,
             RowAction::Retry {
                 counts: true,

@@ -217,6 +217,7 @@ async fn drive(
                 provider: t.provider,
                 model: t.model,
                 price: t.price,
+                thinking: t.thinking,
             })
         };
         DraftRuntime {
@@ -255,6 +256,7 @@ async fn drive(
             .map(|n| tokio::sync::Semaphore::new(n as usize)),
         budget_reached: AtomicBool::new(false),
         draft,
+        reasoning: plan.reasoning,
     });
 
     let sink = Sink {
@@ -313,6 +315,7 @@ async fn drive(
                                 },
                                 attempts: 0,
                                 providers_tried: Vec::new(),
+                                cost_usd: None,
                             };
                             if outcomes.blocking_send(outcome).is_err() {
                                 break;
@@ -352,6 +355,7 @@ async fn drive(
             } else {
                 None
             },
+            thinking: lane.thinking,
         };
         handles.push(tokio::spawn(lane.run(shared.clone())));
     }
@@ -499,11 +503,15 @@ async fn fail_unserved(shared: &Shared) {
             kind: FailureKind::NoLanes,
             message: message.clone(),
         };
+        let cost_usd = (job.attempts > 0)
+            .then(|| crate::engine::lane::job_cost(&job))
+            .flatten();
         let outcome = Outcome::Failed {
             seq: job.row.seq,
             fields: job.row.fields,
             raw_cells: Vec::new(),
             failure,
+            cost_usd,
             attempts: job.attempts,
             providers_tried,
         };
@@ -521,6 +529,7 @@ async fn fail_unserved(shared: &Shared) {
             failure,
             attempts: 0,
             providers_tried: Vec::new(),
+            cost_usd: None,
         };
         let _ = shared.outcomes.send(outcome).await;
     }

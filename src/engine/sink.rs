@@ -51,6 +51,8 @@ pub enum Outcome {
         failure: Failure,
         attempts: u32,
         providers_tried: Vec<String>,
+        /// What the row's attempts were billed (`None`: unknown, or nothing was sent).
+        cost_usd: Option<f64>,
     },
     /// Already in the results (`--resume`); only sent with `--keep-order`, to keep the sequence dense.
     Skipped { seq: u64 },
@@ -180,10 +182,18 @@ impl Sink {
                 failure,
                 attempts,
                 providers_tried,
+                cost_usd,
                 ..
             } => {
                 self.manifest
-                    .write_with_raw(&fields, &raw_cells, &failure, attempts, &providers_tried)
+                    .write_with_raw(
+                        &fields,
+                        &raw_cells,
+                        &failure,
+                        attempts,
+                        &providers_tried,
+                        cost_usd,
+                    )
                     .map_err(|e| {
                         let path = self.manifest.path().display();
                         std::io::Error::new(

@@ -19,13 +19,16 @@ pub struct ProviderStats {
     pub requests: AtomicU64,
     pub rate_limited: AtomicU64,
     pub latency_ms_total: AtomicU64,
+    /// Tokens billed, over every answered attempt (cut and invalid answers included).
     pub input_tokens: AtomicU64,
+    /// The reasoning included.
     pub output_tokens: AtomicU64,
+    pub reasoning_tokens: AtomicU64,
     /// The request limit per minute a provider reported for a key (0: none).
     pub learned_rpm: AtomicU64,
     /// The gates of the provider's automatic keys, for current and peak lane counts.
     pub gates: Mutex<Vec<Arc<Gate>>>,
-    /// Spend of answered requests in millionths of a USD, where the model's price is known.
+    /// Spend of billed attempts in millionths of a USD, where the model's price is known.
     pub cost_micro_usd: AtomicU64,
     /// Milliseconds since the run started until which a key of this provider is parked; 0 = none.
     pub parked_until_ms: AtomicU64,

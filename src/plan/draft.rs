@@ -24,6 +24,8 @@ pub struct StageTarget {
     pub model: String,
     /// USD per million input and output tokens, when known.
     pub price: Option<(f64, f64)>,
+    /// How the model reasons on its provider's wire.
+    pub thinking: crate::providers::reasoning::Thinking,
 }
 
 /// What every draft row shares: stages, templates, targets and where files go.
@@ -85,7 +87,7 @@ pub fn resolve(
 
     let research = match args.research.as_deref().or(config.research.as_deref()) {
         Some(spec) if stages.contains(&Stage::Research) => {
-            Some(target(spec, available, providers, args)?)
+            Some(target(spec, available, providers, args, profile)?)
         }
         _ => None,
     };
@@ -103,7 +105,7 @@ pub fn resolve(
             .as_deref()
             .or(config.image_model.as_deref())
             .unwrap_or(default);
-        Some(target(spec, available, providers, args)?)
+        Some(target(spec, available, providers, args, profile)?)
     } else {
         None
     };
@@ -140,6 +142,7 @@ fn target(
     available: &[Available],
     providers: &mut Vec<ProviderPlan>,
     args: &DraftArgs,
+    profile: &Profile,
 ) -> anyhow::Result<StageTarget> {
     let (name, model) = match spec.split_once(':') {
         Some((name, model)) => (name.trim().to_string(), Some(model.trim().to_string())),
@@ -166,8 +169,10 @@ fn target(
         Service::Mock => Some((0.0, 0.0)),
         Service::Http { .. } => presets::price(&model).map(|p| (p.input, p.output)),
     };
+    crate::plan::check_described_wire(&providers[provider], &model, &profile.models)?;
     Ok(StageTarget {
         provider,
+        thinking: providers[provider].thinking(&model, &profile.models),
         model,
         price,
     })

@@ -16,11 +16,13 @@ use crate::profile::{self, Profile};
 use crate::providers::mock::MockConfig;
 use crate::providers::openai::Dialect;
 use crate::providers::presets::{self, Wire};
+use crate::providers::reasoning::{ModelThinking, Thinking};
 use crate::registry::{self, Available, Service};
 use crate::rows::Format;
 use crate::rows::reader::{ReaderOptions, RowReader, Source};
 use crate::rows::writer::Target;
 use crate::tasks::TaskKind;
+use crate::tasks::reasoning::ReasoningPolicy;
 use crate::tasks::template::PromptTemplate;
 use secrecy::SecretString;
 
@@ -72,6 +74,27 @@ pub struct ProviderPlan {
     pub timeout: Duration,
     /// The ceiling of an automatic entry's lanes (profile `max_lanes`).
     pub max_lanes: u32,
+    /// The profile's reasoning setting for every task this provider serves.
+    pub reasoning: Option<crate::providers::reasoning::Reasoning>,
+}
+
+impl ProviderPlan {
+    /// How `model` reasons on this provider's wire (the mock does not reason); `described` are
+    /// the profile's `[models."ID"]` tables.
+    pub fn thinking(
+        &self,
+        model: &str,
+        described: &std::collections::BTreeMap<String, ModelThinking>,
+    ) -> Thinking {
+        match &self.backend {
+            Backend::Mock(_) => Thinking::NONE,
+            Backend::Http { wire, .. } => Thinking::for_model(
+                model,
+                *wire,
+                described.get(&model.to_ascii_lowercase()).copied(),
+            ),
+        }
+    }
 }
 
 /// One lane: a fixed (provider, model, key).
@@ -84,6 +107,8 @@ pub struct LanePlan {
     pub price: Option<(f64, f64)>,
     /// Part of an automatic entry: it works only while its key's gate lets it.
     pub adaptive: bool,
+    /// How the lane's model reasons on its provider's wire.
+    pub thinking: Thinking,
 }
 
 pub struct Plan {
@@ -112,6 +137,8 @@ pub struct Plan {
     pub profile_source: Option<PathBuf>,
     /// The article pipeline's part, for `gen draft`.
     pub draft: Option<draft::DraftPlan>,
+    /// Who asks for how much reasoning: the flag, the providers, the tasks.
+    pub reasoning: ReasoningPolicy,
 }
 
 impl Plan {
@@ -128,6 +155,7 @@ impl Plan {
             &providers_available,
             args.timeout,
             registry::process_env,
+            &profile.models,
         )?;
 
         if args.max_cost.is_some() {
@@ -227,6 +255,11 @@ impl Plan {
         }
         let (renames, output_columns) = output_columns(task, reader.columns());
         let topic_column = topic_column(reader.columns(), reader.id_column());
+        let reasoning = ReasoningPolicy {
+            flag: args.reasoning,
+            providers: providers.iter().map(|p| p.reasoning).collect(),
+            steps: profile.tasks.clone(),
+        };
         Ok(Plan {
             task,
             input_label: input_path
@@ -254,6 +287,7 @@ impl Plan {
             dry_run: args.dry_run,
             profile_source: profile.source.clone(),
             draft,
+            reasoning,
         })
     }
 }
@@ -285,6 +319,7 @@ fn resolve_pool(
     available: &[Available],
     timeout_flag: Option<Duration>,
     env: impl Fn(&str) -> Option<String>,
+    described: &std::collections::BTreeMap<String, ModelThinking>,
 ) -> anyhow::Result<(Vec<ProviderPlan>, Vec<LanePlan>)> {
     let mut providers: Vec<ProviderPlan> = Vec::new();
     let mut entry_bindings: Vec<(usize, String)> = Vec::new();
@@ -338,10 +373,41 @@ fn resolve_pool(
                 model: model.clone(),
                 price,
                 adaptive: adaptive[slot.entry],
+                thinking: providers[*provider].thinking(model, described),
             }
         })
         .collect();
+    for (provider, model) in &entry_bindings {
+        check_described_wire(&providers[*provider], model, described)?;
+    }
     Ok((providers, lanes))
+}
+
+/// A profile's `[models."ID"]` steering must be a field of the provider's own wire: a budget is
+/// Gemini's, an effort OpenAI's. (The built-in table's models are merely left unsteered on another
+/// wire, as behind a gateway; a description the user wrote for this run should not be.)
+pub(crate) fn check_described_wire(
+    provider: &ProviderPlan,
+    model: &str,
+    described: &std::collections::BTreeMap<String, ModelThinking>,
+) -> anyhow::Result<()> {
+    let (Backend::Http { wire, .. }, Some(entry)) = (
+        &provider.backend,
+        described.get(&model.to_ascii_lowercase()),
+    ) else {
+        return Ok(());
+    };
+    if let Some(steering_wire) = entry.steering.wire().filter(|w| w != wire) {
+        bail!(
+            "the profile's `[models.\"{model}\"]` says steering = \"{}\", a field of the {} wire, \
+             but provider `{}` speaks the {} wire; use a steering of that wire, or \"always\" / \"none\"",
+            entry.steering.kind_name(),
+            steering_wire.name(),
+            provider.name,
+            wire.name(),
+        );
+    }
+    Ok(())
 }
 
 pub(crate) fn provider_plan(
@@ -401,6 +467,7 @@ pub(crate) fn provider_plan(
             .max_lanes
             .unwrap_or(DEFAULT_MAX_LANES)
             .min(pool::MAX_WEIGHT),
+        reasoning: config.reasoning,
     })
 }
 

@@ -11,8 +11,9 @@ use serde_json::{Map, Value, json};
 
 use super::classify::{self, describe, text_of};
 use super::ratelimit::{parse_rate_limits, retry_after};
+use super::reasoning::ReasoningField;
 use super::wire::{Endpoint, HeaderValue, Headers, HttpRequest, get, json_post, percent_encode};
-use super::{Completion, ModelPage, OutputShape, ProviderError, Request, estimate_tokens};
+use super::{Completion, ModelPage, OutputShape, ProviderError, Request, Usage, estimate_tokens};
 use crate::failure::FailureKind;
 
 /// The API version every request names.
@@ -58,12 +59,28 @@ pub(crate) fn request_body(request: &Request) -> Value {
             json!({"format": {"type": "json_schema", "schema": schema}}),
         );
     }
+    match request.reasoning {
+        // Extended thinking is off unless asked, so "off" sends nothing.
+        ReasoningField::Extended(budget) => {
+            body.insert(
+                "thinking".into(),
+                json!({"type": "enabled", "budget_tokens": budget}),
+            );
+        }
+        ReasoningField::None
+        | ReasoningField::Effort(_)
+        | ReasoningField::Budget(_)
+        | ReasoningField::Level(_)
+        | ReasoningField::Thinking(_)
+        | ReasoningField::EnableThinking(_) => {}
+    }
     Value::Object(body)
 }
 
 /// Reads a Messages answer: the `text` blocks concatenated (thinking and tool blocks skipped).
 /// `stop_reason` `refusal` is `ContentBlocked`; `max_tokens` and `model_context_window_exceeded`
-/// are `Truncated`. Input tokens are `input_tokens` plus both cache counts.
+/// are `Truncated`, or `ReasoningExhausted` when thinking took the cap. Input tokens are
+/// `input_tokens` plus both cache counts; `output_tokens` includes the thinking.
 pub fn parse(
     status: u16,
     headers: &Headers,
@@ -83,44 +100,76 @@ pub fn parse(
             "the answer has no `content` array",
         ));
     };
-    match value.get("stop_reason").and_then(Value::as_str) {
-        Some("refusal") => {
-            return Err(ProviderError::new(
-                FailureKind::ContentBlocked,
-                "the model refused to answer (stop_reason: refusal)",
-            ));
-        }
-        Some(reason @ ("max_tokens" | "model_context_window_exceeded")) => {
-            return Err(ProviderError::new(
-                FailureKind::Truncated,
-                format!("the answer was cut at the token limit (stop_reason: {reason})"),
-            ));
-        }
-        _ => {}
-    }
     let text: String = blocks
         .iter()
         .filter(|b| b.get("type").and_then(Value::as_str) == Some("text"))
         .filter_map(|b| b.get("text").and_then(Value::as_str))
         .collect();
-    if text.trim().is_empty() {
-        return Err(ProviderError::new(
-            FailureKind::Empty,
-            "the answer has no text",
-        ));
+    let billed = usage(&value, blocks, &text);
+    match value.get("stop_reason").and_then(Value::as_str) {
+        Some("refusal") => {
+            return Err(ProviderError::new(
+                FailureKind::ContentBlocked,
+                "the model refused to answer (stop_reason: refusal)",
+            )
+            .with_billed(billed));
+        }
+        Some(reason @ ("max_tokens" | "model_context_window_exceeded")) => {
+            return Err(classify::cut_answer(
+                billed,
+                text.trim().is_empty(),
+                &format!("stop_reason: {reason}"),
+            ));
+        }
+        _ => {}
     }
-    let usage = value.get("usage");
-    let count = |field: &str| usage.and_then(|u| u.get(field)).and_then(Value::as_u64);
+    if text.trim().is_empty() {
+        return Err(
+            ProviderError::new(FailureKind::Empty, "the answer has no text").with_billed(billed),
+        );
+    }
+    let usage = billed.unwrap_or(Usage {
+        input_tokens: 0,
+        output_tokens: estimate_tokens(&text),
+        reasoning_tokens: 0,
+    });
     Ok(Completion {
         exhausted_for: None,
         limit_rpm: None,
         citations: Vec::new(),
         images: Vec::new(),
+        input_tokens: usage.input_tokens,
+        output_tokens: usage.output_tokens,
+        reasoning_tokens: usage.reasoning_tokens,
+        text,
+    })
+}
+
+/// The tokens an answer was billed. Anthropic counts thinking inside `output_tokens` and reports
+/// no separate figure, so when the answer carries `thinking` or `redacted_thinking` blocks the
+/// reasoning is what `output_tokens` holds beyond the estimated size of the text. `None` when the
+/// answer reports no output count.
+fn usage(answer: &Value, blocks: &[Value], text: &str) -> Option<Usage> {
+    let usage = answer.get("usage")?;
+    let count = |field: &str| usage.get(field).and_then(Value::as_u64);
+    let output = count("output_tokens")?;
+    let thought = blocks.iter().any(|b| {
+        matches!(
+            b.get("type").and_then(Value::as_str),
+            Some("thinking" | "redacted_thinking")
+        )
+    });
+    let reasoning = if thought {
+        output.saturating_sub(estimate_tokens(text))
+    } else {
+        0
+    };
+    Some(Usage {
         input_tokens: count("input_tokens").unwrap_or(0)
             + count("cache_creation_input_tokens").unwrap_or(0)
             + count("cache_read_input_tokens").unwrap_or(0),
-        output_tokens: count("output_tokens").unwrap_or_else(|| estimate_tokens(&text)),
-        text,
+        output_tokens: output,
+        reasoning_tokens: reasoning,
     })
 }
 
@@ -330,12 +379,15 @@ mod tests {
         "stop_reason":"end_turn","stop_sequence":null,
         "usage":{"input_tokens":25,"output_tokens":12,"cache_creation_input_tokens":100,"cache_read_input_tokens":1000,"service_tier":"standard"}}"#;
 
+    /// Anthropic counts thinking inside `output_tokens`: the reasoning is what is left after the
+    /// text's estimate (12 - 3).
     #[test]
     fn parses_text_blocks_and_usage_with_caches() {
         assert_eq!(
             ok(SUCCESS),
             Ok(Completion {
                 exhausted_for: None,
+                reasoning_tokens: 9,
                 limit_rpm: None,
                 citations: Vec::new(),
                 images: Vec::new(),

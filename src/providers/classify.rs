@@ -8,8 +8,8 @@
 use serde_json::Value;
 use serde_json::error::Category;
 
-use super::ProviderError;
 use super::wire::{Headers, header};
+use super::{ProviderError, Usage};
 use crate::failure::FailureKind;
 
 /// Decodes a JSON body. Leading whitespace and blank lines (DeepSeek's keep-alive while a
@@ -34,6 +34,35 @@ pub(super) fn decode(body: &[u8]) -> Result<Value, ProviderError> {
             format!("{why}: {e}; {} bytes: {}", json.len(), preview(json)),
         )
     })
+}
+
+/// An answer cut at the output cap (`stop` names the vendor's signal, e.g. `finish_reason:
+/// length`). When the hidden reasoning took most of the billed output, or the cut left no text,
+/// the cap went to thinking and the failure says so (`ReasoningExhausted`), so the next attempt
+/// leaves more room instead of repeating the same request.
+pub(super) fn cut_answer(usage: Option<Usage>, text_is_empty: bool, stop: &str) -> ProviderError {
+    let reasoning = usage.map_or(0, |u| u.reasoning_tokens);
+    let output = usage.map_or(0, |u| u.output_tokens);
+    let error = if reasoning > 0 && (text_is_empty || reasoning * 2 >= output) {
+        ProviderError::new(
+            FailureKind::ReasoningExhausted,
+            format!(
+                "the answer was cut at the output cap: reasoning used {reasoning} of {output} output \
+                 tokens{} ({stop})",
+                if text_is_empty {
+                    " and no text was left"
+                } else {
+                    ""
+                }
+            ),
+        )
+    } else {
+        ProviderError::new(
+            FailureKind::Truncated,
+            format!("the answer was cut at the output token limit ({stop})"),
+        )
+    };
+    error.with_billed(usage)
 }
 
 /// `body` without leading whitespace and `:`-comment lines.

@@ -13,10 +13,11 @@ use serde_json::{Map, Value, json};
 use super::base64;
 use super::classify::{self, describe, text_of};
 use super::ratelimit::{gemini_quota_is_daily, gemini_retry_delay, retry_after, retry_hint};
+use super::reasoning::ReasoningField;
 use super::wire::{Endpoint, HeaderValue, Headers, HttpRequest, get, json_post, percent_encode};
 use super::{
-    Completion, Image, ModelPage, OutputShape, ProviderError, Purpose, Request, estimate_tokens,
-    unique_urls,
+    Completion, Image, ModelPage, OutputShape, ProviderError, Purpose, Request, Usage,
+    estimate_tokens, unique_urls,
 };
 use crate::failure::FailureKind;
 
@@ -71,6 +72,23 @@ pub(crate) fn request_body(request: &Request) -> Value {
     } else if let OutputShape::Json { schema, .. } = &request.shape {
         config.insert("responseMimeType".into(), json!("application/json"));
         config.insert("responseJsonSchema".into(), schema.clone());
+    }
+    match request.reasoning {
+        ReasoningField::Budget(budget) => {
+            config.insert("thinkingConfig".into(), json!({ "thinkingBudget": budget }));
+        }
+        ReasoningField::Level(level) => {
+            config.insert(
+                "thinkingConfig".into(),
+                json!({ "thinkingLevel": level.gemini_name() }),
+            );
+        }
+        // Other wires' fields; the model table never gives them to this wire.
+        ReasoningField::None
+        | ReasoningField::Effort(_)
+        | ReasoningField::Extended(_)
+        | ReasoningField::Thinking(_)
+        | ReasoningField::EnableThinking(_) => {}
     }
     body.insert("generationConfig".into(), Value::Object(config));
     if request.web_search {
@@ -133,6 +151,7 @@ pub fn parse(
             "the answer is not a JSON object",
         ));
     }
+    let billed = usage(&value);
     if let Some(reason) = value
         .pointer("/promptFeedback/blockReason")
         .and_then(Value::as_str)
@@ -140,32 +159,30 @@ pub fn parse(
         return Err(ProviderError::new(
             FailureKind::ContentBlocked,
             format!("the prompt was blocked (blockReason: {reason})"),
-        ));
+        )
+        .with_billed(billed));
     }
     let Some(candidate) = value.pointer("/candidates/0") else {
-        return Err(ProviderError::new(
-            FailureKind::Empty,
-            "the answer has no candidates",
-        ));
+        return Err(
+            ProviderError::new(FailureKind::Empty, "the answer has no candidates")
+                .with_billed(billed),
+        );
     };
-    match candidate.get("finishReason").and_then(Value::as_str) {
+    let finish = candidate.get("finishReason").and_then(Value::as_str);
+    match finish {
         Some(reason) if BLOCKING_FINISH.contains(&reason) => {
             return Err(ProviderError::new(
                 FailureKind::ContentBlocked,
                 format!("the answer was blocked (finishReason: {reason})"),
-            ));
-        }
-        Some("MAX_TOKENS") => {
-            return Err(ProviderError::new(
-                FailureKind::Truncated,
-                "the answer was cut at maxOutputTokens (finishReason: MAX_TOKENS)",
-            ));
+            )
+            .with_billed(billed));
         }
         Some("NO_IMAGE") => {
             return Err(ProviderError::new(
                 FailureKind::Empty,
                 "the image model answered without a picture (finishReason: NO_IMAGE)",
-            ));
+            )
+            .with_billed(billed));
         }
         _ => {}
     }
@@ -180,27 +197,54 @@ pub fn parse(
         .iter()
         .filter_map(|part| part.get("text").and_then(Value::as_str))
         .collect();
-    let images = images(&parts)?;
-    if text.trim().is_empty() && images.is_empty() {
-        return Err(ProviderError::new(
-            FailureKind::Empty,
-            "the answer has no text",
+    if finish == Some("MAX_TOKENS") {
+        return Err(classify::cut_answer(
+            billed,
+            text.trim().is_empty(),
+            "finishReason: MAX_TOKENS",
         ));
     }
-    let usage = value.get("usageMetadata");
-    let count = |field: &str| usage.and_then(|u| u.get(field)).and_then(Value::as_u64);
-    let output = match (count("candidatesTokenCount"), count("thoughtsTokenCount")) {
-        (None, None) => estimate_tokens(&text) + TOKENS_PER_IMAGE * images.len() as u64,
-        (candidates, thoughts) => candidates.unwrap_or(0) + thoughts.unwrap_or(0),
-    };
+    let images = images(&parts)?;
+    if text.trim().is_empty() && images.is_empty() {
+        return Err(
+            ProviderError::new(FailureKind::Empty, "the answer has no text").with_billed(billed),
+        );
+    }
+    let usage = billed.unwrap_or(Usage {
+        input_tokens: value
+            .pointer("/usageMetadata/promptTokenCount")
+            .and_then(Value::as_u64)
+            .unwrap_or(0),
+        output_tokens: estimate_tokens(&text) + TOKENS_PER_IMAGE * images.len() as u64,
+        reasoning_tokens: 0,
+    });
     Ok(Completion {
         exhausted_for: None,
         limit_rpm: None,
         citations: grounding_sources(candidate),
         images,
-        input_tokens: count("promptTokenCount").unwrap_or(0),
-        output_tokens: output,
+        input_tokens: usage.input_tokens,
+        output_tokens: usage.output_tokens,
+        reasoning_tokens: usage.reasoning_tokens,
         text,
+    })
+}
+
+/// The tokens an answer was billed: `promptTokenCount` in, and out `candidatesTokenCount` plus
+/// `thoughtsTokenCount` (thinking is counted apart from the answer and billed as output). `None`
+/// when `usageMetadata` reports no output count.
+fn usage(answer: &Value) -> Option<Usage> {
+    let usage = answer.get("usageMetadata")?;
+    let count = |field: &str| usage.get(field).and_then(Value::as_u64);
+    let (candidates, thoughts) = (count("candidatesTokenCount"), count("thoughtsTokenCount"));
+    if candidates.is_none() && thoughts.is_none() {
+        return None;
+    }
+    let thoughts = thoughts.unwrap_or(0);
+    Some(Usage {
+        input_tokens: count("promptTokenCount").unwrap_or(0),
+        output_tokens: candidates.unwrap_or(0) + thoughts,
+        reasoning_tokens: thoughts,
     })
 }
 
@@ -648,6 +692,7 @@ mod tests {
             ok(SUCCESS),
             Ok(Completion {
                 exhausted_for: None,
+                reasoning_tokens: 829,
                 limit_rpm: None,
                 citations: Vec::new(),
                 images: Vec::new(),

@@ -82,6 +82,8 @@ impl MockProvider {
             limit_rpm: None,
             input_tokens: estimate_tokens(&request.system) + estimate_tokens(&request.prompt),
             output_tokens: estimate_tokens(&text) + image_tokens,
+            // The mock does not reason.
+            reasoning_tokens: 0,
             text,
             citations,
             images,

@@ -14,6 +14,7 @@ pub mod mock_article;
 pub mod openai;
 pub mod presets;
 pub mod ratelimit;
+pub mod reasoning;
 pub mod wire;
 
 use std::future::Future;
@@ -23,6 +24,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::failure::FailureKind;
+use crate::providers::reasoning::ReasoningField;
 
 /// What a request is for. Real adapters use it to pick structured output; the mock uses it to
 /// produce a valid answer for every task.
@@ -61,7 +63,11 @@ pub struct Request {
     pub system: String,
     pub prompt: String,
     pub shape: OutputShape,
+    /// The output cap sent: the answer's budget plus room for the model's reasoning, which
+    /// every vendor counts against the same cap.
     pub max_output_tokens: u32,
+    /// How much the model should reason, in its wire's vocabulary (`None`: nothing is sent).
+    pub reasoning: ReasoningField,
     /// The row's subject (its keyword or first column), a hint the mock writes about.
     pub topic: String,
     /// 1-based attempt number for this row, so faults the mock injects vary between retries
@@ -90,6 +96,7 @@ impl Request {
             prompt: "Write about shoes.".into(),
             shape: OutputShape::Text,
             max_output_tokens,
+            reasoning: ReasoningField::None,
             topic: "shoes".into(),
             attempt: 1,
             timeout: Duration::from_secs(60),
@@ -105,7 +112,10 @@ impl Request {
 pub struct Completion {
     pub text: String,
     pub input_tokens: u64,
+    /// Every output token billed, the hidden reasoning included.
     pub output_tokens: u64,
+    /// The part of `output_tokens` the model spent reasoning.
+    pub reasoning_tokens: u64,
     /// The answer's rate-limit headers say this key has nothing left for this long: the engine
     /// parks the key now rather than wait to be refused.
     pub exhausted_for: Option<Duration>,
@@ -116,6 +126,25 @@ pub struct Completion {
     pub citations: Vec<String>,
     /// Pictures in the answer (Gemini's image model), as sent.
     pub images: Vec<Image>,
+}
+
+impl Completion {
+    pub fn usage(&self) -> Usage {
+        Usage {
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            reasoning_tokens: self.reasoning_tokens,
+        }
+    }
+}
+
+/// The tokens a provider billed for one answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub input_tokens: u64,
+    /// The reasoning included.
+    pub output_tokens: u64,
+    pub reasoning_tokens: u64,
 }
 
 /// Source URLs in first-seen order, each once; blank entries dropped. For
@@ -157,6 +186,9 @@ pub struct ProviderError {
     pub retry_after: Option<Duration>,
     /// The key's request limit per minute, when the refusal names it (Gemini's 429 does).
     pub limit_rpm: Option<u64>,
+    /// What the provider billed for the failed answer: a 200 that was cut, empty or withheld
+    /// still costs its tokens (`None`: nothing was billed, or the answer did not say).
+    pub billed: Option<Usage>,
 }
 
 impl ProviderError {
@@ -166,7 +198,14 @@ impl ProviderError {
             message: message.into(),
             retry_after: None,
             limit_rpm: None,
+            billed: None,
         }
+    }
+
+    /// This error with the tokens its answer was billed.
+    pub fn with_billed(mut self, billed: Option<Usage>) -> Self {
+        self.billed = billed;
+        self
     }
 
     pub fn with_retry_after(mut self, retry_after: Duration) -> Self {

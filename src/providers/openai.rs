@@ -11,9 +11,10 @@ use serde_json::{Map, Value, json};
 
 use super::classify::{self, describe, text_of};
 use super::ratelimit::{parse_rate_limits, retry_after, retry_hint};
+use super::reasoning::ReasoningField;
 use super::wire::{Endpoint, HeaderValue, Headers, HttpRequest, get, json_post};
 use super::{
-    Completion, ModelPage, OutputShape, ProviderError, Request, estimate_tokens, unique_urls,
+    Completion, ModelPage, OutputShape, ProviderError, Request, Usage, estimate_tokens, unique_urls,
 };
 use crate::failure::FailureKind;
 
@@ -131,6 +132,23 @@ pub(crate) fn request_body(request: &Request, dialect: Dialect) -> Value {
         MaxTokensField::MaxTokens => "max_tokens",
     };
     body.insert(limit.into(), json!(request.max_output_tokens));
+    match request.reasoning {
+        ReasoningField::Effort(effort) => {
+            body.insert("reasoning_effort".into(), json!(effort.name()));
+        }
+        ReasoningField::Thinking(on) => {
+            let state = if on { "enabled" } else { "disabled" };
+            body.insert("thinking".into(), json!({ "type": state }));
+        }
+        ReasoningField::EnableThinking(on) => {
+            body.insert("enable_thinking".into(), json!(on));
+        }
+        // Other wires' fields; the model table never gives them to this wire.
+        ReasoningField::None
+        | ReasoningField::Budget(_)
+        | ReasoningField::Level(_)
+        | ReasoningField::Extended(_) => {}
+    }
     Value::Object(body)
 }
 
@@ -211,31 +229,6 @@ pub fn parse(
         ));
     };
     let message = choice.get("message");
-    if let Some(refusal) = message
-        .and_then(|m| m.get("refusal"))
-        .and_then(Value::as_str)
-        .filter(|r| !r.trim().is_empty())
-    {
-        return Err(ProviderError::new(
-            FailureKind::ContentBlocked,
-            format!("the model refused: {}", refusal.trim()),
-        ));
-    }
-    match choice.get("finish_reason").and_then(Value::as_str) {
-        Some("content_filter") => {
-            return Err(ProviderError::new(
-                FailureKind::ContentBlocked,
-                "the answer was withheld by the content filter (finish_reason: content_filter)",
-            ));
-        }
-        Some("length") => {
-            return Err(ProviderError::new(
-                FailureKind::Truncated,
-                "the answer was cut at the output token limit (finish_reason: length)",
-            ));
-        }
-        _ => {}
-    }
     let text = match message.and_then(|m| m.get("content")) {
         Some(Value::String(s)) => s.clone(),
         // Content as parts: concatenate the text parts.
@@ -251,22 +244,82 @@ pub fn parse(
             ));
         }
     };
-    if text.trim().is_empty() {
+    let usage = usage(&value, message, &text);
+    if let Some(refusal) = message
+        .and_then(|m| m.get("refusal"))
+        .and_then(Value::as_str)
+        .filter(|r| !r.trim().is_empty())
+    {
         return Err(ProviderError::new(
-            FailureKind::Empty,
-            "the answer has no text",
-        ));
+            FailureKind::ContentBlocked,
+            format!("the model refused: {}", refusal.trim()),
+        )
+        .with_billed(usage));
     }
-    let usage = value.get("usage");
-    let count = |field: &str| usage.and_then(|u| u.get(field)).and_then(Value::as_u64);
+    match choice.get("finish_reason").and_then(Value::as_str) {
+        Some("content_filter") => {
+            return Err(ProviderError::new(
+                FailureKind::ContentBlocked,
+                "the answer was withheld by the content filter (finish_reason: content_filter)",
+            )
+            .with_billed(usage));
+        }
+        Some("length") => {
+            return Err(classify::cut_answer(
+                usage,
+                text.trim().is_empty(),
+                "finish_reason: length",
+            ));
+        }
+        _ => {}
+    }
+    if text.trim().is_empty() {
+        return Err(
+            ProviderError::new(FailureKind::Empty, "the answer has no text").with_billed(usage),
+        );
+    }
+    let usage = usage.unwrap_or(Usage {
+        input_tokens: 0,
+        output_tokens: estimate_tokens(&text),
+        reasoning_tokens: 0,
+    });
     Ok(Completion {
         exhausted_for: None,
         limit_rpm: None,
         citations: citations(&value),
         images: Vec::new(),
-        input_tokens: count("prompt_tokens").unwrap_or(0),
-        output_tokens: count("completion_tokens").unwrap_or_else(|| estimate_tokens(&text)),
+        input_tokens: usage.input_tokens,
+        output_tokens: usage.output_tokens,
+        reasoning_tokens: usage.reasoning_tokens,
         text,
+    })
+}
+
+/// The tokens an answer was billed: `prompt_tokens`, and `completion_tokens`, which include the
+/// reasoning (`completion_tokens_details.reasoning_tokens`; DeepSeek-style vendors that send only
+/// `message.reasoning_content` get it estimated from that text). `None` when the answer reports no
+/// usage.
+fn usage(answer: &Value, message: Option<&Value>, text: &str) -> Option<Usage> {
+    let usage = answer.get("usage").filter(|u| u.is_object());
+    let count = |pointer: &str| {
+        usage
+            .and_then(|u| u.pointer(pointer))
+            .and_then(Value::as_u64)
+    };
+    let thought = message
+        .and_then(|m| m.get("reasoning_content"))
+        .and_then(Value::as_str)
+        .map_or(0, estimate_tokens);
+    let reasoning = count("/completion_tokens_details/reasoning_tokens").unwrap_or(thought);
+    let output = count("/completion_tokens");
+    let input = count("/prompt_tokens");
+    if usage.is_none() && reasoning == 0 {
+        return None;
+    }
+    Some(Usage {
+        input_tokens: input.unwrap_or(0),
+        output_tokens: output.unwrap_or_else(|| estimate_tokens(text) + reasoning),
+        reasoning_tokens: reasoning,
     })
 }
 
@@ -549,6 +602,7 @@ mod tests {
             ok(SUCCESS),
             Ok(Completion {
                 exhausted_for: None,
+                reasoning_tokens: 0,
                 limit_rpm: None,
                 citations: Vec::new(),
                 images: Vec::new(),

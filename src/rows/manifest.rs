@@ -12,8 +12,19 @@ use super::Format;
 use super::writer::{cell_text, push_csv_record, push_csv_record_bytes};
 use crate::failure::Failure;
 
-/// The columns the manifest adds after the row's own, in this order.
-pub const ERROR_COLUMNS: [&str; 4] = ["error_kind", "error", "attempts", "providers_tried"];
+/// The columns the manifest adds after the row's own, in this order. `cost_usd` is what the
+/// row's attempts were billed (empty when a model had no price or nothing was sent).
+pub const ERROR_COLUMNS: [&str; 5] = [
+    "error_kind",
+    "error",
+    "attempts",
+    "providers_tried",
+    "cost_usd",
+];
+
+/// The columns that mark a file as a manifest (those of every version of gen; `cost_usd` came
+/// later), so a manifest fed back as input loses its error columns.
+pub const MANIFEST_SIGNATURE: [&str; 4] = ["error_kind", "error", "attempts", "providers_tried"];
 
 /// Appends failed rows to the manifest; the file is only created by the first failure, so a clean
 /// run leaves none behind.
@@ -73,8 +84,9 @@ impl ManifestWriter {
         failure: &Failure,
         attempts: u32,
         providers_tried: &[String],
+        cost_usd: Option<f64>,
     ) -> io::Result<()> {
-        self.write_with_raw(fields, &[], failure, attempts, providers_tried)
+        self.write_with_raw(fields, &[], failure, attempts, providers_tried, cost_usd)
     }
 
     /// Like [`ManifestWriter::write`], giving back the original bytes of cells that were not
@@ -86,7 +98,9 @@ impl ManifestWriter {
         failure: &Failure,
         attempts: u32,
         providers_tried: &[String],
+        cost_usd: Option<f64>,
     ) -> io::Result<()> {
+        let cost_usd = cost_usd.map(super::round_usd);
         self.buf.clear();
         let opening = self.file.is_none();
         let has_rows = || self.append && std::fs::metadata(&self.path).is_ok_and(|m| m.len() > 0);
@@ -98,6 +112,7 @@ impl ManifestWriter {
             Format::Csv => {
                 let attempts = attempts.to_string();
                 let providers = providers_tried.join(";");
+                let cost = cost_usd.map_or_else(String::new, |c| c.to_string());
                 let data = self.data_columns.iter().map(|c| {
                     match raw_cells.iter().find(|(name, _)| name == c) {
                         Some((_, bytes)) => Cow::Borrowed(bytes.as_slice()),
@@ -112,6 +127,7 @@ impl ManifestWriter {
                     failure.message.as_str(),
                     attempts.as_str(),
                     providers.as_str(),
+                    cost.as_str(),
                 ]
                 .map(|text| Cow::Borrowed(text.as_bytes()));
                 push_csv_record_bytes(&mut self.buf, data.chain(errors));
@@ -127,9 +143,10 @@ impl ManifestWriter {
                 let message = Value::from(failure.message.as_str());
                 let attempts = Value::from(attempts);
                 let providers = Value::from(providers_tried.to_vec());
+                let cost = cost_usd.map_or(Value::Null, Value::from);
                 let errors = ERROR_COLUMNS
                     .iter()
-                    .zip([&kind, &message, &attempts, &providers]);
+                    .zip([&kind, &message, &attempts, &providers, &cost]);
                 for (key, value) in data
                     .map(|(k, v)| (k.as_str(), v))
                     .chain(errors.map(|(k, v)| (*k, v)))
@@ -230,12 +247,14 @@ mod tests {
         let fields = object(json!({"id": "1", "error": "old", "text": "a,b"}));
         let fail = failure(FailureKind::Timeout, "timed out after 30s");
         let providers = strings(&["openai", "mock"]);
-        manifest.write(&fields, &fail, 3, &providers).unwrap();
+        manifest
+            .write(&fields, &fail, 3, &providers, Some(0.001_234_567_891))
+            .unwrap();
         assert_eq!(manifest.rows_written(), 1);
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
-            "id,text,error_kind,error,attempts,providers_tried\n\
-             1,\"a,b\",timeout,timed out after 30s,3,openai;mock\n"
+            "id,text,error_kind,error,attempts,providers_tried,cost_usd\n\
+             1,\"a,b\",timeout,timed out after 30s,3,openai;mock,0.00123457\n"
         );
     }
 
@@ -246,11 +265,12 @@ mod tests {
         let mut manifest = ManifestWriter::new(path.clone(), Format::Jsonl, strings(&["id"]));
         let fields = object(json!({"id": 5, "attempts": 9, "q": {"deep": [1]}}));
         let fail = failure(FailureKind::BadInput, "line 3: \"quoted\"");
-        manifest.write(&fields, &fail, 0, &[]).unwrap();
+        manifest.write(&fields, &fail, 0, &[], None).unwrap();
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
             "{\"id\":5,\"q\":{\"deep\":[1]},\"error_kind\":\"bad_input\",\
-             \"error\":\"line 3: \\\"quoted\\\"\",\"attempts\":0,\"providers_tried\":[]}\n"
+             \"error\":\"line 3: \\\"quoted\\\"\",\"attempts\":0,\"providers_tried\":[],\
+             \"cost_usd\":null}\n"
         );
     }
 
@@ -267,7 +287,7 @@ mod tests {
         for (i, row) in rows.iter().enumerate() {
             let fail = failure(FailureKind::Server, "HTTP 500, \"oops\"\nretry later");
             manifest
-                .write(row, &fail, i as u32 + 1, &strings(&["a", "b"]))
+                .write(row, &fail, i as u32 + 1, &strings(&["a", "b"]), None)
                 .unwrap();
         }
         let (read_columns, read_rows) = read_back(&path);
@@ -287,7 +307,9 @@ mod tests {
         let mut manifest = ManifestWriter::new(path.clone(), Format::Jsonl, columns.clone());
         for row in &rows {
             let fail = failure(FailureKind::Quota, "out of credit");
-            manifest.write(row, &fail, 2, &strings(&["p"])).unwrap();
+            manifest
+                .write(row, &fail, 2, &strings(&["p"]), None)
+                .unwrap();
         }
         let (read_columns, read_rows) = read_back(&path);
         assert_eq!(read_columns, columns);

@@ -77,3 +77,8 @@ pub struct BadRow {
     /// lossily), so a CSV manifest can give them back unchanged.
     pub raw_cells: Vec<(String, Vec<u8>)>,
 }
+
+/// USD rounded to a hundredth of a micro-dollar, as result lines and manifests write it.
+pub(crate) fn round_usd(cost: f64) -> f64 {
+    (cost * 1e8).round() / 1e8
+}

@@ -14,7 +14,7 @@ use csv::ByteRecord;
 use serde_json::{Map, Value};
 
 use super::id_set::IdSet;
-use super::manifest::ERROR_COLUMNS;
+use super::manifest::{ERROR_COLUMNS, MANIFEST_SIGNATURE};
 use super::{BadRow, Format, Row};
 use crate::failure::FailureKind;
 
@@ -133,7 +133,7 @@ impl RowReader {
             }
         };
 
-        let strip_error_columns = ERROR_COLUMNS
+        let strip_error_columns = MANIFEST_SIGNATURE
             .iter()
             .all(|name| file_columns.iter().any(|c| c == name));
         let columns: Vec<String> = if strip_error_columns {
@@ -666,8 +666,10 @@ fn parse_json_line(bytes: &[u8], line: u64) -> RawRecord {
 
 /// `raw_line` of an object made of exactly `raw_line` and the manifest's error columns.
 fn wrapped_raw_line(fields: &Map<String, Value>) -> Option<&Value> {
-    let is_manifest_entry = fields.len() == ERROR_COLUMNS.len() + 1
-        && ERROR_COLUMNS.iter().all(|c| fields.contains_key(*c));
+    let is_manifest_entry = MANIFEST_SIGNATURE.iter().all(|c| fields.contains_key(*c))
+        && fields
+            .keys()
+            .all(|k| k == "raw_line" || ERROR_COLUMNS.contains(&k.as_str()));
     if is_manifest_entry {
         fields.get("raw_line").filter(|v| v.is_string())
     } else {

@@ -97,7 +97,8 @@ impl Stage {
         }
     }
 
-    pub fn max_output_tokens(self, words: u32) -> u32 {
+    /// The stage's answer budget (the cap sent adds room for reasoning).
+    pub fn answer_tokens(self, words: u32) -> u32 {
         match self {
             Stage::Research => 2_000,
             Stage::Outline => 1_500,

@@ -3,15 +3,17 @@
 
 pub mod draft;
 pub mod outline;
+pub mod reasoning;
 pub mod seo;
 pub mod template;
 
 use serde_json::{Map, Value};
 
+use crate::providers::reasoning::ReasoningField;
 use crate::providers::{OutputShape, Purpose, Request};
 
 /// A one-call-per-row task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TaskKind {
     Seo,
     Outline,
@@ -69,8 +71,10 @@ impl TaskKind {
         }
     }
 
-    /// Output budget: generous enough for a valid answer, small enough to cut runaway ones.
-    pub fn max_output_tokens(self) -> u32 {
+    /// The answer's own output budget: generous enough for a valid answer, small enough to cut
+    /// runaway ones. The cap sent adds room for the model's reasoning
+    /// ([`crate::providers::reasoning::Thinking::cap`]).
+    pub fn answer_tokens(self) -> u32 {
         match self {
             TaskKind::Seo => 400,
             TaskKind::Outline => 1500,
@@ -87,8 +91,10 @@ impl TaskKind {
         }
     }
 
-    /// The request for one row: the task's system prompt, output shape and budget around the
-    /// rendered `prompt` (live lanes and batch jobs send exactly the same).
+    /// The request for one row: the task's system prompt and output shape around the rendered
+    /// `prompt`, with the cap and reasoning field the lane chose (live lanes and batch jobs send
+    /// exactly the same).
+    #[allow(clippy::too_many_arguments)]
     pub fn request(
         self,
         model: &str,
@@ -96,6 +102,8 @@ impl TaskKind {
         topic: String,
         attempt: u32,
         timeout: std::time::Duration,
+        max_output_tokens: u32,
+        reasoning: ReasoningField,
     ) -> Request {
         Request {
             purpose: self.purpose(),
@@ -103,7 +111,8 @@ impl TaskKind {
             system: self.system_prompt().to_string(),
             prompt,
             shape: self.shape(),
-            max_output_tokens: self.max_output_tokens(),
+            max_output_tokens,
+            reasoning,
             topic,
             attempt,
             timeout,

@@ -4,7 +4,13 @@ use serde_json::Value;
 
 use crate::support::{Run, Workspace, ids, keywords_csv};
 
-const ERROR_COLUMNS: [&str; 4] = ["error_kind", "error", "attempts", "providers_tried"];
+const ERROR_COLUMNS: [&str; 5] = [
+    "error_kind",
+    "error",
+    "attempts",
+    "providers_tried",
+    "cost_usd",
+];
 
 /// A CSV file as header + records, decoding invalid UTF-8 lossily: a manifest may carry a row's
 /// original bytes, which [`Workspace::csv`] would refuse.
@@ -165,7 +171,11 @@ fn fed_back_csv_manifest_is_read_as_input_and_complete_rows_succeed() {
     keywords.sort();
     assert_eq!(keywords, ["beta", "gamma"]);
     for result in &results {
-        for column in ERROR_COLUMNS.into_iter().filter(|c| *c != "attempts") {
+        // `attempts` and `cost_usd` are result fields too.
+        let manifest_only = ERROR_COLUMNS
+            .into_iter()
+            .filter(|c| !["attempts", "cost_usd"].contains(c));
+        for column in manifest_only {
             assert!(
                 result.get(column).is_none(),
                 "error column {column} leaked: {result}"

@@ -222,11 +222,14 @@ fn rows_that_keep_failing_go_to_the_manifest_which_feeds_back_as_input() {
             "error_kind",
             "error",
             "attempts",
-            "providers_tried"
+            "providers_tried",
+            "cost_usd"
         ]
     );
     assert_eq!(records.len(), 2);
     for record in &records {
+        // Three billed answers on the mock, whose price is zero.
+        assert_eq!(record[7], "0", "{record:?}");
         assert_eq!(record[3], "invalid_output");
         assert!(
             record[4].contains("gave up after 3 attempts"),
