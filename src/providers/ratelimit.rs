@@ -19,7 +19,9 @@ use crate::duration::parse_duration;
 /// Prefixes under which a gateway repeats the upstream provider's own response headers. LiteLLM's
 /// proxy forwards every header the provider answered with as `llm_provider-<name>`; of the
 /// rate-limit headers it repeats only `x-ratelimit-limit-*` and `x-ratelimit-remaining-*` under
-/// the plain name, so `retry-after` and the resets are found under the prefix alone.
+/// the plain name, so `retry-after` and the resets are found under the prefix alone. OpenRouter
+/// sends a plain `Retry-After` and Portkey passes the provider's headers on unchanged, so neither
+/// needs an entry.
 const GATEWAY_PREFIXES: [&str; 1] = ["llm_provider-"];
 
 /// A rate-limit header by its provider name, else under a gateway prefix: the plain header wins
