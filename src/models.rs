@@ -1,8 +1,9 @@
 //! `gen models [--live] [PROVIDER]`: what each provider the registry knows offers, so a user can
 //! see what to name in a pool and which key to set.
 //!
-//! Offline it shows the registry's view: wire, base URL, the keys' redacted labels (or the
-//! variable to set), the default model and the priced models that route to the provider.
+//! Offline it shows the registry's view: wire, base URL, the OpenAI dialect the requests are sent
+//! in, the keys' redacted labels (or the variable to set), the default model and the priced models
+//! that route to the provider.
 //! `--live` asks each provider's model-list endpoint with its first key over the shared client
 //! and prices the ids that come back where the table knows them. Listings go to stdout; notes
 //! and failures to stderr.
@@ -19,6 +20,7 @@ use crate::exit;
 use crate::profile::{self, Profile};
 use crate::providers::ProviderError;
 use crate::providers::http::HttpProvider;
+use crate::providers::openai::{Dialect, JsonMode, MaxTokensField};
 use crate::providers::presets::{self, Price, Wire};
 use crate::registry::{self, Available, Service};
 
@@ -88,6 +90,8 @@ struct Listing {
     /// `openai`, `anthropic`, `gemini` or `mock`.
     wire: &'static str,
     base_url: Option<String>,
+    /// How requests are written, for OpenAI-wire providers only.
+    dialect: Option<Dialect>,
     key_vars: Vec<String>,
     key: KeyStatus,
     default_model: String,
@@ -106,15 +110,24 @@ impl Listing {
                 ids.push(price.model.to_string());
             }
         }
-        let (wire, base_url) = match &provider.service {
-            Service::Mock => ("mock", None),
-            Service::Http { wire, base_url, .. } => (wire_name(*wire), Some(base_url.clone())),
+        let (wire, base_url, dialect) = match &provider.service {
+            Service::Mock => ("mock", None, None),
+            Service::Http {
+                wire,
+                base_url,
+                dialect,
+            } => (
+                wire_name(*wire),
+                Some(base_url.clone()),
+                (*wire == Wire::OpenAi).then_some(*dialect),
+            ),
         };
         Listing {
             name: provider.name.clone(),
             aliases: provider.aliases.clone(),
             wire,
             base_url,
+            dialect,
             key_vars: provider.key_vars.clone(),
             key: KeyStatus::of(provider, env),
             models: ids
@@ -163,6 +176,15 @@ impl Listing {
         }
         out.push('\n');
         let _ = writeln!(out, "  key  {}", self.key.describe());
+        if let Some(dialect) = self.dialect {
+            let (name, json, max_tokens) = dialect_names(dialect);
+            let json = if json == "prompt_only" {
+                "prompt only"
+            } else {
+                json
+            };
+            let _ = writeln!(out, "  dialect  {name} ({json}, {max_tokens})");
+        }
         let label = |m: &ModelLine| {
             if m.default {
                 format!("{} (default)", m.id)
@@ -215,6 +237,10 @@ impl Listing {
             "aliases": self.aliases,
             "wire": self.wire,
             "base_url": self.base_url,
+            "dialect": self.dialect.map(|d| {
+                let (name, json, max_tokens) = dialect_names(d);
+                json!({"name": name, "json": json, "max_tokens_field": max_tokens})
+            }),
             "key_status": self.key.name(),
             "keys": labels,
             "key_vars": self.key_vars,
@@ -223,6 +249,26 @@ impl Listing {
             "models": models,
         })
     }
+}
+
+/// A dialect as `gen models` names it: the profile's name for it (`openai`, `compatible`, or
+/// `custom` for another mix), how JSON is asked for, and the output-cap field.
+fn dialect_names(dialect: Dialect) -> (&'static str, &'static str, &'static str) {
+    let name = match dialect {
+        Dialect::OPENAI => "openai",
+        Dialect::COMPATIBLE => "compatible",
+        _ => "custom",
+    };
+    let json = match dialect.json {
+        JsonMode::JsonSchema => "json_schema",
+        JsonMode::JsonObject => "json_object",
+        JsonMode::PromptOnly => "prompt_only",
+    };
+    let max_tokens = match dialect.max_tokens {
+        MaxTokensField::MaxCompletionTokens => "max_completion_tokens",
+        MaxTokensField::MaxTokens => "max_tokens",
+    };
+    (name, json, max_tokens)
 }
 
 fn wire_name(wire: Wire) -> &'static str {
@@ -451,6 +497,10 @@ mod tests {
             text.starts_with("deepseek  openai wire  https://api.deepseek.com\n"),
             "{text}"
         );
+        assert!(
+            text.contains("\n  dialect  compatible (json_object, max_tokens)\n"),
+            "{text}"
+        );
         assert!(text.contains("deepseek-chat"), "{text}");
         assert!(text.contains("0.28") && text.contains("0.42"), "{text}");
         assert!(!text.contains("secret"), "{text}");
@@ -482,6 +532,40 @@ mod tests {
         assert_eq!(listing.models.len(), 1);
         assert_eq!(listing.models[0].price.unwrap().input, 0.28);
         assert_eq!(listing.key, KeyStatus::NotNeeded);
+    }
+
+    #[test]
+    fn the_dialect_shows_for_openai_wire_providers_only() {
+        let all =
+            providers("[providers.gw]\nkind = \"openai\"\nmodel = \"m\"\ndialect = \"openai\"\n");
+        let listing =
+            |name: &str| Listing::known(all.iter().find(|a| a.name == name).unwrap(), env(&[]));
+        let gw = listing("gw");
+        assert_eq!(gw.dialect, Some(Dialect::OPENAI));
+        assert!(
+            gw.to_text()
+                .contains("\n  dialect  openai (json_schema, max_completion_tokens)\n"),
+            "{}",
+            gw.to_text()
+        );
+        assert_eq!(
+            gw.to_json()["dialect"],
+            json!({"name": "openai", "json": "json_schema", "max_tokens_field": "max_completion_tokens"})
+        );
+        for name in ["anthropic", "gemini", "mock"] {
+            let other = listing(name);
+            assert_eq!(other.dialect, None, "{name}");
+            assert!(!other.to_text().contains("dialect"), "{name}");
+            assert!(other.to_json()["dialect"].is_null(), "{name}");
+        }
+        let prompt_only = Dialect {
+            json: JsonMode::PromptOnly,
+            max_tokens: MaxTokensField::MaxTokens,
+        };
+        assert_eq!(
+            dialect_names(prompt_only),
+            ("custom", "prompt_only", "max_tokens")
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::duration::deserialize_opt_duration;
 use crate::pool::{self, MAX_WEIGHT, PoolEntry};
+use crate::providers::openai::Dialect;
 use crate::providers::reasoning::{ModelThinking, Reasoning};
 use crate::tasks::reasoning::Step;
 
@@ -100,6 +101,10 @@ pub struct ProviderConfig {
     /// The reasoning setting for every task this provider serves (`--reasoning` wins).
     #[serde(default, deserialize_with = "reasoning::deserialize_reasoning")]
     pub reasoning: Option<Reasoning>,
+    /// OpenAI wire only: the request fields the server takes, `"openai"` (json_schema,
+    /// max_completion_tokens) or `"compatible"` (json_object, max_tokens).
+    #[serde(default, deserialize_with = "deserialize_dialect")]
+    pub dialect: Option<Dialect>,
     /// Mock knob: how long an answer takes.
     #[serde(default, deserialize_with = "deserialize_opt_duration")]
     pub latency: Option<Duration>,
@@ -344,6 +349,19 @@ fn deserialize_timeout<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duratio
             "a timeout of 0 would fail every request; give a positive duration, e.g. \"60s\"",
         )),
         other => Ok(other),
+    }
+}
+
+/// `dialect = "openai" | "compatible"`.
+fn deserialize_dialect<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Dialect>, D::Error> {
+    let name = String::deserialize(d)?;
+    match name.as_str() {
+        "openai" => Ok(Some(Dialect::OPENAI)),
+        "compatible" => Ok(Some(Dialect::COMPATIBLE)),
+        other => Err(de::Error::custom(format!(
+            "dialect `{other}` is not known; choose \"openai\" (json_schema, \
+             max_completion_tokens) or \"compatible\" (json_object, max_tokens)"
+        ))),
     }
 }
 
@@ -778,6 +796,35 @@ api_key_env = "LOCAL_KEY"
         assert!(err("[providers.x]\nbase_url = \"localhost:8080\"\n").contains("http://"));
         assert!(err("default = \"\"\n").contains("default is empty"));
         assert!(err("default = \"a b\"\n").contains("' ' is not allowed"));
+    }
+
+    #[test]
+    fn a_dialect_is_openai_or_compatible() {
+        let p = parse_str(
+            "[providers.gw]\nkind = \"openai\"\ndialect = \"openai\"\n\
+             [providers.deepseek]\ndialect = \"compatible\"\n",
+        )
+        .unwrap();
+        assert_eq!(p.providers["gw"].dialect, Some(Dialect::OPENAI));
+        assert_eq!(p.providers["deepseek"].dialect, Some(Dialect::COMPATIBLE));
+        assert_eq!(
+            parse_str("[providers.x]\n").unwrap().providers["x"].dialect,
+            None
+        );
+
+        let e = err("[providers.gw]\nkind = \"openai\"\ndialect = \"json_schema\"\n");
+        assert!(
+            e.starts_with("p.toml:3:11: in `providers.gw.dialect`: "),
+            "{e}"
+        );
+        assert!(e.contains("dialect `json_schema` is not known"), "{e}");
+        assert!(
+            e.contains("\"openai\" (json_schema, max_completion_tokens)")
+                && e.contains("\"compatible\" (json_object, max_tokens)"),
+            "{e}"
+        );
+        assert!(err("[providers.gw]\ndialect = \"OpenAI\"\n").contains("is not known"));
+        assert!(err("[providers.gw]\ndialect = 1\n").contains("invalid type"));
     }
 
     #[test]

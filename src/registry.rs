@@ -200,9 +200,21 @@ fn apply(entry: &mut Available, config: &ProviderConfig, origin: &str) -> anyhow
         entry.key_vars = config.api_key_env.clone();
     }
     match &mut entry.service {
-        Service::Http { base_url, .. } => {
+        Service::Http {
+            wire,
+            base_url,
+            dialect,
+        } => {
             if let Some(url) = &config.base_url {
                 *base_url = url.trim_end_matches('/').to_string();
+            }
+            match (config.dialect, *wire) {
+                (None, _) => {}
+                (Some(chosen), Wire::OpenAi) => *dialect = chosen,
+                (Some(_), other @ (Wire::Anthropic | Wire::Gemini)) => bail!(
+                    "{origin}: `dialect` of provider `{name}` only applies to the OpenAI wire \
+                     (kind = \"openai\"), and `{name}` speaks the {other:?} wire; remove it"
+                ),
             }
             let mock_knobs = [
                 ("latency", config.latency.is_some()),
@@ -219,6 +231,12 @@ fn apply(entry: &mut Available, config: &ProviderConfig, origin: &str) -> anyhow
             }
         }
         Service::Mock => {
+            if config.dialect.is_some() {
+                bail!(
+                    "{origin}: `dialect` of provider `{name}` only applies to the OpenAI wire \
+                     (kind = \"openai\"), and `{name}` is a mock; remove it"
+                );
+            }
             if config.base_url.is_some() {
                 bail!(
                     "{origin}: provider `{name}` is a mock, which has no `base_url`; remove it or set a `kind`"
@@ -460,6 +478,58 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("only applies to kind = \"mock\""), "{error}");
+    }
+
+    #[test]
+    fn a_dialect_applies_to_openai_wire_providers_only() {
+        let dialect_of = |all: &[Available], name: &str| match &all
+            .iter()
+            .find(|a| a.name == name)
+            .unwrap()
+            .service
+        {
+            Service::Http { dialect, .. } => *dialect,
+            Service::Mock => panic!("{name} is a mock"),
+        };
+        let defaults = available(&Profile::default()).unwrap();
+        assert_eq!(dialect_of(&defaults, "openai"), Dialect::OPENAI);
+        assert_eq!(dialect_of(&defaults, "deepseek"), Dialect::COMPATIBLE);
+
+        let p = profile(
+            "[providers.gateway]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:4000/v1\"\n\
+             model = \"gpt-4.1-mini\"\ndialect = \"openai\"\n\n\
+             [providers.openai]\ndialect = \"compatible\"\n",
+        );
+        let all = available(&p).unwrap();
+        assert_eq!(dialect_of(&all, "gateway"), Dialect::OPENAI);
+        assert_eq!(dialect_of(&all, "openai"), Dialect::COMPATIBLE);
+        // Without the field, a new OpenAI-kind provider is a compatible server.
+        let p = profile(
+            "[providers.local]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:1/v1\"\nmodel = \"m\"\n",
+        );
+        assert_eq!(
+            dialect_of(&available(&p).unwrap(), "local"),
+            Dialect::COMPATIBLE
+        );
+
+        for (text, wire) in [
+            (
+                "[providers.claude]\ndialect = \"openai\"\n",
+                "Anthropic wire",
+            ),
+            (
+                "[providers.gw]\nkind = \"gemini\"\nmodel = \"g\"\ndialect = \"compatible\"\n",
+                "Gemini wire",
+            ),
+            (
+                "[providers.fast]\nkind = \"mock\"\ndialect = \"openai\"\n",
+                "is a mock",
+            ),
+        ] {
+            let error = available(&profile(text)).unwrap_err().to_string();
+            assert!(error.contains("only applies to the OpenAI wire"), "{error}");
+            assert!(error.contains(wire), "{error}");
+        }
     }
 
     #[test]

@@ -247,7 +247,7 @@ pub(crate) fn classify_error(
     let value = classify::decode(body).ok();
     let error = value.as_ref().and_then(|v| v.get("error"));
     let error_type = text_of(error.and_then(|e| e.get("type")));
-    let message = text_of(error.and_then(|e| e.get("message")))
+    let message = classify::message_of(error.and_then(|e| e.get("message")))
         .or_else(|| text_of(error))
         .unwrap_or_else(|| classify::body_message(body));
     let detail_code = text_of(error.and_then(|e| e.pointer("/details/error_code")));
@@ -263,6 +263,13 @@ pub(crate) fn classify_error(
     let spend_capped = detail_code.as_deref() == Some("enforced_spend_limit_reached");
     if spend_capped || (status == 400 && BILLING_PHRASES.iter().any(|p| lower.contains(p))) {
         kind = FailureKind::Quota;
+    }
+    // A gateway speaking the Messages format (LiteLLM's `/v1/messages`) may say 400 for an
+    // unknown model where Anthropic says 404.
+    let code = text_of(error.and_then(|e| e.get("code")));
+    let labels = [error_type.as_deref(), code.as_deref()];
+    if classify::says_model_missing(status, &labels, &message) {
+        kind = FailureKind::ModelNotFound;
     }
     kind = classify::apply_should_retry(kind, headers);
 

@@ -109,6 +109,47 @@ pub(super) fn status_kind(status: u16) -> FailureKind {
     }
 }
 
+/// Words of a 400 that mean the model is unknown here, not that the request is wrong: vendors and
+/// gateways that answer an unknown model with 400 where OpenAI says 404. Matched lowercase,
+/// anywhere in the message.
+const MODEL_MISSING_PHRASES: [&str; 7] = [
+    // LiteLLM's proxy: a model its config has no deployment for (on every route, including its
+    // Anthropic `/v1/messages` and Gemini `generateContent` ones).
+    "invalid model name passed in model=",
+    // OpenRouter: `{"error":{"message":"x/y is not a valid model ID","code":400}}`.
+    "is not a valid model id",
+    // DeepSeek: `Model Not Exist`.
+    "model not exist",
+    // SiliconFlow and other compatible servers: `Model does not exist. Please check it carefully.`
+    "model does not exist",
+    // Perplexity: `Invalid model 'x'. Permitted models can be found in the documentation at …`
+    "invalid model '",
+    // Mistral: `Invalid model: x`.
+    "invalid model:",
+    // Zhipu GLM, error 1211: `模型不存在，请检查模型代码。` (the model does not exist).
+    "模型不存在",
+];
+
+/// `error.code` / `error.type` values of a 400 that name an unknown model: OpenAI's own code, and
+/// the `invalid_model` type Mistral and Perplexity send.
+const MODEL_MISSING_CODES: [&str; 2] = ["model_not_found", "invalid_model"];
+
+/// Whether an error answer says the model is unknown: a 400 whose `code`/`type` (`labels`) or
+/// message is in the tables above. (A 404 already means that by its status.)
+pub(super) fn says_model_missing(status: u16, labels: &[Option<&str>], message: &str) -> bool {
+    if status != 400 {
+        return false;
+    }
+    let lower = message.to_lowercase();
+    labels
+        .iter()
+        .flatten()
+        .any(|label| MODEL_MISSING_CODES.contains(label))
+        || MODEL_MISSING_PHRASES
+            .iter()
+            .any(|phrase| lower.contains(phrase))
+}
+
 /// Applies the Stainless SDKs' `x-should-retry` header: `false` turns a retryable server-side
 /// class into `BadRequest` (the row fails now instead of burning attempts), `true` turns a
 /// `BadRequest` into `Server` (retried with backoff, bounded by the row's attempts). Other
@@ -149,6 +190,17 @@ pub(super) fn text_of(value: Option<&Value>) -> Option<String> {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
+    }
+}
+
+/// An error's `message`: text, or an object holding the text in its own `error` or `message`
+/// (LiteLLM's proxy has sent `{"error":{"message":{"error":"…"},…}}`).
+pub(super) fn message_of(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::Object(inner) => {
+            text_of(inner.get("error")).or_else(|| text_of(inner.get("message")))
+        }
+        other => text_of(Some(other)),
     }
 }
 
@@ -226,6 +278,56 @@ mod tests {
     }
 
     #[test]
+    fn model_missing_phrases_and_codes_need_a_400() {
+        let says =
+            |status, labels: &[Option<&str>], message| says_model_missing(status, labels, message);
+        for message in [
+            "{'error': '/chat/completions: Invalid model name passed in model=gpt-9. Call `/v1/models` to view available models for your key.'}",
+            "google/gemini-9-pro is not a valid model ID",
+            "Model Not Exist",
+            "Model does not exist. Please check it carefully.",
+            "Invalid model 'sonar-huge'. Permitted models can be found in the documentation at https://docs.perplexity.ai/getting-started/models.",
+            "Invalid model: mistral-huge-latest",
+            "[1211][模型不存在，请检查模型代码。][2025082112400000000000]",
+        ] {
+            assert!(says(400, &[], message), "{message}");
+            assert!(!says(429, &[], message), "{message}");
+        }
+        assert!(says(400, &[None, Some("model_not_found")], "no such thing"));
+        assert!(says(400, &[Some("invalid_model")], ""));
+        for message in [
+            "Unsupported value: 'temperature' does not support 0 with this model.",
+            "Invalid 'messages': empty array.",
+            "This model's maximum context length is 8192 tokens.",
+            "Invalid model parameters",
+        ] {
+            assert!(
+                !says(400, &[Some("invalid_request_error")], message),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn messages_may_be_nested_objects() {
+        let nested =
+            serde_json::json!({"error": "/chat/completions: Invalid model name passed in model=x"});
+        assert_eq!(
+            message_of(Some(&nested)).as_deref(),
+            Some("/chat/completions: Invalid model name passed in model=x")
+        );
+        let inner_message = serde_json::json!({"message": "inner"});
+        assert_eq!(message_of(Some(&inner_message)).as_deref(), Some("inner"));
+        assert_eq!(
+            message_of(Some(&serde_json::json!("plain"))).as_deref(),
+            Some("plain")
+        );
+        assert_eq!(message_of(Some(&serde_json::json!({"x": 1}))), None);
+        assert_eq!(message_of(Some(&serde_json::json!([1]))), None);
+        assert_eq!(message_of(None), None);
+    }
+
+    #[test]
     fn previews_are_bounded() {
         let long = "x".repeat(500);
         let p = preview(long.as_bytes());
@@ -267,5 +369,148 @@ mod properties {
                 prop_assert_eq!(result.unwrap_err().kind, super::FailureKind::Malformed);
             }
         }
+    }
+}
+
+/// Real-shaped answers of gateways and vendors that word an unknown model differently, and
+/// gateway-prefixed rate-limit headers, through each adapter.
+#[cfg(test)]
+mod gateways {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use crate::failure::FailureKind;
+    use crate::providers::ProviderError;
+    use crate::providers::{anthropic, gemini, openai};
+
+    type Parse = fn(
+        u16,
+        &super::Headers,
+        &[u8],
+        std::time::SystemTime,
+    ) -> Result<crate::providers::Completion, ProviderError>;
+
+    fn fail(parse: Parse, status: u16, headers: &[(&str, &str)], body: &str) -> ProviderError {
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        let now = UNIX_EPOCH + Duration::from_secs(1_755_780_000);
+        parse(status, &headers, body.as_bytes(), now).unwrap_err()
+    }
+
+    /// LiteLLM's proxy, current: the route's `{"error": "…"}` detail rendered as a string.
+    const LITELLM_UNKNOWN: &str = r#"{"error":{"message":"{'error': '/chat/completions: Invalid model name passed in model=gpt-9-mini. Call `/v1/models` to view available models for your key.'}","type":"None","param":"None","code":"400"}}"#;
+    /// LiteLLM's proxy, some versions: the detail as an object.
+    const LITELLM_UNKNOWN_OBJECT: &str = r#"{"error":{"message":{"error":"/chat/completions: Invalid model name passed in model=DeepSeek-R1x. Call `/v1/models` to view available models for your key."},"type":"None","param":"None","code":"400"}}"#;
+
+    #[test]
+    fn unknown_models_in_gateway_and_vendor_words_are_model_not_found() {
+        let cases = [
+            (LITELLM_UNKNOWN, "gpt-9-mini"),
+            (LITELLM_UNKNOWN_OBJECT, "DeepSeek-R1x"),
+            // OpenRouter.
+            (
+                r#"{"error":{"message":"google/gemini-9-pro is not a valid model ID","code":400},"user_id":"user_2x7DNyswjOHVRWDYVMCIROyGjsS"}"#,
+                "google/gemini-9-pro",
+            ),
+            // Mistral: the error object is the whole body.
+            (
+                r#"{"object":"error","message":"Invalid model: mistral-huge-latest","type":"invalid_model","param":null,"code":"1500"}"#,
+                "mistral-huge-latest",
+            ),
+            // Perplexity.
+            (
+                r#"{"error":{"message":"Invalid model 'sonar-huge'. Permitted models can be found in the documentation at https://docs.perplexity.ai/docs/getting-started/models.","type":"invalid_model","code":400}}"#,
+                "sonar-huge",
+            ),
+            // DeepSeek.
+            (
+                r#"{"error":{"message":"Model Not Exist","type":"invalid_request_error","param":null,"code":"invalid_request_error"}}"#,
+                "Model Not Exist",
+            ),
+            // SiliconFlow.
+            (
+                r#"{"code":20012,"message":"Model does not exist. Please check it carefully.","data":null}"#,
+                "Please check it carefully",
+            ),
+            // Zhipu GLM.
+            (
+                r#"{"error":{"code":"1211","message":"模型不存在，请检查模型代码。"}}"#,
+                "模型不存在",
+            ),
+        ];
+        for (body, named) in cases {
+            let err = fail(openai::parse, 400, &[], body);
+            assert_eq!(err.kind, FailureKind::ModelNotFound, "{body}");
+            assert!(err.message.contains(named), "{}", err.message);
+            assert!(err.message.starts_with("HTTP 400"), "{}", err.message);
+        }
+        // The object form reads as its text, not as JSON.
+        let err = fail(openai::parse, 400, &[], LITELLM_UNKNOWN_OBJECT);
+        assert!(!err.message.contains("{\"error\""), "{}", err.message);
+
+        // Other 400s from the gateway stay bad requests.
+        let missing = r#"{"error":{"message":"/chat/completions: Missing required parameter: 'messages'.","type":"invalid_request_error","param":"messages","code":"400"}}"#;
+        assert_eq!(
+            fail(openai::parse, 400, &[], missing).kind,
+            FailureKind::BadRequest
+        );
+    }
+
+    #[test]
+    fn a_gateway_fronting_the_anthropic_and_gemini_formats_is_read_the_same_way() {
+        // LiteLLM's `/v1/messages` for a model its config lacks.
+        let litellm = r#"{"error":{"message":"{'error': 'completion: Invalid model name passed in model=claude-haiku-9'}","type":"None","param":"None","code":"400"}}"#;
+        let err = fail(anthropic::parse, 400, &[], litellm);
+        assert_eq!(err.kind, FailureKind::ModelNotFound);
+        assert!(err.message.contains("claude-haiku-9"), "{}", err.message);
+        // Zhipu GLM's Anthropic-format endpoint.
+        let zhipu = r#"{"type":"error","error":{"type":"invalid_request_error","code":"1211","message":"[1211][模型不存在，请检查模型代码。][2025082112400000000000]"},"request_id":"2025082112400000000000"}"#;
+        assert_eq!(
+            fail(anthropic::parse, 400, &[], zhipu).kind,
+            FailureKind::ModelNotFound
+        );
+        // A plain Anthropic 400 is still a bad request.
+        let bad = r#"{"type":"error","error":{"type":"invalid_request_error","message":"max_tokens: Field required"}}"#;
+        assert_eq!(
+            fail(anthropic::parse, 400, &[], bad).kind,
+            FailureKind::BadRequest
+        );
+
+        let gemini_route = r#"{"error":{"message":"{'error': 'generateContent: Invalid model name passed in model=gemini-9-flash'}","type":"None","param":"None","code":"400"}}"#;
+        let err = fail(gemini::parse, 400, &[], gemini_route);
+        assert_eq!(err.kind, FailureKind::ModelNotFound);
+        assert!(err.message.contains("gemini-9-flash"), "{}", err.message);
+        let bad = r#"{"error":{"code":400,"message":"Invalid JSON payload received.","status":"INVALID_ARGUMENT"}}"#;
+        assert_eq!(
+            fail(gemini::parse, 400, &[], bad).kind,
+            FailureKind::BadRequest
+        );
+    }
+
+    #[test]
+    fn a_gateways_429_honours_the_forwarded_reset() {
+        let body = r#"{"error":{"message":"litellm.RateLimitError: RateLimitError: OpenAIException - Rate limit reached for gpt-4.1-mini in organization org-abc on requests per min (RPM): Limit 500, Used 500, Requested 1.","type":null,"param":null,"code":"429"}}"#;
+        let headers = [
+            ("llm_provider-retry-after", "7"),
+            ("x-litellm-model-group", "gpt-4.1-mini"),
+        ];
+        for parse in [openai::parse as Parse, anthropic::parse, gemini::parse] {
+            let err = fail(parse, 429, &headers, body);
+            assert_eq!(err.kind, FailureKind::RateLimited);
+            assert_eq!(err.retry_after, Some(Duration::from_secs(7)));
+        }
+        // No retry-after at all: the forwarded request reset, since the request budget is spent.
+        let spent = [
+            ("x-ratelimit-remaining-requests", "0"),
+            ("llm_provider-x-ratelimit-remaining-requests", "0"),
+            ("llm_provider-x-ratelimit-reset-requests", "1.5s"),
+        ];
+        let err = fail(openai::parse, 429, &spent, body);
+        assert_eq!(err.retry_after, Some(Duration::from_millis(1500)));
+        // The plain header wins.
+        let both = [("llm_provider-retry-after", "30"), ("retry-after", "2")];
+        let err = fail(openai::parse, 429, &both, body);
+        assert_eq!(err.retry_after, Some(Duration::from_secs(2)));
     }
 }

@@ -383,7 +383,7 @@ pub(crate) fn classify_error(
     let value = classify::decode(body).unwrap_or(Value::Null);
     let error = value.get("error");
     let rpc_status = text_of(error.and_then(|e| e.get("status")));
-    let message = text_of(error.and_then(|e| e.get("message")))
+    let message = classify::message_of(error.and_then(|e| e.get("message")))
         .unwrap_or_else(|| classify::body_message(body));
     let reason = error_reason(&value);
 
@@ -398,6 +398,10 @@ pub(crate) fn classify_error(
         kind = FailureKind::Quota;
     } else if daily {
         kind = FailureKind::Quota;
+    } else if classify::says_model_missing(status, &[rpc_status.as_deref()], &message) {
+        // A gateway speaking the Gemini format (LiteLLM's `generateContent` route) may say 400
+        // for an unknown model where Gemini says 404.
+        kind = FailureKind::ModelNotFound;
     }
     kind = classify::apply_should_retry(kind, headers);
 

@@ -407,7 +407,7 @@ pub(crate) fn classify_error(
     let error = value.as_ref().and_then(|v| v.get("error"));
     let (message, kind_field, code) = match error {
         Some(Value::Object(e)) => (
-            text_of(e.get("message")),
+            classify::message_of(e.get("message")),
             text_of(e.get("type")),
             text_of(e.get("code")),
         ),
@@ -433,7 +433,7 @@ pub(crate) fn classify_error(
     if status == 429 && (is(&QUOTA_CODES) || lower.contains("exceeded your current quota")) {
         kind = FailureKind::Quota;
     }
-    if status == 400 && (is(&["model_not_found"]) || lower.contains("model not exist")) {
+    if classify::says_model_missing(status, &[kind_field.as_deref(), code.as_deref()], &message) {
         kind = FailureKind::ModelNotFound;
     }
     kind = classify::apply_should_retry(kind, headers);

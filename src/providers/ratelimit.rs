@@ -5,6 +5,9 @@
 //!
 //! Every function is pure: the caller passes the clock. Values that do not parse are treated as
 //! absent, never as zero, so a garbled header cannot make a lane spin.
+//!
+//! Every header here is read through [`limit_header`], which also finds it under the prefix a
+//! gateway forwards the upstream provider's headers with ([`GATEWAY_PREFIXES`]).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -12,6 +15,24 @@ use serde_json::Value;
 
 use super::wire::{Headers, header};
 use crate::duration::parse_duration;
+
+/// Prefixes under which a gateway repeats the upstream provider's own response headers. LiteLLM's
+/// proxy forwards every header the provider answered with as `llm_provider-<name>`; of the
+/// rate-limit headers it repeats only `x-ratelimit-limit-*` and `x-ratelimit-remaining-*` under
+/// the plain name, so `retry-after` and the resets are found under the prefix alone. OpenRouter
+/// sends a plain `Retry-After` and Portkey passes the provider's headers on unchanged, so neither
+/// needs an entry.
+const GATEWAY_PREFIXES: [&str; 1] = ["llm_provider-"];
+
+/// A rate-limit header by its provider name, else under a gateway prefix: the plain header wins
+/// when both are present. The one lookup every reading in this module goes through.
+fn limit_header<'a>(headers: &'a Headers, name: &str) -> Option<&'a str> {
+    header(headers, name).or_else(|| {
+        GATEWAY_PREFIXES
+            .iter()
+            .find_map(|prefix| header(headers, &format!("{prefix}{name}")))
+    })
+}
 
 /// One response's rate-limit headers. Every field is optional: the headers are often missing.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -46,8 +67,8 @@ impl RateLimitInfo {
 /// of the `tokens`, `input-tokens` and `output-tokens` budgets the one with the least remaining
 /// fills the token fields (ties: the longer reset), since that is the one that refuses first.
 pub fn parse_rate_limits(headers: &Headers, now: SystemTime) -> RateLimitInfo {
-    let count = |name: &str| header(headers, name).and_then(parse_count);
-    let go = |name: &str| header(headers, name).and_then(|v| parse_duration(v).ok());
+    let count = |name: &str| limit_header(headers, name).and_then(parse_count);
+    let go = |name: &str| limit_header(headers, name).and_then(|v| parse_duration(v).ok());
     let mut info = RateLimitInfo {
         limit_requests: count("x-ratelimit-limit-requests"),
         remaining_requests: count("x-ratelimit-remaining-requests"),
@@ -61,7 +82,7 @@ pub fn parse_rate_limits(headers: &Headers, now: SystemTime) -> RateLimitInfo {
         let name = |field: &str| format!("anthropic-ratelimit-{family}-{field}");
         let limit = count(&name("limit"));
         let remaining = count(&name("remaining"));
-        let reset = header(headers, &name("reset"))
+        let reset = limit_header(headers, &name("reset"))
             .and_then(parse_rfc3339)
             .map(|at| at.duration_since(now).unwrap_or(Duration::ZERO));
         (limit, remaining, reset)
@@ -97,11 +118,12 @@ fn parse_count(value: &str) -> Option<u64> {
 /// The server's "come back in": `retry-after-ms` (milliseconds, fractions allowed), else
 /// `retry-after` as seconds (fractions allowed) or an IMF-fixdate HTTP-date, which counts from
 /// `now` (a date already past gives zero). The order the official SDKs use (PROTOCOLS.md §0).
+/// Each name is looked up plain, then under a gateway prefix ([`limit_header`]).
 pub fn retry_after(headers: &Headers, now: SystemTime) -> Option<Duration> {
-    if let Some(ms) = header(headers, "retry-after-ms").and_then(decimal_seconds) {
+    if let Some(ms) = limit_header(headers, "retry-after-ms").and_then(decimal_seconds) {
         return Some(ms / 1000);
     }
-    let value = header(headers, "retry-after")?;
+    let value = limit_header(headers, "retry-after")?;
     decimal_seconds(value).or_else(|| {
         parse_http_date(value).map(|at| at.duration_since(now).unwrap_or(Duration::ZERO))
     })
@@ -404,6 +426,81 @@ mod tests {
         assert_eq!(info.reset_tokens, Some(ms(1500)));
         assert_eq!((info.limit_requests, info.remaining_requests), (None, None));
         assert_eq!(info.exhausted_for(), Some(ms(1500)));
+    }
+
+    #[test]
+    fn headers_under_a_gateway_prefix_count_and_the_plain_one_wins() {
+        // LiteLLM's proxy in front of OpenAI: the upstream headers under `llm_provider-`, the
+        // limit and remaining counts repeated plain.
+        let h = headers(&[
+            ("x-ratelimit-limit-requests", "500"),
+            ("x-ratelimit-remaining-requests", "0"),
+            ("llm_provider-x-ratelimit-limit-requests", "500"),
+            ("llm_provider-x-ratelimit-remaining-requests", "0"),
+            ("llm_provider-x-ratelimit-reset-requests", "120ms"),
+            ("llm_provider-x-ratelimit-limit-tokens", "200000"),
+            ("llm_provider-x-ratelimit-remaining-tokens", "199000"),
+            ("llm_provider-x-ratelimit-reset-tokens", "300ms"),
+            ("llm_provider-openai-processing-ms", "256"),
+            ("x-litellm-model-group", "gpt-4.1-mini"),
+        ]);
+        let info = parse_rate_limits(&h, at(0));
+        assert_eq!(
+            info,
+            RateLimitInfo {
+                limit_requests: Some(500),
+                remaining_requests: Some(0),
+                reset_requests: Some(ms(120)),
+                limit_tokens: Some(200_000),
+                remaining_tokens: Some(199_000),
+                reset_tokens: Some(ms(300)),
+            }
+        );
+        assert_eq!(info.exhausted_for(), Some(ms(120)));
+
+        // The gateway's own plain header wins over the forwarded one.
+        let both = headers(&[
+            ("llm_provider-x-ratelimit-remaining-tokens", "0"),
+            ("x-ratelimit-remaining-tokens", "42"),
+        ]);
+        assert_eq!(parse_rate_limits(&both, at(0)).remaining_tokens, Some(42));
+
+        // Anthropic behind the gateway (its `/v1/messages` route): RFC 3339 resets, prefixed.
+        let anthropic = headers(&[
+            ("llm_provider-anthropic-ratelimit-requests-remaining", "0"),
+            (
+                "llm_provider-anthropic-ratelimit-requests-reset",
+                "2025-08-21T12:40:30Z",
+            ),
+        ]);
+        let info = parse_rate_limits(&anthropic, at(AUG_21_1240));
+        assert_eq!(info.remaining_requests, Some(0));
+        assert_eq!(info.reset_requests, Some(Duration::from_secs(30)));
+        // Header names are case-insensitive under the prefix too.
+        let upper = headers(&[("LLM_PROVIDER-X-RATELIMIT-RESET-TOKENS", "2s")]);
+        assert_eq!(
+            parse_rate_limits(&upper, at(0)).reset_tokens,
+            Some(Duration::from_secs(2))
+        );
+    }
+
+    #[test]
+    fn retry_after_under_a_gateway_prefix() {
+        let now = at(784_111_777); // Sun, 06 Nov 1994 08:49:37 GMT
+        let litellm = headers(&[
+            ("llm_provider-retry-after", "7"),
+            ("x-litellm-attempted-retries", "0"),
+        ]);
+        assert_eq!(retry_after(&litellm, now), Some(Duration::from_secs(7)));
+        let ms_prefixed = headers(&[("llm_provider-retry-after-ms", "250")]);
+        assert_eq!(retry_after(&ms_prefixed, now), Some(ms(250)));
+        let date = headers(&[("llm_provider-retry-after", "Sun, 06 Nov 1994 08:49:47 GMT")]);
+        assert_eq!(retry_after(&date, now), Some(Duration::from_secs(10)));
+        let both = headers(&[("llm_provider-retry-after", "30"), ("retry-after", "3")]);
+        assert_eq!(retry_after(&both, now), Some(Duration::from_secs(3)));
+        // Another prefix is not a gateway's.
+        let other = headers(&[("x-upstream-retry-after", "9")]);
+        assert_eq!(retry_after(&other, now), None);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::process::Command;
 
 use gen_core::providers::presets::PRESETS;
+use serde_json::json;
 
 use crate::fake::{Api, FakeServer};
 use crate::support::{Run, Workspace, jsonl};
@@ -76,8 +77,14 @@ fn the_offline_listing_shows_presets_prices_and_key_labels_but_never_a_key() {
     let out = &run.stdout;
     let base = |name: &str| gen_core::providers::presets::find(name).unwrap().base_url;
     let deepseek = format!(
-        "deepseek  openai wire  {}\n  key  DEEPSEEK_API_KEY (…1111)\n",
+        "deepseek  openai wire  {}\n  key  DEEPSEEK_API_KEY (…1111)\n  \
+         dialect  compatible (json_object, max_tokens)\n",
         base("deepseek")
+    );
+    let openai = format!(
+        "openai  openai wire  {}\n  key  no key set (set OPENAI_API_KEY)\n  \
+         dialect  openai (json_schema, max_completion_tokens)\n",
+        base("openai")
     );
     let anthropic = format!(
         "anthropic (claude)  anthropic wire  {}\n  key  no key set (set ANTHROPIC_API_KEY)\n",
@@ -85,6 +92,7 @@ fn the_offline_listing_shows_presets_prices_and_key_labels_but_never_a_key() {
     );
     for expected in [
         deepseek.as_str(),
+        openai.as_str(),
         "deepseek-flash (default)       0.15       0.60",
         "deepseek-chat                  0.28       0.42",
         anthropic.as_str(),
@@ -108,7 +116,102 @@ fn the_offline_listing_shows_presets_prices_and_key_labels_but_never_a_key() {
     assert_eq!(deepseek["keys"][0], "DEEPSEEK_API_KEY (…1111)");
     assert_eq!(deepseek["models"][1]["id"], "deepseek-chat");
     assert_eq!(deepseek["models"][1]["input_usd_per_mtok"], 0.28);
+    assert_eq!(
+        deepseek["dialect"],
+        json!({"name": "compatible", "json": "json_object", "max_tokens_field": "max_tokens"})
+    );
+    let openai = lines.iter().find(|l| l["provider"] == "openai").unwrap();
+    assert_eq!(
+        openai["dialect"],
+        json!({"name": "openai", "json": "json_schema", "max_tokens_field": "max_completion_tokens"})
+    );
+    for line in &lines {
+        let openai_wire = line["wire"] == "openai";
+        assert_eq!(
+            line["dialect"].is_object(),
+            openai_wire,
+            "a dialect for every OpenAI-wire provider and no other: {line}"
+        );
+    }
     assert_no_key_printed(&run);
+}
+
+#[test]
+fn a_profile_chooses_the_dialect_of_a_gateway_and_gen_models_shows_it() {
+    let ws = Workspace::new();
+    ws.write(
+        "gateway.toml",
+        "[providers.litellm]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:4000/v1\"\n\
+         model = \"gpt-4.1-mini\"\ndialect = \"openai\"\n\n\
+         [providers.deepseek]\ndialect = \"openai\"\n\n\
+         [providers.vllm]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:8000/v1\"\nmodel = \"qwen\"\n",
+    );
+    let run = models(&ws, &["--profile", "gateway.toml"], &[]);
+    run.expect_code(0);
+    for expected in [
+        "litellm  openai wire  http://127.0.0.1:4000/v1\n  key  none needed\n  \
+         dialect  openai (json_schema, max_completion_tokens)\n",
+        "\n  dialect  openai (json_schema, max_completion_tokens)\n  model",
+        "vllm  openai wire  http://127.0.0.1:8000/v1\n  key  none needed\n  \
+         dialect  compatible (json_object, max_tokens)\n",
+    ] {
+        assert!(
+            run.stdout.contains(expected),
+            "stdout lacks {expected:?}:\n{}",
+            run.stdout
+        );
+    }
+    let deepseek_block = run
+        .stdout
+        .split("\n\n")
+        .find(|block| block.starts_with("deepseek "))
+        .unwrap();
+    assert!(
+        deepseek_block.contains("dialect  openai (json_schema, max_completion_tokens)"),
+        "{deepseek_block}"
+    );
+
+    let run = models(
+        &ws,
+        &["--profile", "gateway.toml", "--json", "litellm"],
+        &[],
+    );
+    run.expect_code(0);
+    let lines = jsonl(&run.stdout);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        lines[0]["dialect"],
+        json!({"name": "openai", "json": "json_schema", "max_tokens_field": "max_completion_tokens"})
+    );
+    let run = models(
+        &ws,
+        &["--profile", "gateway.toml", "--json", "anthropic"],
+        &[],
+    );
+    assert!(jsonl(&run.stdout)[0]["dialect"].is_null(), "{}", run.stdout);
+}
+
+#[test]
+fn a_bad_or_misplaced_dialect_is_a_configuration_error() {
+    let ws = Workspace::new();
+    ws.write(
+        "typo.toml",
+        "[providers.litellm]\nkind = \"openai\"\nmodel = \"m\"\ndialect = \"json_object\"\n",
+    );
+    let run = models(&ws, &["--profile", "typo.toml"], &[]);
+    run.expect_code(2)
+        .stderr_has("typo.toml:4:11: in `providers.litellm.dialect`: dialect `json_object` is not known")
+        .stderr_has("choose \"openai\" (json_schema, max_completion_tokens) or \"compatible\" (json_object, max_tokens)");
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+
+    ws.write(
+        "claude.toml",
+        "[providers.anthropic]\ndialect = \"openai\"\n",
+    );
+    models(&ws, &["--profile", "claude.toml"], &[])
+        .expect_code(2)
+        .stderr_has("`dialect` of provider `anthropic` only applies to the OpenAI wire")
+        .stderr_has("speaks the Anthropic wire; remove it");
 }
 
 #[test]
