@@ -1,12 +1,21 @@
-//! `--dry-run`: what a run would do (lanes, the first prompt, row count, token estimate) without
-//! sending anything.
+//! `--dry-run`: what a run would do (lanes, what each sends about reasoning and its cap, the first
+//! prompt, row count, token and cost estimates) without sending anything.
+//!
+//! The output estimate of a request is the task's typical answer plus the reasoning tokens its
+//! setting is expected to spend on the lane's model (`Choice::expected`: about 800 at medium, the
+//! median vendors' models show at their default, scaled for the other settings and capped by a
+//! thinking budget). Rows go to whichever lane is free, so the expected cost shares them equally
+//! among the lanes, between all on the cheapest and all on the dearest.
 
 use std::fmt::Write as _;
 
 use crate::plan::draft::DraftPlan;
 use crate::plan::{LanePlan, Plan, ProviderPlan};
 use crate::providers::estimate_tokens;
+use crate::providers::reasoning::Thinking;
+use crate::tasks::TaskKind;
 use crate::tasks::draft::{Earlier, Stage, row_targets, template_extras};
+use crate::tasks::reasoning::{ReasoningPolicy, Step};
 
 pub fn describe(plan: Plan) -> String {
     let Plan {
@@ -17,6 +26,7 @@ pub fn describe(plan: Plan) -> String {
         lanes,
         input_label,
         draft,
+        reasoning,
         ..
     } = plan;
     let mut text = String::new();
@@ -27,29 +37,65 @@ pub fn describe(plan: Plan) -> String {
     );
     let _ = writeln!(text, "lanes ({}):", lanes.len());
     for (index, provider) in providers.iter().enumerate() {
-        for (key, label) in provider.key_labels.iter().enumerate() {
-            let models: Vec<&str> = lanes
-                .iter()
-                .filter(|l| l.provider == index && l.key == key)
-                .map(|l| l.model.as_str())
-                .collect();
-            if models.is_empty() {
-                continue;
+        let rpm = provider
+            .rpm
+            .map_or_else(|| "no rpm limit".to_string(), |r| format!("{r} rpm"));
+        let mut models: Vec<&LanePlan> = Vec::new();
+        for lane in lanes.iter().filter(|l| l.provider == index) {
+            if !models.iter().any(|m| m.model == lane.model) {
+                models.push(lane);
             }
-            let rpm = provider
-                .rpm
-                .map_or_else(|| "no rpm limit".to_string(), |r| format!("{r} rpm"));
-            let _ = writeln!(
-                text,
-                "  {} ×{} · model {} · key {label} · {rpm}",
-                provider.name,
-                models.len(),
-                models[0]
-            );
+        }
+        for model in models {
+            for (key, label) in provider.key_labels.iter().enumerate() {
+                let count = lanes
+                    .iter()
+                    .filter(|l| l.provider == index && l.key == key && l.model == model.model)
+                    .count();
+                if count > 0 {
+                    let _ = writeln!(
+                        text,
+                        "  {} ×{count} · model {} · key {label} · {rpm}",
+                        provider.name, model.model
+                    );
+                }
+            }
+            // What the lanes of this model send about reasoning, and the cap that leaves it.
+            for (step, answer_tokens) in steps(task, draft.as_ref(), lane_runs_research(&draft)) {
+                let _ = writeln!(
+                    text,
+                    "    {}",
+                    sizing_line(&model.thinking, &reasoning, index, step, answer_tokens)
+                );
+            }
         }
     }
     if let Some(draft) = &draft {
         let _ = writeln!(text, "stages: {}", stage_listing(draft, &providers));
+        let words = draft.settings.words;
+        for (stage, target) in [
+            (Stage::Research, &draft.research),
+            (Stage::Images, &draft.image_model),
+        ] {
+            if let Some(t) = target
+                .as_ref()
+                .filter(|_| draft.settings.stages.contains(&stage))
+            {
+                let _ = writeln!(
+                    text,
+                    "    {} on {}: {}",
+                    stage.name(),
+                    providers[t.provider].name,
+                    sizing_line(
+                        &t.thinking,
+                        &reasoning,
+                        t.provider,
+                        Step::Stage(stage),
+                        stage.answer_tokens(words)
+                    )
+                );
+            }
+        }
     }
     // A draft row's first request is its first stage; later stages add what earlier ones wrote.
     let (first_template, stage_overhead) = match &draft {
@@ -75,15 +121,11 @@ pub fn describe(plan: Plan) -> String {
         None => (None, estimate_tokens(task.system_prompt())),
     };
     let stages = draft.as_ref().map_or(1, |d| d.settings.stages.len() as u64);
-    let output_per_row = match &draft {
-        Some(d) => d
-            .settings
-            .stages
-            .iter()
-            .map(|s| s.typical_output_tokens(d.settings.words))
-            .sum(),
-        None => task.typical_output_tokens(),
-    };
+    // Output tokens per row on each lane: the answers, and the reasoning its models spend.
+    let per_row: Vec<(u64, u64)> = lanes
+        .iter()
+        .map(|lane| output_per_row(task, draft.as_ref(), lane, &reasoning))
+        .collect();
     let (mut rows, mut bad, mut input_tokens) = (0u64, 0u64, 0u64);
     let mut first_prompt: Option<Result<String, String>> = None;
     let system_tokens = stage_overhead;
@@ -131,18 +173,106 @@ pub fn describe(plan: Plan) -> String {
             let _ = writeln!(text, "no rows to render");
         }
     }
-    let output_tokens = rows.saturating_sub(bad) * output_per_row;
+    let sent = rows.saturating_sub(bad);
+    let lanes_n = per_row.len().max(1) as u64;
+    let mean = |pick: fn(&(u64, u64)) -> u64| per_row.iter().map(pick).sum::<u64>() / lanes_n;
+    let output_tokens = sent * mean(|(answer, reasoning)| answer + reasoning);
+    let reasoning_tokens = sent * mean(|(_, reasoning)| *reasoning);
     let _ = writeln!(
         text,
-        "rows: {rows} ({bad} would go to the manifest) · estimated tokens: {input_tokens} in, ~{output_tokens} out"
+        "rows: {rows} ({bad} would go to the manifest) · estimated tokens: {input_tokens} in, \
+         ~{output_tokens} out (~{reasoning_tokens} of it reasoning)"
     );
-    let _ = writeln!(text, "{}", cost_line(&lanes, input_tokens, output_tokens));
+    let _ = writeln!(text, "{}", cost_line(&lanes, &per_row, input_tokens, sent));
     text
 }
 
-/// Rows go to whichever lane is free, so the cost lies between all rows on the cheapest lane and
-/// all on the dearest.
-fn cost_line(lanes: &[LanePlan], input_tokens: u64, output_tokens: u64) -> String {
+/// The requests a row makes on a lane, with each one's answer budget: the task's one, or the
+/// draft stages that run on the lane's own provider.
+fn steps(task: TaskKind, draft: Option<&DraftPlan>, research_here: bool) -> Vec<(Step, u32)> {
+    match draft {
+        None => vec![(Step::Task(task), task.answer_tokens())],
+        Some(draft) => draft
+            .settings
+            .stages
+            .iter()
+            .filter(|s| match s {
+                Stage::Research => research_here,
+                Stage::Images => false,
+                _ => true,
+            })
+            .map(|&s| (Step::Stage(s), s.answer_tokens(draft.settings.words)))
+            .collect(),
+    }
+}
+
+/// Whether research runs on each lane's own provider (no `--research` target).
+fn lane_runs_research(draft: &Option<DraftPlan>) -> bool {
+    draft.as_ref().is_some_and(|d| d.research.is_none())
+}
+
+/// `seo: reasoning_effort: minimal (--reasoning off); the cap leaves 1024 tokens for it · cap 1424`.
+fn sizing_line(
+    thinking: &Thinking,
+    policy: &ReasoningPolicy,
+    provider: usize,
+    step: Step,
+    answer_tokens: u32,
+) -> String {
+    let choice = thinking.choose(policy.setting(provider, step));
+    let cap = thinking.cap(answer_tokens, &choice, 0);
+    format!(
+        "{}: {} · output cap {cap}",
+        step.label(),
+        thinking.describe(&choice)
+    )
+}
+
+/// A row's expected output tokens on `lane`, as (answers, reasoning).
+fn output_per_row(
+    task: TaskKind,
+    draft: Option<&DraftPlan>,
+    lane: &LanePlan,
+    policy: &ReasoningPolicy,
+) -> (u64, u64) {
+    let expected = |thinking: &Thinking, provider: usize, step: Step| {
+        u64::from(thinking.choose(policy.setting(provider, step)).expected)
+    };
+    match draft {
+        None => (
+            task.typical_output_tokens(),
+            expected(&lane.thinking, lane.provider, Step::Task(task)),
+        ),
+        Some(draft) => {
+            let words = draft.settings.words;
+            draft
+                .settings
+                .stages
+                .iter()
+                .fold((0, 0), |(answers, reasoning), &stage| {
+                    let (thinking, provider) = match (stage, &draft.research, &draft.image_model) {
+                        (Stage::Research, Some(t), _) | (Stage::Images, _, Some(t)) => {
+                            (&t.thinking, t.provider)
+                        }
+                        _ => (&lane.thinking, lane.provider),
+                    };
+                    let requests = if stage == Stage::Images {
+                        u64::from(draft.settings.images)
+                    } else {
+                        1
+                    };
+                    (
+                        answers + requests * stage.typical_output_tokens(words),
+                        reasoning + requests * expected(thinking, provider, Step::Stage(stage)),
+                    )
+                })
+        }
+    }
+}
+
+/// The expected cost shares the rows equally among the lanes; the range puts them all on the
+/// cheapest lane or all on the dearest.
+fn cost_line(lanes: &[LanePlan], per_row: &[(u64, u64)], input_tokens: u64, rows: u64) -> String {
     if let Some(lane) = lanes.iter().find(|lane| lane.price.is_none()) {
         return format!(
             "estimated cost: unknown (no price for model `{}`)",
@@ -151,18 +281,25 @@ fn cost_line(lanes: &[LanePlan], input_tokens: u64, output_tokens: u64) -> Strin
     }
     let costs: Vec<f64> = lanes
         .iter()
-        .filter_map(|lane| lane.price)
-        .map(|(input, output)| (input_tokens as f64 * input + output_tokens as f64 * output) / 1e6)
+        .zip(per_row)
+        .filter_map(|(lane, (answer, reasoning))| {
+            let (input, output) = lane.price?;
+            let output_tokens = rows * (answer + reasoning);
+            Some((input_tokens as f64 * input + output_tokens as f64 * output) / 1e6)
+        })
         .collect();
+    if costs.is_empty() {
+        return "estimated cost: no lanes".to_string();
+    }
     let low = costs.iter().copied().fold(f64::INFINITY, f64::min);
     let high = costs.iter().copied().fold(0.0, f64::max);
-    if costs.is_empty() {
-        "estimated cost: no lanes".to_string()
-    } else if (high - low).abs() < 5e-5 {
-        format!("estimated cost: ${high:.4}")
+    let expected = costs.iter().sum::<f64>() / costs.len() as f64;
+    if (high - low).abs() < 5e-5 {
+        format!("estimated cost: ${expected:.4}")
     } else {
         format!(
-            "estimated cost: ${low:.4} to ${high:.4} (all rows on the cheapest or the dearest lane)"
+            "estimated cost: ${expected:.4} with rows shared equally among the lanes \
+             (${low:.4} to ${high:.4}: all on the cheapest or the dearest lane)"
         )
     }
 }

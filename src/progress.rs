@@ -262,7 +262,7 @@ pub fn summary_text(stats: &RunStats, report: &RunReport, paths: &Paths) -> Stri
             .map_or_else(|| "-".to_string(), |d| format!("{} ms", d.as_millis()));
         let _ = writeln!(
             text,
-            "  {} {}: {} rows · {} requests · attempt errors: {} · mean latency {} · tokens {} in / {} out · ${:.4}",
+            "  {} {}: {} rows · {} requests · attempt errors: {} · mean latency {} · tokens {} in / {} out ({} reasoning) · ${:.4}",
             provider.name,
             provider.lanes_label(),
             provider.done.load(Ordering::Relaxed),
@@ -271,9 +271,16 @@ pub fn summary_text(stats: &RunStats, report: &RunReport, paths: &Paths) -> Stri
             latency,
             provider.input_tokens.load(Ordering::Relaxed),
             provider.output_tokens.load(Ordering::Relaxed),
+            provider.reasoning_tokens.load(Ordering::Relaxed),
             provider.cost_usd(),
         );
     }
+    let total: f64 = stats.providers.iter().map(|p| p.cost_usd()).sum();
+    let _ = writeln!(
+        text,
+        "  cost: ${total:.4} over every billed attempt (cut and invalid answers included), where \
+         the model's price is known"
+    );
     if let Target::File(path) = &paths.out {
         let _ = writeln!(text, "  results: {}", path.display());
     }

@@ -87,7 +87,7 @@ impl ProviderPlan {
         described: &std::collections::BTreeMap<String, ModelThinking>,
     ) -> Thinking {
         match &self.backend {
-            Backend::Mock(_) => Thinking::NONE,
+            Backend::Mock(_) => Thinking::NEVER,
             Backend::Http { wire, .. } => Thinking::for_model(
                 model,
                 *wire,

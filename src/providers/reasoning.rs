@@ -539,6 +539,12 @@ impl Thinking {
         known: false,
     };
 
+    /// A model known not to reason (the offline mock).
+    pub const NEVER: Thinking = Thinking {
+        known: true,
+        ..Thinking::NONE
+    };
+
     /// How `model` reasons when sent over `wire`: the profile's description when it has one,
     /// else the table's. A model whose steering is another wire's (a Gemini model behind an
     /// OpenAI-format gateway) cannot be steered there: nothing is sent, and the cap leaves room
@@ -667,12 +673,15 @@ impl Thinking {
                 format!("{sent} (a model gen's table does not know; see `[models.\"ID\"]`)")
             }
             Steering::None => format!("{sent} (does not reason)"),
+            Steering::Extended { .. } if choice.field == ReasoningField::None => {
+                format!("{sent} (extended thinking stays off)")
+            }
             Steering::Always => format!(
                 "{sent} (always reasons); the cap leaves {} tokens for it",
                 choice.allowance
             ),
             _ => format!(
-                "{sent} (--reasoning {}); the cap leaves {} tokens for it",
+                "{sent} (reasoning {}); the cap leaves {} tokens for it",
                 choice.setting, choice.allowance
             ),
         }
