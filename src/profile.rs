@@ -687,6 +687,75 @@ api_key_env = "LOCAL_KEY"
     }
 
     #[test]
+    fn reasoning_settings_per_provider_task_and_stage() {
+        use crate::providers::reasoning::Reasoning;
+        use crate::tasks::draft::Stage;
+        let profile = parse_str(
+            "[providers.openai]\nreasoning = \"low\"\n\
+             [tasks.seo]\nreasoning = \"medium\"\n\
+             [tasks.draft]\nreasoning = { research = \"high\", humanize = \"off\" }\n",
+        )
+        .unwrap();
+        assert_eq!(profile.providers["openai"].reasoning, Some(Reasoning::Low));
+        assert!(
+            profile
+                .tasks
+                .contains(&(Step::Task(crate::tasks::TaskKind::Seo), Reasoning::Medium))
+        );
+        assert!(
+            profile
+                .tasks
+                .contains(&(Step::Stage(Stage::Research), Reasoning::High))
+        );
+        let all = parse_str("[tasks.draft]\nreasoning = \"low\"\n").unwrap();
+        assert_eq!(all.tasks.len(), Stage::ALL.len());
+
+        let e = err("[providers.openai]\nreasoning = \"max\"\n");
+        assert!(e.starts_with("p.toml:2:"), "{e}");
+        assert!(e.contains("off, low, medium or high"), "{e}");
+        let e = err("[tasks.summary]\nreasoning = \"low\"\n");
+        assert!(e.contains("no task `summary`"), "{e}");
+        let e = err("[tasks.seo]\nreasoning = { draft = \"low\" }\n");
+        assert!(e.contains("only draft has stages"), "{e}");
+        let e = err("[tasks.draft]\nreasoning = { writing = \"low\" }\n");
+        assert!(e.contains("not a draft stage"), "{e}");
+    }
+
+    #[test]
+    fn models_the_table_does_not_know_are_described_with_file_lines() {
+        use crate::providers::reasoning::{Effort, Steering};
+        let profile = parse_str(
+            "[models.\"QwQ-32B\"]\nsteering = \"always\"\n\
+             [models.\"my-gpt\"]\nsteering = \"effort\"\nlevels = [\"low\", \"high\"]\nmax_output = 4096\n\
+             [models.\"my-gemini\"]\nsteering = \"budget\"\nmax_budget = 8192\n",
+        )
+        .unwrap();
+        assert_eq!(profile.models["qwq-32b"].steering, Steering::Always);
+        let Steering::Effort(levels) = profile.models["my-gpt"].steering else {
+            panic!("{:?}", profile.models["my-gpt"])
+        };
+        assert!(levels.contains(Effort::Low) && !levels.contains(Effort::Medium));
+        assert_eq!(profile.models["my-gpt"].max_output, Some(4096));
+        assert_eq!(
+            profile.models["my-gemini"].steering,
+            Steering::Budget {
+                min: 1,
+                max: 8192,
+                can_disable: true
+            }
+        );
+        let e = err("[models.x]\nsteering = \"effort\"\n");
+        assert!(e.starts_with("p.toml:1:"), "{e}");
+        assert!(e.contains("needs `levels`"), "{e}");
+        let e = err("[models.x]\nsteering = \"magic\"\n");
+        assert!(e.contains("steering `magic` is not known"), "{e}");
+        let e = err("[models.x]\nsteering = \"always\"\nlevels = [\"low\"]\n");
+        assert!(e.contains("only applies"), "{e}");
+        let e = err("[models.x]\nsteering = \"budget\"\nmin_budget = 900\nmax_budget = 10\n");
+        assert!(e.contains("above max_budget"), "{e}");
+    }
+
+    #[test]
     fn syntax_error_has_line_and_column() {
         let e = err("default = \"mock\"\n[pool\nmock = 1\n");
         assert!(e.starts_with("p.toml:2:"), "{e}");

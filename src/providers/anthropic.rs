@@ -372,6 +372,52 @@ mod tests {
     }
 
     #[test]
+    fn extended_thinking_is_sent_only_when_asked() {
+        use crate::providers::reasoning::{Effort, ReasoningField};
+        let body = |reasoning| {
+            let req = Request {
+                reasoning,
+                ..Request::sample("claude-haiku-4-5", 2_448)
+            };
+            let body: Value = serde_json::from_slice(&build(&req, &endpoint()).body).unwrap();
+            body
+        };
+        let on = body(ReasoningField::Extended(1_024));
+        assert_eq!(
+            on["thinking"],
+            json!({"type": "enabled", "budget_tokens": 1024})
+        );
+        assert_eq!(on["max_tokens"], 2_448);
+        for off in [
+            ReasoningField::None,
+            ReasoningField::Effort(Effort::High),
+            ReasoningField::Budget(0),
+        ] {
+            assert!(body(off).get("thinking").is_none(), "{off:?}");
+        }
+    }
+
+    #[test]
+    fn a_cut_inside_thinking_is_reasoning_exhausted_and_billed() {
+        let starved = r#"{"type":"message","role":"assistant","model":"claude-haiku-4-5",
+            "content":[{"type":"thinking","thinking":"Let me weigh the keyword…","signature":"sig"}],
+            "stop_reason":"max_tokens","usage":{"input_tokens":70,"output_tokens":1424}}"#;
+        let err = ok(starved).unwrap_err();
+        assert_eq!(err.kind, FailureKind::ReasoningExhausted);
+        assert_eq!(
+            err.billed,
+            Some(Usage {
+                input_tokens: 70,
+                output_tokens: 1424,
+                reasoning_tokens: 1424
+            })
+        );
+        let plain = r#"{"type":"message","content":[{"type":"text","text":"{\"title\":"}],
+            "stop_reason":"max_tokens","usage":{"input_tokens":70,"output_tokens":400}}"#;
+        assert_eq!(ok(plain).unwrap_err().kind, FailureKind::Truncated);
+    }
+
+    #[test]
     fn builds_structured_output_for_seo() {
         let http = build(&request(crate::tasks::seo::shape()), &endpoint());
         let body: Value = serde_json::from_slice(&http.body).unwrap();

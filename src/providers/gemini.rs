@@ -496,6 +496,57 @@ mod tests {
     }
 
     #[test]
+    fn thinking_goes_in_generation_config_as_a_budget_or_a_level() {
+        use crate::providers::reasoning::{Effort, ReasoningField};
+        let config = |reasoning| {
+            let req = Request {
+                reasoning,
+                ..Request::sample("gemini-2.5-flash", 400)
+            };
+            let body: Value = serde_json::from_slice(&build(&req, &endpoint()).body).unwrap();
+            body["generationConfig"].clone()
+        };
+        assert_eq!(
+            config(ReasoningField::Budget(0)),
+            json!({"maxOutputTokens": 400, "thinkingConfig": {"thinkingBudget": 0}})
+        );
+        assert_eq!(
+            config(ReasoningField::Level(Effort::Low))["thinkingConfig"],
+            json!({"thinkingLevel": "LOW"})
+        );
+        for other in [
+            ReasoningField::None,
+            ReasoningField::Effort(Effort::Low),
+            ReasoningField::Thinking(true),
+            ReasoningField::Extended(2_048),
+        ] {
+            assert!(config(other).get("thinkingConfig").is_none(), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn max_tokens_after_thoughts_is_reasoning_exhausted_and_billed() {
+        let starved = r#"{"candidates":[{"content":{"role":"model"},"finishReason":"MAX_TOKENS","index":0}],
+            "usageMetadata":{"promptTokenCount":80,"thoughtsTokenCount":396,"totalTokenCount":476}}"#;
+        let err = ok(starved).unwrap_err();
+        assert_eq!(err.kind, FailureKind::ReasoningExhausted);
+        assert!(err.message.contains("no text was left"), "{err}");
+        assert_eq!(
+            err.billed,
+            Some(Usage {
+                input_tokens: 80,
+                output_tokens: 396,
+                reasoning_tokens: 396
+            })
+        );
+        let long = r#"{"candidates":[{"content":{"parts":[{"text":"{\"title\":"}]},"finishReason":"MAX_TOKENS"}],
+            "usageMetadata":{"promptTokenCount":80,"candidatesTokenCount":400}}"#;
+        let err = ok(long).unwrap_err();
+        assert_eq!(err.kind, FailureKind::Truncated);
+        assert_eq!(err.billed.unwrap().output_tokens, 400);
+    }
+
+    #[test]
     fn builds_json_schema_output_and_encodes_odd_model_ids() {
         let mut req = request(crate::tasks::seo::shape());
         req.model = "models/gemini-2.5-flash".into();

@@ -532,6 +532,79 @@ mod tests {
     }
 
     #[test]
+    fn reasoning_fields_are_sent_in_the_vendors_vocabulary_and_only_when_chosen() {
+        use crate::providers::reasoning::{Effort, ReasoningField};
+        let body = |reasoning, dialect| {
+            let req = Request {
+                reasoning,
+                ..Request::sample("gpt-5-mini", 1424)
+            };
+            body_json(&build_with(&req, &endpoint(), dialect))
+        };
+        let openai = body(ReasoningField::Effort(Effort::Minimal), Dialect::OPENAI);
+        assert_eq!(openai["reasoning_effort"], "minimal");
+        assert_eq!(openai["max_completion_tokens"], 1424);
+        let deepseek = body(ReasoningField::Thinking(false), Dialect::COMPATIBLE);
+        assert_eq!(deepseek["thinking"], json!({"type": "disabled"}));
+        assert_eq!(deepseek["max_tokens"], 1424);
+        assert!(deepseek.get("reasoning_effort").is_none());
+        let qwen = body(ReasoningField::EnableThinking(true), Dialect::COMPATIBLE);
+        assert_eq!(qwen["enable_thinking"], true);
+        for nothing in [
+            ReasoningField::None,
+            ReasoningField::Budget(0),
+            ReasoningField::Level(Effort::Low),
+            ReasoningField::Extended(1_024),
+        ] {
+            let sent = body(nothing, Dialect::OPENAI);
+            for field in ["reasoning_effort", "thinking", "enable_thinking"] {
+                assert!(sent.get(field).is_none(), "{nothing:?} sent {field}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_cut_after_reasoning_is_reasoning_exhausted_and_its_tokens_are_billed() {
+        let starved = r#"{"choices":[{"message":{"content":""},"finish_reason":"length"}],
+            "usage":{"prompt_tokens":90,"completion_tokens":400,
+                     "completion_tokens_details":{"reasoning_tokens":400}}}"#;
+        let err = ok(starved).unwrap_err();
+        assert_eq!(err.kind, FailureKind::ReasoningExhausted);
+        assert!(err.message.contains("reasoning used 400 of 400"), "{err}");
+        assert_eq!(
+            err.billed,
+            Some(Usage {
+                input_tokens: 90,
+                output_tokens: 400,
+                reasoning_tokens: 400
+            })
+        );
+        // The answer itself ran long: a plain truncation, still billed.
+        let long = r#"{"choices":[{"message":{"content":"{\"title\":\"Sho"},"finish_reason":"length"}],
+            "usage":{"prompt_tokens":90,"completion_tokens":400,
+                     "completion_tokens_details":{"reasoning_tokens":30}}}"#;
+        let err = ok(long).unwrap_err();
+        assert_eq!(err.kind, FailureKind::Truncated);
+        assert_eq!(err.billed.unwrap().output_tokens, 400);
+        // Empty and filtered answers are billed too.
+        let empty = r#"{"choices":[{"message":{"content":""},"finish_reason":"stop"}],
+            "usage":{"prompt_tokens":5,"completion_tokens":7}}"#;
+        assert_eq!(ok(empty).unwrap_err().billed.unwrap().output_tokens, 7);
+        // DeepSeek's older answers name no reasoning count: estimated from reasoning_content.
+        let deepseek = r#"{"choices":[{"message":{"content":"Hi","reasoning_content":"abcdefghijkl"},
+            "finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":9}}"#;
+        let completion = ok(deepseek).unwrap();
+        assert_eq!(
+            (completion.output_tokens, completion.reasoning_tokens),
+            (9, 3)
+        );
+        let reported = r#"{"choices":[{"message":{"content":"Hi"},"finish_reason":"stop"}],
+            "usage":{"prompt_tokens":5,"completion_tokens":709,
+                     "completion_tokens_details":{"reasoning_tokens":700}}}"#;
+        assert_eq!(ok(reported).unwrap().reasoning_tokens, 700);
+    }
+
+    #[test]
     fn image_and_search_requests_build_as_plain_text() {
         let mut req = request(OutputShape::Text);
         req.purpose = Purpose::Image;
