@@ -629,10 +629,12 @@ impl Batches {
             .copied()
             .unwrap_or_default();
         let job = &mut self.jobs[i];
-        let (api, model) = (job.api, job.model.clone());
+        let api = job.api;
         for (n, row) in job.rows.iter_mut().enumerate().take(upto) {
             if row.outcome.is_none() {
-                row.outcome = Some(row_outcome(api, &model, n + 1, &row.request, config));
+                // OpenAI and Anthropic rows name their model; Gemini rows use the job's.
+                let model = row.request["model"].as_str().unwrap_or(&job.model);
+                row.outcome = Some(row_outcome(api, model, n + 1, &row.request, config));
             }
         }
     }
@@ -711,12 +713,7 @@ impl Batches {
 /// What row number `n` (1-based) gets when it is answered.
 fn row_outcome(api: Api, model: &str, n: usize, request: &Value, config: Config) -> Outcome {
     let every = |e: Option<u32>| e.is_some_and(|e| n % e as usize == 0);
-    let invalid = match api {
-        Api::OpenAi => wire::validate_openai(request),
-        Api::Anthropic => wire::validate_anthropic(request),
-        Api::Gemini => wire::validate_gemini(request),
-    };
-    if let Err(response) = invalid {
+    if let Err(response) = wire::validate_body(api, model, request) {
         return errored(response);
     }
     if every(config.errored_every) {
@@ -1458,7 +1455,7 @@ fn gemini_create(
                 return bad(&format!("Line {} of {name} is not valid JSON.", n + 1));
             };
             let request = line["request"].clone();
-            if let Err(response) = wire::validate_gemini(&request) {
+            if let Err(response) = wire::validate_body(Api::Gemini, model, &request) {
                 let why = serde_json::from_slice::<Value>(&response.body).unwrap_or_default();
                 return bad(&format!("Line {}: {}", n + 1, why["error"]["message"]));
             }
@@ -1479,7 +1476,7 @@ fn gemini_create(
         };
         for (n, entry) in requests.iter().enumerate() {
             let request = entry["request"].clone();
-            if let Err(response) = wire::validate_gemini(&request) {
+            if let Err(response) = wire::validate_body(Api::Gemini, model, &request) {
                 let why = serde_json::from_slice::<Value>(&response.body).unwrap_or_default();
                 return bad(&format!("requests[{n}]: {}", why["error"]["message"]));
             }

@@ -7,6 +7,11 @@
 //! serves the three batch APIs (`batch.rs`, PROTOCOLS.md §5), whose jobs move one state per
 //! poll and are scripted with `set_batch_failures` / `set_batch_end`.
 //!
+//! Reasoning models (`thinking.rs`): the fake has its own table of which model takes which
+//! reasoning field (`reasoning_effort`, DeepSeek's `thinking`, Gemini's `thinkingBudget` /
+//! `thinkingLevel`, Anthropic's `thinking`) and answers a field or value a model does not take
+//! with the vendor's real 400, always.
+//!
 //! Self-contained on purpose (std + serde_json only, nothing from `crate::support`), so a bench
 //! can include it with `#[path]`; its one call into `gen_core` draws the PNG it sends as a
 //! Gemini picture.
@@ -22,9 +27,9 @@
 //! assert!(server.requests().iter().all(|r| r.status.is_some()));
 //! ```
 //!
-//! Order of checks per request: route → auth (and Anthropic's version header) → body validation
-//! → the key's rate limit (completion routes only) → the newest applicable script → latency →
-//! answer. Auth and validation failures win over scripts and do not count against `Times`;
+//! Order of checks per request: route → auth (and Anthropic's version header) → body
+//! validation, the model's reasoning fields included → the key's rate limit (completion routes
+//! only) → the newest applicable script → latency → answer. Auth and validation failures win over scripts and do not count against `Times`;
 //! scripts also apply to the model-list routes. A request over its key's limit is answered 429
 //! at once (no latency, no script counted); one within it spends a request whatever the script
 //! then answers.
@@ -38,6 +43,7 @@ mod content;
 mod http;
 mod limit;
 mod reply;
+mod thinking;
 mod wire;
 
 #[cfg(test)]
