@@ -10,7 +10,12 @@
 //! Reasoning models (`thinking.rs`): the fake has its own table of which model takes which
 //! reasoning field (`reasoning_effort`, DeepSeek's `thinking`, Gemini's `thinkingBudget` /
 //! `thinkingLevel`, Anthropic's `thinking`) and answers a field or value a model does not take
-//! with the vendor's real 400, always.
+//! with the vendor's real 400, always. With `set_reasoning(true)` those models also spend
+//! hidden reasoning tokens (a deterministic log-normal draw per request), the output cap covers
+//! reasoning and answer alike (so a small cap cuts the answer, or leaves no text at all), and
+//! usage reports the reasoning in each API's fields; off (the default), answers are as before.
+//! Every 200 answer to a generate route and every answered batch row is billed in a ledger
+//! (`billing`, `billed_usd`, `cut_count`; `ledger.rs`).
 //!
 //! Self-contained on purpose (std + serde_json only, nothing from `crate::support`), so a bench
 //! can include it with `#[path]`; its one call into `gen_core` draws the PNG it sends as a
@@ -21,10 +26,13 @@
 //! server.add_key(Api::OpenAi, "sk-test-1");
 //! server.script(Api::OpenAi, "sk-test-1",
 //!     Behavior::RateLimited(ResetHeader::RetryAfterSeconds(1)), Times::Next(3));
+//! server.set_reasoning(true); // reasoning models think, within the request's cap
 //! // profile: base_url = server.base_url(Api::OpenAi)   (http://127.0.0.1:PORT/v1)
 //! // … run gen …
 //! server.assert_no_violations();
 //! assert!(server.requests().iter().all(|r| r.status.is_some()));
+//! assert_eq!(server.cut_without_text_count(), 0);
+//! let usd = server.billed_usd(|model| (model == "gpt-5-mini").then_some((0.25, 2.0)));
 //! ```
 //!
 //! Order of checks per request: route → auth (and Anthropic's version header) → body
@@ -41,6 +49,7 @@ mod batch;
 mod clock;
 mod content;
 mod http;
+mod ledger;
 mod limit;
 mod reply;
 mod thinking;
@@ -61,6 +70,7 @@ use serde_json::Value;
 
 pub use batch::Ended;
 use http::{HttpRequest, HttpResponse, ReadError};
+pub use ledger::BilledModel;
 use limit::TokenBucket;
 
 /// The three wire formats the fake speaks.
@@ -212,6 +222,10 @@ struct State {
     connections: HashMap<u64, TcpStream>,
     /// Batch jobs, files and upload sessions (`batch.rs`).
     batches: batch::Batches,
+    /// The reasoning simulation of interactive requests (`thinking.rs`).
+    thinking: thinking::Simulation,
+    /// What the 200 answers to generate routes cost (`ledger.rs`).
+    ledger: ledger::Ledger,
 }
 
 struct Shared {
@@ -437,6 +451,71 @@ impl FakeServer {
         self.shared.state().latency.insert(api, latency);
     }
 
+    /// Switches the reasoning simulation on or off (off at start). When on, every successful
+    /// answer (interactive or batch row) from a model of the fake's reasoning table
+    /// (`thinking.rs`) first spends hidden reasoning tokens, drawn deterministically for the
+    /// request's effective setting, and the request's output cap then covers reasoning and
+    /// answer: reasoning that reaches the cap leaves no text, reasoning and answer over it cut
+    /// the answer (finish `length` / `max_tokens` / `MAX_TOKENS`, billed the cap). Usage
+    /// reports the reasoning in each API's own fields. Off, or for a model the table does not
+    /// know, answers are as they always were: no reasoning, no cap enforced.
+    pub fn set_reasoning(&self, on: bool) {
+        let mut state = self.shared.state();
+        state.thinking.on = on;
+        state.batches.thinking.on = on;
+    }
+
+    /// What was billed so far, per API, model and kind (interactive or batch), in the order
+    /// first billed: every 200 answer to a generate route (cut and empty ones included) and
+    /// every answered batch row. Errors, hangs and rate-limit refusals are not billed.
+    pub fn billing(&self) -> Vec<BilledModel> {
+        let state = self.shared.state();
+        let mut rows = state.ledger.rows().to_vec();
+        rows.extend_from_slice(state.batches.ledger.rows());
+        rows
+    }
+
+    /// The USD of the interactive answers billed so far, at `price` (USD per million input and
+    /// output tokens of a model, reasoning billed as output). Panics naming a billed model
+    /// `price` has no price for.
+    pub fn billed_usd(&self, price: impl Fn(&str) -> Option<(f64, f64)>) -> f64 {
+        ledger::usd(self.billing().iter().filter(|r| !r.batch), price)
+    }
+
+    /// Like [`billed_usd`](Self::billed_usd) for the batch rows, at the price given: the
+    /// vendors' batch discount is the caller's to apply.
+    pub fn billed_batch_usd(&self, price: impl Fn(&str) -> Option<(f64, f64)>) -> f64 {
+        ledger::usd(self.billing().iter().filter(|r| r.batch), price)
+    }
+
+    /// How many billed answers (interactive and batch) were cut by their output cap.
+    pub fn cut_count(&self) -> u64 {
+        self.billing().iter().map(|r| r.cut).sum()
+    }
+
+    /// [`cut_count`](Self::cut_count) for one API.
+    pub fn cut_count_for(&self, api: Api) -> u64 {
+        self.billing()
+            .iter()
+            .filter(|r| r.api == api)
+            .map(|r| r.cut)
+            .sum()
+    }
+
+    /// How many of the cut answers had no text at all (the reasoning used the whole cap).
+    pub fn cut_without_text_count(&self) -> u64 {
+        self.billing().iter().map(|r| r.cut_without_text).sum()
+    }
+
+    /// [`cut_without_text_count`](Self::cut_without_text_count) for one API.
+    pub fn cut_without_text_count_for(&self, api: Api) -> u64 {
+        self.billing()
+            .iter()
+            .filter(|r| r.api == api)
+            .map(|r| r.cut_without_text)
+            .sum()
+    }
+
     /// Batch rows answered from now on (by 1-based row number within a job, counted when the
     /// row is answered): every `errored_every`th row errors, else every `expired_every`th
     /// expires; `None` switches a rule off. Rows whose body the interactive route would refuse
@@ -640,7 +719,7 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
             .map(str::to_string)
     });
 
-    let (decision, latency, index) = {
+    let (decision, latency, index, spend) = {
         let mut state = shared.state();
         let mut violations = wire::violations(api, request);
         let checked = wire::check(api, &route, request, &body, &state.keys);
@@ -702,7 +781,15 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
             state.requests.push(record);
             state.requests.len() - 1
         });
-        (decision, state.latency.get(&api).copied(), index)
+        let spend = match &decision {
+            Decision::Behave(..) if route.kind == wire::Kind::Generate => {
+                let model = model.as_deref().unwrap_or("");
+                state.thinking.spend(api, model, &body, &request.body)
+            }
+            _ => None,
+        };
+        let latency = state.latency.get(&api).copied();
+        (decision, latency, index, spend)
     };
     let _in_flight = InFlight { shared, api };
 
@@ -728,7 +815,7 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
             .is_some_and(|key| state.citing.contains(&(api, key.clone())));
         (models, cites)
     };
-    let reply = reply::respond(
+    let (reply, usage) = reply::respond(
         api,
         &route,
         &behavior,
@@ -737,6 +824,7 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
         &models,
         cites,
         budget,
+        spend,
     );
     let status = match &reply {
         reply::Reply::Hang => None,
@@ -744,10 +832,17 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
             Some(r.status)
         }
     };
-    if let Some(index) = index
-        && let Some(recorded) = shared.state().requests.get_mut(index)
     {
-        recorded.status = status;
+        let mut state = shared.state();
+        if let Some(index) = index
+            && let Some(recorded) = state.requests.get_mut(index)
+        {
+            recorded.status = status;
+        }
+        if let Some(usage) = usage.filter(|_| status == Some(200)) {
+            let model = model.as_deref().unwrap_or("");
+            state.ledger.bill(api, model, false, &usage);
+        }
     }
     match reply {
         reply::Reply::Whole(response) => write(writer, request, response),

@@ -1,5 +1,6 @@
 //! Reasoning ("thinking") models as the fake knows them: which model takes which reasoning
-//! field and which values, checked on every request like the real APIs.
+//! field and which values (checked on every request, like the real APIs), and, when a test
+//! switches the simulation on, how many hidden reasoning tokens a request spends.
 //!
 //! The table is the fake's own data, written from the vendors' documentation and independent of
 //! `gen`'s `src/`, so the fake cannot agree with a bug in gen. A model id matches the longest
@@ -10,6 +11,7 @@
 use serde_json::Value;
 
 use super::Api;
+use super::content::fnv;
 use super::http::HttpResponse;
 use super::reply::{anthropic_error, gemini_error, openai_error};
 use super::wire::{camel, gemini_field};
@@ -402,5 +404,268 @@ fn validate_gemini(steer: Steer, body: &Value) -> Result<(), HttpResponse> {
             }
         }
         _ => Ok(()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Simulation
+
+/// What a request's effective reasoning setting spends: a log-normal draw around `median`
+/// with spread `sigma`, at most `ceiling`. A median of 0 spends nothing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Setting {
+    pub median: f64,
+    pub sigma: f64,
+    pub ceiling: Option<u64>,
+    /// The answer shows its reasoning: DeepSeek `reasoning_content`, an Anthropic `thinking`
+    /// block, a Gemini thought part (when `includeThoughts` is set).
+    pub shows: bool,
+}
+
+/// The spread of every setting but OpenAI `minimal`.
+pub const SIGMA: f64 = 0.6;
+/// OpenAI `minimal`: a median of 20 with its 99th percentile near 150.
+pub const SIGMA_MINIMAL: f64 = 0.87;
+
+const OFF: Setting = Setting {
+    median: 0.0,
+    sigma: SIGMA,
+    ceiling: None,
+    shows: false,
+};
+
+fn around(median: f64) -> Setting {
+    Setting { median, ..OFF }
+}
+
+/// The median tokens of an OpenAI `reasoning_effort`.
+pub fn effort_median(effort: &str) -> f64 {
+    match effort {
+        "minimal" => 20.0,
+        "low" => 250.0,
+        "medium" => 700.0,
+        "high" => 2_000.0,
+        _ => 0.0,
+    }
+}
+
+/// The median tokens of a Gemini 3 `thinkingLevel`.
+pub fn level_median(level: &str) -> f64 {
+    match level {
+        "MINIMAL" => 30.0,
+        "LOW" => 300.0,
+        "MEDIUM" => 700.0,
+        _ => 1_500.0,
+    }
+}
+
+/// The effective setting of a (valid) request: what it says, else the model's default.
+/// `None` for an unknown model.
+pub fn setting(api: Api, model: &str, body: &Value) -> Option<Setting> {
+    let row = lookup(api, model)?;
+    Some(match row.steer {
+        Steer::Effort { default, .. } => {
+            let effort = given(body, "reasoning_effort")
+                .and_then(Value::as_str)
+                .unwrap_or(default);
+            Setting {
+                sigma: if effort == "minimal" {
+                    SIGMA_MINIMAL
+                } else {
+                    SIGMA
+                },
+                ..around(effort_median(effort))
+            }
+        }
+        Steer::NoEffort | Steer::DeepSeekNever | Steer::NoThinking => OFF,
+        Steer::DeepSeekHybrid => {
+            let off = given(body, "thinking").and_then(|t| t["type"].as_str()) == Some("disabled");
+            let low = given(body, "reasoning_effort").and_then(Value::as_str) == Some("low");
+            match (off, low) {
+                (true, _) => OFF,
+                (false, true) => shown(around(250.0)),
+                (false, false) => shown(around(700.0)),
+            }
+        }
+        Steer::DeepSeekAlways => shown(around(700.0)),
+        Steer::Budget {
+            max,
+            default_on,
+            dynamic,
+            ..
+        } => {
+            let config = thinking_config(body);
+            let thoughts = includes_thoughts(config);
+            let budget = config
+                .and_then(|c| gemini_field(c, "thinkingBudget"))
+                .and_then(Value::as_i64)
+                .unwrap_or(if default_on { -1 } else { 0 });
+            let setting = match budget {
+                0 => OFF,
+                -1 => Setting {
+                    ceiling: Some(max as u64),
+                    ..around(dynamic)
+                },
+                b => Setting {
+                    ceiling: Some(b as u64),
+                    ..around(dynamic)
+                },
+            };
+            Setting {
+                shows: thoughts,
+                ..setting
+            }
+        }
+        Steer::Level { levels } => {
+            let config = thinking_config(body);
+            let thoughts = includes_thoughts(config);
+            let level = config
+                .and_then(|c| gemini_field(c, "thinkingLevel"))
+                .and_then(Value::as_str)
+                .map(str::to_ascii_uppercase);
+            let budget = config
+                .and_then(|c| gemini_field(c, "thinkingBudget"))
+                .and_then(Value::as_i64);
+            let setting = match (level, budget) {
+                (Some(level), _) => around(level_median(&level)),
+                // Gemini 3 cannot switch thinking off: budget 0 is its lowest level.
+                (None, Some(0)) => around(level_median(levels[0])),
+                (None, Some(b)) if b > 0 => Setting {
+                    ceiling: Some(b as u64),
+                    ..around(level_median("HIGH"))
+                },
+                (None, _) => around(level_median("HIGH")),
+            };
+            Setting {
+                shows: thoughts,
+                ..setting
+            }
+        }
+        Steer::Extended => {
+            let thinking = given(body, "thinking");
+            match thinking.and_then(|t| t["budget_tokens"].as_u64()) {
+                Some(budget) if thinking.is_some_and(|t| t["type"] == "enabled") => Setting {
+                    ceiling: Some(budget),
+                    ..shown(around(effort_median("medium")))
+                },
+                _ => OFF,
+            }
+        }
+    })
+}
+
+fn shown(setting: Setting) -> Setting {
+    Setting {
+        shows: true,
+        ..setting
+    }
+}
+
+fn includes_thoughts(config: Option<&Value>) -> bool {
+    config
+        .and_then(|c| gemini_field(c, "includeThoughts"))
+        .and_then(Value::as_bool)
+        == Some(true)
+}
+
+/// The reasoning tokens one request spends under `setting`: the `n`th draw of a server, for a
+/// request whose body is `body`. Deterministic: a hash of both is the uniform the log-normal
+/// is drawn from.
+pub fn draw(setting: &Setting, body: &[u8], n: u64) -> u64 {
+    if setting.median <= 0.0 {
+        return 0;
+    }
+    let bits = splitmix(fnv(body) ^ splitmix(n));
+    let u = ((bits >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+    let z = probit(u.clamp(1e-6, 1.0 - 1e-6));
+    let tokens = (setting.median * (setting.sigma * z).exp())
+        .round()
+        .max(1.0) as u64;
+    setting.ceiling.map_or(tokens, |c| tokens.min(c))
+}
+
+fn splitmix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The standard normal quantile (Acklam's rational approximation, relative error < 1.2e-9).
+fn probit(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969_683_028_665_376e1,
+        2.209_460_984_245_205e2,
+        -2.759_285_104_469_687e2,
+        1.383_577_518_672_69e2,
+        -3.066_479_806_614_716e1,
+        2.506_628_277_459_239,
+    ];
+    const B: [f64; 5] = [
+        -5.447_609_879_822_406e1,
+        1.615_858_368_580_409e2,
+        -1.556_989_798_598_866e2,
+        6.680_131_188_771_972e1,
+        -1.328_068_155_288_572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784_894_002_430_293e-3,
+        -3.223_964_580_411_365e-1,
+        -2.400_758_277_161_838,
+        -2.549_732_539_343_734,
+        4.374_664_141_464_968,
+        2.938_163_982_698_783,
+    ];
+    const D: [f64; 4] = [
+        7.784_695_709_041_462e-3,
+        3.224_671_290_700_398e-1,
+        2.445_134_137_142_996,
+        3.754_408_661_907_416,
+    ];
+    let tail = |q: f64| {
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    };
+    if p < 0.024_25 {
+        tail((-2.0 * p.ln()).sqrt())
+    } else if p > 1.0 - 0.024_25 {
+        -tail((-2.0 * (1.0 - p).ln()).sqrt())
+    } else {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    }
+}
+
+/// The reasoning simulation's switch and the count of draws so far.
+#[derive(Debug, Default)]
+pub struct Simulation {
+    pub on: bool,
+    drawn: u64,
+}
+
+/// What the simulation decided for one request to a known model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spend {
+    /// Hidden reasoning tokens, before the request's cap.
+    pub reasoning: u64,
+    /// The answer shows its reasoning (see [`Setting::shows`]).
+    pub shows: bool,
+}
+
+impl Simulation {
+    /// The spend of one request, when the simulation is on and the model is known.
+    pub fn spend(&mut self, api: Api, model: &str, body: &Value, raw: &[u8]) -> Option<Spend> {
+        if !self.on {
+            return None;
+        }
+        let setting = setting(api, model, body)?;
+        let n = self.drawn;
+        self.drawn += 1;
+        Some(Spend {
+            reasoning: draw(&setting, raw, n),
+            shows: setting.shows,
+        })
     }
 }
