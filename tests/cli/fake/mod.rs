@@ -15,7 +15,9 @@
 //! reasoning and answer alike (so a small cap cuts the answer, or leaves no text at all), and
 //! usage reports the reasoning in each API's fields; off (the default), answers are as before.
 //! Every 200 answer to a generate route and every answered batch row is billed in a ledger
-//! (`billing`, `billed_usd`, `cut_count`; `ledger.rs`).
+//! (`billing`, `billed_usd`, `cut_count`; `ledger.rs`). `set_gateway(true)` makes the OpenAI
+//! route a LiteLLM proxy (`gateway.rs`): unknown models get its 400 and rate-limit headers its
+//! `llm_provider-` prefix.
 //!
 //! Self-contained on purpose (std + serde_json only, nothing from `crate::support`), so a bench
 //! can include it with `#[path]`; its one call into `gen_core` draws the PNG it sends as a
@@ -35,9 +37,10 @@
 //! let usd = server.billed_usd(|model| (model == "gpt-5-mini").then_some((0.25, 2.0)));
 //! ```
 //!
-//! Order of checks per request: route → auth (and Anthropic's version header) → body
-//! validation, the model's reasoning fields included → the key's rate limit (completion routes
-//! only) → the newest applicable script → latency → answer. Auth and validation failures win over scripts and do not count against `Times`;
+//! Order of checks per request: route → auth (and Anthropic's version header) → the gateway's
+//! model check (gateway mode) → body validation, the model's reasoning fields included → the
+//! key's rate limit (completion routes only) → the newest applicable script → latency →
+//! answer. Auth and validation failures win over scripts and do not count against `Times`;
 //! scripts also apply to the model-list routes. A request over its key's limit is answered 429
 //! at once (no latency, no script counted); one within it spends a request whatever the script
 //! then answers.
@@ -48,6 +51,7 @@
 mod batch;
 mod clock;
 mod content;
+mod gateway;
 mod http;
 mod ledger;
 mod limit;
@@ -226,6 +230,8 @@ struct State {
     thinking: thinking::Simulation,
     /// What the 200 answers to generate routes cost (`ledger.rs`).
     ledger: ledger::Ledger,
+    /// The OpenAI route answers as a LiteLLM proxy (`gateway.rs`).
+    gateway: bool,
 }
 
 struct Shared {
@@ -463,6 +469,15 @@ impl FakeServer {
         let mut state = self.shared.state();
         state.thinking.on = on;
         state.batches.thinking.on = on;
+    }
+
+    /// Makes the OpenAI route answer like a LiteLLM proxy (off at start): a model missing from
+    /// the OpenAI model list ([`set_models`](Self::set_models)) gets LiteLLM's 400 `Invalid
+    /// model name passed in model=…`, and the rate-limit headers of every answer (the reset
+    /// headers of 429s, the `x-ratelimit-*` of 200s) carry LiteLLM's `llm_provider-` prefix
+    /// instead of their plain names.
+    pub fn set_gateway(&self, on: bool) {
+        self.shared.state().gateway = on;
     }
 
     /// What was billed so far, per API, model and kind (interactive or batch), in the order
@@ -719,10 +734,12 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
             .map(str::to_string)
     });
 
-    let (decision, latency, index, spend) = {
+    let (decision, latency, index, spend, gateway) = {
         let mut state = shared.state();
+        let gateway = state.gateway && api == Api::OpenAi && route.kind == wire::Kind::Generate;
         let mut violations = wire::violations(api, request);
-        let checked = wire::check(api, &route, request, &body, &state.keys);
+        let served = gateway.then(|| state.models.get(&api).cloned().unwrap_or_default());
+        let checked = wire::check(api, &route, request, &body, &state.keys, served.as_deref());
         let limited = match (&checked, route.kind, &key) {
             (Ok(()), wire::Kind::Generate, Some(key)) => state
                 .rate_limits
@@ -789,12 +806,19 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
             _ => None,
         };
         let latency = state.latency.get(&api).copied();
-        (decision, latency, index, spend)
+        (decision, latency, index, spend, gateway)
     };
     let _in_flight = InFlight { shared, api };
+    // In gateway mode the provider's rate-limit headers reach the client prefixed.
+    let dressed = |mut response: HttpResponse| {
+        if gateway {
+            gateway::dress(&mut response);
+        }
+        response
+    };
 
     if let Decision::Limited(response, _) = decision {
-        return write(writer, request, response);
+        return write(writer, request, dressed(response));
     }
     if let Some(latency) = latency.filter(|l| !l.is_zero())
         && shared.sleep(Some(latency))
@@ -803,7 +827,7 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
     }
     let (behavior, budget) = match decision {
         Decision::Fixed(response) | Decision::Limited(response, _) => {
-            return write(writer, request, response);
+            return write(writer, request, dressed(response));
         }
         Decision::Behave(behavior, budget) => (behavior, budget),
     };
@@ -845,13 +869,13 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
         }
     }
     match reply {
-        reply::Reply::Whole(response) => write(writer, request, response),
+        reply::Reply::Whole(response) => write(writer, request, dressed(response)),
         reply::Reply::Cut(response) => {
-            let _ = response.write_cut(writer);
+            let _ = dressed(response).write_cut(writer);
             Outcome::Close
         }
         reply::Reply::Chunked(response, prefix) => {
-            match response.write_chunked(writer, &prefix, request.keep_alive()) {
+            match dressed(response).write_chunked(writer, &prefix, request.keep_alive()) {
                 Ok(()) => Outcome::KeepOpen,
                 Err(_) => Outcome::Close,
             }

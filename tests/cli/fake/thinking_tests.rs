@@ -1,6 +1,6 @@
 //! Tests of the fake's reasoning models through the raw client: the reasoning fields each model
-//! refuses, the simulated reasoning and its cap, usage in each API's fields and the billing
-//! ledger.
+//! refuses, the simulated reasoning and its cap, usage in each API's fields, the billing ledger
+//! and gateway mode.
 
 use serde_json::{Value, json};
 
@@ -1005,4 +1005,94 @@ fn batch_rows_are_billed_apart_with_their_reasoning() {
     assert_eq!(server.billed_usd(|_| None), 0.0);
     let usd = server.billed_batch_usd(|_| Some((1.0, 5.0)));
     assert!(usd > 0.0);
+}
+
+#[test]
+fn gateway_mode_refuses_unserved_models_and_prefixes_rate_limit_headers() {
+    let server = server();
+    server.set_gateway(true);
+    server.set_models(Api::OpenAi, &["gpt-4o-mini", "gpt-5-mini"]);
+    let refused = post(&server, Api::OpenAi, "", &chat("gpt-5-nano", json!({})));
+    assert_eq!(refused.status, 400);
+    assert_eq!(
+        refused.json(),
+        json!({"error": {
+            "message": "/chat/completions: Invalid model name passed in model=gpt-5-nano. Call \
+                        `/v1/models` to view available models for your key.",
+            "type": "invalid_request_error", "param": null, "code": "400"}})
+    );
+
+    let ok = post(&server, Api::OpenAi, "", &chat("gpt-4o-mini", json!({})));
+    assert_eq!(ok.status, 200);
+    assert_eq!(
+        ok.header("llm_provider-x-ratelimit-remaining-requests"),
+        Some("9999")
+    );
+    assert!(ok.header("llm_provider-x-ratelimit-reset-tokens").is_some());
+    assert!(
+        ok.headers
+            .iter()
+            .all(|(n, _)| !n.starts_with("x-ratelimit-")),
+        "{:?}",
+        ok.headers
+    );
+
+    server.script_any_key(
+        Api::OpenAi,
+        Behavior::RateLimited(ResetHeader::RetryAfterSeconds(2)),
+        Times::Next(1),
+    );
+    let limited = post(&server, Api::OpenAi, "", &chat("gpt-4o-mini", json!({})));
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.header("llm_provider-retry-after"), Some("2"));
+    assert_eq!(limited.header("retry-after"), None);
+
+    server.set_rate_limit(Api::OpenAi, OPENAI_KEY, 1);
+    assert_eq!(
+        post(&server, Api::OpenAi, "", &chat("gpt-4o-mini", json!({}))).status,
+        200
+    );
+    let bucket = post(&server, Api::OpenAi, "", &chat("gpt-4o-mini", json!({})));
+    assert_eq!(bucket.status, 429);
+    assert_eq!(bucket.header("llm_provider-retry-after"), Some("60"));
+    assert_eq!(
+        bucket.header("llm_provider-x-ratelimit-remaining-requests"),
+        Some("0")
+    );
+    assert!(
+        bucket
+            .headers
+            .iter()
+            .all(|(n, _)| n != "retry-after" && !n.starts_with("x-ratelimit-")),
+        "{:?}",
+        bucket.headers
+    );
+
+    // Other APIs, and the OpenAI route with the gateway off, keep the plain names.
+    let anthropic = post(&server, Api::Anthropic, "", &messages(512, json!({})));
+    assert!(
+        anthropic
+            .header("anthropic-ratelimit-requests-remaining")
+            .is_some()
+    );
+    server.set_gateway(false);
+    server.set_rate_limit(Api::OpenAi, OPENAI_KEY, 600);
+    let plain = post(&server, Api::OpenAi, "", &chat("gpt-5-nano", json!({})));
+    assert_eq!(plain.status, 200);
+    assert!(plain.header("x-ratelimit-remaining-requests").is_some());
+    // Two 200s on gpt-4o-mini through the gateway, one after it.
+    let billed: Vec<(String, u64)> = server
+        .billing()
+        .into_iter()
+        .filter(|b| b.api == Api::OpenAi)
+        .map(|b| (b.model, b.requests))
+        .collect();
+    assert_eq!(
+        billed,
+        [
+            ("gpt-4o-mini".to_string(), 2),
+            ("gpt-5-nano".to_string(), 1)
+        ]
+    );
+    server.assert_no_violations();
 }

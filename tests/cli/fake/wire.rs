@@ -120,12 +120,15 @@ pub fn header_violations(api: Api, request: &HttpRequest) -> Vec<String> {
 }
 
 /// Auth and validation as the real API does them; `Err` is the response to send instead.
+/// `gateway`: the model names a LiteLLM-style gateway in front serves (its check comes after
+/// auth, before the provider sees the body).
 pub fn check(
     api: Api,
     route: &Route,
     request: &HttpRequest,
     body: &Value,
     keys: &HashMap<Api, Vec<String>>,
+    gateway: Option<&[String]>,
 ) -> Result<(), HttpResponse> {
     check_auth(api, request, keys)?;
     if route.kind == Kind::Models {
@@ -133,6 +136,12 @@ pub fn check(
     }
     if request.body.is_empty() || body.is_null() {
         return Err(unparsable_body(api));
+    }
+    if let Some(served) = gateway
+        && let Some(model) = body.get("model").and_then(Value::as_str)
+        && !served.iter().any(|m| m == model)
+    {
+        return Err(super::gateway::unknown_model(model));
     }
     let model = route
         .model
