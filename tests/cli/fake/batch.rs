@@ -18,7 +18,9 @@ use serde_json::{Value, json};
 use super::clock::rfc3339;
 use super::content::fnv;
 use super::http::{HttpRequest, HttpResponse};
+use super::ledger::{Ledger, Usage};
 use super::reply::{self, Reply, anthropic_error, gemini_error, openai_error};
+use super::thinking::{Simulation, Spend};
 use super::wire::{self, Kind, Route, gemini_field};
 use super::{Api, Behavior, RecordedRequest, Shared};
 
@@ -130,6 +132,10 @@ pub struct Batches {
     files: HashMap<String, StoredFile>,
     uploads: HashMap<String, Upload>,
     next: u64,
+    /// The reasoning simulation of batch rows (switched with the interactive one).
+    pub thinking: Simulation,
+    /// What the answered rows cost.
+    pub ledger: Ledger,
 }
 
 impl Batches {
@@ -629,11 +635,26 @@ impl Batches {
             .copied()
             .unwrap_or_default();
         let job = &mut self.jobs[i];
-        let (api, model) = (job.api, job.model.clone());
+        let api = job.api;
         for (n, row) in job.rows.iter_mut().enumerate().take(upto) {
-            if row.outcome.is_none() {
-                row.outcome = Some(row_outcome(api, &model, n + 1, &row.request, config));
+            if row.outcome.is_some() {
+                continue;
             }
+            // OpenAI and Anthropic rows name their model; Gemini rows use the job's.
+            let model = row.request["model"]
+                .as_str()
+                .unwrap_or(&job.model)
+                .to_string();
+            let raw = row.request.to_string();
+            let spend = || {
+                self.thinking
+                    .spend(api, &model, &row.request, raw.as_bytes())
+            };
+            let (outcome, usage) = row_outcome(api, &model, n + 1, &row.request, config, spend);
+            if let Some(usage) = usage {
+                self.ledger.bill(api, &model, true, &usage);
+            }
+            row.outcome = Some(outcome);
         }
     }
 
@@ -708,16 +729,19 @@ impl Batches {
     }
 }
 
-/// What row number `n` (1-based) gets when it is answered.
-fn row_outcome(api: Api, model: &str, n: usize, request: &Value, config: Config) -> Outcome {
+/// What row number `n` (1-based) gets when it is answered, with its usage when it succeeds;
+/// `spend` draws its reasoning, asked only for a row that is answered.
+fn row_outcome(
+    api: Api,
+    model: &str,
+    n: usize,
+    request: &Value,
+    config: Config,
+    spend: impl FnOnce() -> Option<Spend>,
+) -> (Outcome, Option<Usage>) {
     let every = |e: Option<u32>| e.is_some_and(|e| n % e as usize == 0);
-    let invalid = match api {
-        Api::OpenAi => wire::validate_openai(request),
-        Api::Anthropic => wire::validate_anthropic(request),
-        Api::Gemini => wire::validate_gemini(request),
-    };
-    if let Err(response) = invalid {
-        return errored(response);
+    if let Err(response) = wire::validate_body(api, model, request) {
+        return (errored(response), None);
     }
     if every(config.errored_every) {
         let message = format!("The loopback fake was scripted to fail batch row {n}.");
@@ -726,20 +750,32 @@ fn row_outcome(api: Api, model: &str, n: usize, request: &Value, config: Config)
             Api::Anthropic => anthropic_error(500, "api_error", &message),
             Api::Gemini => gemini_error(500, "INTERNAL", &message, vec![]),
         };
-        return errored(response);
+        return (errored(response), None);
     }
     if every(config.expired_every) {
-        return Outcome::Expired;
+        return (Outcome::Expired, None);
     }
     let route = Route {
         api,
         kind: Kind::Generate,
         model: Some(model.to_string()),
     };
-    match reply::respond(api, &route, &Behavior::Ok, request, model, &[], false, None) {
-        Reply::Whole(response) => {
-            Outcome::Succeeded(serde_json::from_slice(&response.body).unwrap_or(Value::Null))
-        }
+    let behavior = Behavior::Ok;
+    match reply::respond(
+        api,
+        &route,
+        &behavior,
+        request,
+        model,
+        &[],
+        false,
+        None,
+        spend(),
+    ) {
+        (Reply::Whole(response), usage) => (
+            Outcome::Succeeded(serde_json::from_slice(&response.body).unwrap_or(Value::Null)),
+            usage,
+        ),
         _ => unreachable!("Behavior::Ok answers whole"),
     }
 }
@@ -1458,7 +1494,7 @@ fn gemini_create(
                 return bad(&format!("Line {} of {name} is not valid JSON.", n + 1));
             };
             let request = line["request"].clone();
-            if let Err(response) = wire::validate_gemini(&request) {
+            if let Err(response) = wire::validate_body(Api::Gemini, model, &request) {
                 let why = serde_json::from_slice::<Value>(&response.body).unwrap_or_default();
                 return bad(&format!("Line {}: {}", n + 1, why["error"]["message"]));
             }
@@ -1479,7 +1515,7 @@ fn gemini_create(
         };
         for (n, entry) in requests.iter().enumerate() {
             let request = entry["request"].clone();
-            if let Err(response) = wire::validate_gemini(&request) {
+            if let Err(response) = wire::validate_body(Api::Gemini, model, &request) {
                 let why = serde_json::from_slice::<Value>(&response.body).unwrap_or_default();
                 return bad(&format!("requests[{n}]: {}", why["error"]["message"]));
             }

@@ -7,6 +7,18 @@
 //! serves the three batch APIs (`batch.rs`, PROTOCOLS.md §5), whose jobs move one state per
 //! poll and are scripted with `set_batch_failures` / `set_batch_end`.
 //!
+//! Reasoning models (`thinking.rs`): the fake has its own table of which model takes which
+//! reasoning field (`reasoning_effort`, DeepSeek's `thinking`, Gemini's `thinkingBudget` /
+//! `thinkingLevel`, Anthropic's `thinking`) and answers a field or value a model does not take
+//! with the vendor's real 400, always. With `set_reasoning(true)` those models also spend
+//! hidden reasoning tokens (a deterministic log-normal draw per request), the output cap covers
+//! reasoning and answer alike (so a small cap cuts the answer, or leaves no text at all), and
+//! usage reports the reasoning in each API's fields; off (the default), answers are as before.
+//! Every 200 answer to a generate route and every answered batch row is billed in a ledger
+//! (`billing`, `billed_usd`, `cut_count`; `ledger.rs`). `set_gateway(true)` makes the OpenAI
+//! route a LiteLLM proxy (`gateway.rs`): unknown models get its 400 and rate-limit headers its
+//! `llm_provider-` prefix.
+//!
 //! Self-contained on purpose (std + serde_json only, nothing from `crate::support`), so a bench
 //! can include it with `#[path]`; its one call into `gen_core` draws the PNG it sends as a
 //! Gemini picture.
@@ -16,14 +28,18 @@
 //! server.add_key(Api::OpenAi, "sk-test-1");
 //! server.script(Api::OpenAi, "sk-test-1",
 //!     Behavior::RateLimited(ResetHeader::RetryAfterSeconds(1)), Times::Next(3));
+//! server.set_reasoning(true); // reasoning models think, within the request's cap
 //! // profile: base_url = server.base_url(Api::OpenAi)   (http://127.0.0.1:PORT/v1)
 //! // … run gen …
 //! server.assert_no_violations();
 //! assert!(server.requests().iter().all(|r| r.status.is_some()));
+//! assert_eq!(server.cut_without_text_count(), 0);
+//! let usd = server.billed_usd(|model| (model == "gpt-5-mini").then_some((0.25, 2.0)));
 //! ```
 //!
-//! Order of checks per request: route → auth (and Anthropic's version header) → body validation
-//! → the key's rate limit (completion routes only) → the newest applicable script → latency →
+//! Order of checks per request: route → auth (and Anthropic's version header) → the gateway's
+//! model check (gateway mode) → body validation, the model's reasoning fields included → the
+//! key's rate limit (completion routes only) → the newest applicable script → latency →
 //! answer. Auth and validation failures win over scripts and do not count against `Times`;
 //! scripts also apply to the model-list routes. A request over its key's limit is answered 429
 //! at once (no latency, no script counted); one within it spends a request whatever the script
@@ -35,9 +51,12 @@
 mod batch;
 mod clock;
 mod content;
+mod gateway;
 mod http;
+mod ledger;
 mod limit;
 mod reply;
+mod thinking;
 mod wire;
 
 #[cfg(test)]
@@ -55,6 +74,7 @@ use serde_json::Value;
 
 pub use batch::Ended;
 use http::{HttpRequest, HttpResponse, ReadError};
+pub use ledger::BilledModel;
 use limit::TokenBucket;
 
 /// The three wire formats the fake speaks.
@@ -206,6 +226,12 @@ struct State {
     connections: HashMap<u64, TcpStream>,
     /// Batch jobs, files and upload sessions (`batch.rs`).
     batches: batch::Batches,
+    /// The reasoning simulation of interactive requests (`thinking.rs`).
+    thinking: thinking::Simulation,
+    /// What the 200 answers to generate routes cost (`ledger.rs`).
+    ledger: ledger::Ledger,
+    /// The OpenAI route answers as a LiteLLM proxy (`gateway.rs`).
+    gateway: bool,
 }
 
 struct Shared {
@@ -431,6 +457,80 @@ impl FakeServer {
         self.shared.state().latency.insert(api, latency);
     }
 
+    /// Switches the reasoning simulation on or off (off at start). When on, every successful
+    /// answer (interactive or batch row) from a model of the fake's reasoning table
+    /// (`thinking.rs`) first spends hidden reasoning tokens, drawn deterministically for the
+    /// request's effective setting, and the request's output cap then covers reasoning and
+    /// answer: reasoning that reaches the cap leaves no text, reasoning and answer over it cut
+    /// the answer (finish `length` / `max_tokens` / `MAX_TOKENS`, billed the cap). Usage
+    /// reports the reasoning in each API's own fields. Off, or for a model the table does not
+    /// know, answers are as they always were: no reasoning, no cap enforced.
+    pub fn set_reasoning(&self, on: bool) {
+        let mut state = self.shared.state();
+        state.thinking.on = on;
+        state.batches.thinking.on = on;
+    }
+
+    /// Makes the OpenAI route answer like a LiteLLM proxy (off at start): a model missing from
+    /// the OpenAI model list ([`set_models`](Self::set_models)) gets LiteLLM's 400 `Invalid
+    /// model name passed in model=…`, and the rate-limit headers of every answer (the reset
+    /// headers of 429s, the `x-ratelimit-*` of 200s) carry LiteLLM's `llm_provider-` prefix
+    /// instead of their plain names.
+    pub fn set_gateway(&self, on: bool) {
+        self.shared.state().gateway = on;
+    }
+
+    /// What was billed so far, per API, model and kind (interactive or batch), in the order
+    /// first billed: every 200 answer to a generate route (cut and empty ones included) and
+    /// every answered batch row. Errors, hangs and rate-limit refusals are not billed.
+    pub fn billing(&self) -> Vec<BilledModel> {
+        let state = self.shared.state();
+        let mut rows = state.ledger.rows().to_vec();
+        rows.extend_from_slice(state.batches.ledger.rows());
+        rows
+    }
+
+    /// The USD of the interactive answers billed so far, at `price` (USD per million input and
+    /// output tokens of a model, reasoning billed as output). Panics naming a billed model
+    /// `price` has no price for.
+    pub fn billed_usd(&self, price: impl Fn(&str) -> Option<(f64, f64)>) -> f64 {
+        ledger::usd(self.billing().iter().filter(|r| !r.batch), price)
+    }
+
+    /// Like [`billed_usd`](Self::billed_usd) for the batch rows, at the price given: the
+    /// vendors' batch discount is the caller's to apply.
+    pub fn billed_batch_usd(&self, price: impl Fn(&str) -> Option<(f64, f64)>) -> f64 {
+        ledger::usd(self.billing().iter().filter(|r| r.batch), price)
+    }
+
+    /// How many billed answers (interactive and batch) were cut by their output cap.
+    pub fn cut_count(&self) -> u64 {
+        self.billing().iter().map(|r| r.cut).sum()
+    }
+
+    /// [`cut_count`](Self::cut_count) for one API.
+    pub fn cut_count_for(&self, api: Api) -> u64 {
+        self.billing()
+            .iter()
+            .filter(|r| r.api == api)
+            .map(|r| r.cut)
+            .sum()
+    }
+
+    /// How many of the cut answers had no text at all (the reasoning used the whole cap).
+    pub fn cut_without_text_count(&self) -> u64 {
+        self.billing().iter().map(|r| r.cut_without_text).sum()
+    }
+
+    /// [`cut_without_text_count`](Self::cut_without_text_count) for one API.
+    pub fn cut_without_text_count_for(&self, api: Api) -> u64 {
+        self.billing()
+            .iter()
+            .filter(|r| r.api == api)
+            .map(|r| r.cut_without_text)
+            .sum()
+    }
+
     /// Batch rows answered from now on (by 1-based row number within a job, counted when the
     /// row is answered): every `errored_every`th row errors, else every `expired_every`th
     /// expires; `None` switches a rule off. Rows whose body the interactive route would refuse
@@ -634,10 +734,12 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
             .map(str::to_string)
     });
 
-    let (decision, latency, index) = {
+    let (decision, latency, index, spend, gateway) = {
         let mut state = shared.state();
+        let gateway = state.gateway && api == Api::OpenAi && route.kind == wire::Kind::Generate;
         let mut violations = wire::violations(api, request);
-        let checked = wire::check(api, &route, request, &body, &state.keys);
+        let served = gateway.then(|| state.models.get(&api).cloned().unwrap_or_default());
+        let checked = wire::check(api, &route, request, &body, &state.keys, served.as_deref());
         let limited = match (&checked, route.kind, &key) {
             (Ok(()), wire::Kind::Generate, Some(key)) => state
                 .rate_limits
@@ -696,12 +798,27 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
             state.requests.push(record);
             state.requests.len() - 1
         });
-        (decision, state.latency.get(&api).copied(), index)
+        let spend = match &decision {
+            Decision::Behave(..) if route.kind == wire::Kind::Generate => {
+                let model = model.as_deref().unwrap_or("");
+                state.thinking.spend(api, model, &body, &request.body)
+            }
+            _ => None,
+        };
+        let latency = state.latency.get(&api).copied();
+        (decision, latency, index, spend, gateway)
     };
     let _in_flight = InFlight { shared, api };
+    // In gateway mode the provider's rate-limit headers reach the client prefixed.
+    let dressed = |mut response: HttpResponse| {
+        if gateway {
+            gateway::dress(&mut response);
+        }
+        response
+    };
 
     if let Decision::Limited(response, _) = decision {
-        return write(writer, request, response);
+        return write(writer, request, dressed(response));
     }
     if let Some(latency) = latency.filter(|l| !l.is_zero())
         && shared.sleep(Some(latency))
@@ -710,7 +827,7 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
     }
     let (behavior, budget) = match decision {
         Decision::Fixed(response) | Decision::Limited(response, _) => {
-            return write(writer, request, response);
+            return write(writer, request, dressed(response));
         }
         Decision::Behave(behavior, budget) => (behavior, budget),
     };
@@ -722,7 +839,7 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
             .is_some_and(|key| state.citing.contains(&(api, key.clone())));
         (models, cites)
     };
-    let reply = reply::respond(
+    let (reply, usage) = reply::respond(
         api,
         &route,
         &behavior,
@@ -731,6 +848,7 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
         &models,
         cites,
         budget,
+        spend,
     );
     let status = match &reply {
         reply::Reply::Hang => None,
@@ -738,19 +856,26 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
             Some(r.status)
         }
     };
-    if let Some(index) = index
-        && let Some(recorded) = shared.state().requests.get_mut(index)
     {
-        recorded.status = status;
+        let mut state = shared.state();
+        if let Some(index) = index
+            && let Some(recorded) = state.requests.get_mut(index)
+        {
+            recorded.status = status;
+        }
+        if let Some(usage) = usage.filter(|_| status == Some(200)) {
+            let model = model.as_deref().unwrap_or("");
+            state.ledger.bill(api, model, false, &usage);
+        }
     }
     match reply {
-        reply::Reply::Whole(response) => write(writer, request, response),
+        reply::Reply::Whole(response) => write(writer, request, dressed(response)),
         reply::Reply::Cut(response) => {
-            let _ = response.write_cut(writer);
+            let _ = dressed(response).write_cut(writer);
             Outcome::Close
         }
         reply::Reply::Chunked(response, prefix) => {
-            match response.write_chunked(writer, &prefix, request.keep_alive()) {
+            match dressed(response).write_chunked(writer, &prefix, request.keep_alive()) {
                 Ok(()) => Outcome::KeepOpen,
                 Err(_) => Outcome::Close,
             }

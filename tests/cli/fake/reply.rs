@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 use super::clock::{ceil_seconds, go_duration, http_date_after, proto_duration, rfc3339_after};
 use super::content::{self, cut_in_half, tokens};
 use super::http::HttpResponse;
+use super::ledger::Usage;
 use super::limit::{Refused, RequestBudget};
+use super::thinking::Spend;
 use super::wire::{
     Kind, Route, anthropic_invalid_key, gemini_field, gemini_invalid_key, openai_invalid_key,
 };
@@ -194,7 +196,14 @@ fn ask(api: Api, body: &Value) -> Ask {
 struct Answer {
     text: String,
     input_tokens: u64,
+    /// Reasoning included.
     output_tokens: u64,
+    reasoning_tokens: u64,
+    /// The reasoning the answer shows (DeepSeek `reasoning_content`, an Anthropic `thinking`
+    /// block, a Gemini thought part).
+    reasoning_text: Option<String>,
+    /// Cut before any text: no text block (Anthropic), no `content.parts` (Gemini).
+    textless: bool,
 }
 
 /// The finish of a 200 answer.
@@ -210,7 +219,10 @@ enum Finish {
 /// `cites`: the key is in Perplexity-style search mode (OpenAI wire), so successful answers
 /// carry `citations` and `search_results`. `limited`: the key's request budget after this
 /// request when it has a rate limit; every answer then says so in its headers (a scripted
-/// answer's own request-limit headers win).
+/// answer's own request-limit headers win). `spend`: what the reasoning simulation drew for
+/// this request (`None` when it is off or the model unknown: no cap is enforced then).
+///
+/// With the reply comes the usage to bill when it is a 200 answer to a generate route.
 #[allow(clippy::too_many_arguments)]
 pub fn respond(
     api: Api,
@@ -221,8 +233,11 @@ pub fn respond(
     models: &[String],
     cites: bool,
     limited: Option<RequestBudget>,
-) -> Reply {
-    let mut reply = answer_behavior(api, route, behavior, body, model, models, cites, limited);
+    spend: Option<Spend>,
+) -> (Reply, Option<Usage>) {
+    let (mut reply, usage) = answer_behavior(
+        api, route, behavior, body, model, models, cites, limited, spend,
+    );
     if let Some(budget) = limited {
         match &mut reply {
             Reply::Whole(r) | Reply::Cut(r) | Reply::Chunked(r, _) => {
@@ -235,7 +250,7 @@ pub fn respond(
             Reply::Hang => {}
         }
     }
-    reply
+    (reply, usage)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -248,10 +263,11 @@ fn answer_behavior(
     models: &[String],
     cites: bool,
     limited: Option<RequestBudget>,
-) -> Reply {
+    spend: Option<Spend>,
+) -> (Reply, Option<Usage>) {
     let ok = |finish, text: Option<String>, exhausted: Option<Duration>| {
         if route.kind == Kind::Models {
-            return model_list(api, models);
+            return (model_list(api, models), None);
         }
         let budget = limited.unwrap_or_else(|| default_budget(api));
         let budget = match exhausted {
@@ -262,39 +278,45 @@ fn answer_behavior(
             },
             None => budget,
         };
-        success(api, body, model, finish, text, budget, cites)
+        let (response, usage) = success(api, body, model, finish, text, budget, cites, spend);
+        (response, Some(usage))
     };
+    let whole = |(response, usage)| (Reply::Whole(response), usage);
+    let failed = |response| (Reply::Whole(response), None);
     match behavior {
-        Behavior::Ok => Reply::Whole(ok(Finish::Stop, None, None)),
-        Behavior::OkButExhausted(reset) => Reply::Whole(ok(Finish::Stop, None, Some(*reset))),
-        Behavior::EmptyContent => Reply::Whole(ok(Finish::Stop, Some(String::new()), None)),
-        Behavior::SafetyBlock => Reply::Whole(ok(Finish::Safety, None, None)),
-        Behavior::LengthCut => Reply::Whole(ok(Finish::Length, None, None)),
+        Behavior::Ok => whole(ok(Finish::Stop, None, None)),
+        Behavior::OkButExhausted(reset) => whole(ok(Finish::Stop, None, Some(*reset))),
+        Behavior::EmptyContent => whole(ok(Finish::Stop, Some(String::new()), None)),
+        Behavior::SafetyBlock => whole(ok(Finish::Safety, None, None)),
+        Behavior::LengthCut => whole(ok(Finish::Length, None, None)),
         Behavior::LeadingBlankLines(n) => {
-            Reply::Chunked(ok(Finish::Stop, None, None), b"\n".repeat(*n))
+            let (response, usage) = ok(Finish::Stop, None, None);
+            (Reply::Chunked(response, b"\n".repeat(*n)), usage)
         }
-        Behavior::CutMidBody => Reply::Cut(ok(Finish::Stop, None, None)),
+        Behavior::CutMidBody => {
+            let (response, usage) = ok(Finish::Stop, None, None);
+            (Reply::Cut(response), usage)
+        }
         Behavior::MalformedJson => {
-            let whole = ok(Finish::Stop, None, None);
-            let text = String::from_utf8_lossy(&whole.body).into_owned();
-            let mut broken = whole;
+            let (mut broken, usage) = ok(Finish::Stop, None, None);
+            let text = String::from_utf8_lossy(&broken.body).into_owned();
             broken.body = format!("{}<!-- upstream reset", cut_in_half(&text)).into_bytes();
-            Reply::Whole(broken)
+            (Reply::Whole(broken), usage)
         }
-        Behavior::Hang => Reply::Hang,
-        Behavior::RateLimited(reset) => Reply::Whole(rate_limited(api, model, reset)),
-        Behavior::QuotaExhausted => Reply::Whole(quota_exhausted(api, model)),
-        Behavior::ServerError(status) => Reply::Whole(server_error(api, *status)),
-        Behavior::Overloaded => Reply::Whole(match api {
+        Behavior::Hang => (Reply::Hang, None),
+        Behavior::RateLimited(reset) => failed(rate_limited(api, model, reset)),
+        Behavior::QuotaExhausted => failed(quota_exhausted(api, model)),
+        Behavior::ServerError(status) => failed(server_error(api, *status)),
+        Behavior::Overloaded => failed(match api {
             Api::Anthropic => anthropic_error(529, "overloaded_error", "Overloaded"),
             _ => server_error(api, 503),
         }),
-        Behavior::Auth401 => Reply::Whole(match api {
+        Behavior::Auth401 => failed(match api {
             Api::OpenAi => openai_invalid_key("sk-fake-revoked-key-0000"),
             Api::Anthropic => anthropic_invalid_key(),
             Api::Gemini => gemini_invalid_key(),
         }),
-        Behavior::ModelNotFound => Reply::Whole(match api {
+        Behavior::ModelNotFound => failed(match api {
             Api::OpenAi => openai_error(
                 404,
                 &format!("The model `{model}` does not exist or you do not have access to it."),
@@ -314,7 +336,7 @@ fn answer_behavior(
                 vec![],
             ),
         }),
-        Behavior::BadRequest(message) => Reply::Whole(match api {
+        Behavior::BadRequest(message) => failed(match api {
             Api::OpenAi => openai_error(400, message, "invalid_request_error", None, None),
             Api::Anthropic => anthropic_error(400, "invalid_request_error", message),
             Api::Gemini => gemini_error(400, "INVALID_ARGUMENT", message, vec![]),
@@ -322,6 +344,7 @@ fn answer_behavior(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn success(
     api: Api,
     body: &Value,
@@ -330,7 +353,8 @@ fn success(
     text: Option<String>,
     budget: RequestBudget,
     cites: bool,
-) -> HttpResponse {
+    spend: Option<Spend>,
+) -> (HttpResponse, Usage) {
     let ask = ask(api, body);
     let topic_source = if ask.user_text.trim().is_empty() {
         &ask.all_text
@@ -347,26 +371,48 @@ fn success(
             content::answer(&ask.system_text, topic_source, json)
         }
     });
-    let text = match finish {
-        Finish::Length => cut_in_half(&full),
-        Finish::Safety => String::new(),
-        Finish::Stop => full,
-    };
     // A picture only in a whole, unscripted answer: EmptyContent stays empty.
     let picture = (ask.image && finish == Finish::Stop && !scripted_text)
         .then(|| picture(&content::topic(topic_source)));
-    let answer = Answer {
+    let topic = content::topic(topic_source);
+    // Pictures keep the fake's simple accounting, reasoning or not.
+    let (text, finish, output_tokens, reasoning_tokens) = match spend.filter(|_| !ask.image) {
+        None => {
+            let text = match finish {
+                Finish::Length => cut_in_half(&full),
+                Finish::Safety => String::new(),
+                Finish::Stop => full,
+            };
+            let output = match finish {
+                Finish::Length => ask.max_tokens.unwrap_or_else(|| tokens(&text)),
+                Finish::Safety => 0,
+                Finish::Stop if text.is_empty() => 0,
+                Finish::Stop => tokens(&text) + picture.as_ref().map_or(0, |_| TOKENS_PER_IMAGE),
+            };
+            (text, finish, output, 0)
+        }
+        Some(spend) => within_cap(finish, full, ask.max_tokens, spend.reasoning),
+    };
+    let cut = finish == Finish::Length;
+    let usage = Usage {
         input_tokens: tokens(&ask.all_text),
-        output_tokens: match finish {
-            Finish::Length => ask.max_tokens.unwrap_or_else(|| tokens(&text)),
-            Finish::Safety => 0,
-            Finish::Stop if text.is_empty() => 0,
-            Finish::Stop => tokens(&text) + picture.as_ref().map_or(0, |_| TOKENS_PER_IMAGE),
-        },
+        output_tokens,
+        reasoning_tokens,
+        cut,
+        cut_without_text: cut && text.is_empty(),
+    };
+    let answer = Answer {
+        input_tokens: usage.input_tokens,
+        output_tokens,
+        reasoning_tokens,
+        reasoning_text: spend
+            .filter(|s| s.shows && reasoning_tokens > 0)
+            .map(|_| reasoning_text(&topic)),
+        textless: spend.is_some() && usage.cut_without_text,
         text,
     };
-    let sources = content::sources(&content::topic(topic_source));
-    match api {
+    let sources = content::sources(&topic);
+    let response = match api {
         Api::OpenAi => {
             let cited = (cites && finish != Finish::Safety).then_some(&sources[..]);
             openai_success(model, finish, &answer, budget, cited)
@@ -375,14 +421,72 @@ fn success(
             let tool = ask
                 .tool
                 .filter(|_| finish == Finish::Stop && !answer.text.is_empty());
-            let topic = content::topic(topic_source);
             anthropic_success(model, finish, &answer, tool, &topic, budget)
         }
         Api::Gemini => {
             let grounded = (ask.search && finish != Finish::Safety).then_some(&sources[..2]);
             gemini_success(model, finish, &answer, picture, grounded)
         }
+    };
+    (response, usage)
+}
+
+/// Text, finish, output tokens and reasoning tokens of an answer that first spent `reasoning`
+/// hidden tokens, against the request's output cap (which covers reasoning and answer alike):
+/// reasoning that reaches the cap leaves no text; reasoning and answer over it cut the answer
+/// where the two add up to the cap.
+fn within_cap(
+    finish: Finish,
+    full: String,
+    cap: Option<u64>,
+    reasoning: u64,
+) -> (String, Finish, u64, u64) {
+    let answer_tokens = |text: &str| if text.is_empty() { 0 } else { tokens(text) };
+    match finish {
+        Finish::Safety => (String::new(), Finish::Safety, 0, 0),
+        Finish::Length => {
+            let text = cut_in_half(&full);
+            let answer = answer_tokens(&text);
+            match cap {
+                Some(cap) => {
+                    let reasoning = reasoning.min(cap.saturating_sub(answer));
+                    (text, Finish::Length, cap, reasoning)
+                }
+                None => (text, Finish::Length, reasoning + answer, reasoning),
+            }
+        }
+        Finish::Stop => {
+            let answer = answer_tokens(&full);
+            match cap {
+                Some(cap) if reasoning >= cap => (String::new(), Finish::Length, cap, cap),
+                Some(cap) if reasoning + answer > cap => (
+                    first_tokens(&full, cap - reasoning),
+                    Finish::Length,
+                    cap,
+                    reasoning,
+                ),
+                _ => (full, Finish::Stop, reasoning + answer, reasoning),
+            }
+        }
     }
+}
+
+/// The longest start of `text` (on a character boundary) of at most `n` tokens.
+fn first_tokens(text: &str, n: u64) -> String {
+    let bytes = usize::try_from(n.saturating_mul(4)).unwrap_or(usize::MAX);
+    let mut end = bytes.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}
+
+/// The reasoning a thinking model shows before its answer.
+fn reasoning_text(topic: &str) -> String {
+    format!(
+        "The request is about {topic}. First I check which format is asked for, then I plan the \
+         sections and what each must cover, and finally I write the answer in that order."
+    )
 }
 
 /// What an image model reports per picture (a 1024×1024 image).
@@ -444,12 +548,16 @@ fn openai_success(
             "completion_tokens": answer.output_tokens,
             "total_tokens": answer.input_tokens + answer.output_tokens,
             "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
+            "completion_tokens_details": {"reasoning_tokens": answer.reasoning_tokens, "audio_tokens": 0,
                 "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
         },
         "service_tier": "default",
         "system_fingerprint": "fp_fake",
     });
+    if let Some(reasoning) = &answer.reasoning_text {
+        // DeepSeek: the chain of thought beside the answer.
+        body["choices"][0]["message"]["reasoning_content"] = json!(reasoning);
+    }
     if let Some(urls) = cited {
         // Perplexity: the same sources twice, bare and with titles (PROTOCOLS.md §2).
         body["citations"] = json!(urls);
@@ -487,16 +595,31 @@ fn anthropic_success(
     budget: RequestBudget,
 ) -> HttpResponse {
     let id = next_id();
-    let (content, stop_reason) = match (finish, tool) {
+    let text = || {
+        if answer.textless {
+            vec![]
+        } else {
+            vec![json!({"type": "text", "text": answer.text})]
+        }
+    };
+    let (blocks, stop_reason) = match (finish, tool) {
         (Finish::Stop, Some(name)) => (
-            json!([{"type": "tool_use", "id": format!("toolu_fake{id}"), "name": name,
-                    "input": content::seo_object(topic)}]),
+            vec![
+                json!({"type": "tool_use", "id": format!("toolu_fake{id}"), "name": name,
+                    "input": content::seo_object(topic)}),
+            ],
             "tool_use",
         ),
-        (Finish::Stop, None) => (json!([{"type": "text", "text": answer.text}]), "end_turn"),
-        (Finish::Length, _) => (json!([{"type": "text", "text": answer.text}]), "max_tokens"),
-        (Finish::Safety, _) => (json!([]), "refusal"),
+        (Finish::Stop, None) => (text(), "end_turn"),
+        (Finish::Length, _) => (text(), "max_tokens"),
+        (Finish::Safety, _) => (vec![], "refusal"),
     };
+    // Thinking blocks come first, each signed.
+    let thinking = answer.reasoning_text.as_ref().map(|thinking| {
+        json!({"type": "thinking", "thinking": thinking,
+               "signature": format!("EqQBCkYI{}", base64(&content::fnv(thinking.as_bytes()).to_be_bytes()))})
+    });
+    let content: Vec<Value> = thinking.into_iter().chain(blocks).collect();
     let body = json!({
         "id": format!("msg_fake{id}"),
         "type": "message",
@@ -537,12 +660,21 @@ fn gemini_success(
     grounded: Option<&[String]>,
 ) -> HttpResponse {
     let id = next_id();
-    let usage = json!({
+    // Thoughts are counted apart from the candidates; no candidate tokens when there is no text.
+    let mut usage = json!({
         "promptTokenCount": answer.input_tokens,
-        "candidatesTokenCount": answer.output_tokens,
+        "candidatesTokenCount": answer.output_tokens - answer.reasoning_tokens,
         "totalTokenCount": answer.input_tokens + answer.output_tokens,
         "promptTokensDetails": [{"modality": "TEXT", "tokenCount": answer.input_tokens}],
     });
+    if answer.reasoning_tokens > 0 {
+        usage["thoughtsTokenCount"] = json!(answer.reasoning_tokens);
+    }
+    if answer.textless {
+        usage
+            .as_object_mut()
+            .map(|u| u.remove("candidatesTokenCount"));
+    }
     let body = match finish {
         Finish::Safety => json!({
             "promptFeedback": {"blockReason": "SAFETY", "safetyRatings": [
@@ -553,12 +685,23 @@ fn gemini_success(
             "responseId": format!("fake{id}"),
         }),
         _ => {
-            let mut parts = vec![json!({"text": answer.text})];
+            let mut parts: Vec<Value> = answer
+                .reasoning_text
+                .iter()
+                .map(|thought| json!({"text": thought, "thought": true}))
+                .collect();
+            parts.push(json!({"text": answer.text}));
             if let Some(png) = &picture {
                 parts.push(json!({"inlineData": {"mimeType": "image/png", "data": base64(png)}}));
             }
+            // Cut while thinking: a candidate whose content has no parts at all.
+            let content = if answer.textless {
+                json!({"role": "model"})
+            } else {
+                json!({"role": "model", "parts": parts})
+            };
             let mut candidate = json!({
-                "content": {"role": "model", "parts": parts},
+                "content": content,
                 "finishReason": if finish == Finish::Length { "MAX_TOKENS" } else { "STOP" },
                 "index": 0,
             });

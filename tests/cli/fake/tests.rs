@@ -1048,6 +1048,9 @@ fn pictures_are_sent_in_padded_standard_base64() {
 #[path = "batch_tests.rs"]
 mod batch;
 
+#[path = "thinking_tests.rs"]
+mod reasoning;
+
 #[test]
 fn a_burst_over_the_rate_limit_gets_openai_429s_then_passes_after_the_refill() {
     let server = server();

@@ -120,12 +120,15 @@ pub fn header_violations(api: Api, request: &HttpRequest) -> Vec<String> {
 }
 
 /// Auth and validation as the real API does them; `Err` is the response to send instead.
+/// `gateway`: the model names a LiteLLM-style gateway in front serves (its check comes after
+/// auth, before the provider sees the body).
 pub fn check(
     api: Api,
     route: &Route,
     request: &HttpRequest,
     body: &Value,
     keys: &HashMap<Api, Vec<String>>,
+    gateway: Option<&[String]>,
 ) -> Result<(), HttpResponse> {
     check_auth(api, request, keys)?;
     if route.kind == Kind::Models {
@@ -134,11 +137,29 @@ pub fn check(
     if request.body.is_empty() || body.is_null() {
         return Err(unparsable_body(api));
     }
+    if let Some(served) = gateway
+        && let Some(model) = body.get("model").and_then(Value::as_str)
+        && !served.iter().any(|m| m == model)
+    {
+        return Err(super::gateway::unknown_model(model));
+    }
+    let model = route
+        .model
+        .as_deref()
+        .or_else(|| body.get("model").and_then(Value::as_str))
+        .unwrap_or("");
+    validate_body(api, model, body)
+}
+
+/// The body checks of a generate request to `model`: the wire format's, then the model's
+/// reasoning fields (`thinking.rs`).
+pub fn validate_body(api: Api, model: &str, body: &Value) -> Result<(), HttpResponse> {
     match api {
         Api::OpenAi => validate_openai(body),
         Api::Anthropic => validate_anthropic(body),
         Api::Gemini => validate_gemini(body),
-    }
+    }?;
+    super::thinking::validate(api, model, body)
 }
 
 /// The provider's answer to a body that is not JSON.
@@ -484,7 +505,7 @@ pub fn validate_anthropic(body: &Value) -> Result<(), HttpResponse> {
 }
 
 /// Gemini's JSON parser accepts both camelCase and snake_case field names.
-fn camel(name: &str) -> String {
+pub fn camel(name: &str) -> String {
     let mut out = String::new();
     let mut upper = false;
     for c in name.chars() {
