@@ -111,7 +111,7 @@ impl Lane {
     pub async fn run(self, shared: Arc<Shared>) {
         let stats = &shared.stats.providers[self.provider];
         loop {
-            if shared.dispatcher.is_cancelled() || self.key.is_removed() {
+            if shared.dispatcher.is_cancelled() || !self.key.serves(&self.model) {
                 break;
             }
             if let Some(until) = self.key.parked_until() {
@@ -145,7 +145,7 @@ impl Lane {
                 break;
             };
             // Another lane of this key may have hit a limit while this one waited for a row.
-            if self.key.parked_until().is_some() || self.key.is_removed() {
+            if self.key.parked_until().is_some() || !self.key.serves(&self.model) {
                 shared.dispatcher.requeue(job);
                 continue;
             }
@@ -278,12 +278,13 @@ impl Lane {
     }
 
     async fn after_error(&self, shared: &Shared, job: Job, error: ProviderError) {
-        self.after_error_on(shared, job, error, &self.key, self.provider)
+        self.after_error_on(shared, job, error, &self.key, self.provider, &self.model)
             .await
     }
 
-    /// Applies the policy for a failed attempt that `key` of `provider` answered: the key may be
-    /// parked or removed, the row retried or failed.
+    /// Applies the policy for a failed attempt that `key` of `provider` answered for `model`: the
+    /// key may be parked or removed (for an unknown model, only that model's lanes of the key),
+    /// the row retried or failed.
     pub(crate) async fn after_error_on(
         &self,
         shared: &Shared,
@@ -291,6 +292,7 @@ impl Lane {
         error: ProviderError,
         key: &KeyState,
         provider: usize,
+        model: &str,
     ) {
         shared.stats.providers[provider].record_error(error.kind);
         match error.kind {
@@ -309,9 +311,19 @@ impl Lane {
                 shared.stats.mark_parked(provider, until);
             }
             KeyAction::Remove => {
-                if !key.is_removed() {
+                // An unknown model is the model's problem, not the key's: a gateway serving
+                // several models keeps the others.
+                let reason = if error.kind == FailureKind::ModelNotFound {
+                    key.remove_model(model).then(|| {
+                        format!("{} left the pool for model `{model}`: {error}", key.label)
+                    })
+                } else if !key.is_removed() {
                     key.remove();
-                    let reason = format!("{} left the pool: {error}", key.label);
+                    Some(format!("{} left the pool: {error}", key.label))
+                } else {
+                    None
+                };
+                if let Some(reason) = reason {
                     eprintln!("gen: {reason}");
                     shared
                         .removals

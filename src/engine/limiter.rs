@@ -21,6 +21,9 @@ pub struct KeyState {
     parked_until: Mutex<Option<Instant>>,
     consecutive_limits: AtomicU32,
     removed: AtomicBool,
+    /// Models this key cannot serve (the provider or its gateway does not know them); its lanes
+    /// of other models go on.
+    removed_models: Mutex<Vec<String>>,
 }
 
 impl KeyState {
@@ -45,6 +48,7 @@ impl KeyState {
             parked_until: Mutex::new(None),
             consecutive_limits: AtomicU32::new(0),
             removed: AtomicBool::new(false),
+            removed_models: Mutex::new(Vec::new()),
         }
     }
 
@@ -137,6 +141,30 @@ impl KeyState {
 
     pub fn is_removed(&self) -> bool {
         self.removed.load(Ordering::Relaxed)
+    }
+
+    /// Takes `model` out of this key's pool; returns false when it was already out.
+    pub fn remove_model(&self, model: &str) -> bool {
+        let mut models = self
+            .removed_models
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if models.iter().any(|m| m == model) {
+            return false;
+        }
+        models.push(model.to_string());
+        true
+    }
+
+    /// Whether the key still serves `model`: it is in the pool and the model was not refused.
+    pub fn serves(&self, model: &str) -> bool {
+        !self.is_removed()
+            && !self
+                .removed_models
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .any(|m| m == model)
     }
 }
 

@@ -246,8 +246,15 @@ impl Lane {
                     Ok(completion) => completion,
                     Err(error) => {
                         let error = in_stage(stage, error);
-                        self.after_error_on(shared, job, error, route.key, route.provider)
-                            .await;
+                        self.after_error_on(
+                            shared,
+                            job,
+                            error,
+                            route.key,
+                            route.provider,
+                            route.model,
+                        )
+                        .await;
                         return;
                     }
                 };
@@ -301,8 +308,15 @@ impl Lane {
                             stage,
                             ProviderError::new(FailureKind::InvalidOutput, message),
                         );
-                        self.after_error_on(shared, job, error, route.key, route.provider)
-                            .await;
+                        self.after_error_on(
+                            shared,
+                            job,
+                            error,
+                            route.key,
+                            route.provider,
+                            route.model,
+                        )
+                        .await;
                         return;
                     }
                 }
@@ -350,7 +364,7 @@ impl Lane {
     /// key is parked and the row should go to another lane).
     async fn wait_for(&self, shared: &Shared, route: &Route<'_>, own_permit: &mut bool) -> bool {
         loop {
-            if route.key.is_removed() {
+            if !route.key.serves(route.model) {
                 return false;
             }
             match route.key.parked_until() {
