@@ -219,8 +219,7 @@ fn sizing_line(
     step: Step,
     answer_tokens: u32,
 ) -> String {
-    let choice = thinking.choose(policy.setting(provider, step));
-    let cap = thinking.cap(answer_tokens, &choice, 0);
+    let (choice, cap) = thinking.size(policy.setting(provider, step), answer_tokens, 0);
     format!(
         "{}: {} · output cap {cap}",
         step.label(),

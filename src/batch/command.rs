@@ -233,8 +233,11 @@ fn submit(args: &BatchSubmitArgs) -> anyhow::Result<JobFile> {
     let provider = plan.providers[0].name.clone();
     // The same reasoning field and cap a live lane of this model would send.
     let thinking = plan.lanes[0].thinking;
-    let choice = thinking.choose(plan.reasoning.setting(0, Step::Task(task)));
-    let cap = thinking.cap(task.answer_tokens(), &choice, 0);
+    let (choice, cap) = thinking.size(
+        plan.reasoning.setting(0, Step::Task(task)),
+        task.answer_tokens(),
+        0,
+    );
     let input_format = plan.reader.format().extension().to_string();
 
     let mut rows = Vec::new();

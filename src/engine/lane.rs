@@ -480,9 +480,7 @@ pub(crate) fn sizing(
     job: &Job,
 ) -> (Choice, u32) {
     let setting = after_cuts(shared.reasoning.setting(provider, step), job.reasoning_cuts);
-    let choice = thinking.choose(setting);
-    let cap = thinking.cap(answer_tokens, &choice, job.cuts);
-    (choice, cap)
+    thinking.size(setting, answer_tokens, job.cuts)
 }
 
 /// Books what an answered attempt cost, whatever became of it: the tokens the provider billed (a

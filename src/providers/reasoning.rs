@@ -653,12 +653,32 @@ impl Thinking {
     }
 
     /// The output cap for an answer of `answer_tokens` under `choice`, doubled for each earlier
-    /// attempt of the row that came back cut (`cuts`), up to the model's largest cap (never below
-    /// the first attempt's).
+    /// attempt of the row that came back cut (`cuts`), and never above the model's largest cap
+    /// (a vendor refuses a request over it).
     pub fn cap(&self, answer_tokens: u32, choice: &Choice, cuts: u32) -> u32 {
         let base = answer_tokens.saturating_add(choice.allowance);
-        let raised = base.saturating_mul(1u32 << cuts.min(8));
-        raised.min(self.ceiling.max(base))
+        base.saturating_mul(1u32 << cuts.min(8)).min(self.ceiling)
+    }
+
+    /// The choice for `setting` and the cap for it ([`Thinking::cap`]), with an Anthropic thinking
+    /// budget kept below the cap, as the API requires (halved, or dropped when below its least).
+    pub fn size(&self, setting: Reasoning, answer_tokens: u32, cuts: u32) -> (Choice, u32) {
+        let mut choice = self.choose(setting);
+        let cap = self.cap(answer_tokens, &choice, cuts);
+        if let (ReasoningField::Extended(budget), Steering::Extended { min, .. }) =
+            (choice.field, self.steering)
+        {
+            if budget >= cap {
+                let fitted = cap / 2;
+                choice.field = if fitted >= min {
+                    ReasoningField::Extended(fitted)
+                } else {
+                    ReasoningField::None
+                };
+                choice.expected = choice.expected.min(fitted);
+            }
+        }
+        (choice, cap)
     }
 
     /// What the dry run says about the model's reasoning, beside the field sent.
@@ -847,9 +867,34 @@ mod tests {
             panic!("{high:?}")
         };
         assert!(claude.cap(400, &high, 0) > budget);
-        // Never below what the first attempt asked, even over a small model limit.
+        // A thinking budget stays below a small model limit.
+        let small = Thinking::for_model(
+            "claude-x",
+            Wire::Anthropic,
+            Some(ModelThinking {
+                steering: CLAUDE,
+                reasons_by_default: false,
+                max_output: Some(3_000),
+            }),
+        );
+        let (choice, cap) = small.size(Reasoning::High, 400, 0);
+        assert_eq!(
+            (choice.field, cap),
+            (ReasoningField::Extended(1_500), 3_000)
+        );
+        let (choice, _) = small.size(Reasoning::High, 400, 0);
+        assert!(choice.expected <= 1_500);
+        let tiny = Thinking {
+            ceiling: 1_024,
+            ..small
+        };
+        assert_eq!(
+            tiny.size(Reasoning::Low, 400, 0).0.field,
+            ReasoningField::None
+        );
+        // Never above the model's own limit.
         let chat = thinking("deepseek-chat", Wire::OpenAi);
-        assert_eq!(chat.cap(9_000, &chat.choose(Reasoning::Off), 2), 9_000);
+        assert_eq!(chat.cap(9_000, &chat.choose(Reasoning::Off), 0), 8_192);
     }
 
     #[test]

@@ -11,3 +11,4 @@ mod draft;
 mod live_run;
 mod models;
 mod providers;
+mod reasoning;
