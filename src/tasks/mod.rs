@@ -82,10 +82,13 @@ impl TaskKind {
         }
     }
 
-    /// Rough output size used by `--dry-run` to estimate tokens before anything is sent.
+    /// Rough size of the answer itself (reasoning not included), used by `--dry-run`, token limits
+    /// and `--max-cost` before anything is sent. SEO metadata is a title of about 50 characters,
+    /// a description of about 140 and a slug of about 30, with some 40 characters of JSON around
+    /// them: about 260 characters, 65 tokens at four characters a token.
     pub fn typical_output_tokens(self) -> u64 {
         match self {
-            TaskKind::Seo => 80,
+            TaskKind::Seo => 65,
             TaskKind::Outline => 400,
             TaskKind::Draft => 1600,
         }

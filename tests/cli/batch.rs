@@ -357,3 +357,87 @@ fn a_job_that_expires_returns_its_unanswered_rows_as_expired() {
         "{failed:?}"
     );
 }
+
+/// What `fetch` wrote as cost: the results' `cost_usd` plus the manifest's.
+fn fetched_cost(ws: &Workspace) -> f64 {
+    let results: f64 = if ws.exists("rows.seo.jsonl") {
+        ws.jsonl("rows.seo.jsonl")
+            .iter()
+            .map(|r| r["cost_usd"].as_f64().unwrap())
+            .sum()
+    } else {
+        0.0
+    };
+    let manifest: f64 = if ws.exists("rows.seo.failed.csv") {
+        let (header, records) = ws.csv("rows.seo.failed.csv");
+        let cost = header.iter().position(|h| h == "cost_usd").unwrap();
+        records
+            .iter()
+            .filter_map(|r| r[cost].parse::<f64>().ok())
+            .sum()
+    } else {
+        0.0
+    };
+    results + manifest
+}
+
+fn half_price(model: &str) -> Option<(f64, f64)> {
+    gen_core::providers::presets::price(model).map(|p| (p.input / 2.0, p.output / 2.0))
+}
+
+#[test]
+fn batch_jobs_send_the_live_reasoning_rules_and_count_every_billed_row() {
+    for (provider, api) in [
+        ("openai", Api::OpenAi),
+        ("anthropic", Api::Anthropic),
+        ("gemini", Api::Gemini),
+    ] {
+        let server = FakeServer::start();
+        server.set_reasoning(true);
+        let ws = Workspace::new();
+        setup(&ws, &server);
+        ws.write("rows.csv", keywords_csv(10));
+        let job = submit(&ws, provider, "seo");
+        fetch_and_wait(&ws, &job).expect_code(0);
+        assert_eq!(ws.jsonl("rows.seo.jsonl").len(), 10, "{provider}");
+        assert_eq!(
+            server.cut_count_for(api),
+            0,
+            "{provider}: {:#?}",
+            server.billing()
+        );
+        let billed = server.billed_batch_usd(half_price);
+        let reported = fetched_cost(&ws);
+        assert!(
+            billed > 0.0 && (billed - reported).abs() < 1e-6,
+            "{provider}: gen reported ${reported:.6}, the fake billed ${billed:.6} at batch prices"
+        );
+    }
+}
+
+#[test]
+fn cut_batch_rows_land_in_the_manifest_with_their_kind_and_cost() {
+    let server = FakeServer::start();
+    server.set_reasoning(true);
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    // A profile that wrongly says gpt-5-mini does not reason, with no room to grow.
+    let profile = ws.read("config/gen/config.toml")
+        + "\n[models.\"gpt-5-mini\"]\nsteering = \"none\"\nmax_output = 400\n";
+    ws.write("config/gen/config.toml", profile);
+    ws.write("rows.csv", keywords_csv(10));
+    let job = submit(&ws, "openai", "seo");
+    fetch_and_wait(&ws, &job).expect_code(1);
+    let failed = manifest_kinds(&ws, "rows.seo.failed.csv");
+    assert!(!failed.is_empty());
+    assert!(
+        failed.iter().all(|(_, kind)| kind == "reasoning_exhausted"),
+        "{failed:?}"
+    );
+    let billed = server.billed_batch_usd(half_price);
+    let reported = fetched_cost(&ws);
+    assert!(
+        (billed - reported).abs() < 1e-6,
+        "cut rows are billed: gen reported ${reported:.6}, the fake billed ${billed:.6}"
+    );
+}
