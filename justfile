@@ -8,11 +8,12 @@ ci:
 test:
     cargo test --locked
 
-# Throughput and memory benchmarks (prints figures).
+# Throughput, memory, rate-limit and cost benchmarks (prints figures).
 bench:
     cargo bench --bench throughput
     cargo bench --bench providers
     cargo bench --bench adaptive
+    cargo bench --bench reasoning
 
 # Regenerate the committed shell completion scripts.
 completions:
