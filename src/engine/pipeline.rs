@@ -245,16 +245,8 @@ impl Lane {
                 let completion = match answer {
                     Ok(completion) => completion,
                     Err(error) => {
-                        let error = in_stage(stage, error);
-                        self.after_error_on(
-                            shared,
-                            job,
-                            error,
-                            route.key,
-                            route.provider,
-                            route.model,
-                        )
-                        .await;
+                        self.stage_failed(shared, job, &route, in_stage(stage, error))
+                            .await;
                         return;
                     }
                 };
@@ -308,20 +300,15 @@ impl Lane {
                             stage,
                             ProviderError::new(FailureKind::InvalidOutput, message),
                         );
-                        self.after_error_on(
-                            shared,
-                            job,
-                            error,
-                            route.key,
-                            route.provider,
-                            route.model,
-                        )
-                        .await;
+                        self.stage_failed(shared, job, &route, error).await;
                         return;
                     }
                 }
             }
             job.stages.insert(stage, record.clone());
+            // Cuts raise the caps of the stage they happened in, not of the stages after it.
+            job.cuts = 0;
+            job.reasoning_cuts = 0;
             let outcome = Outcome::Stage {
                 row_id: job.row.id.clone(),
                 stage,
@@ -330,6 +317,18 @@ impl Lane {
             let _ = shared.outcomes.send(outcome).await;
         }
         self.finish_draft(shared, draft, job).await;
+    }
+
+    /// A stage's failed attempt, judged against the key and model that answered it.
+    async fn stage_failed(
+        &self,
+        shared: &Shared,
+        job: Job,
+        route: &Route<'_>,
+        error: ProviderError,
+    ) {
+        self.after_error_on(shared, job, error, route.key, route.provider, route.model)
+            .await;
     }
 
     fn route<'a>(&'a self, stage: Stage, draft: &'a DraftRuntime) -> Route<'a> {

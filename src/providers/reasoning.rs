@@ -528,6 +528,8 @@ pub struct Thinking {
     ceiling: u32,
     /// The model is in the table (or the profile), so the dry run can say what it knows.
     known: bool,
+    /// Its steering is a field of this wire (false behind a gateway on another wire).
+    native: bool,
 }
 
 impl Thinking {
@@ -537,6 +539,7 @@ impl Thinking {
         reasons_by_default: false,
         ceiling: DEFAULT_CEILING,
         known: false,
+        native: true,
     };
 
     /// A model known not to reason (the offline mock).
@@ -564,11 +567,8 @@ impl Thinking {
             reasons_by_default: entry.reasons_by_default,
             ceiling: entry.max_output.unwrap_or(DEFAULT_CEILING),
             known: true,
+            native,
         }
-    }
-
-    pub fn steering(&self) -> Steering {
-        self.steering
     }
 
     /// Whether the model spends reasoning tokens at all.
@@ -684,11 +684,14 @@ impl Thinking {
     /// What the dry run says about the model's reasoning, beside the field sent.
     pub fn describe(&self, choice: &Choice) -> String {
         let sent = choice.field.to_string();
-        match self.steering {
-            Steering::None if self.known && self.reasons_by_default => format!(
-                "{sent}: cannot be steered on this wire; the cap leaves {} tokens for its default",
+        if !self.native {
+            return format!(
+                "{sent}: the model cannot be steered on this wire; the cap leaves {} tokens for \
+                 what it does by default",
                 choice.allowance
-            ),
+            );
+        }
+        match self.steering {
             Steering::None if !self.known => {
                 format!("{sent} (a model gen's table does not know; see `[models.\"ID\"]`)")
             }
