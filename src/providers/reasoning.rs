@@ -453,8 +453,8 @@ pub const MODELS: &[ModelRow] = &[
 ];
 
 /// The table's entry for `model`: the longest prefix that matches, case-insensitively. Ids in a
-/// vendor's namespace (`openai/gpt-5-mini` on OpenRouter) match nothing: what a gateway accepts
-/// for them is its own affair.
+/// vendor's namespace (`openai/gpt-5-mini` on OpenRouter) match nothing here; [`Thinking::for_model`]
+/// looks their family up without the namespace.
 pub fn lookup(model: &str) -> Option<&'static ModelThinking> {
     let model = model.to_ascii_lowercase();
     MODELS
@@ -552,11 +552,19 @@ impl Thinking {
     /// else the table's. A model whose steering is another wire's (a Gemini model behind an
     /// OpenAI-format gateway) cannot be steered there: nothing is sent, and the cap leaves room
     /// for what it does by default.
+    ///
+    /// An id in a vendor's namespace (`openai/gpt-5-mini` on OpenRouter) is the family after the
+    /// namespace, reached through a router that may not take the vendor's own field: it is not
+    /// steered, and the cap leaves room for its default (unless the profile describes the id).
     pub fn for_model(model: &str, wire: Wire, described: Option<ModelThinking>) -> Thinking {
-        let Some(entry) = described.or_else(|| lookup(model).copied()) else {
+        let (family, routed) = match model.rsplit_once('/') {
+            Some((_, family)) => (family, described.is_none()),
+            None => (model, false),
+        };
+        let Some(entry) = described.or_else(|| lookup(family).copied()) else {
             return Thinking::NONE;
         };
-        let native = entry.steering.wire().is_none_or(|w| w == wire);
+        let native = !routed && entry.steering.wire().is_none_or(|w| w == wire);
         let steering = match entry.steering {
             _ if !native && entry.reasons_by_default => Steering::Always,
             _ if !native => Steering::None,
@@ -832,6 +840,20 @@ mod tests {
         assert_eq!(
             sent("deepseek-reasoner", Wire::OpenAi, Reasoning::Off),
             F::None
+        );
+    }
+
+    #[test]
+    fn a_routed_id_is_left_unsteered_with_room_for_its_family_default() {
+        let t = thinking("openai/gpt-5-mini", Wire::OpenAi);
+        let choice = t.choose(Reasoning::Off);
+        assert_eq!(choice.field, ReasoningField::None);
+        assert_eq!(t.cap(400, &choice, 0), 400 + 8_192);
+        let t = thinking("openai/gpt-4o-mini", Wire::OpenAi);
+        assert_eq!(t.cap(400, &t.choose(Reasoning::High), 0), 400);
+        assert_eq!(
+            thinking("meta-llama/llama-3.3-70b", Wire::OpenAi),
+            Thinking::NONE
         );
     }
 
