@@ -29,13 +29,11 @@ complete -c gen -n "__fish_gen_needs_command" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_needs_command" -f -a "seo" -d 'SEO metadata per row: JSON {title, meta_description, slug}, validated'
 complete -c gen -n "__fish_gen_needs_command" -f -a "outline" -d 'A markdown article outline per row (at least three `##` sections)'
 complete -c gen -n "__fish_gen_needs_command" -f -a "draft" -d 'A full article per row: research, outline, draft, humanize and optional images'
-complete -c gen -n "__fish_gen_needs_command" -f -a "batch" -d 'Provider Batch APIs (about half the price, minutes to 24 h): submit, status, fetch, cancel'
+complete -c gen -n "__fish_gen_needs_command" -f -a "batch" -d 'Provider Batch APIs (about half the price, minutes to 24 h): submit, status, fetch, cancel, list, run'
 complete -c gen -n "__fish_gen_needs_command" -f -a "models" -d 'The known models of each provider, with prices where known; --live asks the providers'
 complete -c gen -n "__fish_gen_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c gen -n "__fish_gen_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gen -n "__fish_gen_using_subcommand seo" -l pool -d 'Lanes as NAME=WEIGHT,... where NAME is a provider, a model id or PROVIDER:MODEL and weight = lanes; a NAME without a weight gets automatic lanes' -r
-complete -c gen -n "__fish_gen_using_subcommand seo" -l batch -d 'Run as a provider batch job instead (about half the price, minutes to 24 h): gemini, openai or anthropic; the same as `gen batch run --task TASK --provider PROVIDER`' -r
-complete -c gen -n "__fish_gen_using_subcommand seo" -l poll -d 'With --batch: how often to ask the provider whether the job is done' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l profile -d 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -s o -l out -d 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l failed -d 'Failed-rows manifest, in the input\'s format plus error columns. [default: <out stem>.failed.<input ext>]' -r -F
@@ -43,28 +41,29 @@ complete -c gen -n "__fish_gen_using_subcommand seo" -l id-column -d 'Column hol
 complete -c gen -n "__fish_gen_using_subcommand seo" -l template -d 'Prompt template (minijinja) over the row\'s columns, replacing the built-in one' -r -F
 complete -c gen -n "__fish_gen_using_subcommand seo" -l input-format -d 'Read the input as this format whatever its extension' -r -f -a "csv\t''
 jsonl\t''"
-complete -c gen -n "__fish_gen_using_subcommand seo" -l max-attempts -d 'Attempts per row before it goes to the manifest (rate-limit answers do not count)' -r
-complete -c gen -n "__fish_gen_using_subcommand seo" -l max-cost -d 'Stop dispatching once spend plus the estimate of requests in flight would pass USD (every model in the pool needs a known price)' -r
+complete -c gen -n "__fish_gen_using_subcommand seo" -l max-attempts -d 'Attempts per row before it goes to the manifest (rate-limit answers do not count) [default: 5]' -r
+complete -c gen -n "__fish_gen_using_subcommand seo" -l max-cost -d 'Stop dispatching once spend plus the estimate of requests in flight would pass USD (every model in the pool needs a known price); with --batch, submit nothing when the estimate at batch prices passes it' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l max-inflight -d 'At most N requests in flight over the whole run (bounds automatic lanes)' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l reasoning -d 'How much the models reason before answering, for every task and provider of the run, mapped to each model\'s nearest accepted value: off, low, medium or high [default: each task\'s own (off for seo and outline), or the profile\'s]' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l timeout -d 'Timeout of one request, e.g. 90s or 2m [default: the profile\'s, else 120s]' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l connect-timeout -d 'How long opening a connection to a provider may take' -r
-complete -c gen -n "__fish_gen_using_subcommand seo" -l progress -d 'Progress on stderr' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
+complete -c gen -n "__fish_gen_using_subcommand seo" -l progress -d 'Progress on stderr [default: auto]' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
 bar\t'The live display even when stderr is not a terminal'
 plain\t'A status line every --progress-interval, for CI logs'
 json\t'A JSON object per line every --progress-interval, for machines'
 none\t'Only the final summary'"
-complete -c gen -n "__fish_gen_using_subcommand seo" -l progress-interval -d 'How often plain and json progress lines are written' -r
+complete -c gen -n "__fish_gen_using_subcommand seo" -l progress-interval -d 'How often plain and json progress lines are written [default: 5s]' -r
+complete -c gen -n "__fish_gen_using_subcommand seo" -l batch -d 'Run as a provider batch job instead (about half the price, minutes to 24 h): gemini, openai, anthropic or mock, optionally PROVIDER:MODEL; the same as `gen batch run --task TASK --provider PROVIDER`' -r
+complete -c gen -n "__fish_gen_using_subcommand seo" -l poll -d 'With --batch: how often to ask the provider whether the job is done' -r
+complete -c gen -n "__fish_gen_using_subcommand seo" -l state-dir -d 'With --batch: where job state files live [default: $XDG_DATA_HOME/gen/batches]' -r -F
 complete -c gen -n "__fish_gen_using_subcommand seo" -l no-profile -d 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
 complete -c gen -n "__fish_gen_using_subcommand seo" -l resume -d 'Skip rows whose id already has a result in --out and append the rest'
 complete -c gen -n "__fish_gen_using_subcommand seo" -l force -d 'Overwrite an existing results file and manifest'
 complete -c gen -n "__fish_gen_using_subcommand seo" -l keep-order -d 'Write results in input order (holding back rows that finish ahead of an earlier one)'
-complete -c gen -n "__fish_gen_using_subcommand seo" -l dry-run -d 'Show the lanes, the first prompt, the row count and estimated tokens; send nothing'
+complete -c gen -n "__fish_gen_using_subcommand seo" -l dry-run -d 'Show the lanes, the first prompt, the row count, estimated tokens and cost, and the keys the run needs; send nothing (no key needed)'
 complete -c gen -n "__fish_gen_using_subcommand seo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gen -n "__fish_gen_using_subcommand seo" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand outline" -l pool -d 'Lanes as NAME=WEIGHT,... where NAME is a provider, a model id or PROVIDER:MODEL and weight = lanes; a NAME without a weight gets automatic lanes' -r
-complete -c gen -n "__fish_gen_using_subcommand outline" -l batch -d 'Run as a provider batch job instead (about half the price, minutes to 24 h): gemini, openai or anthropic; the same as `gen batch run --task TASK --provider PROVIDER`' -r
-complete -c gen -n "__fish_gen_using_subcommand outline" -l poll -d 'With --batch: how often to ask the provider whether the job is done' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l profile -d 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -s o -l out -d 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l failed -d 'Failed-rows manifest, in the input\'s format plus error columns. [default: <out stem>.failed.<input ext>]' -r -F
@@ -72,28 +71,29 @@ complete -c gen -n "__fish_gen_using_subcommand outline" -l id-column -d 'Column
 complete -c gen -n "__fish_gen_using_subcommand outline" -l template -d 'Prompt template (minijinja) over the row\'s columns, replacing the built-in one' -r -F
 complete -c gen -n "__fish_gen_using_subcommand outline" -l input-format -d 'Read the input as this format whatever its extension' -r -f -a "csv\t''
 jsonl\t''"
-complete -c gen -n "__fish_gen_using_subcommand outline" -l max-attempts -d 'Attempts per row before it goes to the manifest (rate-limit answers do not count)' -r
-complete -c gen -n "__fish_gen_using_subcommand outline" -l max-cost -d 'Stop dispatching once spend plus the estimate of requests in flight would pass USD (every model in the pool needs a known price)' -r
+complete -c gen -n "__fish_gen_using_subcommand outline" -l max-attempts -d 'Attempts per row before it goes to the manifest (rate-limit answers do not count) [default: 5]' -r
+complete -c gen -n "__fish_gen_using_subcommand outline" -l max-cost -d 'Stop dispatching once spend plus the estimate of requests in flight would pass USD (every model in the pool needs a known price); with --batch, submit nothing when the estimate at batch prices passes it' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l max-inflight -d 'At most N requests in flight over the whole run (bounds automatic lanes)' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l reasoning -d 'How much the models reason before answering, for every task and provider of the run, mapped to each model\'s nearest accepted value: off, low, medium or high [default: each task\'s own (off for seo and outline), or the profile\'s]' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l timeout -d 'Timeout of one request, e.g. 90s or 2m [default: the profile\'s, else 120s]' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l connect-timeout -d 'How long opening a connection to a provider may take' -r
-complete -c gen -n "__fish_gen_using_subcommand outline" -l progress -d 'Progress on stderr' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
+complete -c gen -n "__fish_gen_using_subcommand outline" -l progress -d 'Progress on stderr [default: auto]' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
 bar\t'The live display even when stderr is not a terminal'
 plain\t'A status line every --progress-interval, for CI logs'
 json\t'A JSON object per line every --progress-interval, for machines'
 none\t'Only the final summary'"
-complete -c gen -n "__fish_gen_using_subcommand outline" -l progress-interval -d 'How often plain and json progress lines are written' -r
+complete -c gen -n "__fish_gen_using_subcommand outline" -l progress-interval -d 'How often plain and json progress lines are written [default: 5s]' -r
+complete -c gen -n "__fish_gen_using_subcommand outline" -l batch -d 'Run as a provider batch job instead (about half the price, minutes to 24 h): gemini, openai, anthropic or mock, optionally PROVIDER:MODEL; the same as `gen batch run --task TASK --provider PROVIDER`' -r
+complete -c gen -n "__fish_gen_using_subcommand outline" -l poll -d 'With --batch: how often to ask the provider whether the job is done' -r
+complete -c gen -n "__fish_gen_using_subcommand outline" -l state-dir -d 'With --batch: where job state files live [default: $XDG_DATA_HOME/gen/batches]' -r -F
 complete -c gen -n "__fish_gen_using_subcommand outline" -l no-profile -d 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
 complete -c gen -n "__fish_gen_using_subcommand outline" -l resume -d 'Skip rows whose id already has a result in --out and append the rest'
 complete -c gen -n "__fish_gen_using_subcommand outline" -l force -d 'Overwrite an existing results file and manifest'
 complete -c gen -n "__fish_gen_using_subcommand outline" -l keep-order -d 'Write results in input order (holding back rows that finish ahead of an earlier one)'
-complete -c gen -n "__fish_gen_using_subcommand outline" -l dry-run -d 'Show the lanes, the first prompt, the row count and estimated tokens; send nothing'
+complete -c gen -n "__fish_gen_using_subcommand outline" -l dry-run -d 'Show the lanes, the first prompt, the row count, estimated tokens and cost, and the keys the run needs; send nothing (no key needed)'
 complete -c gen -n "__fish_gen_using_subcommand outline" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gen -n "__fish_gen_using_subcommand outline" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand draft" -l pool -d 'Lanes as NAME=WEIGHT,... where NAME is a provider, a model id or PROVIDER:MODEL and weight = lanes; a NAME without a weight gets automatic lanes' -r
-complete -c gen -n "__fish_gen_using_subcommand draft" -l batch -d 'Run as a provider batch job instead (about half the price, minutes to 24 h): gemini, openai or anthropic; the same as `gen batch run --task TASK --provider PROVIDER`' -r
-complete -c gen -n "__fish_gen_using_subcommand draft" -l poll -d 'With --batch: how often to ask the provider whether the job is done' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l profile -d 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -s o -l out -d 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l failed -d 'Failed-rows manifest, in the input\'s format plus error columns. [default: <out stem>.failed.<input ext>]' -r -F
@@ -101,18 +101,18 @@ complete -c gen -n "__fish_gen_using_subcommand draft" -l id-column -d 'Column h
 complete -c gen -n "__fish_gen_using_subcommand draft" -l template -d 'Prompt template (minijinja) over the row\'s columns, replacing the built-in one' -r -F
 complete -c gen -n "__fish_gen_using_subcommand draft" -l input-format -d 'Read the input as this format whatever its extension' -r -f -a "csv\t''
 jsonl\t''"
-complete -c gen -n "__fish_gen_using_subcommand draft" -l max-attempts -d 'Attempts per row before it goes to the manifest (rate-limit answers do not count)' -r
-complete -c gen -n "__fish_gen_using_subcommand draft" -l max-cost -d 'Stop dispatching once spend plus the estimate of requests in flight would pass USD (every model in the pool needs a known price)' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l max-attempts -d 'Attempts per row before it goes to the manifest (rate-limit answers do not count) [default: 5]' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l max-cost -d 'Stop dispatching once spend plus the estimate of requests in flight would pass USD (every model in the pool needs a known price); with --batch, submit nothing when the estimate at batch prices passes it' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l max-inflight -d 'At most N requests in flight over the whole run (bounds automatic lanes)' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l reasoning -d 'How much the models reason before answering, for every task and provider of the run, mapped to each model\'s nearest accepted value: off, low, medium or high [default: each task\'s own (off for seo and outline), or the profile\'s]' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l timeout -d 'Timeout of one request, e.g. 90s or 2m [default: the profile\'s, else 120s]' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l connect-timeout -d 'How long opening a connection to a provider may take' -r
-complete -c gen -n "__fish_gen_using_subcommand draft" -l progress -d 'Progress on stderr' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
+complete -c gen -n "__fish_gen_using_subcommand draft" -l progress -d 'Progress on stderr [default: auto]' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
 bar\t'The live display even when stderr is not a terminal'
 plain\t'A status line every --progress-interval, for CI logs'
 json\t'A JSON object per line every --progress-interval, for machines'
 none\t'Only the final summary'"
-complete -c gen -n "__fish_gen_using_subcommand draft" -l progress-interval -d 'How often plain and json progress lines are written' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l progress-interval -d 'How often plain and json progress lines are written [default: 5s]' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l research -d 'Provider (and model) for the research stage [default: each lane\'s own provider]' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l stages -d 'Stages to run, comma-separated: research, outline, draft, humanize, images' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l skip -d 'Stages to leave out, comma-separated' -r
@@ -128,7 +128,7 @@ complete -c gen -n "__fish_gen_using_subcommand draft" -l no-profile -d 'Ignore 
 complete -c gen -n "__fish_gen_using_subcommand draft" -l resume -d 'Skip rows whose id already has a result in --out and append the rest'
 complete -c gen -n "__fish_gen_using_subcommand draft" -l force -d 'Overwrite an existing results file and manifest'
 complete -c gen -n "__fish_gen_using_subcommand draft" -l keep-order -d 'Write results in input order (holding back rows that finish ahead of an earlier one)'
-complete -c gen -n "__fish_gen_using_subcommand draft" -l dry-run -d 'Show the lanes, the first prompt, the row count and estimated tokens; send nothing'
+complete -c gen -n "__fish_gen_using_subcommand draft" -l dry-run -d 'Show the lanes, the first prompt, the row count, estimated tokens and cost, and the keys the run needs; send nothing (no key needed)'
 complete -c gen -n "__fish_gen_using_subcommand draft" -s y -l yes -d 'Go on without asking when the pool spans several providers (articles will differ in voice)'
 complete -c gen -n "__fish_gen_using_subcommand draft" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gen -n "__fish_gen_using_subcommand draft" -s V -l version -d 'Print version'
@@ -141,30 +141,35 @@ complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subco
 complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subcommand_from submit status fetch cancel list run help" -f -a "list" -d 'The jobs this machine submitted'
 complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subcommand_from submit status fetch cancel list run help" -f -a "run" -d 'Submit, wait, fetch: one command for CI'
 complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subcommand_from submit status fetch cancel list run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l task -r -f -a "seo\t''
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l task -d 'The task every row is rendered for [with --retry-failed: the job\'s]' -r -f -a "seo\t''
 outline\t''"
-complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l provider -d 'gemini, openai or anthropic (or an alias such as claude) [with --retry-failed: the job\'s]' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l provider -d 'gemini, openai, anthropic (or an alias such as claude), or the offline mock [with --retry-failed: the job\'s]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l model -d 'The model [default: the provider\'s default]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l retry-failed -d 'Submit only the rows that errored or expired in JOB (after `gen batch fetch JOB`)' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l pool -d 'With --live: the live pool (a batch job itself runs on one provider)' -r
-complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l id-column -r
-complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l template -r -F
-complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l input-format -r -f -a "csv\t''
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l id-column -d 'Column holding the row id [default: `id` when present, else the 1-based row number]' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l template -d 'Prompt template (minijinja) over the row\'s columns, replacing the built-in one' -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l input-format -d 'Read the input as this format whatever its extension' -r -f -a "csv\t''
 jsonl\t''"
-complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l profile -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l profile -d 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l reasoning -d 'How much the model reasons: off, low, medium or high [default: the task\'s own, or the profile\'s] (as for a live run)' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l max-cost -d 'Submit nothing when the estimated cost at batch prices passes USD (the model needs a known price)' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l timeout -d 'Timeout of each request to the Batch API (uploads, polls, downloads), e.g. 90s [default: the profile\'s, else 120s]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l state-dir -d 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]' -r -F
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l live -d 'With --retry-failed: send those rows through the live pool now instead of a new batch'
-complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l no-profile
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l no-profile -d 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l dry-run -d 'Show the job split (jobs, rows, bytes), the first request, estimated tokens, the cost at batch prices and the key the submission needs; send nothing, create nothing (no key needed)'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from status" -l state-dir -d 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]' -r -F
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
-complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -s o -l out -d 'Results file [default: <input stem>.<task>.jsonl]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -s o -l out -d 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout [default: the job\'s earlier results file, else <input stem>.<task>.jsonl]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -l failed -d 'Failed-rows manifest [default: <out stem>.failed.<input ext>]' -r -F
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -l poll -d 'How often to ask while waiting' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -l state-dir -d 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -l resume -d 'Add to a results file that another run wrote, skipping the rows already in it'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -l force -d 'Replace a results file and manifest that another run wrote'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -l wait -d 'Wait until the job ends instead of fetching what is ready'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -s V -l version -d 'Print version'
@@ -174,24 +179,29 @@ complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcomman
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from list" -l state-dir -d 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]' -r -F
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
-complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l task -r -f -a "seo\t''
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l task -d 'The task every row is rendered for [with --retry-failed: the job\'s]' -r -f -a "seo\t''
 outline\t''"
-complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l provider -d 'gemini, openai or anthropic (or an alias such as claude) [with --retry-failed: the job\'s]' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l provider -d 'gemini, openai, anthropic (or an alias such as claude), or the offline mock [with --retry-failed: the job\'s]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l model -d 'The model [default: the provider\'s default]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l retry-failed -d 'Submit only the rows that errored or expired in JOB (after `gen batch fetch JOB`)' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l pool -d 'With --live: the live pool (a batch job itself runs on one provider)' -r
-complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l id-column -r
-complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l template -r -F
-complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l input-format -r -f -a "csv\t''
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l id-column -d 'Column holding the row id [default: `id` when present, else the 1-based row number]' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l template -d 'Prompt template (minijinja) over the row\'s columns, replacing the built-in one' -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l input-format -d 'Read the input as this format whatever its extension' -r -f -a "csv\t''
 jsonl\t''"
-complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l profile -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l profile -d 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l reasoning -d 'How much the model reasons: off, low, medium or high [default: the task\'s own, or the profile\'s] (as for a live run)' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l max-cost -d 'Submit nothing when the estimated cost at batch prices passes USD (the model needs a known price)' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l timeout -d 'Timeout of each request to the Batch API (uploads, polls, downloads), e.g. 90s [default: the profile\'s, else 120s]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l state-dir -d 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]' -r -F
-complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -s o -l out -r -F
-complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l failed -r -F
-complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l poll -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -s o -l out -d 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout [default: the job\'s earlier results file, else <input stem>.<task>.jsonl]' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l failed -d 'Failed-rows manifest [default: <out stem>.failed.<input ext>]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l poll -d 'How often to ask the provider whether the job is done' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l live -d 'With --retry-failed: send those rows through the live pool now instead of a new batch'
-complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l no-profile
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l no-profile -d 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l dry-run -d 'Show the job split (jobs, rows, bytes), the first request, estimated tokens, the cost at batch prices and the key the submission needs; send nothing, create nothing (no key needed)'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l resume -d 'Add to a results file that another run wrote, skipping the rows already in it'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l force -d 'Replace a results file and manifest that another run wrote'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from help" -f -a "submit" -d 'Render every row like the live run and submit it as batch job(s); prints the job id'
@@ -212,7 +222,7 @@ complete -c gen -n "__fish_gen_using_subcommand completions" -s V -l version -d 
 complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft batch models completions help" -f -a "seo" -d 'SEO metadata per row: JSON {title, meta_description, slug}, validated'
 complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft batch models completions help" -f -a "outline" -d 'A markdown article outline per row (at least three `##` sections)'
 complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft batch models completions help" -f -a "draft" -d 'A full article per row: research, outline, draft, humanize and optional images'
-complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft batch models completions help" -f -a "batch" -d 'Provider Batch APIs (about half the price, minutes to 24 h): submit, status, fetch, cancel'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft batch models completions help" -f -a "batch" -d 'Provider Batch APIs (about half the price, minutes to 24 h): submit, status, fetch, cancel, list, run'
 complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft batch models completions help" -f -a "models" -d 'The known models of each provider, with prices where known; --live asks the providers'
 complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft batch models completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft batch models completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -24,12 +24,13 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// SEO metadata per row: JSON {title, meta_description, slug}, validated.
-    Seo(RunArgs),
+    Seo(TaskArgs),
     /// A markdown article outline per row (at least three `##` sections).
-    Outline(RunArgs),
+    Outline(TaskArgs),
     /// A full article per row: research, outline, draft, humanize and optional images.
     Draft(Box<DraftArgs>),
-    /// Provider Batch APIs (about half the price, minutes to 24 h): submit, status, fetch, cancel.
+    /// Provider Batch APIs (about half the price, minutes to 24 h): submit, status, fetch, cancel,
+    /// list, run.
     #[command(subcommand)]
     Batch(BatchCommand),
     /// The known models of each provider, with prices where known; --live asks the providers.
@@ -131,6 +132,34 @@ pub struct DraftArgs {
     pub yes: bool,
 }
 
+/// `gen seo` and `gen outline`: the run options, and running them as a batch job instead.
+#[derive(Debug, Clone, Args)]
+pub struct TaskArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+
+    #[command(flatten)]
+    pub batch: BatchFlags,
+}
+
+/// `--batch PROVIDER[:MODEL]` on a task: the same as `gen batch run`.
+#[derive(Debug, Clone, Args)]
+pub struct BatchFlags {
+    /// Run as a provider batch job instead (about half the price, minutes to 24 h): gemini,
+    /// openai, anthropic or mock, optionally PROVIDER:MODEL; the same as
+    /// `gen batch run --task TASK --provider PROVIDER`.
+    #[arg(long, value_name = "PROVIDER[:MODEL]")]
+    pub batch: Option<String>,
+
+    /// With --batch: how often to ask the provider whether the job is done.
+    #[arg(long, requires = "batch", value_parser = parse_duration, default_value = "30s", value_name = "DURATION")]
+    pub poll: Duration,
+
+    /// With --batch: where job state files live [default: $XDG_DATA_HOME/gen/batches].
+    #[arg(long, requires = "batch", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
 /// Options shared by the live-run subcommands.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
@@ -141,15 +170,6 @@ pub struct RunArgs {
     /// weight = lanes; a NAME without a weight gets automatic lanes.
     #[arg(long, value_name = "SPEC")]
     pub pool: Option<String>,
-
-    /// Run as a provider batch job instead (about half the price, minutes to 24 h): gemini,
-    /// openai or anthropic; the same as `gen batch run --task TASK --provider PROVIDER`.
-    #[arg(long, value_name = "PROVIDER")]
-    pub batch: Option<String>,
-
-    /// With --batch: how often to ask the provider whether the job is done.
-    #[arg(long, requires = "batch", value_parser = parse_duration, default_value = "30s", value_name = "DURATION")]
-    pub poll: Duration,
 
     /// Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path.
     #[arg(long, value_name = "NAME|FILE", conflicts_with = "no_profile")]
@@ -189,12 +209,14 @@ pub struct RunArgs {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<InputFormat>,
 
-    /// Attempts per row before it goes to the manifest (rate-limit answers do not count).
-    #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
-    pub max_attempts: u32,
+    /// Attempts per row before it goes to the manifest (rate-limit answers do not count)
+    /// [default: 5].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub max_attempts: Option<u32>,
 
     /// Stop dispatching once spend plus the estimate of requests in flight would pass USD
-    /// (every model in the pool needs a known price).
+    /// (every model in the pool needs a known price); with --batch, submit nothing when the
+    /// estimate at batch prices passes it.
     #[arg(long, value_name = "USD", value_parser = parse_usd)]
     pub max_cost: Option<f64>,
 
@@ -220,17 +242,18 @@ pub struct RunArgs {
     #[arg(long)]
     pub keep_order: bool,
 
-    /// Show the lanes, the first prompt, the row count and estimated tokens; send nothing.
+    /// Show the lanes, the first prompt, the row count, estimated tokens and cost, and the keys
+    /// the run needs; send nothing (no key needed).
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Progress on stderr.
-    #[arg(long, value_enum, default_value_t = ProgressArg::Auto, value_name = "MODE")]
-    pub progress: ProgressArg,
+    /// Progress on stderr [default: auto].
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub progress: Option<ProgressArg>,
 
-    /// How often plain and json progress lines are written.
-    #[arg(long, value_parser = parse_duration, default_value = "5s", value_name = "DURATION")]
-    pub progress_interval: Duration,
+    /// How often plain and json progress lines are written [default: 5s].
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub progress_interval: Option<Duration>,
 }
 
 /// `gen batch …`: one provider per job.
@@ -240,6 +263,7 @@ pub enum BatchCommand {
     Submit(BatchSubmitArgs),
     /// A job's state, counts, age and provider (every local job without JOB).
     Status {
+        /// The job id `submit` printed [default: every job in the state directory].
         job: Option<String>,
         #[command(flatten)]
         state: StateDirArg,
@@ -248,6 +272,7 @@ pub enum BatchCommand {
     Fetch(BatchFetchArgs),
     /// Cancel a job (rows not done come back as cancelled when fetched).
     Cancel {
+        /// The job id `submit` printed.
         job: String,
         #[command(flatten)]
         state: StateDirArg,
@@ -280,10 +305,12 @@ pub struct BatchSubmitArgs {
     #[arg(required_unless_present = "retry_failed")]
     pub input: Option<String>,
 
+    /// The task every row is rendered for [with --retry-failed: the job's].
     #[arg(long, value_enum, required_unless_present = "retry_failed")]
     pub task: Option<BatchTask>,
 
-    /// gemini, openai or anthropic (or an alias such as claude) [with --retry-failed: the job's].
+    /// gemini, openai, anthropic (or an alias such as claude), or the offline mock [with
+    /// --retry-failed: the job's].
     #[arg(
         long,
         value_name = "PROVIDER",
@@ -307,18 +334,23 @@ pub struct BatchSubmitArgs {
     #[arg(long, value_name = "SPEC")]
     pub pool: Option<String>,
 
+    /// Column holding the row id [default: `id` when present, else the 1-based row number].
     #[arg(long, value_name = "NAME")]
     pub id_column: Option<String>,
 
+    /// Prompt template (minijinja) over the row's columns, replacing the built-in one.
     #[arg(long, value_name = "FILE")]
     pub template: Option<PathBuf>,
 
+    /// Read the input as this format whatever its extension.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<InputFormat>,
 
+    /// Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path.
     #[arg(long, value_name = "NAME|FILE", conflicts_with = "no_profile")]
     pub profile: Option<String>,
 
+    /// Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml).
     #[arg(long)]
     pub no_profile: bool,
 
@@ -327,21 +359,33 @@ pub struct BatchSubmitArgs {
     #[arg(long, value_parser = parse_reasoning, value_name = "SETTING")]
     pub reasoning: Option<crate::providers::reasoning::Reasoning>,
 
+    /// Submit nothing when the estimated cost at batch prices passes USD (the model needs a
+    /// known price).
+    #[arg(long, value_name = "USD", value_parser = parse_usd)]
+    pub max_cost: Option<f64>,
+
+    /// Timeout of each request to the Batch API (uploads, polls, downloads), e.g. 90s
+    /// [default: the profile's, else 120s].
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+
+    /// Show the job split (jobs, rows, bytes), the first request, estimated tokens, the cost at
+    /// batch prices and the key the submission needs; send nothing, create nothing (no key
+    /// needed).
+    #[arg(long)]
+    pub dry_run: bool,
+
     #[command(flatten)]
     pub state: StateDirArg,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct BatchFetchArgs {
+    /// The job id `submit` printed.
     pub job: String,
 
-    /// Results file [default: <input stem>.<task>.jsonl].
-    #[arg(short, long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
-
-    /// Failed-rows manifest [default: <out stem>.failed.<input ext>].
-    #[arg(long, value_name = "FILE")]
-    pub failed: Option<PathBuf>,
+    #[command(flatten)]
+    pub files: FetchFiles,
 
     /// Wait until the job ends instead of fetching what is ready.
     #[arg(long)]
@@ -355,17 +399,36 @@ pub struct BatchFetchArgs {
     pub state: StateDirArg,
 }
 
+/// Where a fetch writes, and what it may do with files already there.
+#[derive(Debug, Clone, Args)]
+pub struct FetchFiles {
+    /// Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout [default: the
+    /// job's earlier results file, else <input stem>.<task>.jsonl].
+    #[arg(short, long, value_name = "FILE")]
+    pub out: Option<String>,
+
+    /// Failed-rows manifest [default: <out stem>.failed.<input ext>].
+    #[arg(long, value_name = "FILE")]
+    pub failed: Option<PathBuf>,
+
+    /// Add to a results file that another run wrote, skipping the rows already in it.
+    #[arg(long, conflicts_with = "force")]
+    pub resume: bool,
+
+    /// Replace a results file and manifest that another run wrote.
+    #[arg(long)]
+    pub force: bool,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct BatchRunArgs {
     #[command(flatten)]
     pub submit: BatchSubmitArgs,
 
-    #[arg(short, long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub files: FetchFiles,
 
-    #[arg(long, value_name = "FILE")]
-    pub failed: Option<PathBuf>,
-
+    /// How often to ask the provider whether the job is done.
     #[arg(long, value_parser = parse_duration, default_value = "30s", value_name = "DURATION")]
     pub poll: Duration,
 }

@@ -184,7 +184,25 @@ pub fn describe(plan: Plan) -> String {
          ~{output_tokens} out (~{reasoning_tokens} of it reasoning)"
     );
     let _ = writeln!(text, "{}", cost_line(&lanes, &per_row, input_tokens, sent));
+    let _ = writeln!(text, "{}", keys_line(&providers));
     text
+}
+
+/// Which keys the real run needs that are not set (a dry run needs none).
+fn keys_line(providers: &[ProviderPlan]) -> String {
+    let missing: Vec<String> = providers
+        .iter()
+        .filter(|p| !p.missing_key_vars.is_empty())
+        .map(|p| format!("{} ({})", p.missing_key_vars.join(" or "), p.name))
+        .collect();
+    if missing.is_empty() {
+        "keys: every key the run needs is set".to_string()
+    } else {
+        format!(
+            "keys the real run needs but are not set: {}",
+            missing.join("; ")
+        )
+    }
 }
 
 /// The requests a row makes on a lane, with each one's answer budget: the task's one, or the

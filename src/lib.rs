@@ -26,7 +26,7 @@ use std::process::ExitCode;
 
 use clap::CommandFactory;
 
-use crate::cli::{BatchCommand, Cli, Command, DraftArgs, RunArgs};
+use crate::cli::{BatchCommand, BatchFlags, Cli, Command, DraftArgs, RunArgs};
 use crate::plan::Plan;
 use crate::tasks::TaskKind;
 
@@ -45,8 +45,8 @@ pub mod exit {
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let code = match cli.command {
-        Command::Seo(args) => live_run(TaskKind::Seo, &args, None),
-        Command::Outline(args) => live_run(TaskKind::Outline, &args, None),
+        Command::Seo(args) => task_run(TaskKind::Seo, &args.run, &args.batch),
+        Command::Outline(args) => task_run(TaskKind::Outline, &args.run, &args.batch),
         Command::Draft(args) => live_run(TaskKind::Draft, &args.run, Some(&args)),
         Command::Models(args) => models::run(&args),
         Command::Batch(command) => batch::command::run(&command),
@@ -59,16 +59,21 @@ pub fn run(cli: Cli) -> ExitCode {
     ExitCode::from(code)
 }
 
-fn live_run(task: TaskKind, args: &RunArgs, draft: Option<&DraftArgs>) -> u8 {
-    if let Some(provider) = &args.batch {
-        return match batch::command::shorthand(task, provider, args) {
-            Ok(run) => batch::command::run(&BatchCommand::Run(Box::new(run))),
-            Err(error) => {
-                eprintln!("gen: error: {error:#}");
-                exit::USAGE
-            }
-        };
+/// `gen seo|outline`: a live run, or with `--batch` the same rows as a batch job.
+fn task_run(task: TaskKind, args: &RunArgs, batch: &BatchFlags) -> u8 {
+    let Some(provider) = &batch.batch else {
+        return live_run(task, args, None);
+    };
+    match batch::command::shorthand(task, provider, args, batch) {
+        Ok(run) => batch::command::run(&BatchCommand::Run(Box::new(run))),
+        Err(error) => {
+            eprintln!("gen: error: {error:#}");
+            exit::USAGE
+        }
     }
+}
+
+fn live_run(task: TaskKind, args: &RunArgs, draft: Option<&DraftArgs>) -> u8 {
     let plan = match Plan::resolve(task, args, draft) {
         Ok(plan) => plan,
         Err(error) => {

@@ -39,7 +39,7 @@ pub fn is_valid_custom_id(id: &str) -> bool {
 }
 
 /// One entry of the create body: `{"custom_id", "params": {Messages body}}`.
-fn entry(item: &BatchItem) -> Value {
+pub fn entry(item: &BatchItem) -> Value {
     json!({"custom_id": item.custom_id, "params": live::request_body(item.request)})
 }
 

@@ -2,7 +2,8 @@
 //! more jobs; `fetch` maps the answers back to their rows, checks them like the live task and
 //! writes the same result and manifest files. Job state lives in a small file per job.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,15 +12,15 @@ use anyhow::{Context, bail};
 
 use crate::batch::job::{self, JobFile, Unsent};
 use crate::batch::remote::Remote;
-use crate::batch::wire::{ItemResult, JobState};
+use crate::batch::wire::{BatchItem, ItemResult, JobState};
 use crate::cli::{
-    BatchCommand, BatchFetchArgs, BatchRunArgs, BatchSubmitArgs, BatchTask, InputFormat,
-    ProgressArg, RunArgs,
+    BatchCommand, BatchFetchArgs, BatchFlags, BatchRunArgs, BatchSubmitArgs, BatchTask, FetchFiles,
+    InputFormat, ProgressArg, RunArgs, StateDirArg,
 };
 use crate::engine::lane::{RecordMeta, compose_record};
 use crate::exit;
 use crate::failure::{Failure, FailureKind};
-use crate::plan::{Backend, Plan};
+use crate::plan::{Backend, Checks, Plan, ProviderPlan};
 use crate::providers::reasoning::Reasoning;
 use crate::providers::{ProviderError, Request, Usage, estimate_tokens};
 use crate::rows::manifest::ManifestWriter;
@@ -34,7 +35,7 @@ const BATCH_DISCOUNT: f64 = 0.5;
 pub fn run(command: &BatchCommand) -> u8 {
     let outcome = match command {
         BatchCommand::Submit(args) if args.live => spill_to_live(args),
-        BatchCommand::Submit(args) => submit(args).map(|_| exit::OK),
+        BatchCommand::Submit(args) => submit_command(args),
         BatchCommand::Status { job, state } => status(job.as_deref(), state.state_dir.as_deref()),
         BatchCommand::Fetch(args) => fetch(args),
         BatchCommand::Cancel { job, state } => cancel(job, state.state_dir.as_deref()),
@@ -57,72 +58,100 @@ fn task_of(task: BatchTask) -> TaskKind {
     }
 }
 
-/// The live run's plan for these rows on this one provider: same reader, template, routing,
-/// profile and keys, so a batch row is rendered exactly like a live one.
-#[allow(clippy::too_many_arguments)]
-fn plan_for(
+/// The task a job file names; anything else is an error, wherever the job is read.
+fn task_named(job: &JobFile) -> anyhow::Result<TaskKind> {
+    match job.task.as_str() {
+        "seo" => Ok(TaskKind::Seo),
+        "outline" => Ok(TaskKind::Outline),
+        other => bail!(
+            "job {} names the task `{other}`, which gen does not know (batch jobs run seo or \
+             outline); was its state file written by another version?",
+            job.job
+        ),
+    }
+}
+
+fn input_format_of(job: &JobFile) -> InputFormat {
+    match job.input_format.as_str() {
+        "csv" => InputFormat::Csv,
+        _ => InputFormat::Jsonl,
+    }
+}
+
+/// What a batch plan is built from: the rows, the one provider and what shapes the requests.
+struct PlanInputs<'a> {
     task: TaskKind,
-    input: &str,
-    provider: &str,
-    model: Option<&str>,
+    input: &'a str,
+    provider: &'a str,
+    model: Option<&'a str>,
     id_column: Option<String>,
     template: Option<PathBuf>,
     input_format: Option<InputFormat>,
     profile: Option<String>,
     no_profile: bool,
     reasoning: Option<Reasoning>,
-) -> anyhow::Result<Plan> {
+    timeout: Option<Duration>,
+    /// The submission needs the provider's key; a dry run only says which.
+    need_key: bool,
+}
+
+/// The live run's plan for these rows on this one provider: same reader, template, routing,
+/// profile, reasoning and keys. Paths are checked by fetch, not here.
+fn plan_for(inputs: PlanInputs) -> anyhow::Result<Plan> {
     // Which provider first: a provider without a Batch API is the answer, whatever its key.
-    let profile_used = crate::profile::select(profile.as_deref(), no_profile)?;
+    let profile_used = crate::profile::select(inputs.profile.as_deref(), inputs.no_profile)?;
     let available = crate::registry::available(&profile_used)?;
     let entry = crate::pool::PoolEntry {
-        name: provider.to_string(),
-        model: model.map(str::to_string),
+        name: inputs.provider.to_string(),
+        model: inputs.model.map(str::to_string),
         weight: crate::pool::Weight::Lanes(1),
     };
     let (found, _) = crate::registry::route(&entry, &available)?;
-    if !matches!(found.name.as_str(), "openai" | "anthropic" | "gemini") {
+    let batchable = matches!(found.name.as_str(), "openai" | "anthropic" | "gemini")
+        || found.service == crate::registry::Service::Mock;
+    if !batchable {
         bail!(
-            "provider `{}` has no Batch API gen knows; batch jobs run on gemini, openai or \
-             anthropic (use a live run for the others)",
+            "provider `{}` has no Batch API gen knows; batch jobs run on gemini, openai, anthropic \
+             or the offline mock (use a live run for the others)",
             found.name
         );
     }
-    let pool = match model {
-        Some(model) => format!("{provider}:{model}=1"),
-        None => format!("{provider}=1"),
+    let pool = match inputs.model {
+        Some(model) => format!("{}:{model}=1", inputs.provider),
+        None => format!("{}=1", inputs.provider),
     };
     let args = RunArgs {
-        input: input.to_string(),
+        input: inputs.input.to_string(),
         pool: Some(pool),
-        profile,
-        no_profile,
+        profile: inputs.profile,
+        no_profile: inputs.no_profile,
         out: None,
         failed: None,
         resume: false,
         force: false,
-        id_column,
-        template,
-        input_format,
-        max_attempts: 1,
+        id_column: inputs.id_column,
+        template: inputs.template,
+        input_format: inputs.input_format,
+        max_attempts: None,
         max_cost: None,
         max_inflight: None,
-        timeout: None,
+        timeout: inputs.timeout,
         connect_timeout: crate::providers::http::DEFAULT_CONNECT_TIMEOUT,
         keep_order: false,
-        // Paths are checked by fetch, not here.
-        dry_run: true,
-        progress: ProgressArg::None,
-        progress_interval: Duration::from_secs(5),
-        batch: None,
-        poll: Duration::from_secs(30),
-        reasoning,
+        dry_run: !inputs.need_key,
+        progress: Some(ProgressArg::None),
+        progress_interval: None,
+        reasoning: inputs.reasoning,
     };
-    Plan::resolve(task, &args, None)
+    let checks = Checks {
+        paths: false,
+        keys: inputs.need_key,
+    };
+    Plan::resolve_with(inputs.task, &args, None, checks)
 }
 
-fn remote_for(plan: &Plan) -> anyhow::Result<Remote> {
-    let provider = &plan.providers[0];
+/// How a job's provider is reached: its Batch API with its first key, or the offline mock.
+fn remote_for(provider: &ProviderPlan, _state_dir: &Path) -> anyhow::Result<Remote> {
     match &provider.backend {
         Backend::Http {
             wire,
@@ -151,10 +180,18 @@ struct SubmitInputs {
     task: TaskKind,
     input: String,
     provider: String,
+    model: Option<String>,
+    id_column: Option<String>,
+    template: Option<PathBuf>,
+    input_format: Option<InputFormat>,
+    profile: Option<String>,
+    no_profile: bool,
     /// Only these rows (custom ids) when retrying a job's failures.
-    only: Option<std::collections::BTreeSet<String>>,
+    only: Option<BTreeSet<String>>,
     /// `--reasoning`, else the retried job's.
     reasoning: Option<Reasoning>,
+    /// The job being retried.
+    earlier: Option<JobFile>,
 }
 
 fn submit_inputs(args: &BatchSubmitArgs) -> anyhow::Result<SubmitInputs> {
@@ -163,8 +200,15 @@ fn submit_inputs(args: &BatchSubmitArgs) -> anyhow::Result<SubmitInputs> {
             task: task_of(args.task.context("--task is required")?),
             input: args.input.clone().context("an input file is required")?,
             provider: args.provider.clone().context("--provider is required")?,
+            model: args.model.clone(),
+            id_column: args.id_column.clone(),
+            template: args.template.clone(),
+            input_format: args.input_format,
+            profile: args.profile.clone(),
+            no_profile: args.no_profile,
             only: None,
             reasoning: args.reasoning,
+            earlier: None,
         });
     };
     let dir = job::state_dir(args.state.state_dir.as_deref())?;
@@ -173,6 +217,13 @@ fn submit_inputs(args: &BatchSubmitArgs) -> anyhow::Result<SubmitInputs> {
         bail!(
             "job {} was never fetched, so gen does not know which rows failed; run `gen batch fetch {}` first",
             earlier.job,
+            earlier.job
+        );
+    }
+    if let Some(retry) = &earlier.retried_by {
+        bail!(
+            "job {} was already retried by job {retry}; retry that one's failures instead \
+             (`gen batch submit --retry-failed {retry}`)",
             earlier.job
         );
     }
@@ -189,48 +240,87 @@ fn submit_inputs(args: &BatchSubmitArgs) -> anyhow::Result<SubmitInputs> {
             earlier.job
         );
     }
-    let task = match earlier.task.as_str() {
-        "outline" => TaskKind::Outline,
-        _ => TaskKind::Seo,
-    };
+    let provider = args.provider.clone().unwrap_or(earlier.provider.clone());
+    // Another provider takes its own default model unless one is named.
+    let model = args
+        .model
+        .clone()
+        .or_else(|| (provider == earlier.provider).then(|| earlier.model.clone()));
     Ok(SubmitInputs {
-        task,
+        task: task_named(&earlier)?,
         input: earlier.input.to_string_lossy().into_owned(),
-        provider: args.provider.clone().unwrap_or(earlier.provider.clone()),
+        provider,
+        model,
+        id_column: args.id_column.clone().or(earlier.id_column.clone()),
+        template: args.template.clone().or(earlier.template.clone()),
+        input_format: Some(input_format_of(&earlier)),
+        profile: args.profile.clone().or(earlier.profile.clone()),
+        no_profile: args.no_profile || earlier.no_profile,
         only: Some(earlier.failed.clone()),
         reasoning: args
             .reasoning
             .or_else(|| earlier.reasoning.as_deref().and_then(Reasoning::parse)),
+        earlier: Some(earlier),
     })
 }
 
-fn submit(args: &BatchSubmitArgs) -> anyhow::Result<JobFile> {
-    if args.pool.is_some() {
-        bail!(
-            "--pool does not apply to batch: a batch job runs on one provider (--provider); use a \
-             live run (`gen seo --pool …`, or `--retry-failed JOB --live`) to spread rows over several"
-        );
+/// Every row rendered for the batch, before anything is sent.
+struct Submission {
+    inputs: SubmitInputs,
+    input: PathBuf,
+    provider: ProviderPlan,
+    model: String,
+    /// USD per million tokens at batch prices.
+    price: Option<(f64, f64)>,
+    input_format: String,
+    requests: Vec<(String, Request)>,
+    rows: Vec<(String, String)>,
+    unsent: Vec<Unsent>,
+    /// Rows skipped because the results file already has them (`--resume`).
+    skipped: u64,
+    /// Estimated input and output tokens, and the reasoning part of the output.
+    tokens: (u64, u64, u64),
+}
+
+impl Submission {
+    fn estimated_cost(&self) -> Option<f64> {
+        self.price.map(|(input, output)| {
+            (self.tokens.0 as f64 * input + self.tokens.1 as f64 * output) / 1e6
+        })
     }
+}
+
+/// Renders every row as the live run would, for one provider; `done` are row ids already in the
+/// results file, which are not sent again.
+fn prepare(
+    args: &BatchSubmitArgs,
+    done: &HashSet<String>,
+    need_key: bool,
+) -> anyhow::Result<Submission> {
     let inputs = submit_inputs(args)?;
-    let task = inputs.task;
     let input = std::fs::canonicalize(&inputs.input)
         .with_context(|| format!("input file `{}` not found", inputs.input))?;
-    let plan = plan_for(
-        task,
-        &inputs.input,
-        &inputs.provider,
-        args.model.as_deref(),
-        args.id_column.clone(),
-        args.template.clone(),
-        args.input_format,
-        args.profile.clone(),
-        args.no_profile,
-        inputs.reasoning,
-    )?;
-    let remote = remote_for(&plan)?;
+    let timeout = args.timeout;
+    let plan = plan_for(PlanInputs {
+        task: inputs.task,
+        input: &inputs.input,
+        provider: &inputs.provider,
+        model: inputs.model.as_deref(),
+        id_column: inputs.id_column.clone(),
+        template: inputs.template.clone(),
+        input_format: inputs.input_format,
+        profile: inputs.profile.clone(),
+        no_profile: inputs.no_profile,
+        reasoning: inputs.reasoning,
+        timeout,
+        need_key,
+    })?;
+    let task = inputs.task;
     let model = plan.lanes[0].model.clone();
-    let price = plan.lanes[0].price;
-    let provider = plan.providers[0].name.clone();
+    let price = plan.lanes[0]
+        .price
+        .map(|(i, o)| (i * BATCH_DISCOUNT, o * BATCH_DISCOUNT));
+    let provider = plan.providers[0].clone();
     // The same reasoning field and cap a live lane of this model would send.
     let thinking = plan.lanes[0].thinking;
     let (choice, cap) = thinking.size(
@@ -239,11 +329,13 @@ fn submit(args: &BatchSubmitArgs) -> anyhow::Result<JobFile> {
         0,
     );
     let input_format = plan.reader.format().extension().to_string();
-
-    let mut rows = Vec::new();
     let mut requests: Vec<(String, Request)> = Vec::new();
+    let mut rows = Vec::new();
     let mut unsent = Vec::new();
-    let mut estimated_tokens = (0u64, 0u64);
+    let mut skipped = 0;
+    let mut tokens = (0u64, 0u64, 0u64);
+    let template = plan.template;
+    let topic_column = plan.topic_column;
     for item in plan.reader {
         let seq = match &item {
             Ok(row) => row.seq,
@@ -256,93 +348,181 @@ fn submit(args: &BatchSubmitArgs) -> anyhow::Result<JobFile> {
         {
             continue;
         }
-        match item {
-            Ok(row) => {
-                let custom_id = format!("r{}", row.seq);
-                let prompt = plan
-                    .template
-                    .check_row(&row.fields)
-                    .and_then(|()| plan.template.render(&row.id, &row.fields));
-                let prompt = match prompt {
-                    Ok(prompt) => prompt,
-                    Err(message) => {
-                        unsent.push(Unsent {
-                            seq: row.seq,
-                            row_id: row.id.clone(),
-                            error_kind: FailureKind::BadInput.as_str().into(),
-                            error: format!("line {}: {message}", row.line),
-                        });
-                        continue;
-                    }
-                };
-                let topic = row.text_of(plan.topic_column.as_deref());
-                estimated_tokens.0 +=
-                    estimate_tokens(task.system_prompt()) + estimate_tokens(&prompt);
-                estimated_tokens.1 += task.typical_output_tokens() + u64::from(choice.expected);
-                let request = task.request(
-                    &model,
-                    prompt,
-                    topic,
-                    1,
-                    plan.providers[0].timeout,
-                    cap,
-                    choice.field,
-                );
-                rows.push((custom_id.clone(), row.id));
-                requests.push((custom_id, request));
+        let row = match item {
+            Ok(row) => row,
+            Err(bad) => {
+                unsent.push(Unsent {
+                    seq: bad.seq,
+                    row_id: bad.id,
+                    error_kind: bad.kind.as_str().into(),
+                    error: bad.message,
+                });
+                continue;
             }
-            Err(bad) => unsent.push(Unsent {
-                seq: bad.seq,
-                row_id: bad.id,
-                error_kind: bad.kind.as_str().into(),
-                error: bad.message,
-            }),
+        };
+        if done.contains(&row.id) {
+            skipped += 1;
+            continue;
         }
-    }
-    if requests.is_empty() {
-        bail!(
-            "no row of `{}` can be sent ({} unreadable); nothing was submitted",
-            inputs.input,
-            unsent.len()
+        let custom_id = format!("r{}", row.seq);
+        let prompt = template
+            .check_row(&row.fields)
+            .and_then(|()| template.render(&row.id, &row.fields));
+        let prompt = match prompt {
+            Ok(prompt) => prompt,
+            Err(message) => {
+                unsent.push(Unsent {
+                    seq: row.seq,
+                    row_id: row.id.clone(),
+                    error_kind: FailureKind::BadInput.as_str().into(),
+                    error: format!("line {}: {message}", row.line),
+                });
+                continue;
+            }
+        };
+        let topic = row.text_of(topic_column.as_deref());
+        tokens.0 += estimate_tokens(task.system_prompt()) + estimate_tokens(&prompt);
+        tokens.1 += task.typical_output_tokens() + u64::from(choice.expected);
+        tokens.2 += u64::from(choice.expected);
+        let request = task.request(
+            &model,
+            prompt,
+            topic,
+            1,
+            provider.timeout,
+            cap,
+            choice.field,
         );
+        rows.push((custom_id.clone(), row.id));
+        requests.push((custom_id, request));
     }
-    let parts = runtime()?.block_on(remote.submit(&model, &requests))?;
-    let estimated_cost_usd = price.map(|(input, output)| {
-        (estimated_tokens.0 as f64 * input + estimated_tokens.1 as f64 * output) / 1e6
-            * BATCH_DISCOUNT
-    });
-    let job = JobFile {
-        job: job::new_job_id(),
+    // A retry covers the earlier job's unreadable rows too, so its manifest is the whole story.
+    if let Some(earlier) = &inputs.earlier {
+        unsent.extend(earlier.unsent.iter().cloned());
+    }
+    Ok(Submission {
+        inputs,
+        input,
         provider,
         model,
-        task: task.name().into(),
+        price,
+        input_format,
+        requests,
+        rows,
+        unsent,
+        skipped,
+        tokens,
+    })
+}
+
+/// What `submit` did.
+enum Submitted {
+    Job(Box<JobFile>),
+    /// `--dry-run`: described, nothing sent.
+    DryRun,
+    /// The estimate passed `--max-cost`: nothing sent.
+    OverBudget,
+}
+
+fn submit_command(args: &BatchSubmitArgs) -> anyhow::Result<u8> {
+    Ok(match submit(args, &HashSet::new())? {
+        Submitted::Job(_) | Submitted::DryRun => exit::OK,
+        Submitted::OverBudget => exit::ROWS_FAILED,
+    })
+}
+
+/// Submits the rows not in `done` (or with `--dry-run` only describes what would be sent); prints
+/// the job id on stdout.
+fn submit(args: &BatchSubmitArgs, done: &HashSet<String>) -> anyhow::Result<Submitted> {
+    if args.pool.is_some() {
+        bail!(
+            "--pool does not apply to batch: a batch job runs on one provider (--provider); use a \
+             live run (`gen seo --pool …`, or `--retry-failed JOB --live`) to spread rows over several"
+        );
+    }
+    let submission = prepare(args, done, !args.dry_run)?;
+    let estimate = submission.estimated_cost();
+    if args.max_cost.is_some() && estimate.is_none() {
+        bail!(
+            "--max-cost needs the model's price, and `{}` on provider `{}` has none; leave out \
+             --max-cost or use a model from `gen models`",
+            submission.model,
+            submission.provider.name
+        );
+    }
+    if args.dry_run {
+        let text = describe(&submission, args.max_cost)?;
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(text.as_bytes());
+        return Ok(Submitted::DryRun);
+    }
+    if let (Some(limit), Some(estimate)) = (args.max_cost, estimate) {
+        if estimate > limit {
+            eprintln!(
+                "gen: the estimated cost at batch prices is ${estimate:.4}, over --max-cost \
+                 ${limit}; nothing was submitted (see it with --dry-run)"
+            );
+            return Ok(Submitted::OverBudget);
+        }
+    }
+    if submission.requests.is_empty() {
+        bail!(
+            "no row of `{}` can be sent ({} unreadable, {} already in the results); nothing was \
+             submitted",
+            submission.inputs.input,
+            submission.unsent.len(),
+            submission.skipped
+        );
+    }
+    let dir = job::state_dir(args.state.state_dir.as_deref())?;
+    let remote = remote_for(&submission.provider, &dir)?;
+    let parts = runtime()?.block_on(remote.submit(&submission.model, &submission.requests))?;
+    let Submission {
+        inputs,
+        input,
+        provider,
+        model,
+        input_format,
+        rows,
+        unsent,
+        skipped,
+        ..
+    } = submission;
+    let earlier = inputs.earlier.as_ref();
+    let job = JobFile {
+        job: job::new_job_id(),
+        provider: provider.name.clone(),
+        model,
+        task: inputs.task.name().into(),
         input: input.clone(),
         input_format,
         input_hash: job::file_hash(&input)?,
-        id_column: args.id_column.clone(),
-        template: args.template.clone(),
-        profile: args.profile.clone(),
-        no_profile: args.no_profile,
+        id_column: inputs.id_column.clone(),
+        template: inputs.template.clone(),
+        profile: inputs.profile.clone(),
+        no_profile: inputs.no_profile,
         submitted_at: job::now_unix(),
         fetched_at: None,
-        out: None,
-        failed_path: None,
+        // A retry writes where the job it retries wrote.
+        out: earlier.and_then(|e| e.out.clone()),
+        failed_path: earlier.and_then(|e| e.failed_path.clone()),
         parts,
         rows,
         unsent,
         fetched: Default::default(),
         failed: Default::default(),
-        estimated_cost_usd,
+        estimated_cost_usd: estimate,
         reasoning: inputs.reasoning.map(|r| r.name().to_string()),
+        retry_of: earlier.map(|e| e.job.clone()),
+        retried_by: None,
     };
-    let dir = job::state_dir(args.state.state_dir.as_deref())?;
     job.save(&dir)?;
-    let cost = estimated_cost_usd.map_or_else(
+    let cost = estimate.map_or_else(
         || "unknown (no price for the model)".into(),
         |c| format!("${c:.4}"),
     );
     eprintln!(
-        "gen: submitted {} rows to {} ({}) as {} job(s); estimated cost at batch prices: {cost}{}",
+        "gen: submitted {} rows to {} ({}) as {} job(s); estimated cost at batch prices: {cost}{}{}",
         job.rows.len(),
         job.provider,
         job.model,
@@ -354,10 +534,119 @@ fn submit(args: &BatchSubmitArgs) -> anyhow::Result<JobFile> {
                 "; {} unreadable rows will be in the manifest",
                 job.unsent.len()
             )
+        },
+        if skipped > 0 {
+            format!("; {skipped} rows already in the results were not sent")
+        } else {
+            String::new()
         }
     );
     println!("{}", job.job);
-    Ok(job)
+    Ok(Submitted::Job(Box::new(job)))
+}
+
+/// The dry run of a submission: the job split, the first request as its job carries it,
+/// estimated tokens, the cost at batch prices and the key the real submission needs.
+fn describe(submission: &Submission, max_cost: Option<f64>) -> anyhow::Result<String> {
+    let mut text = String::new();
+    let provider = &submission.provider;
+    let _ = writeln!(
+        text,
+        "dry run: gen batch submit --task {} --provider {} over {}; nothing is sent and no job is \
+         created",
+        submission.inputs.task.name(),
+        provider.name,
+        submission.input.display()
+    );
+    let key = if !provider.missing_key_vars.is_empty() {
+        format!(
+            "{} (not set; the submission needs it)",
+            provider.missing_key_vars.join(" or ")
+        )
+    } else {
+        provider.key_labels.first().cloned().unwrap_or_default()
+    };
+    let _ = writeln!(
+        text,
+        "provider {} · model {} · key {key}",
+        provider.name, submission.model
+    );
+    let items: Vec<BatchItem> = submission
+        .requests
+        .iter()
+        .map(|(custom_id, request)| BatchItem { custom_id, request })
+        .collect();
+    match &provider.backend {
+        Backend::Http { wire, .. } => {
+            let cut = crate::batch::split::cut(*wire, &items)?;
+            let _ = writeln!(
+                text,
+                "jobs: {} ({}; at most {} requests and {} bytes a job)",
+                cut.jobs.len(),
+                cut.form(*wire),
+                limit_text(cut.limits.max_requests),
+                limit_text(cut.limits.max_bytes),
+            );
+            for (n, (range, bytes)) in cut.jobs.iter().enumerate() {
+                let _ = writeln!(text, "  job {}: {} rows, {bytes} bytes", n + 1, range.len());
+            }
+            if let Some(first) = items.first() {
+                let shown = crate::batch::split::shown(*wire, cut.by_file, first);
+                let _ = writeln!(text, "first request:\n---\n{shown}\n---");
+            }
+        }
+        Backend::Mock(_) => {
+            let _ = writeln!(text, "jobs: 1 (the offline mock: {} rows)", items.len());
+            if let Some(first) = items.first() {
+                let _ = writeln!(
+                    text,
+                    "first request:\n---\n{}\n---",
+                    first.request.prompt.trim_end()
+                );
+            }
+        }
+    }
+    let (input, output, reasoning) = submission.tokens;
+    let _ = writeln!(
+        text,
+        "rows: {} to send, {} would go to the manifest{} · estimated tokens: {input} in, \
+         ~{output} out (~{reasoning} of it reasoning)",
+        submission.requests.len(),
+        submission.unsent.len(),
+        if submission.skipped > 0 {
+            format!(", {} already in the results", submission.skipped)
+        } else {
+            String::new()
+        }
+    );
+    match submission.estimated_cost() {
+        Some(cost) => {
+            let budget = match max_cost {
+                Some(limit) if cost > limit => {
+                    format!(" (over --max-cost ${limit}: the real run would submit nothing)")
+                }
+                Some(limit) => format!(" (within --max-cost ${limit})"),
+                None => String::new(),
+            };
+            let _ = writeln!(text, "estimated cost at batch prices: ${cost:.4}{budget}");
+        }
+        None => {
+            let _ = writeln!(
+                text,
+                "estimated cost at batch prices: unknown (no price for model `{}`)",
+                submission.model
+            );
+        }
+    }
+    Ok(text)
+}
+
+fn limit_text(limit: usize) -> String {
+    if limit == usize::MAX {
+        "any number of".to_string()
+    } else {
+        limit.to_string()
+    }
 }
 
 fn status(job: Option<&str>, state_dir: Option<&Path>) -> anyhow::Result<u8> {
@@ -372,7 +661,7 @@ fn status(job: Option<&str>, state_dir: Option<&Path>) -> anyhow::Result<u8> {
     let rt = runtime()?;
     let mut code = exit::OK;
     for mut job in jobs {
-        match refresh(&rt, &mut job) {
+        match refresh(&rt, &mut job, &dir) {
             Ok(summary) => println!("{}", summary),
             Err(error) => {
                 eprintln!("gen: {}: {error:#}", job.job);
@@ -385,9 +674,9 @@ fn status(job: Option<&str>, state_dir: Option<&Path>) -> anyhow::Result<u8> {
 }
 
 /// Polls the job's parts that are not over yet; returns a one-line summary.
-fn refresh(rt: &tokio::runtime::Runtime, job: &mut JobFile) -> anyhow::Result<String> {
+fn refresh(rt: &tokio::runtime::Runtime, job: &mut JobFile, dir: &Path) -> anyhow::Result<String> {
     let plan = plan_for_job(job)?;
-    let remote = remote_for(&plan)?;
+    let remote = remote_for(&plan.providers[0], dir)?;
     let mut counts = (0u64, 0u64, 0u64);
     let mut states = Vec::new();
     for part in &mut job.parts {
@@ -412,56 +701,178 @@ fn refresh(rt: &tokio::runtime::Runtime, job: &mut JobFile) -> anyhow::Result<St
         counts.1,
         counts.2,
         crate::progress::human(Duration::from_secs(age)),
-        if job.fetched_at.is_some() {
-            "  fetched"
-        } else {
-            ""
-        }
+        currency(job)
     ))
 }
 
+/// Where a fetched job's rows stand now: its files, or the retry job whose files are current.
+fn currency(job: &JobFile) -> String {
+    if let Some(retry) = &job.retried_by {
+        return format!(
+            "  fetched; retried by job {retry}, whose results and manifest are current ({} rows              still failed)",
+            job.failed.len()
+        );
+    }
+    match (&job.fetched_at, &job.out, &job.failed_path) {
+        (Some(_), Some(out), Some(failed)) => format!(
+            "  fetched into {} ({} failed rows in {})",
+            out.display(),
+            job.failed.len(),
+            failed.display()
+        ),
+        (Some(_), _, _) => "  fetched".to_string(),
+        _ => String::new(),
+    }
+}
+
 fn plan_for_job(job: &JobFile) -> anyhow::Result<Plan> {
-    let task = match job.task.as_str() {
-        "seo" => TaskKind::Seo,
-        "outline" => TaskKind::Outline,
-        other => bail!("job {} has an unknown task `{other}`", job.job),
-    };
-    let format = match job.input_format.as_str() {
-        "csv" => InputFormat::Csv,
-        _ => InputFormat::Jsonl,
-    };
-    plan_for(
-        task,
-        &job.input.to_string_lossy(),
-        &job.provider,
-        Some(&job.model),
-        job.id_column.clone(),
-        job.template.clone(),
-        Some(format),
-        job.profile.clone(),
-        job.no_profile,
-        job.reasoning.as_deref().and_then(Reasoning::parse),
-    )
+    let input = job.input.to_string_lossy();
+    plan_for(PlanInputs {
+        task: task_named(job)?,
+        input: &input,
+        provider: &job.provider,
+        model: Some(&job.model),
+        id_column: job.id_column.clone(),
+        template: job.template.clone(),
+        input_format: Some(input_format_of(job)),
+        profile: job.profile.clone(),
+        no_profile: job.no_profile,
+        reasoning: job.reasoning.as_deref().and_then(Reasoning::parse),
+        timeout: None,
+        need_key: true,
+    })
 }
 
 fn fetch(args: &BatchFetchArgs) -> anyhow::Result<u8> {
     let dir = job::state_dir(args.state.state_dir.as_deref())?;
     let mut job = JobFile::load(&dir, &args.job)?;
-    fetch_job(
-        &mut job,
-        &dir,
-        args.out.clone(),
-        args.failed.clone(),
-        args.wait,
-        args.poll,
-    )
+    fetch_job(&mut job, &dir, &args.files, args.wait, args.poll)
+}
+
+/// Where a fetch writes, decided before anything is downloaded (or, for `batch run`, submitted).
+struct Destination {
+    out: Target,
+    out_format: crate::rows::Format,
+    failed: PathBuf,
+    results_mode: OpenMode,
+    /// Start the manifest afresh instead of adding to it.
+    fresh_manifest: bool,
+    /// Row ids already in the results file, not written again.
+    done: HashSet<String>,
+}
+
+/// The results file and manifest of a fetch of `job`, and how they may be written: a file that
+/// exists is added to only when it is this job's own (an earlier fetch, or the job it retries
+/// wrote it) or with `--resume`, replaced only with `--force`.
+fn destination(
+    job: Option<&JobFile>,
+    task: TaskKind,
+    input: &Path,
+    input_format: &str,
+    files: &FetchFiles,
+) -> anyhow::Result<Destination> {
+    let input_stem = input
+        .file_stem()
+        .map_or_else(|| "batch".into(), |s| s.to_string_lossy().into_owned());
+    let own_out = job.and_then(|j| j.out.clone());
+    let out = match files.out.as_deref() {
+        Some("-") => Target::Stdout,
+        Some(path) => Target::File(PathBuf::from(path)),
+        None => Target::File(
+            own_out
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(format!("{input_stem}.{}.jsonl", task.name()))),
+        ),
+    };
+    let out_format = match &out {
+        Target::File(path)
+            if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("csv")) =>
+        {
+            crate::rows::Format::Csv
+        }
+        _ => crate::rows::Format::Jsonl,
+    };
+    let own = |path: &Path, own: Option<&PathBuf>| own.is_some_and(|o| same_file(o, path));
+    let failed = files.failed.clone().unwrap_or_else(|| {
+        match (&out, job.and_then(|j| j.failed_path.clone())) {
+            (Target::File(path), Some(own_failed)) if own(path, own_out.as_ref()) => own_failed,
+            (Target::File(path), _) => {
+                let stem = path
+                    .file_stem()
+                    .map_or_else(|| input_stem.clone(), |s| s.to_string_lossy().into_owned());
+                path.with_file_name(format!("{stem}.failed.{input_format}"))
+            }
+            (Target::Stdout, _) => PathBuf::from(format!(
+                "{input_stem}.{}.failed.{input_format}",
+                task.name()
+            )),
+        }
+    });
+    let results_own = match &out {
+        Target::File(path) => own(path, own_out.as_ref()),
+        Target::Stdout => true,
+    };
+    let manifest_own = job
+        .and_then(|j| j.failed_path.as_ref())
+        .is_some_and(|f| same_file(f, &failed));
+    if !files.force && !files.resume {
+        if let Target::File(path) = &out {
+            if path.exists() && !results_own {
+                bail!(
+                    "the results file `{}` already exists and this job did not write it; pass \
+                     --resume to add this job's rows to it (rows already there are skipped), \
+                     --force to replace it, or -o to write elsewhere",
+                    path.display()
+                );
+            }
+        }
+        if failed.exists() && !manifest_own {
+            bail!(
+                "the failed-rows manifest `{}` already exists and this job did not write it; pass \
+                 --resume or --force, or --failed to write elsewhere",
+                failed.display()
+            );
+        }
+    }
+    let done = match &out {
+        Target::File(path) if !files.force && path.exists() => {
+            read_journal(path, out_format, "row_id")?.ids
+        }
+        _ => HashSet::new(),
+    };
+    // A retry job's first fetch writes the whole manifest of the rows it carries.
+    let first_retry_fetch = job.is_some_and(|j| j.retry_of.is_some() && j.fetched.is_empty());
+    Ok(Destination {
+        results_mode: if files.force {
+            OpenMode::Truncate
+        } else {
+            OpenMode::Append
+        },
+        fresh_manifest: files.force || first_retry_fetch,
+        out,
+        out_format,
+        failed,
+        done,
+    })
+}
+
+/// Same path, or the same file reached another way.
+fn same_file(a: &Path, b: &Path) -> bool {
+    if a == b {
+        return true;
+    }
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => std::path::absolute(a).ok() == std::path::absolute(b).ok(),
+    }
 }
 
 fn fetch_job(
     job: &mut JobFile,
     dir: &Path,
-    out: Option<PathBuf>,
-    failed: Option<PathBuf>,
+    files: &FetchFiles,
     wait: bool,
     poll: Duration,
 ) -> anyhow::Result<u8> {
@@ -473,9 +884,16 @@ fn fetch_job(
             job.job
         );
     }
+    let task = task_named(job)?;
+    let destination = destination(Some(job), task, &job.input, &job.input_format, files)?;
+    if files.force {
+        // Replacing the files means writing every row of the job again.
+        job.fetched.clear();
+        job.failed.clear();
+    }
     let rt = runtime()?;
     loop {
-        let summary = refresh(&rt, job)?;
+        let summary = refresh(&rt, job, dir)?;
         job.save(dir)?;
         let over = job.parts.iter().all(|p| is_terminal(&p.state));
         if over || !wait {
@@ -489,7 +907,7 @@ fn fetch_job(
         std::thread::sleep(poll);
     }
     let plan = plan_for_job(job)?;
-    let remote = remote_for(&plan)?;
+    let remote = remote_for(&plan.providers[0], dir)?;
     let mut results: HashMap<String, ItemResult> = HashMap::new();
     for part in job.parts.iter().filter(|p| is_terminal(&p.state)) {
         let keys = crate::batch::remote::part_keys(&job.rows, part.range.0..part.range.1);
@@ -498,40 +916,22 @@ fn fetch_job(
         }
     }
 
-    let input_stem = job
-        .input
-        .file_stem()
-        .map_or_else(|| "batch".into(), |s| s.to_string_lossy().into_owned());
-    let out = out.unwrap_or_else(|| PathBuf::from(format!("{input_stem}.{}.jsonl", job.task)));
-    let out_format = if out
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
-    {
-        crate::rows::Format::Csv
-    } else {
-        crate::rows::Format::Jsonl
-    };
-    let failed = failed.unwrap_or_else(|| {
-        let stem = out
-            .file_stem()
-            .map_or_else(|| input_stem.clone(), |s| s.to_string_lossy().into_owned());
-        PathBuf::from(format!(
-            "{stem}.failed.{}",
-            plan.reader.format().extension()
-        ))
-    });
-    let already = read_journal(&out, out_format, "row_id")?.ids;
-    let mut writer = ResultWriter::open(
-        &Target::File(out.clone()),
+    let Destination {
+        out,
         out_format,
-        plan.output_columns.clone(),
-        OpenMode::Append,
-    )?;
-    let mut manifest = ManifestWriter::appending(
-        failed.clone(),
-        plan.reader.format(),
-        plan.reader.columns().to_vec(),
-    );
+        failed,
+        results_mode,
+        fresh_manifest,
+        done: already,
+    } = destination;
+    let mut writer =
+        ResultWriter::open(&out, out_format, plan.output_columns.clone(), results_mode)?;
+    let columns = plan.reader.columns().to_vec();
+    let mut manifest = if fresh_manifest {
+        ManifestWriter::new(failed.clone(), plan.reader.format(), columns)
+    } else {
+        ManifestWriter::appending(failed.clone(), plan.reader.format(), columns)
+    };
     let task = plan.task;
     let price = plan.lanes[0]
         .price
@@ -651,13 +1051,21 @@ fn fetch_job(
         failures += 1;
     }
     job.fetched_at = Some(job::now_unix());
-    job.out = Some(std::path::absolute(&out).unwrap_or(out.clone()));
+    let out_label = match &out {
+        Target::File(path) => {
+            job.out = Some(std::path::absolute(path).unwrap_or(path.clone()));
+            format!("`{}`", path.display())
+        }
+        Target::Stdout => "stdout".to_string(),
+    };
     job.failed_path = Some(std::path::absolute(&failed).unwrap_or(failed.clone()));
     job.save(dir)?;
+    if let Some(earlier_id) = job.retry_of.clone() {
+        mark_retried(dir, &earlier_id, job)?;
+    }
     eprintln!(
-        "gen: fetched job {}: {done} results to `{}` (${spent:.4} at batch prices), {failures} failed{}{}",
+        "gen: fetched job {}: {done} results to {out_label} (${spent:.4} at batch prices), {failures} failed{}{}",
         job.job,
-        out.display(),
         if failures > 0 {
             format!(" (in `{}`)", failed.display())
         } else {
@@ -695,10 +1103,7 @@ fn spill_to_live(args: &BatchSubmitArgs) -> anyhow::Result<u8> {
              it with --wait, or cancel it first"
         );
     }
-    let task = match earlier.task.as_str() {
-        "outline" => TaskKind::Outline,
-        _ => TaskKind::Seo,
-    };
+    let task = task_named(&earlier)?;
     let run_args = RunArgs {
         input: earlier.input.to_string_lossy().into_owned(),
         pool: args.pool.clone(),
@@ -710,25 +1115,43 @@ fn spill_to_live(args: &BatchSubmitArgs) -> anyhow::Result<u8> {
         force: false,
         id_column: earlier.id_column.clone(),
         template: earlier.template.clone(),
-        input_format: None,
-        max_attempts: 5,
-        max_cost: None,
+        input_format: Some(input_format_of(&earlier)),
+        max_attempts: None,
+        max_cost: args.max_cost,
         max_inflight: None,
-        timeout: None,
+        timeout: args.timeout,
         connect_timeout: crate::providers::http::DEFAULT_CONNECT_TIMEOUT,
         keep_order: false,
-        dry_run: false,
-        progress: ProgressArg::Auto,
-        progress_interval: Duration::from_secs(5),
-        batch: None,
-        poll: Duration::from_secs(30),
+        dry_run: args.dry_run,
+        progress: None,
+        progress_interval: None,
         reasoning: args
             .reasoning
             .or_else(|| earlier.reasoning.as_deref().and_then(Reasoning::parse)),
     };
     let plan = Plan::resolve(task, &run_args, None)?;
+    if plan.dry_run {
+        let text = crate::dry_run::describe(plan);
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+        return Ok(exit::OK);
+    }
     let report = crate::engine::run::run(plan)?;
     Ok(report.exit_code())
+}
+
+/// After a retry job's fetch: the job it retried points at it (its files are now current) and no
+/// longer counts as failed the rows that the retry answered.
+fn mark_retried(dir: &Path, earlier_id: &str, retry: &JobFile) -> anyhow::Result<()> {
+    let mut earlier = JobFile::load(dir, earlier_id)?;
+    let answered: HashSet<&str> = retry
+        .fetched
+        .iter()
+        .filter(|id| !retry.failed.contains(*id))
+        .map(String::as_str)
+        .collect();
+    earlier.failed.retain(|id| !answered.contains(id.as_str()));
+    earlier.retried_by = Some(retry.job.clone());
+    earlier.save(dir)
 }
 
 /// The final state of the part that carries the row at `index` of the job, once it is over.
@@ -756,7 +1179,7 @@ fn cancel(job: &str, state_dir: Option<&Path>) -> anyhow::Result<u8> {
     let dir = job::state_dir(state_dir)?;
     let mut job = JobFile::load(&dir, job)?;
     let plan = plan_for_job(&job)?;
-    let remote = remote_for(&plan)?;
+    let remote = remote_for(&plan.providers[0], &dir)?;
     let rt = runtime()?;
     for part in job.parts.iter_mut().filter(|p| !is_terminal(&p.state)) {
         let status = rt.block_on(remote.cancel(part))?;
@@ -797,19 +1220,40 @@ fn list(state_dir: Option<&Path>) -> anyhow::Result<u8> {
 }
 
 fn run_all(args: &BatchRunArgs) -> anyhow::Result<u8> {
-    let mut job = submit(&args.submit)?;
+    // The files the fetch will write are checked before anything is paid for, and with
+    // --resume the rows already in the results are not sent at all.
+    let done = if args.submit.dry_run || args.submit.retry_failed.is_some() {
+        HashSet::new()
+    } else {
+        let inputs = submit_inputs(&args.submit)?;
+        let input = PathBuf::from(&inputs.input);
+        // The manifest takes the input's format, as the reader will see it.
+        let options = crate::rows::reader::ReaderOptions {
+            format: inputs.input_format.map(|f| match f {
+                InputFormat::Csv => crate::rows::Format::Csv,
+                InputFormat::Jsonl => crate::rows::Format::Jsonl,
+            }),
+            id_column: inputs.id_column.clone(),
+        };
+        let source = crate::rows::reader::Source::File(input.clone());
+        let format = crate::rows::reader::RowReader::open(&source, &options)?.format();
+        destination(None, inputs.task, &input, format.extension(), &args.files)?.done
+    };
+    let mut job = match submit(&args.submit, &done)? {
+        Submitted::Job(job) => job,
+        Submitted::DryRun => return Ok(exit::OK),
+        Submitted::OverBudget => return Ok(exit::ROWS_FAILED),
+    };
     let dir = job::state_dir(args.submit.state.state_dir.as_deref())?;
     // Ctrl-C while waiting leaves the job running at the provider: say how to come back to it.
     let id = job.job.clone();
     let _ = ctrlc_note(id);
-    fetch_job(
-        &mut job,
-        &dir,
-        args.out.clone(),
-        args.failed.clone(),
-        true,
-        args.poll,
-    )
+    // The files were checked above; an earlier run's results file is this run's own.
+    let files = FetchFiles {
+        resume: args.files.resume || !done.is_empty(),
+        ..args.files.clone()
+    };
+    fetch_job(&mut job, &dir, &files, true, args.poll)
 }
 
 /// Prints how to fetch the job later when the user interrupts the wait.
@@ -824,25 +1268,61 @@ fn ctrlc_note(job: String) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `gen seo --batch PROVIDER …`: the live command's options as a `batch run`.
-pub fn shorthand(task: TaskKind, provider: &str, args: &RunArgs) -> anyhow::Result<BatchRunArgs> {
+/// `gen seo --batch PROVIDER …`: the live command's options as a `batch run`. Every live option
+/// either means the same for the batch or is refused: a batch job runs on one provider, sends
+/// each row once, and reports its state at each poll.
+pub fn shorthand(
+    task: TaskKind,
+    provider: &str,
+    args: &RunArgs,
+    flags: &BatchFlags,
+) -> anyhow::Result<BatchRunArgs> {
     let task = match task {
         TaskKind::Seo => BatchTask::Seo,
         TaskKind::Outline => BatchTask::Outline,
         TaskKind::Draft => bail!("--batch applies to seo and outline; drafts run live"),
     };
-    if args.pool.is_some() {
+    let refused = [
+        (
+            args.pool.is_some(),
+            "--pool",
+            "a batch job runs on one provider; drop --pool, or drop --batch to spread the rows \
+             over a live pool",
+        ),
+        (
+            args.max_attempts.is_some(),
+            "--max-attempts",
+            "a batch job sends each row once; retry its failures with `gen batch submit \
+             --retry-failed JOB`",
+        ),
+        (
+            args.max_inflight.is_some(),
+            "--max-inflight",
+            "the provider runs a batch job's rows at its own pace",
+        ),
+        (
+            args.progress.is_some_and(|p| p != ProgressArg::Auto)
+                || args.progress_interval.is_some(),
+            "--progress",
+            "a batch run reports the job's state at each --poll instead",
+        ),
+    ];
+    if let Some((_, flag, why)) = refused.iter().find(|(given, _, _)| *given) {
+        bail!("{flag} does not apply with --batch: {why}");
+    }
+    if args.input == "-" {
         bail!(
-            "--pool does not apply with --batch: a batch job runs on one provider; drop --pool, or \
-             drop --batch to spread the rows over a live pool"
+            "--batch needs an input file (a job is matched to its rows when fetched, maybe hours \
+             later); save stdin to a file first"
         );
     }
+    crate::providers::http::set_connect_timeout(args.connect_timeout);
     let (provider, model) = match provider.split_once(':') {
         Some((p, m)) => (p.to_string(), Some(m.to_string())),
         None => (provider.to_string(), None),
     };
     Ok(BatchRunArgs {
-        submit: crate::cli::BatchSubmitArgs {
+        submit: BatchSubmitArgs {
             input: Some(args.input.clone()),
             task: Some(task),
             provider: Some(provider),
@@ -856,10 +1336,20 @@ pub fn shorthand(task: TaskKind, provider: &str, args: &RunArgs) -> anyhow::Resu
             profile: args.profile.clone(),
             no_profile: args.no_profile,
             reasoning: args.reasoning,
-            state: crate::cli::StateDirArg { state_dir: None },
+            max_cost: args.max_cost,
+            timeout: args.timeout,
+            dry_run: args.dry_run,
+            state: StateDirArg {
+                state_dir: flags.state_dir.clone(),
+            },
         },
-        out: args.out.as_ref().map(PathBuf::from),
-        failed: args.failed.clone(),
-        poll: args.poll,
+        // A batch fetch writes rows in input order, so --keep-order holds without asking.
+        files: FetchFiles {
+            out: args.out.clone(),
+            failed: args.failed.clone(),
+            resume: args.resume,
+            force: args.force,
+        },
+        poll: flags.poll,
     })
 }

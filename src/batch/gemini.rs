@@ -51,7 +51,7 @@ pub fn item_size(item: &BatchItem) -> usize {
 }
 
 /// One entry of an inline batch: `{"request": {…}, "metadata": {"key"}}`.
-fn inline_entry(item: &BatchItem) -> Value {
+pub fn inline_entry(item: &BatchItem) -> Value {
     json!({"request": live::request_body(item.request), "metadata": {"key": item.custom_id}})
 }
 
@@ -352,7 +352,9 @@ pub fn parse_results(jsonl: &[u8]) -> Results {
 /// `metadata.output.inlinedResponses.inlinedResponses[]` (or the same under `response`), each
 /// `{"response", "metadata": {"key"}}` or `{"error"}`, in input order. An entry without
 /// `metadata.key` takes the key at its position in `keys` (the custom ids as submitted); one
-/// with neither is listed in [`Results::skipped`].
+/// with neither is listed in [`Results::skipped`]. A job that was cancelled, expired or failed
+/// may carry no responses at all: it has no results, and its rows end with the job's fate, as
+/// on the other providers.
 pub fn parse_inline_results(
     operation_body: &[u8],
     keys: &[&str],
@@ -362,8 +364,20 @@ pub fn parse_inline_results(
     let entries = value
         .pointer("/metadata/output/inlinedResponses/inlinedResponses")
         .or_else(|| value.pointer("/response/inlinedResponses/inlinedResponses"))
-        .and_then(Value::as_array)
-        .ok_or_else(|| malformed("the batch operation has no inline responses"))?;
+        .and_then(Value::as_array);
+    let Some(entries) = entries else {
+        let ended_early =
+            parse_job(200, &[], operation_body, SystemTime::UNIX_EPOCH).is_ok_and(|(_, job)| {
+                matches!(
+                    job.state,
+                    JobState::Cancelled | JobState::Expired | JobState::Failed
+                )
+            });
+        if ended_early {
+            return Ok(Results::default());
+        }
+        return Err(malformed("the batch operation has no inline responses"));
+    };
     let mut results = Results::default();
     for (index, entry) in entries.iter().enumerate() {
         let key =

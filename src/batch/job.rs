@@ -82,6 +82,13 @@ pub struct JobFile {
     /// The `--reasoning` setting the job was submitted with, so a retry asks for the same.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning: Option<String>,
+    /// `--retry-failed`: the job whose failed rows this one carries; it writes into that job's
+    /// results and replaces its manifest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_of: Option<String>,
+    /// The retry job whose results and manifest are current for this job's rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retried_by: Option<String>,
 }
 
 /// `--state-dir`, else `$XDG_DATA_HOME/gen/batches`, else `~/.local/share/gen/batches`.
@@ -234,6 +241,8 @@ mod tests {
             failed: BTreeSet::new(),
             estimated_cost_usd: Some(0.01),
             reasoning: None,
+            retry_of: None,
+            retried_by: None,
         }
     }
 

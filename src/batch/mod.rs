@@ -8,6 +8,7 @@ pub mod gemini;
 pub mod job;
 pub mod openai;
 pub mod remote;
+pub mod split;
 pub mod wire;
 
 pub use wire::{BatchError, BatchItem, ItemResult, JobState, JobStatus, Limits, Results};

@@ -9,7 +9,7 @@ use anyhow::bail;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::batch::job::Part;
-use crate::batch::wire::{self, BatchItem, ItemResult, JobStatus, Results};
+use crate::batch::wire::{BatchItem, ItemResult, JobStatus, Results};
 use crate::batch::{anthropic, gemini, openai};
 use crate::providers::Request;
 use crate::providers::http::exchange;
@@ -63,34 +63,9 @@ impl Remote {
             .iter()
             .map(|(custom_id, request)| BatchItem { custom_id, request })
             .collect();
-        let (sizes, limits): (Vec<usize>, wire::Limits) = match self.wire {
-            Wire::OpenAi => (
-                items.iter().map(openai::item_size).collect(),
-                openai::LIMITS,
-            ),
-            Wire::Anthropic => (
-                items.iter().map(anthropic::item_size).collect(),
-                anthropic::LIMITS,
-            ),
-            Wire::Gemini => (
-                items.iter().map(gemini::inline_item_size).collect(),
-                gemini::INLINE_LIMITS,
-            ),
-        };
-        // Gemini answers small jobs inline; larger ones go through the Files API.
-        let gemini_by_file = self.wire == Wire::Gemini
-            && sizes.iter().sum::<usize>() > gemini::INLINE_LIMITS.max_bytes;
-        let limits = if gemini_by_file {
-            gemini::FILE_LIMITS
-        } else {
-            limits
-        };
-        let sizes: Vec<usize> = if gemini_by_file {
-            items.iter().map(gemini::item_size).collect()
-        } else {
-            sizes
-        };
-        let ranges = wire::split(&sizes, limits.max_requests, limits.max_bytes)?;
+        let cut = crate::batch::split::cut(self.wire, &items)?;
+        let gemini_by_file = cut.by_file;
+        let ranges: Vec<Range<usize>> = cut.jobs.into_iter().map(|(range, _)| range).collect();
         let mut parts = Vec::with_capacity(ranges.len());
         for (n, range) in ranges.into_iter().enumerate() {
             let part_items = &items[range.clone()];

@@ -161,6 +161,7 @@ fn target(
                 found,
                 args.run.timeout,
                 registry::process_env,
+                !args.run.dry_run,
             )?);
             providers.len() - 1
         }

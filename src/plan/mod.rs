@@ -27,6 +27,8 @@ use crate::tasks::template::PromptTemplate;
 use secrecy::SecretString;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+pub const DEFAULT_PROGRESS_INTERVAL: Duration = Duration::from_secs(5);
 /// An automatic entry's ceiling when its profile sets no `max_lanes`.
 pub const DEFAULT_MAX_LANES: u32 = 32;
 
@@ -76,6 +78,9 @@ pub struct ProviderPlan {
     pub max_lanes: u32,
     /// The profile's reasoning setting for every task this provider serves.
     pub reasoning: Option<crate::providers::reasoning::Reasoning>,
+    /// A plan for a dry run may lack the keys: the variables the real run needs, any of which
+    /// would do (empty when the keys are there or none is needed).
+    pub missing_key_vars: Vec<String>,
 }
 
 impl ProviderPlan {
@@ -141,11 +146,35 @@ pub struct Plan {
     pub reasoning: ReasoningPolicy,
 }
 
+/// What [`Plan::resolve_with`] checks beyond the arguments themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checks {
+    /// The results file and manifest may be written (a live run's; a batch job's are checked
+    /// when it is fetched).
+    pub paths: bool,
+    /// Every provider's key is set (a dry run only says which the real run needs).
+    pub keys: bool,
+}
+
 impl Plan {
+    /// A live run's plan, or a dry run's (which checks neither paths nor keys).
     pub fn resolve(
         task: TaskKind,
         args: &RunArgs,
         draft_args: Option<&DraftArgs>,
+    ) -> anyhow::Result<Plan> {
+        let checks = Checks {
+            paths: !args.dry_run,
+            keys: !args.dry_run,
+        };
+        Plan::resolve_with(task, args, draft_args, checks)
+    }
+
+    pub fn resolve_with(
+        task: TaskKind,
+        args: &RunArgs,
+        draft_args: Option<&DraftArgs>,
+        checks: Checks,
     ) -> anyhow::Result<Plan> {
         let profile = load_profile(args)?;
         let providers_available = registry::available(&profile)?;
@@ -156,6 +185,7 @@ impl Plan {
             args.timeout,
             registry::process_env,
             &profile.models,
+            checks.keys,
         )?;
 
         if args.max_cost.is_some() {
@@ -223,7 +253,7 @@ impl Plan {
             (false, true) => WriteMode::Overwrite,
             (false, false) => WriteMode::New,
         };
-        if !args.dry_run {
+        if checks.paths {
             check_paths(input_path.as_deref(), &out, &failed, write_mode)?;
         }
 
@@ -277,13 +307,13 @@ impl Plan {
             out_format,
             failed,
             write_mode,
-            max_attempts: args.max_attempts,
+            max_attempts: args.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS),
             max_cost: args.max_cost,
             max_inflight: args.max_inflight,
             connect_timeout: args.connect_timeout,
             keep_order: args.keep_order,
-            progress: progress_mode(args.progress),
-            progress_interval: args.progress_interval,
+            progress: progress_mode(args.progress.unwrap_or(ProgressArg::Auto)),
+            progress_interval: args.progress_interval.unwrap_or(DEFAULT_PROGRESS_INTERVAL),
             dry_run: args.dry_run,
             profile_source: profile.source.clone(),
             draft,
@@ -320,6 +350,7 @@ fn resolve_pool(
     timeout_flag: Option<Duration>,
     env: impl Fn(&str) -> Option<String>,
     described: &std::collections::BTreeMap<String, ModelThinking>,
+    need_keys: bool,
 ) -> anyhow::Result<(Vec<ProviderPlan>, Vec<LanePlan>)> {
     let mut providers: Vec<ProviderPlan> = Vec::new();
     let mut entry_bindings: Vec<(usize, String)> = Vec::new();
@@ -336,7 +367,7 @@ fn resolve_pool(
         let index = match providers.iter().position(|p| p.name == found.name) {
             Some(index) => index,
             None => {
-                providers.push(provider_plan(found, timeout_flag, &env)?);
+                providers.push(provider_plan(found, timeout_flag, &env, need_keys)?);
                 providers.len() - 1
             }
         };
@@ -414,7 +445,9 @@ pub(crate) fn provider_plan(
     found: &Available,
     timeout_flag: Option<Duration>,
     env: impl Fn(&str) -> Option<String>,
+    need_keys: bool,
 ) -> anyhow::Result<ProviderPlan> {
+    let mut missing_key_vars = Vec::new();
     let config = &found.config;
     let (backend, key_labels) = match &found.service {
         Service::Mock => {
@@ -441,12 +474,23 @@ pub(crate) fn provider_plan(
             base_url,
             dialect,
         } => {
-            let keys = registry::keys(found, env)?;
-            let (labels, keys): (Vec<String>, Vec<Option<SecretString>>) = if keys.is_empty() {
-                (vec!["no key".to_string()], vec![None])
-            } else {
-                keys.into_iter().map(|k| (k.label, Some(k.secret))).unzip()
+            let keys = match registry::keys(found, env) {
+                Ok(keys) => keys,
+                Err(_) if !need_keys => {
+                    missing_key_vars = found.key_vars.clone();
+                    Vec::new()
+                }
+                Err(error) => return Err(error),
             };
+            let (labels, keys): (Vec<String>, Vec<Option<SecretString>>) =
+                if !missing_key_vars.is_empty() {
+                    let label = format!("{} (not set)", missing_key_vars.join(" or "));
+                    (vec![label], vec![None])
+                } else if keys.is_empty() {
+                    (vec!["no key".to_string()], vec![None])
+                } else {
+                    keys.into_iter().map(|k| (k.label, Some(k.secret))).unzip()
+                };
             let backend = Backend::Http {
                 wire: *wire,
                 base_url: base_url.clone(),
@@ -468,6 +512,7 @@ pub(crate) fn provider_plan(
             .unwrap_or(DEFAULT_MAX_LANES)
             .min(pool::MAX_WEIGHT),
         reasoning: config.reasoning,
+        missing_key_vars,
     })
 }
 
