@@ -820,5 +820,15 @@ mod tests {
         assert_eq!(lines, [2, 3]);
         let none = parse_inline_results(operation("BATCH_STATE_SUCCEEDED", true).as_bytes(), &[]);
         assert_eq!(none.unwrap_err().kind, FailureKind::Malformed);
+        // A job that ended early carries no responses: no results, and its rows end with its
+        // fate, as on the other providers.
+        for state in [
+            "BATCH_STATE_CANCELLED",
+            "BATCH_STATE_EXPIRED",
+            "BATCH_STATE_FAILED",
+        ] {
+            let ended = parse_inline_results(operation(state, true).as_bytes(), &["r-1"]);
+            assert!(ended.unwrap().items.is_empty(), "{state}");
+        }
     }
 }

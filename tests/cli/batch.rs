@@ -441,3 +441,393 @@ fn cut_batch_rows_land_in_the_manifest_with_their_kind_and_cost() {
         "cut rows are billed: gen reported ${reported:.6}, the fake billed ${billed:.6}"
     );
 }
+
+/// gen with no provider key at all.
+fn gen_without_keys(ws: &Workspace, args: &[&str]) -> Run {
+    ws.run(args)
+}
+
+#[test]
+fn dry_runs_send_nothing_create_nothing_and_need_no_key() {
+    for (provider, api, variable) in [
+        ("openai", Api::OpenAi, "OPENAI_API_KEY"),
+        ("anthropic", Api::Anthropic, "ANTHROPIC_API_KEY"),
+        ("gemini", Api::Gemini, "GEMINI_API_KEY"),
+    ] {
+        let server = FakeServer::start();
+        let ws = Workspace::new();
+        setup(&ws, &server);
+        ws.write("rows.csv", keywords_csv(7));
+        for args in [
+            vec![
+                "batch",
+                "submit",
+                "--task",
+                "seo",
+                "--provider",
+                provider,
+                "--state-dir",
+                "jobs",
+                "--dry-run",
+                "rows.csv",
+            ],
+            vec![
+                "seo",
+                "--batch",
+                provider,
+                "--state-dir",
+                "jobs",
+                "--dry-run",
+                "rows.csv",
+            ],
+            vec![
+                "batch",
+                "run",
+                "--task",
+                "outline",
+                "--provider",
+                provider,
+                "--state-dir",
+                "jobs",
+                "--dry-run",
+                "rows.csv",
+            ],
+        ] {
+            let run = gen_without_keys(&ws, &args);
+            run.expect_code(0);
+            let out = &run.stdout;
+            assert!(out.contains("nothing is sent"), "{provider}: {out}");
+            assert!(out.contains("jobs: 1"), "{provider}: {out}");
+            assert!(out.contains("7 rows"), "{provider}: {out}");
+            assert!(out.contains("first request:"), "{provider}: {out}");
+            assert!(
+                out.contains("keyword number 1"),
+                "{provider}: the first row's request: {out}"
+            );
+            assert!(
+                out.contains("estimated cost at batch prices: $"),
+                "{provider}: {out}"
+            );
+            assert!(
+                out.contains(&format!("{variable}")) && out.contains("not set"),
+                "{provider}: names the key the submission needs: {out}"
+            );
+        }
+        assert_eq!(server.batch_request_count(), 0, "{provider}: nothing sent");
+        assert!(server.batch_jobs(api).is_empty(), "{provider}");
+        assert!(!ws.exists("jobs"), "{provider}: no job file");
+        assert!(!ws.exists("rows.seo.jsonl") && !ws.exists("rows.outline.jsonl"));
+    }
+    // The live dry run needs no key either, and says which the real run needs.
+    let ws = Workspace::new();
+    ws.write("rows.csv", keywords_csv(3));
+    let run = gen_without_keys(
+        &ws,
+        &[
+            "seo",
+            "--pool",
+            "openai=1,gemini=1",
+            "--dry-run",
+            "rows.csv",
+        ],
+    );
+    run.expect_code(0)
+        .stdout_has("keys the real run needs but are not set: OPENAI_API_KEY (openai); GEMINI_API_KEY or GOOGLE_API_KEY (gemini)");
+    // Without --dry-run the key is still required before anything is sent.
+    let run = gen_without_keys(&ws, &["seo", "--pool", "openai=1", "rows.csv"]);
+    run.expect_code(2).stderr_has("OPENAI_API_KEY");
+}
+
+#[test]
+fn a_budget_below_the_estimate_submits_nothing() {
+    for (provider, api) in [
+        ("openai", Api::OpenAi),
+        ("anthropic", Api::Anthropic),
+        ("gemini", Api::Gemini),
+    ] {
+        let server = FakeServer::start();
+        let ws = Workspace::new();
+        setup(&ws, &server);
+        ws.write("rows.csv", keywords_csv(5));
+        let run = gen_with_keys(
+            &ws,
+            &[
+                "seo",
+                "--batch",
+                provider,
+                "--state-dir",
+                "jobs",
+                "--max-cost",
+                "0.000001",
+                "rows.csv",
+            ],
+        );
+        run.expect_code(1)
+            .stderr_has("estimated cost at batch prices is $")
+            .stderr_has("nothing was submitted");
+        assert_eq!(server.batch_request_count(), 0, "{provider}");
+        assert!(server.batch_jobs(api).is_empty());
+        // A budget above it submits.
+        let run = gen_with_keys(
+            &ws,
+            &[
+                "batch",
+                "submit",
+                "--task",
+                "seo",
+                "--provider",
+                provider,
+                "--max-cost",
+                "5",
+                "--state-dir",
+                "jobs",
+                "rows.csv",
+            ],
+        );
+        run.expect_code(0);
+        assert_eq!(server.batch_jobs(api).len(), 1, "{provider}");
+    }
+}
+
+#[test]
+fn a_cancelled_gemini_inline_job_ends_like_the_others() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(6));
+    let job = submit(&ws, "gemini", "seo");
+    gen_with_keys(&ws, &["batch", "cancel", &job, "--state-dir", "jobs"]).expect_code(0);
+    let fetch = fetch_and_wait(&ws, &job);
+    fetch.expect_code(1).stderr_has("failed");
+    let failed = manifest_kinds(&ws, "rows.seo.failed.csv");
+    let done = if ws.exists("rows.seo.jsonl") {
+        ws.jsonl("rows.seo.jsonl").len()
+    } else {
+        0
+    };
+    assert_eq!(done + failed.len(), 6);
+    assert!(!failed.is_empty());
+    assert!(
+        failed.iter().all(|(_, kind)| kind == "cancelled"),
+        "{failed:?}"
+    );
+}
+
+#[test]
+fn fetch_writes_to_stdout_and_never_appends_to_another_runs_file_unasked() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(4));
+    let job = submit(&ws, "openai", "seo");
+    let run = gen_with_keys(
+        &ws,
+        &[
+            "batch",
+            "fetch",
+            &job,
+            "-o",
+            "-",
+            "--wait",
+            "--poll",
+            "10ms",
+            "--state-dir",
+            "jobs",
+        ],
+    );
+    run.expect_code(0);
+    assert_eq!(
+        crate::support::jsonl(&run.stdout).len(),
+        4,
+        "{}",
+        run.stdout
+    );
+    assert!(!ws.exists("-"), "no file named -");
+
+    // Another job fetched into a results file this job did not write.
+    ws.write("other.jsonl", "{\"row_id\":\"1\",\"title\":\"kept\"}\n");
+    let second = submit(&ws, "openai", "seo");
+    let run = gen_with_keys(
+        &ws,
+        &[
+            "batch",
+            "fetch",
+            &second,
+            "-o",
+            "other.jsonl",
+            "--wait",
+            "--poll",
+            "10ms",
+            "--state-dir",
+            "jobs",
+        ],
+    );
+    run.expect_code(2).stderr_has("--resume");
+    assert_eq!(ws.read("other.jsonl").lines().count(), 1, "untouched");
+    // --resume adds the rows not already there.
+    let run = gen_with_keys(
+        &ws,
+        &[
+            "batch",
+            "fetch",
+            &second,
+            "-o",
+            "other.jsonl",
+            "--resume",
+            "--wait",
+            "--poll",
+            "10ms",
+            "--state-dir",
+            "jobs",
+        ],
+    );
+    run.expect_code(0);
+    let lines = ws.jsonl("other.jsonl");
+    assert_eq!(lines.len(), 4, "row 1 was already there");
+    assert_eq!(lines[0]["title"], "kept");
+    // --force replaces it with every row of the job.
+    let run = gen_with_keys(
+        &ws,
+        &[
+            "batch",
+            "fetch",
+            &second,
+            "-o",
+            "other.jsonl",
+            "--force",
+            "--state-dir",
+            "jobs",
+        ],
+    );
+    run.expect_code(0);
+    let lines = ws.jsonl("other.jsonl");
+    assert_eq!(ids(&lines, "row_id"), ["1", "2", "3", "4"]);
+    assert_ne!(lines[0]["title"], "kept");
+}
+
+#[test]
+fn live_only_options_are_refused_with_batch_and_drafts_have_no_batch() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(2));
+    for (flag, value) in [
+        ("--max-attempts", Some("3")),
+        ("--max-inflight", Some("2")),
+        ("--progress", Some("json")),
+    ] {
+        let mut args = vec!["seo", "--batch", "openai", flag];
+        args.extend(value);
+        args.push("rows.csv");
+        gen_with_keys(&ws, &args)
+            .expect_code(2)
+            .stderr_has(&format!("{flag} does not apply with --batch"));
+    }
+    let run = gen_with_keys(&ws, &["draft", "--batch", "openai", "rows.csv"]);
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains("unexpected argument '--batch'"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(server.batch_request_count(), 0);
+    let help = gen_with_keys(&ws, &["--help"]);
+    assert!(
+        help.stdout
+            .contains("submit, status, fetch, cancel, list, run"),
+        "{}",
+        help.stdout
+    );
+}
+
+#[test]
+fn a_job_file_naming_an_unknown_task_is_an_error_everywhere() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(3));
+    let job = submit(&ws, "openai", "seo");
+    let path = ws.path(&format!("jobs/{job}.json"));
+    let mut file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    file["task"] = "summary".into();
+    std::fs::write(&path, file.to_string()).unwrap();
+    for args in [
+        vec!["batch", "status", job.as_str(), "--state-dir", "jobs"],
+        vec!["batch", "fetch", job.as_str(), "--state-dir", "jobs"],
+        vec![
+            "batch",
+            "submit",
+            "--retry-failed",
+            job.as_str(),
+            "--state-dir",
+            "jobs",
+        ],
+    ] {
+        let run = gen_with_keys(&ws, &args);
+        assert_ne!(run.code, 0, "{args:?}: {}\n{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains("task `summary`") || run.stderr.contains("never fetched"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn after_a_retry_the_manifest_lists_only_rows_still_failed_and_status_says_which_files_are_current()
+{
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write(
+        "rows.csv",
+        "id,keyword\n1,alpha\n2,beta\n3,\n4,delta\n5,epsilon\n6,zeta\n",
+    );
+    server.set_batch_failures(Api::OpenAi, Some(2), None);
+    let job = submit(&ws, "openai", "seo");
+    fetch_and_wait(&ws, &job).expect_code(1);
+    let first = manifest_kinds(&ws, "rows.seo.failed.csv");
+    assert!(
+        first.iter().any(|(id, _)| id == "3"),
+        "the empty keyword: {first:?}"
+    );
+    assert!(first.len() >= 3, "{first:?}");
+
+    server.set_batch_failures(Api::OpenAi, None, None);
+    let run = gen_with_keys(
+        &ws,
+        &[
+            "batch",
+            "submit",
+            "--retry-failed",
+            &job,
+            "--state-dir",
+            "jobs",
+        ],
+    );
+    run.expect_code(0);
+    let retry = run.stdout.trim().to_string();
+    // Fetched into the first job's files by default, which it may add to.
+    fetch_and_wait(&ws, &retry).expect_code(1);
+    let now = manifest_kinds(&ws, "rows.seo.failed.csv");
+    assert_eq!(
+        now,
+        [("3".to_string(), "bad_input".to_string())],
+        "only the row that cannot succeed is still listed"
+    );
+    assert_eq!(ws.jsonl("rows.seo.jsonl").len(), 5);
+    let status = gen_with_keys(&ws, &["batch", "status", &job, "--state-dir", "jobs"]);
+    status.expect_code(0);
+    assert!(
+        status.stdout.contains(&format!("retried by job {retry}")),
+        "{}",
+        status.stdout
+    );
+    let status = gen_with_keys(&ws, &["batch", "status", &retry, "--state-dir", "jobs"]);
+    assert!(
+        status.stdout.contains("rows.seo.jsonl"),
+        "{}",
+        status.stdout
+    );
+}

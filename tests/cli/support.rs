@@ -132,6 +132,16 @@ impl Run {
         );
         self
     }
+
+    #[track_caller]
+    pub fn stdout_has(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}:\n{}",
+            self.stdout
+        );
+        self
+    }
 }
 
 /// `n` rows of `id,keyword`.

@@ -218,6 +218,8 @@ struct State {
     /// When false, requests are counted but not kept (long benchmarks).
     log_off: bool,
     received: usize,
+    /// Requests to the batch routes (uploads, job creation, polls, downloads).
+    batch_received: usize,
     received_by: HashMap<Api, usize>,
     in_flight: HashMap<Api, usize>,
     peak_in_flight: HashMap<Api, usize>,
@@ -568,6 +570,12 @@ impl FakeServer {
         self.shared.state().received
     }
 
+    /// How many requests reached the batch routes (file uploads, job creation, polls, result
+    /// downloads): a dry run sends none.
+    pub fn batch_request_count(&self) -> usize {
+        self.shared.state().batch_received
+    }
+
     /// How many requests reached `api`'s routes, logged or not.
     pub fn request_count_for(&self, api: Api) -> usize {
         self.shared
@@ -716,6 +724,7 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
 /// Routes one request, records it, and writes the answer.
 fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Outcome {
     if let Some(route) = batch::route(request) {
+        shared.state().batch_received += 1;
         let response = batch::serve(&route, request, shared);
         return write(writer, request, response);
     }
