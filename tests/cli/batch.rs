@@ -509,7 +509,7 @@ fn dry_runs_send_nothing_create_nothing_and_need_no_key() {
                 "{provider}: {out}"
             );
             assert!(
-                out.contains(&format!("{variable}")) && out.contains("not set"),
+                out.contains(variable) && out.contains("not set"),
                 "{provider}: names the key the submission needs: {out}"
             );
         }
