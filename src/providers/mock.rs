@@ -21,7 +21,12 @@ pub struct MockConfig {
     pub retry_after: Duration,
     pub server_error_rate: f64,
     pub invalid_output_rate: f64,
+    /// How long a mock batch job takes from submit to completed (`gen batch … --provider mock`).
+    pub batch_duration: Duration,
 }
+
+/// A mock batch job's default duration: long enough to watch it move, short enough for a demo.
+pub const DEFAULT_BATCH_DURATION: Duration = Duration::from_secs(3);
 
 impl MockConfig {
     pub fn new(name: impl Into<String>) -> Self {
@@ -33,6 +38,7 @@ impl MockConfig {
             retry_after: Duration::from_secs(2),
             server_error_rate: 0.0,
             invalid_output_rate: 0.0,
+            batch_duration: DEFAULT_BATCH_DURATION,
         }
     }
 }
@@ -48,11 +54,7 @@ impl MockProvider {
 
     /// Everything the mock decides for one request, without waiting: the answer and its latency.
     pub fn answer(&self, request: &Request) -> (Result<Completion, ProviderError>, Duration) {
-        let seed = fnv1a(&[
-            self.config.name.as_bytes(),
-            request.prompt.as_bytes(),
-            &request.attempt.to_le_bytes(),
-        ]);
+        let seed = self.seed(request);
         let latency = self.latency(seed);
         if latency > request.timeout {
             let error = ProviderError::new(
@@ -66,9 +68,19 @@ impl MockProvider {
                 .with_retry_after(self.config.retry_after);
             return (Err(error), latency);
         }
+        (self.answer_now(request), latency)
+    }
+
+    /// The answer alone, as a Batch API would give it: no latency, so no timeout, and no rate
+    /// limit; the server-error and invalid-output faults still apply. For a request that
+    /// [`MockProvider::answer`] neither times out nor rate-limits, the two answers are the same.
+    pub fn answer_now(&self, request: &Request) -> Result<Completion, ProviderError> {
+        let seed = self.seed(request);
         if chance(seed, 2) < self.config.server_error_rate {
-            let error = ProviderError::new(FailureKind::Server, "mock server error (HTTP 500)");
-            return (Err(error), latency);
+            return Err(ProviderError::new(
+                FailureKind::Server,
+                "mock server error (HTTP 500)",
+            ));
         }
         let (text, citations, images) = if chance(seed, 3) < self.config.invalid_output_rate {
             (invalid_text(request, seed), Vec::new(), Vec::new())
@@ -77,7 +89,7 @@ impl MockProvider {
         };
         // A picture costs about what Gemini bills for one (1,290 output tokens).
         let image_tokens = 1_290 * images.len() as u64;
-        let completion = Completion {
+        Ok(Completion {
             exhausted_for: None,
             limit_rpm: None,
             input_tokens: estimate_tokens(&request.system) + estimate_tokens(&request.prompt),
@@ -87,8 +99,15 @@ impl MockProvider {
             text,
             citations,
             images,
-        };
-        (Ok(completion), latency)
+        })
+    }
+
+    fn seed(&self, request: &Request) -> u64 {
+        fnv1a(&[
+            self.config.name.as_bytes(),
+            request.prompt.as_bytes(),
+            &request.attempt.to_le_bytes(),
+        ])
     }
 
     fn latency(&self, seed: u64) -> Duration {
@@ -412,6 +431,35 @@ mod tests {
         let (answer, waited) = MockProvider::new(config).answer(&req);
         assert_eq!(answer.unwrap_err().kind, FailureKind::Timeout);
         assert_eq!(waited, Duration::from_millis(100));
+    }
+
+    #[test]
+    fn the_answer_now_is_the_answer_without_its_wait() {
+        let mut config = MockConfig::new("slow");
+        config.latency = Duration::from_secs(10);
+        let mut req = request(Purpose::Seo, "kw", 1);
+        req.timeout = Duration::from_millis(100);
+        let mock = MockProvider::new(config.clone());
+        assert_eq!(
+            mock.answer(&req).0.unwrap_err().kind,
+            FailureKind::Timeout,
+            "live, the wait is longer than the timeout"
+        );
+        assert!(
+            mock.answer_now(&req).is_ok(),
+            "without the wait, no timeout"
+        );
+        config.latency = Duration::ZERO;
+        config.server_error_rate = 0.3;
+        let mock = MockProvider::new(config);
+        let answers: Vec<_> = (0..50)
+            .map(|i| request(Purpose::Seo, &format!("kw {i}"), 1))
+            .map(|req| {
+                assert_eq!(mock.answer(&req).0, mock.answer_now(&req));
+                mock.answer_now(&req).is_ok()
+            })
+            .collect();
+        assert!(answers.contains(&true) && answers.contains(&false));
     }
 
     #[test]
