@@ -1,22 +1,94 @@
 //! One provider's Batch API over the shared HTTP client: submit a job (splitting it where the
 //! provider's per-job limits require), poll it, cancel it, download its results. The requests
-//! and parsers are the pure functions of the provider modules; this only sends them.
+//! and parsers are the pure functions of the provider modules; this only sends them. The offline
+//! mock's Batch API ([`crate::batch::mock`]) answers the same four calls without a network.
 
 use std::ops::Range;
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use anyhow::bail;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::batch::job::Part;
+use crate::batch::mock::MockBatch;
 use crate::batch::wire::{BatchItem, ItemResult, JobStatus, Results};
 use crate::batch::{anthropic, gemini, openai};
 use crate::providers::Request;
 use crate::providers::http::exchange;
+use crate::providers::mock::MockConfig;
 use crate::providers::presets::Wire;
 use crate::providers::wire::{Endpoint, HttpRequest};
 
-pub struct Remote {
+/// Where a batch job goes: a provider's Batch API, or the mock's.
+pub struct Remote(Service);
+
+enum Service {
+    Http(Http),
+    Mock(MockBatch),
+}
+
+impl Remote {
+    /// Batch input is always OpenAI's own dialect (the Batch API is OpenAI's), so none is taken.
+    pub fn new(wire: Wire, base_url: String, key: Option<SecretString>, timeout: Duration) -> Self {
+        Remote(Service::Http(Http {
+            wire,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            key,
+            timeout,
+        }))
+    }
+
+    /// The offline mock's Batch API: its jobs keep their answers in files in `state_dir` (the
+    /// directory of the local job files), so every command on a job must give the same one.
+    pub fn mock(config: MockConfig, state_dir: PathBuf) -> Self {
+        Remote(Service::Mock(MockBatch::new(config, state_dir)))
+    }
+
+    /// Sends every request as one or more jobs; each part covers a contiguous range of
+    /// `requests` (custom ids in order).
+    pub async fn submit(
+        &self,
+        model: &str,
+        requests: &[(String, Request)],
+    ) -> anyhow::Result<Vec<Part>> {
+        match &self.0 {
+            Service::Http(http) => http.submit(model, requests).await,
+            Service::Mock(mock) => mock.submit(requests),
+        }
+    }
+
+    pub async fn poll(&self, part: &Part) -> anyhow::Result<JobStatus> {
+        match &self.0 {
+            Service::Http(http) => http.poll(part).await,
+            Service::Mock(mock) => mock.poll(part),
+        }
+    }
+
+    /// Asks for the part to stop; its status afterwards.
+    pub async fn cancel(&self, part: &Part) -> anyhow::Result<JobStatus> {
+        match &self.0 {
+            Service::Http(http) => http.cancel(part).await,
+            Service::Mock(mock) => mock.cancel(part),
+        }
+    }
+
+    /// Every answer of a finished part, by custom id; `keys` are the part's custom ids in order
+    /// (a Gemini inline answer may carry only its position).
+    pub async fn results(
+        &self,
+        part: &Part,
+        keys: &[&str],
+    ) -> anyhow::Result<Vec<(String, ItemResult)>> {
+        match &self.0 {
+            Service::Http(http) => http.results(part, keys).await,
+            Service::Mock(mock) => mock.results(part, keys),
+        }
+    }
+}
+
+/// A provider's Batch API over HTTP.
+struct Http {
     wire: Wire,
     base_url: String,
     key: Option<SecretString>,
@@ -26,17 +98,7 @@ pub struct Remote {
 /// The status of an answer, its headers and its body.
 type Answer = (u16, Vec<(String, String)>, Vec<u8>);
 
-impl Remote {
-    /// Batch input is always OpenAI's own dialect (the Batch API is OpenAI's), so none is taken.
-    pub fn new(wire: Wire, base_url: String, key: Option<SecretString>, timeout: Duration) -> Self {
-        Remote {
-            wire,
-            base_url: base_url.trim_end_matches('/').to_string(),
-            key,
-            timeout,
-        }
-    }
-
+impl Http {
     fn endpoint(&self) -> Endpoint<'_> {
         Endpoint {
             base_url: &self.base_url,
@@ -52,9 +114,7 @@ impl Remote {
         Ok((status, headers, body.as_ref().to_vec()))
     }
 
-    /// Sends every request as one or more jobs; each part covers a contiguous range of
-    /// `requests` (custom ids in order).
-    pub async fn submit(
+    async fn submit(
         &self,
         model: &str,
         requests: &[(String, Request)],
@@ -178,11 +238,11 @@ impl Remote {
         Ok((job, body))
     }
 
-    pub async fn poll(&self, part: &Part) -> anyhow::Result<JobStatus> {
+    async fn poll(&self, part: &Part) -> anyhow::Result<JobStatus> {
         Ok(self.status(part).await?.0)
     }
 
-    pub async fn cancel(&self, part: &Part) -> anyhow::Result<JobStatus> {
+    async fn cancel(&self, part: &Part) -> anyhow::Result<JobStatus> {
         let request = match self.wire {
             Wire::OpenAi => openai::cancel_request(&self.endpoint(), &part.remote_id),
             Wire::Anthropic => anthropic::cancel_request(&self.endpoint(), &part.remote_id),
@@ -199,9 +259,7 @@ impl Remote {
         self.poll(part).await
     }
 
-    /// Every answer of a finished part, by custom id; `keys` are the part's custom ids in order
-    /// (a Gemini inline answer may carry only its position).
-    pub async fn results(
+    async fn results(
         &self,
         part: &Part,
         keys: &[&str],
@@ -266,4 +324,42 @@ pub fn part_keys(rows: &[(String, String)], range: Range<usize>) -> Vec<&str> {
         .iter()
         .map(|(custom_id, _)| custom_id.as_str())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::wire::JobState;
+
+    #[test]
+    fn the_mock_remote_serves_a_job_through_the_same_four_calls() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = MockConfig::new("mock");
+        config.batch_duration = Duration::from_secs(60);
+        let remote = Remote::mock(config, dir.path().to_path_buf());
+        let requests: Vec<(String, Request)> = (0..3)
+            .map(|i| (format!("r{i}"), Request::sample("mock-1", 512)))
+            .collect();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let parts = rt.block_on(remote.submit("mock-1", &requests)).unwrap();
+        assert_eq!(parts.len(), 1);
+        let part = &parts[0];
+        assert_eq!(part.range, (0, 3));
+        let status = rt.block_on(remote.poll(part)).unwrap();
+        assert_eq!(status.state, JobState::Pending);
+        let status = rt.block_on(remote.cancel(part)).unwrap();
+        assert_eq!(status.state, JobState::Cancelled);
+        let rows: Vec<(String, String)> =
+            (0..3).map(|i| (format!("r{i}"), i.to_string())).collect();
+        let keys = part_keys(&rows, 0..3);
+        let results = rt.block_on(remote.results(part, &keys)).unwrap();
+        assert_eq!(
+            results,
+            keys.iter()
+                .map(|k| (k.to_string(), ItemResult::Cancelled))
+                .collect::<Vec<_>>()
+        );
+    }
 }
