@@ -223,6 +223,7 @@ fn apply(entry: &mut Available, config: &ProviderConfig, origin: &str) -> anyhow
                 ("retry_after", config.retry_after.is_some()),
                 ("server_error_rate", config.server_error_rate.is_some()),
                 ("invalid_output_rate", config.invalid_output_rate.is_some()),
+                ("batch_duration", config.batch_duration.is_some()),
             ];
             if let Some((knob, _)) = mock_knobs.iter().find(|(_, set)| *set) {
                 bail!(

@@ -150,8 +150,9 @@ fn plan_for(inputs: PlanInputs) -> anyhow::Result<Plan> {
     Plan::resolve_with(inputs.task, &args, None, checks)
 }
 
-/// How a job's provider is reached: its Batch API with its first key, or the offline mock.
-fn remote_for(provider: &ProviderPlan, _state_dir: &Path) -> anyhow::Result<Remote> {
+/// How a job's provider is reached: its Batch API with its first key, or the offline mock (which
+/// keeps its jobs' answers in the state directory).
+fn remote_for(provider: &ProviderPlan, state_dir: &Path) -> anyhow::Result<Remote> {
     match &provider.backend {
         Backend::Http {
             wire,
@@ -162,9 +163,7 @@ fn remote_for(provider: &ProviderPlan, _state_dir: &Path) -> anyhow::Result<Remo
             let key = keys.first().cloned().flatten();
             Ok(Remote::new(*wire, base_url.clone(), key, provider.timeout))
         }
-        Backend::Mock(_) => {
-            bail!("the mock has no Batch API; batch jobs run on gemini, openai or anthropic")
-        }
+        Backend::Mock(config) => Ok(Remote::mock(config.clone(), state_dir.to_path_buf())),
     }
 }
 

@@ -464,6 +464,9 @@ pub(crate) fn provider_plan(
             }
             mock.server_error_rate = config.server_error_rate.unwrap_or(0.0);
             mock.invalid_output_rate = config.invalid_output_rate.unwrap_or(0.0);
+            if let Some(duration) = config.batch_duration {
+                mock.batch_duration = duration;
+            }
             (
                 Backend::Mock(mock),
                 vec![format!("{} (no key)", found.name)],

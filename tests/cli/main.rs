@@ -6,6 +6,7 @@ mod support;
 
 mod bad_input;
 mod batch;
+mod batch_mock;
 mod completions;
 mod draft;
 mod live_run;
