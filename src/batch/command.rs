@@ -1219,6 +1219,9 @@ fn list(state_dir: Option<&Path>) -> anyhow::Result<u8> {
 }
 
 fn run_all(args: &BatchRunArgs) -> anyhow::Result<u8> {
+    if args.submit.live {
+        return spill_to_live(&args.submit);
+    }
     // The files the fetch will write are checked before anything is paid for, and with
     // --resume the rows already in the results are not sent at all.
     let done = if args.submit.dry_run || args.submit.retry_failed.is_some() {
