@@ -335,7 +335,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__batch__subcmd__run)
-            opts="-o -h -V --task --provider --model --retry-failed --live --pool --id-column --template --input-format --profile --no-profile --reasoning --max-cost --timeout --dry-run --state-dir --out --failed --resume --force --poll --help --version"
+            opts="-o -h -V --task --provider --model --retry-failed --live --pool --id-column --template --subject-column --input-format --profile --no-profile --reasoning --max-cost --timeout --dry-run --state-dir --out --failed --resume --force --poll --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -366,6 +366,10 @@ _gen() {
                     return 0
                     ;;
                 --template)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subject-column)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -435,7 +439,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__batch__subcmd__submit)
-            opts="-h -V --task --provider --model --retry-failed --live --pool --id-column --template --input-format --profile --no-profile --reasoning --max-cost --timeout --dry-run --state-dir --help --version"
+            opts="-h -V --task --provider --model --retry-failed --live --pool --id-column --template --subject-column --input-format --profile --no-profile --reasoning --max-cost --timeout --dry-run --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -466,6 +470,10 @@ _gen() {
                     return 0
                     ;;
                 --template)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subject-column)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -515,7 +523,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__draft)
-            opts="-o -y -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --research --stages --skip --images --image-model --assets --articles-dir --words --audience --tone --stage-template --yes --help --version"
+            opts="-o -y -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --research --stages --skip --images --image-model --assets --articles-dir --words --audience --tone --stage-template --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -546,6 +554,10 @@ _gen() {
                     return 0
                     ;;
                 --template)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subject-column)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -851,7 +863,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__outline)
-            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
+            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -882,6 +894,10 @@ _gen() {
                     return 0
                     ;;
                 --template)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subject-column)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -941,7 +957,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__seo)
-            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
+            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -972,6 +988,10 @@ _gen() {
                     return 0
                     ;;
                 --template)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subject-column)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

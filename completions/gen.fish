@@ -39,6 +39,7 @@ complete -c gen -n "__fish_gen_using_subcommand seo" -s o -l out -d 'Results fil
 complete -c gen -n "__fish_gen_using_subcommand seo" -l failed -d 'Failed-rows manifest, in the input\'s format plus error columns. [default: <out stem>.failed.<input ext>]' -r -F
 complete -c gen -n "__fish_gen_using_subcommand seo" -l id-column -d 'Column holding the row id [default: `id` when present, else the 1-based row number]' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l template -d 'Prompt template (minijinja) over the row\'s columns, replacing the built-in one' -r -F
+complete -c gen -n "__fish_gen_using_subcommand seo" -l subject-column -d 'The column the built-in templates write about [default: `keyword`, in any case, or the profile\'s `subject_column`]' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l input-format -d 'Read the input as this format whatever its extension' -r -f -a "csv\t''
 jsonl\t''"
 complete -c gen -n "__fish_gen_using_subcommand seo" -l max-attempts -d 'Attempts per row before it goes to the manifest (rate-limit answers do not count) [default: 5]' -r
@@ -69,6 +70,7 @@ complete -c gen -n "__fish_gen_using_subcommand outline" -s o -l out -d 'Results
 complete -c gen -n "__fish_gen_using_subcommand outline" -l failed -d 'Failed-rows manifest, in the input\'s format plus error columns. [default: <out stem>.failed.<input ext>]' -r -F
 complete -c gen -n "__fish_gen_using_subcommand outline" -l id-column -d 'Column holding the row id [default: `id` when present, else the 1-based row number]' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l template -d 'Prompt template (minijinja) over the row\'s columns, replacing the built-in one' -r -F
+complete -c gen -n "__fish_gen_using_subcommand outline" -l subject-column -d 'The column the built-in templates write about [default: `keyword`, in any case, or the profile\'s `subject_column`]' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l input-format -d 'Read the input as this format whatever its extension' -r -f -a "csv\t''
 jsonl\t''"
 complete -c gen -n "__fish_gen_using_subcommand outline" -l max-attempts -d 'Attempts per row before it goes to the manifest (rate-limit answers do not count) [default: 5]' -r
@@ -99,6 +101,7 @@ complete -c gen -n "__fish_gen_using_subcommand draft" -s o -l out -d 'Results f
 complete -c gen -n "__fish_gen_using_subcommand draft" -l failed -d 'Failed-rows manifest, in the input\'s format plus error columns. [default: <out stem>.failed.<input ext>]' -r -F
 complete -c gen -n "__fish_gen_using_subcommand draft" -l id-column -d 'Column holding the row id [default: `id` when present, else the 1-based row number]' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l template -d 'Prompt template (minijinja) over the row\'s columns, replacing the built-in one' -r -F
+complete -c gen -n "__fish_gen_using_subcommand draft" -l subject-column -d 'The column the built-in templates write about [default: `keyword`, in any case, or the profile\'s `subject_column`]' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l input-format -d 'Read the input as this format whatever its extension' -r -f -a "csv\t''
 jsonl\t''"
 complete -c gen -n "__fish_gen_using_subcommand draft" -l max-attempts -d 'Attempts per row before it goes to the manifest (rate-limit answers do not count) [default: 5]' -r
@@ -149,6 +152,7 @@ complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcomman
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l pool -d 'With --live: the live pool (a batch job itself runs on one provider)' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l id-column -d 'Column holding the row id [default: `id` when present, else the 1-based row number]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l template -d 'Prompt template (minijinja) over the row\'s columns, replacing the built-in one' -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l subject-column -d 'The column the built-in templates write about [default: `keyword`, in any case]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l input-format -d 'Read the input as this format whatever its extension' -r -f -a "csv\t''
 jsonl\t''"
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l profile -d 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path' -r
@@ -187,6 +191,7 @@ complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcomman
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l pool -d 'With --live: the live pool (a batch job itself runs on one provider)' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l id-column -d 'Column holding the row id [default: `id` when present, else the 1-based row number]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l template -d 'Prompt template (minijinja) over the row\'s columns, replacing the built-in one' -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l subject-column -d 'The column the built-in templates write about [default: `keyword`, in any case]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l input-format -d 'Read the input as this format whatever its extension' -r -f -a "csv\t''
 jsonl\t''"
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l profile -d 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path' -r

@@ -205,6 +205,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub template: Option<PathBuf>,
 
+    /// The column the built-in templates write about [default: `keyword`, in any case, or the
+    /// profile's `subject_column`].
+    #[arg(long, value_name = "NAME")]
+    pub subject_column: Option<String>,
+
     /// Read the input as this format whatever its extension.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<InputFormat>,
@@ -341,6 +346,10 @@ pub struct BatchSubmitArgs {
     /// Prompt template (minijinja) over the row's columns, replacing the built-in one.
     #[arg(long, value_name = "FILE")]
     pub template: Option<PathBuf>,
+
+    /// The column the built-in templates write about [default: `keyword`, in any case].
+    #[arg(long, value_name = "NAME")]
+    pub subject_column: Option<String>,
 
     /// Read the input as this format whatever its extension.
     #[arg(long, value_enum, value_name = "FORMAT")]

@@ -39,6 +39,9 @@ pub struct Profile {
     /// `[draft]`: defaults for `gen draft`.
     #[serde(default)]
     pub draft: DraftConfig,
+    /// The column the built-in tasks write about (default: `keyword`, in any case).
+    #[serde(default, deserialize_with = "deserialize_non_empty")]
+    pub subject_column: Option<String>,
     /// `[tasks.NAME] reasoning`: a task's (or a draft stage's) reasoning setting.
     #[serde(default, deserialize_with = "reasoning::deserialize_tasks")]
     pub tasks: Vec<(Step, Reasoning)>,

@@ -93,6 +93,7 @@ struct PlanInputs<'a> {
     timeout: Option<Duration>,
     /// The submission needs the provider's key; a dry run only says which.
     need_key: bool,
+    subject_column: Option<String>,
 }
 
 /// The live run's plan for these rows on this one provider: same reader, template, routing,
@@ -131,6 +132,7 @@ fn plan_for(inputs: PlanInputs) -> anyhow::Result<Plan> {
         force: false,
         id_column: inputs.id_column,
         template: inputs.template,
+        subject_column: inputs.subject_column,
         input_format: inputs.input_format,
         max_attempts: None,
         max_cost: None,
@@ -185,6 +187,7 @@ struct SubmitInputs {
     input_format: Option<InputFormat>,
     profile: Option<String>,
     no_profile: bool,
+    subject_column: Option<String>,
     /// Only these rows (custom ids) when retrying a job's failures.
     only: Option<BTreeSet<String>>,
     /// `--reasoning`, else the retried job's.
@@ -205,6 +208,7 @@ fn submit_inputs(args: &BatchSubmitArgs) -> anyhow::Result<SubmitInputs> {
             input_format: args.input_format,
             profile: args.profile.clone(),
             no_profile: args.no_profile,
+            subject_column: args.subject_column.clone(),
             only: None,
             reasoning: args.reasoning,
             earlier: None,
@@ -255,6 +259,10 @@ fn submit_inputs(args: &BatchSubmitArgs) -> anyhow::Result<SubmitInputs> {
         input_format: Some(input_format_of(&earlier)),
         profile: args.profile.clone().or(earlier.profile.clone()),
         no_profile: args.no_profile || earlier.no_profile,
+        subject_column: args
+            .subject_column
+            .clone()
+            .or(earlier.subject_column.clone()),
         only: Some(earlier.failed.clone()),
         reasoning: args
             .reasoning
@@ -313,6 +321,7 @@ fn prepare(
         reasoning: inputs.reasoning,
         timeout,
         need_key,
+        subject_column: inputs.subject_column.clone(),
     })?;
     let task = inputs.task;
     let model = plan.lanes[0].model.clone();
@@ -514,6 +523,7 @@ fn submit(args: &BatchSubmitArgs, done: &HashSet<String>) -> anyhow::Result<Subm
         reasoning: inputs.reasoning.map(|r| r.name().to_string()),
         retry_of: earlier.map(|e| e.job.clone()),
         retried_by: None,
+        subject_column: inputs.subject_column.clone(),
     };
     job.save(&dir)?;
     let cost = estimate.map_or_else(
@@ -739,6 +749,7 @@ fn plan_for_job(job: &JobFile) -> anyhow::Result<Plan> {
         reasoning: job.reasoning.as_deref().and_then(Reasoning::parse),
         timeout: None,
         need_key: true,
+        subject_column: job.subject_column.clone(),
     })
 }
 
@@ -1114,6 +1125,7 @@ fn spill_to_live(args: &BatchSubmitArgs) -> anyhow::Result<u8> {
         force: false,
         id_column: earlier.id_column.clone(),
         template: earlier.template.clone(),
+        subject_column: earlier.subject_column.clone(),
         input_format: Some(input_format_of(&earlier)),
         max_attempts: None,
         max_cost: args.max_cost,
@@ -1334,6 +1346,7 @@ pub fn shorthand(
             pool: None,
             id_column: args.id_column.clone(),
             template: args.template.clone(),
+            subject_column: args.subject_column.clone(),
             input_format: args.input_format,
             profile: args.profile.clone(),
             no_profile: args.no_profile,

@@ -89,6 +89,9 @@ pub struct JobFile {
     /// The retry job whose results and manifest are current for this job's rows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retried_by: Option<String>,
+    /// `--subject-column` at submit, so a fetch reads the rows the same way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_column: Option<String>,
 }
 
 /// `--state-dir`, else `$XDG_DATA_HOME/gen/batches`, else `~/.local/share/gen/batches`.
@@ -243,6 +246,7 @@ mod tests {
             reasoning: None,
             retry_of: None,
             retried_by: None,
+            subject_column: None,
         }
     }
 

@@ -60,6 +60,7 @@ pub fn resolve(
     providers: &mut Vec<ProviderPlan>,
     lanes: &[LanePlan],
     columns: &[String],
+    subject: &str,
     results_stem: &Path,
     dry_run: bool,
 ) -> anyhow::Result<DraftPlan> {
@@ -78,7 +79,7 @@ pub fn resolve(
         files.insert(stage, path.clone());
     }
     files.extend(args.stage_templates.iter().cloned());
-    let templates = draft::templates(&stages, &files)?;
+    let templates = draft::templates(&stages, &files, subject)?;
     if !columns.is_empty() {
         for template in templates.values() {
             template.check_columns_with(columns, &Stage::VARIABLES)?;

@@ -23,7 +23,7 @@ use crate::rows::reader::{ReaderOptions, RowReader, Source};
 use crate::rows::writer::Target;
 use crate::tasks::TaskKind;
 use crate::tasks::reasoning::ReasoningPolicy;
-use crate::tasks::template::PromptTemplate;
+use crate::tasks::template::{PromptTemplate, subject_column};
 use secrecy::SecretString;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -216,9 +216,24 @@ impl Plan {
         };
         let reader = RowReader::open(&source, &reader_options)?;
 
+        // The built-in templates write about the subject column (`keyword` in any case, or the
+        // one named); a template of the user's own names its columns itself.
+        let subject_flag = args
+            .subject_column
+            .as_deref()
+            .or(profile.subject_column.as_deref());
+        let builtin_templates = args.template.is_none() || draft_args.is_some();
+        let subject = if reader.columns().is_empty() {
+            subject_flag.unwrap_or("keyword").to_string()
+        } else if builtin_templates || subject_flag.is_some() {
+            subject_column(reader.columns(), subject_flag)
+                .map_err(|message| anyhow::anyhow!("{}: {message}", input_label_of(&source)))?
+        } else {
+            "keyword".to_string()
+        };
         let template = match (&args.template, draft_args) {
             (Some(path), None) => PromptTemplate::from_file(path)?,
-            _ => PromptTemplate::builtin(task),
+            _ => PromptTemplate::builtin(task).about(&subject),
         };
         if !reader.columns().is_empty() && draft_args.is_none() {
             template.check_columns(reader.columns())?;
@@ -269,6 +284,7 @@ impl Plan {
                 &mut providers,
                 &lanes,
                 reader.columns(),
+                &subject,
                 &results_stem,
                 args.dry_run,
             )?),
@@ -284,7 +300,11 @@ impl Plan {
             }
         }
         let (renames, output_columns) = output_columns(task, reader.columns());
-        let topic_column = topic_column(reader.columns(), reader.id_column());
+        let topic_column = if reader.columns().iter().any(|c| *c == subject) {
+            Some(subject.clone())
+        } else {
+            topic_column(reader.columns(), reader.id_column())
+        };
         let reasoning = ReasoningPolicy {
             flag: args.reasoning,
             providers: providers.iter().map(|p| p.reasoning).collect(),
@@ -319,6 +339,14 @@ impl Plan {
             draft,
             reasoning,
         })
+    }
+}
+
+/// The input as messages name it.
+fn input_label_of(source: &Source) -> String {
+    match source {
+        Source::File(path) => format!("input `{}`", path.display()),
+        Source::Stdin => "stdin".to_string(),
     }
 }
 

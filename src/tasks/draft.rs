@@ -175,10 +175,12 @@ pub fn choose_stages(
     Ok(chosen)
 }
 
-/// The templates of the chosen stages: built-in, or files from flags or the profile.
+/// The templates of the chosen stages: built-in (writing about the `subject` column), or files
+/// from flags or the profile.
 pub fn templates(
     stages: &[Stage],
     files: &BTreeMap<Stage, PathBuf>,
+    subject: &str,
 ) -> anyhow::Result<BTreeMap<Stage, PromptTemplate>> {
     stages
         .iter()
@@ -188,7 +190,8 @@ pub fn templates(
                 None => PromptTemplate::builtin_named(
                     stage.builtin_template(),
                     &format!("{} stage", stage.name()),
-                ),
+                )
+                .about(subject),
             };
             Ok((stage, template))
         })
@@ -446,7 +449,7 @@ mod tests {
 
     #[test]
     fn builtin_stage_templates_render_with_extras() {
-        let templates = templates(&Stage::ALL, &BTreeMap::new()).unwrap();
+        let templates = templates(&Stage::ALL, &BTreeMap::new(), "keyword").unwrap();
         let fields: Map<String, Value> = [("keyword".to_string(), Value::from("trail shoes"))]
             .into_iter()
             .collect();

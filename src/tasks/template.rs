@@ -35,6 +35,43 @@ pub struct PromptTemplate {
     /// Columns that must hold text: the built-in templates write about `keyword`, and an empty
     /// one would buy a generic answer about nothing.
     required_text: Vec<String>,
+    /// A built-in template's subject: the input column its `keyword` is read from (`Keyword`,
+    /// `query`, or what `--subject-column` names) when it is not `keyword` itself.
+    subject: Option<String>,
+}
+
+/// The column a built-in task writes about: the one `--subject-column` (or the profile's
+/// `subject_column`) names, matched exactly or else case-insensitively, or else `keyword` in any
+/// case. `None` when the input has none of them; the error names the columns and the flag.
+pub fn subject_column(columns: &[String], named: Option<&str>) -> Result<String, String> {
+    let find = |wanted: &str| {
+        columns
+            .iter()
+            .find(|c| c.as_str() == wanted)
+            .or_else(|| columns.iter().find(|c| c.eq_ignore_ascii_case(wanted)))
+            .cloned()
+    };
+    let present = if columns.is_empty() {
+        "(none)".to_string()
+    } else {
+        columns.join(", ")
+    };
+    match named {
+        Some(name) => find(name).ok_or_else(|| {
+            format!(
+                "--subject-column `{name}` is not a column of the input\n  columns in the input: \
+                 {present}"
+            )
+        }),
+        None => find("keyword").ok_or_else(|| {
+            format!(
+                "the built-in templates write about a `keyword` column (any case), which the input \
+                 lacks\n  columns in the input: {present}\n  name the column to write about with \
+                 --subject-column NAME (or `subject_column` in the profile), or pass --template \
+                 FILE with a template over these columns"
+            )
+        }),
+    }
 }
 
 impl PromptTemplate {
@@ -46,6 +83,13 @@ impl PromptTemplate {
         .expect("built-in templates parse");
         template.required_text = vec!["keyword".to_string()];
         template
+    }
+
+    /// This built-in template reading its `keyword` from `column`.
+    pub fn about(mut self, column: &str) -> Self {
+        self.required_text = vec![column.to_string()];
+        self.subject = (column != "keyword").then(|| column.to_string());
+        self
     }
 
     /// A built-in template other than a task's own (the draft stages'), named in messages as
@@ -72,6 +116,7 @@ impl PromptTemplate {
             env,
             origin,
             required_text: Vec::new(),
+            subject: None,
         })
     }
 
@@ -93,6 +138,11 @@ impl PromptTemplate {
     }
 
     fn check_available(&self, columns: &[String]) -> anyhow::Result<()> {
+        let mut columns = columns.to_vec();
+        if self.subject.is_some() {
+            columns.push("keyword".to_string());
+        }
+        let columns = &columns[..];
         let template = self.env.get_template(TEMPLATE_NAME)?;
         let mut missing: Vec<String> = template
             .undeclared_variables(false)
@@ -136,9 +186,14 @@ impl PromptTemplate {
         } else {
             "columns"
         };
+        let remedy = if self.origin.starts_with("the built-in") {
+            "rename the input's columns, or pass --template FILE with a template over these columns"
+        } else {
+            "rename the input's columns, or change the template to use the ones present"
+        };
         bail!(
             "{} uses {noun} {names}, which the input lacks\n  columns in the input: {present}\n  \
-             rename the input's columns, or pass --template FILE with a template over these columns",
+             {remedy}",
             self.origin
         )
     }
@@ -180,7 +235,18 @@ impl PromptTemplate {
             .get_template(TEMPLATE_NAME)
             .map_err(|e| describe(&e))?;
         let row = JinjaValue::from(minijinja::value::Serde(fields));
-        let extras = JinjaValue::from(minijinja::value::Serde(extras));
+        // A built-in template's `keyword` is the subject column's value.
+        let subject = self
+            .subject
+            .as_ref()
+            .filter(|_| !extras.contains_key("keyword"))
+            .map(|column| {
+                let mut with_keyword = extras.clone();
+                let value = fields.get(column).cloned().unwrap_or(Value::Null);
+                with_keyword.insert("keyword".to_string(), value);
+                with_keyword
+            });
+        let extras = JinjaValue::from(minijinja::value::Serde(subject.as_ref().unwrap_or(extras)));
         // The last map wins: `row` and `id`, over stage outputs, over the columns.
         let ctx =
             minijinja::value::merge_maps([row.clone(), extras, context! { row => row, id => id }]);
@@ -271,6 +337,71 @@ mod tests {
         let t = template("{{ keyword }}");
         let error = t.render("3", &fields(&[("other", "x")])).unwrap_err();
         assert!(error.contains("undefined"), "{error}");
+    }
+}
+
+#[cfg(test)]
+mod subject_tests {
+    use super::*;
+
+    fn columns(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_subject_is_keyword_in_any_case_or_the_named_column() {
+        assert_eq!(
+            subject_column(&columns(&["id", "Keyword"]), None).unwrap(),
+            "Keyword"
+        );
+        assert_eq!(
+            subject_column(&columns(&["query", "keyword"]), Some("Query")).unwrap(),
+            "query"
+        );
+        let error = subject_column(&columns(&["query", "audience"]), None).unwrap_err();
+        assert!(error.contains("--subject-column"), "{error}");
+        assert!(
+            error.contains("columns in the input: query, audience"),
+            "{error}"
+        );
+        let error = subject_column(&columns(&["query"]), Some("topic")).unwrap_err();
+        assert!(error.contains("`topic` is not a column"), "{error}");
+    }
+
+    #[test]
+    fn a_builtin_template_reads_its_keyword_from_the_subject_column() {
+        let template = PromptTemplate::builtin(TaskKind::Seo).about("Query");
+        template
+            .check_columns(&columns(&["Query", "audience"]))
+            .unwrap();
+        let row: Map<String, Value> = [("Query".to_string(), Value::from("trail shoes"))]
+            .into_iter()
+            .collect();
+        assert!(
+            template
+                .render("1", &row)
+                .unwrap()
+                .contains("\"trail shoes\"")
+        );
+        let empty: Map<String, Value> = [("Query".to_string(), Value::from(" "))]
+            .into_iter()
+            .collect();
+        assert!(
+            template
+                .check_row(&empty)
+                .unwrap_err()
+                .contains("`Query` is empty")
+        );
+    }
+
+    #[test]
+    fn a_custom_templates_error_does_not_suggest_a_template() {
+        let custom = PromptTemplate::new("{{ nope }}".into(), "template `t.j2`".into()).unwrap();
+        let error = custom
+            .check_columns(&columns(&["a"]))
+            .unwrap_err()
+            .to_string();
+        assert!(!error.contains("--template"), "{error}");
     }
 }
 
