@@ -300,7 +300,7 @@ impl Plan {
             }
         }
         let (renames, output_columns) = output_columns(task, reader.columns());
-        let topic_column = if reader.columns().iter().any(|c| *c == subject) {
+        let topic_column = if reader.columns().contains(&subject) {
             Some(subject.clone())
         } else {
             topic_column(reader.columns(), reader.id_column())
