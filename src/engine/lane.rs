@@ -438,6 +438,10 @@ pub fn compose_record(
     }
     record.extend(generated);
     record.insert("row_id".into(), Value::String(row.id.clone()));
+    record.insert(
+        "row_fingerprint".into(),
+        Value::String(crate::rows::fingerprint_text(row.fingerprint())),
+    );
     record.insert("provider".into(), meta.provider.into());
     record.insert("model".into(), meta.model.into());
     record.insert("attempts".into(), meta.attempts.into());
@@ -457,8 +461,9 @@ pub fn compose_record(
 }
 
 /// Metadata fields of every result line, after the task's own fields.
-pub const METADATA_FIELDS: [&str; 9] = [
+pub const METADATA_FIELDS: [&str; 10] = [
     "row_id",
+    "row_fingerprint",
     "provider",
     "model",
     "attempts",

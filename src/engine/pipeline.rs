@@ -47,6 +47,10 @@ pub struct StageRecord {
     pub reasoning_tokens: u64,
     pub latency_ms: u64,
     pub cost_usd: f64,
+    /// The content of the row the stage was written for: a resumed row takes only stages of its
+    /// own content, whatever its id (ids that are row numbers move).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_fingerprint: Option<String>,
 }
 
 /// A stage that runs away from the row's lane, with its key and client.
@@ -89,7 +93,14 @@ impl Lane {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(&job.row.id);
-            if let Some(stages) = resumed {
+            let own = crate::rows::fingerprint_text(job.row.fingerprint());
+            if let Some(mut stages) = resumed {
+                stages.retain(|_, record| {
+                    record
+                        .row_fingerprint
+                        .as_ref()
+                        .is_none_or(|written_for| *written_for == own)
+                });
                 job.stages = stages;
             }
         }
@@ -128,6 +139,7 @@ impl Lane {
                 reasoning_tokens: 0,
                 latency_ms: 0,
                 cost_usd: 0.0,
+                row_fingerprint: Some(crate::rows::fingerprint_text(job.row.fingerprint())),
             };
             let mut picture = 0;
             while picture < requests {
@@ -737,6 +749,7 @@ mod tests {
             reasoning_tokens: 0,
             latency_ms: 3,
             cost_usd: 0.0,
+            row_fingerprint: None,
         }
     }
 

@@ -1,7 +1,7 @@
 //! Wires one live run: reader thread → bounded queue → lanes → sink thread, with Ctrl-C handling,
 //! the "no lane left" drain, and the final report.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, RandomState};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,6 +27,8 @@ use crate::providers::mock::MockProvider;
 use crate::rows::Row;
 use crate::rows::id_set::IdSet;
 use crate::rows::manifest::ManifestWriter;
+use crate::rows::reader::{RowReader, Source};
+use crate::rows::reconcile::{has_fingerprints, reconcile};
 use crate::rows::resume::read_journal;
 use crate::rows::writer::{OpenMode, ResultWriter, Target};
 use crate::tasks::draft::Stage;
@@ -61,24 +63,9 @@ impl RunReport {
 }
 
 pub fn run(plan: Plan) -> anyhow::Result<RunReport> {
-    let journal = match (&plan.out, plan.write_mode) {
-        (Target::File(path), WriteMode::Resume) => {
-            let journal = read_journal(path, plan.out_format, "row_id")?;
-            if journal.cut_bytes > 0 {
-                eprintln!(
-                    "gen: cut a torn last line ({} bytes) from `{}` left by an interrupted run",
-                    journal.cut_bytes,
-                    path.display()
-                );
-            }
-            journal.ids
-        }
-        _ => HashSet::new(),
-    };
     // Hashes, not strings: a resumed million-row run keeps 8 bytes per finished row.
     let hasher = RandomState::new();
-    let done_ids: IdSet = journal.iter().map(|id| hasher.hash_one(id)).collect();
-    drop(journal);
+    let (done_ids, done_key) = resumed_rows(&plan, &hasher)?;
 
     let open_mode = match plan.write_mode {
         WriteMode::New => OpenMode::CreateNew,
@@ -106,10 +93,18 @@ pub fn run(plan: Plan) -> anyhow::Result<RunReport> {
         .build()
         .context("cannot start the async runtime")?;
     let draft_io = match &plan.draft {
-        Some(draft) => Some(prepare_draft(draft, plan.write_mode, &done_ids, &hasher)?),
+        Some(draft) => Some(prepare_draft(
+            draft,
+            plan.write_mode,
+            &done_ids,
+            done_key,
+            &hasher,
+        )?),
         None => None,
     };
-    runtime.block_on(drive(plan, results, manifest, done_ids, hasher, draft_io))
+    runtime.block_on(drive(
+        plan, results, manifest, done_ids, done_key, hasher, draft_io,
+    ))
 }
 
 /// `draft`'s files: the stage sidecar (loaded on `--resume` for rows not in the results yet) and
@@ -119,14 +114,89 @@ struct DraftIo {
     writer: StageWriter,
 }
 
+/// How a row is looked up among those already done: by id, or by id and content (results that
+/// carry fingerprints).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DoneKey {
+    Id,
+    IdAndContent,
+}
+
+impl DoneKey {
+    fn of(self, row: &crate::rows::Row, hasher: &RandomState) -> u64 {
+        match self {
+            DoneKey::Id => hasher.hash_one(&row.id),
+            DoneKey::IdAndContent => hasher.hash_one((row.id.as_str(), row.fingerprint())),
+        }
+    }
+}
+
+/// The rows `--resume` skips. Results that carry fingerprints are matched to the input's rows by
+/// content first (a file input is read once for it: see `rows::reconcile`), so rows that moved are
+/// not generated again and rows that changed are; older results are matched by id.
+fn resumed_rows(plan: &Plan, hasher: &RandomState) -> anyhow::Result<(IdSet, DoneKey)> {
+    let (Target::File(path), WriteMode::Resume) = (&plan.out, plan.write_mode) else {
+        return Ok((IdSet::new(), DoneKey::Id));
+    };
+    let journal = read_journal(path, plan.out_format, "row_id")?;
+    if journal.cut_bytes > 0 {
+        eprintln!(
+            "gen: cut a torn last line ({} bytes) from `{}` left by an interrupted run",
+            journal.cut_bytes,
+            path.display()
+        );
+    }
+    let input = plan
+        .input_path
+        .as_ref()
+        .filter(|_| has_fingerprints(&journal));
+    let Some(input) = input else {
+        let done = journal.ids.iter().map(|id| hasher.hash_one(id)).collect();
+        return Ok((done, DoneKey::Id));
+    };
+    let rows = RowReader::open(&Source::File(input.clone()), &plan.reader_options)?;
+    let outcome = reconcile(path, plan.out_format, &journal, rows, |id, fingerprint| {
+        hasher.hash_one((id, fingerprint))
+    })?;
+    let mut notes = vec![format!("{} rows already done", outcome.done.len())];
+    if outcome.changed > 0 {
+        notes.push(format!(
+            "{} changed since their results were written (generated again)",
+            outcome.changed
+        ));
+    }
+    if outcome.new > 0 {
+        notes.push(format!("{} new", outcome.new));
+    }
+    if outcome.dropped > 0 {
+        notes.push(format!(
+            "{} results dropped (their rows changed or are gone)",
+            outcome.dropped
+        ));
+    }
+    if outcome.renumbered > 0 {
+        notes.push(format!(
+            "{} results given their rows' new ids (rows moved)",
+            outcome.renumbered
+        ));
+    }
+    eprintln!("gen: resuming `{}`: {}", path.display(), notes.join("; "));
+    Ok((outcome.done, DoneKey::IdAndContent))
+}
+
 fn prepare_draft(
     draft: &crate::plan::draft::DraftPlan,
     mode: WriteMode,
     done_ids: &IdSet,
+    done_key: DoneKey,
     hasher: &RandomState,
 ) -> anyhow::Result<DraftIo> {
     let resumed = if mode == WriteMode::Resume {
-        load_stages(&draft.sidecar, |id| !done_ids.contains(hasher.hash_one(id)))?
+        // By content, finished rows cannot be told from their id alone: every stage is loaded,
+        // and a row takes only stages written for its own content.
+        load_stages(&draft.sidecar, |id| {
+            done_key == DoneKey::IdAndContent || !done_ids.contains(hasher.hash_one(id))
+        })?
     } else {
         HashMap::new()
     };
@@ -161,6 +231,7 @@ async fn drive(
     results: ResultWriter,
     manifest: ManifestWriter,
     done_ids: IdSet,
+    done_key: DoneKey,
     hasher: RandomState,
     mut draft_io: Option<DraftIo>,
 ) -> anyhow::Result<RunReport> {
@@ -289,7 +360,7 @@ async fn drive(
                 for item in reader {
                     stats.read.fetch_add(1, Ordering::Relaxed);
                     match item {
-                        Ok(row) if done_ids.contains(hasher.hash_one(&row.id)) => {
+                        Ok(row) if done_ids.contains(done_key.of(&row, &hasher)) => {
                             stats.skipped.fetch_add(1, Ordering::Relaxed);
                             if keep_order
                                 && outcomes

@@ -121,6 +121,8 @@ pub struct Plan {
     pub input_label: String,
     pub input_path: Option<PathBuf>,
     pub reader: RowReader,
+    /// How the input was opened, so `--resume` can read it once more before the run.
+    pub reader_options: ReaderOptions,
     pub template: PromptTemplate,
     pub topic_column: Option<String>,
     pub renames: Vec<(String, String)>,
@@ -317,6 +319,7 @@ impl Plan {
                 .map_or_else(|| "stdin".to_string(), |p| p.display().to_string()),
             input_path,
             reader,
+            reader_options,
             template,
             topic_column,
             renames,

@@ -4,6 +4,7 @@
 pub mod id_set;
 pub mod manifest;
 pub mod reader;
+pub mod reconcile;
 pub mod resume;
 pub mod writer;
 
@@ -41,6 +42,30 @@ pub struct Row {
 }
 
 impl Row {
+    /// A hash of the row's content, its column names and values in order: `--resume` matches
+    /// results to rows by it, so a row whose content changed is generated again and a row that
+    /// moved (a row inserted above it, with ids that are row numbers) is not.
+    pub fn fingerprint(&self) -> u64 {
+        const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+        const FNV_PRIME: u64 = 0x0100_0000_01b3;
+        let mut hash = FNV_OFFSET;
+        let mut feed = |bytes: &[u8]| {
+            for &b in bytes {
+                hash = (hash ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+            }
+            // A separator no text contains, so `ab`+`c` differs from `a`+`bc`.
+            hash = (hash ^ 0xff).wrapping_mul(FNV_PRIME);
+        };
+        for (name, value) in &self.fields {
+            feed(name.as_bytes());
+            match value {
+                Value::String(text) => feed(text.as_bytes()),
+                other => feed(other.to_string().as_bytes()),
+            }
+        }
+        hash
+    }
+
     /// A column's value as plain text (empty when `column` is `None` or absent): the row's
     /// subject for the mock and the drafts.
     pub fn text_of(&self, column: Option<&str>) -> String {
@@ -81,4 +106,16 @@ pub struct BadRow {
 /// USD rounded to a hundredth of a micro-dollar, as result lines and manifests write it.
 pub(crate) fn round_usd(cost: f64) -> f64 {
     (cost * 1e8).round() / 1e8
+}
+
+/// A fingerprint as result lines carry it: 16 hex digits.
+pub fn fingerprint_text(fingerprint: u64) -> String {
+    format!("{fingerprint:016x}")
+}
+
+/// The fingerprint a result line carries, if it is one.
+pub fn parse_fingerprint(text: &str) -> Option<u64> {
+    (text.len() == 16)
+        .then(|| u64::from_str_radix(text, 16).ok())
+        .flatten()
 }

@@ -13,11 +13,24 @@ use super::Format;
 
 const BUFFER_SIZE: usize = 64 * 1024;
 
+/// A row id as [`Journal::records`] keeps it: 8 bytes a record, however long the ids.
+pub fn id_hash(id: &str) -> u64 {
+    id.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The result field that holds a row's content fingerprint.
+pub const FINGERPRINT_FIELD: &str = "row_fingerprint";
+
 /// What an earlier run already finished.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Journal {
     /// Ids of the rows with a complete record in the results file.
     pub ids: HashSet<String>,
+    /// Each complete record's id (as [`id_hash`]) and `row_fingerprint`, in file order; `None`
+    /// for records of a results file written before fingerprints.
+    pub records: Vec<(u64, Option<u64>)>,
     /// Complete records found (equals `ids.len()` unless the file repeats an id).
     pub rows: u64,
     /// Bytes of a torn last record removed from the end of the file.
@@ -108,6 +121,11 @@ fn scan_jsonl(file: &File, path: &Path, id_field: &str) -> anyhow::Result<Scan> 
                         path.display()
                     ),
                 };
+                let fingerprint = record
+                    .get(FINGERPRINT_FIELD)
+                    .and_then(Value::as_str)
+                    .and_then(super::parse_fingerprint);
+                journal.records.push((id_hash(&id), fingerprint));
                 journal.ids.insert(id);
                 journal.rows += 1;
                 keep = offset;
@@ -129,6 +147,15 @@ struct Pending {
     line: u64,
     fields: usize,
     id: String,
+    fingerprint: Option<u64>,
+}
+
+impl Journal {
+    fn add(&mut self, record: Pending) {
+        self.records.push((id_hash(&record.id), record.fingerprint));
+        self.ids.insert(record.id);
+        self.rows += 1;
+    }
 }
 
 fn scan_csv(file: &File, path: &Path, id_field: &str) -> anyhow::Result<Scan> {
@@ -168,6 +195,7 @@ fn scan_csv(file: &File, path: &Path, id_field: &str) -> anyhow::Result<Scan> {
 
     let mut pending: Option<Pending> = None;
     let mut id_index = None;
+    let fingerprint_index = header.iter().position(|c| c == FINGERPRINT_FIELD);
     while reader
         .read_byte_record(&mut record)
         .map_err(|e| io_error(path, e))?
@@ -187,8 +215,7 @@ fn scan_csv(file: &File, path: &Path, id_field: &str) -> anyhow::Result<Scan> {
                     done.fields
                 );
             }
-            journal.ids.insert(done.id);
-            journal.rows += 1;
+            journal.add(done);
         }
         let position = record
             .position()
@@ -202,6 +229,10 @@ fn scan_csv(file: &File, path: &Path, id_field: &str) -> anyhow::Result<Scan> {
                 .get(id_index)
                 .map(|cell| String::from_utf8_lossy(cell).into_owned())
                 .unwrap_or_default(),
+            fingerprint: fingerprint_index
+                .and_then(|i| record.get(i))
+                .and_then(|cell| std::str::from_utf8(cell).ok())
+                .and_then(super::parse_fingerprint),
         });
     }
 
@@ -217,8 +248,7 @@ fn scan_csv(file: &File, path: &Path, id_field: &str) -> anyhow::Result<Scan> {
                 header_index(&header, id_field, path)?;
             }
             if let Some(last) = last {
-                journal.ids.insert(last.id);
-                journal.rows += 1;
+                journal.add(last);
             }
             len
         }
