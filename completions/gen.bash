@@ -171,7 +171,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__batch__subcmd__fetch)
-            opts="-o -h -V --out --failed --resume --force --wait --poll --state-dir --help --version"
+            opts="-o -h -V --out --failed --resume --force --bom --wait --poll --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -335,7 +335,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__batch__subcmd__run)
-            opts="-o -h -V --task --provider --model --retry-failed --live --pool --id-column --template --subject-column --input-format --profile --no-profile --reasoning --max-cost --timeout --dry-run --state-dir --out --failed --resume --force --poll --help --version"
+            opts="-o -h -V --task --provider --model --retry-failed --live --pool --id-column --template --subject-column --input-format --profile --no-profile --reasoning --max-cost --timeout --dry-run --state-dir --out --failed --resume --force --bom --poll --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -523,7 +523,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__draft)
-            opts="-o -y -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --research --stages --skip --images --image-model --assets --articles-dir --words --audience --tone --stage-template --yes --help --version"
+            opts="-o -y -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --bom --dry-run --progress --progress-interval --research --stages --skip --images --image-model --assets --articles-dir --words --audience --tone --stage-template --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -863,7 +863,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__outline)
-            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
+            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --bom --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -957,7 +957,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__seo)
-            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
+            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --bom --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -247,6 +247,11 @@ pub struct RunArgs {
     #[arg(long)]
     pub keep_order: bool,
 
+    /// Start CSV results and manifests with a UTF-8 byte-order mark, so Excel opens them with
+    /// accents intact.
+    #[arg(long)]
+    pub bom: bool,
+
     /// Show the lanes, the first prompt, the row count, estimated tokens and cost, and the keys
     /// the run needs; send nothing (no key needed).
     #[arg(long)]
@@ -427,6 +432,11 @@ pub struct FetchFiles {
     /// Replace a results file and manifest that another run wrote.
     #[arg(long)]
     pub force: bool,
+
+    /// Start new CSV results and manifests with a UTF-8 byte-order mark, so Excel opens them
+    /// with accents intact.
+    #[arg(long)]
+    pub bom: bool,
 }
 
 #[derive(Debug, Clone, Args)]

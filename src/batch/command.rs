@@ -140,6 +140,7 @@ fn plan_for(inputs: PlanInputs) -> anyhow::Result<Plan> {
         timeout: inputs.timeout,
         connect_timeout: crate::providers::http::DEFAULT_CONNECT_TIMEOUT,
         keep_order: false,
+        bom: false,
         dry_run: !inputs.need_key,
         progress: Some(ProgressArg::None),
         progress_interval: None,
@@ -941,7 +942,8 @@ fn fetch_job(
         ManifestWriter::new(failed.clone(), plan.reader.format(), columns)
     } else {
         ManifestWriter::appending(failed.clone(), plan.reader.format(), columns)
-    };
+    }
+    .with_bom(files.bom);
     let task = plan.task;
     let price = plan.lanes[0]
         .price
@@ -1133,6 +1135,7 @@ fn spill_to_live(args: &BatchSubmitArgs) -> anyhow::Result<u8> {
         timeout: args.timeout,
         connect_timeout: crate::providers::http::DEFAULT_CONNECT_TIMEOUT,
         keep_order: false,
+        bom: false,
         dry_run: args.dry_run,
         progress: None,
         progress_interval: None,
@@ -1364,6 +1367,7 @@ pub fn shorthand(
             failed: args.failed.clone(),
             resume: args.resume,
             force: args.force,
+            bom: args.bom,
         },
         poll: flags.poll,
     })

@@ -48,11 +48,16 @@ pub struct RunReport {
     pub budget_reached: Option<(f64, f64)>,
     /// A write error that stopped the run.
     pub fatal: Option<String>,
+    /// The reader of `-o -` went away: the run stopped taking rows, dropped what was in flight
+    /// and ends quietly with 0, as a Unix filter does under `| head`.
+    pub stdout_closed: bool,
 }
 
 impl RunReport {
     pub fn exit_code(&self) -> u8 {
-        if self.interrupted {
+        if self.stdout_closed {
+            crate::exit::OK
+        } else if self.interrupted {
             crate::exit::INTERRUPTED
         } else if self.failed > 0 || self.fatal.is_some() || self.budget_reached.is_some() {
             crate::exit::ROWS_FAILED
@@ -72,20 +77,22 @@ pub fn run(plan: Plan) -> anyhow::Result<RunReport> {
         WriteMode::Overwrite => OpenMode::Truncate,
         WriteMode::Resume => OpenMode::Append,
     };
-    let results = ResultWriter::open(
+    let results = ResultWriter::open_with_bom(
         &plan.out,
         plan.out_format,
         plan.output_columns.clone(),
         open_mode,
+        plan.bom,
     )?;
-    if plan.write_mode != WriteMode::New {
+    if plan.write_mode != WriteMode::New || plan.out == Target::Stdout {
         remove_stale_manifest(&plan.failed)?;
     }
     let manifest = ManifestWriter::new(
         plan.failed.clone(),
         plan.reader.format(),
         plan.reader.columns().to_vec(),
-    );
+    )
+    .with_bom(plan.bom);
 
     crate::providers::http::set_connect_timeout(plan.connect_timeout);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -336,6 +343,7 @@ async fn drive(
             Target::File(path) => format!("the results file `{}`", path.display()),
             Target::Stdout => "the results to stdout".to_string(),
         },
+        results_to_stdout: plan.out == Target::Stdout,
         manifest,
         keep_order,
         stats: stats.clone(),
@@ -466,7 +474,11 @@ async fn drive(
         interrupted: interrupted.load(Ordering::Relaxed),
         budget_reached: shared_budget_reached,
         fatal: sink_report.error.map(|e| format!("cannot write {e}")),
+        stdout_closed: sink_report.reader_gone,
     };
+    if report.stdout_closed {
+        return Ok(report);
+    }
     progress::print_summary(
         &stats,
         &report,

@@ -74,6 +74,8 @@ pub struct Sink {
     pub results: ResultWriter,
     /// What the results go to, for write errors: "the results file `x`" or "the results to stdout".
     pub results_label: String,
+    /// The results go to stdout, whose reader may go away (`gen … -o - | head`).
+    pub results_to_stdout: bool,
     pub manifest: ManifestWriter,
     pub keep_order: bool,
     pub stats: Arc<RunStats>,
@@ -86,6 +88,8 @@ pub struct Sink {
 pub struct SinkReport {
     pub manifest_rows: u64,
     pub error: Option<String>,
+    /// The reader of stdout went away: not an error, the run just stops, as Unix filters do.
+    pub reader_gone: bool,
 }
 
 impl Sink {
@@ -95,8 +99,9 @@ impl Sink {
         let mut held_back: BTreeMap<u64, Outcome> = BTreeMap::new();
         let mut next_seq = 0u64;
         let mut error = None;
+        let mut reader_gone = false;
         while let Some(outcome) = outcomes.blocking_recv() {
-            if error.is_some() {
+            if error.is_some() || reader_gone {
                 continue;
             }
             let result = match (self.keep_order, outcome.seq()) {
@@ -106,13 +111,20 @@ impl Sink {
                 }
                 _ => self.write(outcome),
             };
-            if let Err(e) = result {
-                error = Some(e.to_string());
-                on_error();
+            match result {
+                Err(e) if self.results_to_stdout && e.kind() == std::io::ErrorKind::BrokenPipe => {
+                    reader_gone = true;
+                    on_error();
+                }
+                Err(e) => {
+                    error = Some(e.to_string());
+                    on_error();
+                }
+                Ok(()) => {}
             }
         }
         // Rows that never finished (interrupted) leave gaps; what did finish is still written, in order.
-        if error.is_none() {
+        if error.is_none() && !reader_gone {
             for (_, outcome) in std::mem::take(&mut held_back) {
                 if let Err(e) = self.write(outcome) {
                     error = Some(e.to_string());
@@ -123,6 +135,7 @@ impl Sink {
         SinkReport {
             manifest_rows: self.manifest.rows_written(),
             error,
+            reader_gone,
         }
     }
 

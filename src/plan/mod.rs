@@ -138,6 +138,8 @@ pub struct Plan {
     pub max_inflight: Option<u32>,
     pub connect_timeout: Duration,
     pub keep_order: bool,
+    /// `--bom`: new CSV results and manifests start with a UTF-8 byte-order mark.
+    pub bom: bool,
     pub progress: ProgressMode,
     pub progress_interval: Duration,
     pub dry_run: bool,
@@ -256,14 +258,20 @@ impl Plan {
                 Format::Jsonl,
             ),
         };
+        // Beside the results file; for `-o -`, in the current directory.
         let failed = args.failed.clone().unwrap_or_else(|| {
-            let stem = match &out {
-                Target::File(path) => path
-                    .file_stem()
-                    .map_or_else(|| input_stem.clone(), |s| s.to_string_lossy().into_owned()),
-                Target::Stdout => format!("{input_stem}.{}", task.name()),
-            };
-            PathBuf::from(format!("{stem}.failed.{}", reader.format().extension()))
+            let extension = reader.format().extension();
+            match &out {
+                Target::File(path) => {
+                    let stem = path
+                        .file_stem()
+                        .map_or_else(|| input_stem.clone(), |s| s.to_string_lossy().into_owned());
+                    path.with_file_name(format!("{stem}.failed.{extension}"))
+                }
+                Target::Stdout => {
+                    PathBuf::from(format!("{input_stem}.{}.failed.{extension}", task.name()))
+                }
+            }
         });
         let write_mode = match (args.resume, args.force) {
             (true, _) => WriteMode::Resume,
@@ -335,6 +343,7 @@ impl Plan {
             max_inflight: args.max_inflight,
             connect_timeout: args.connect_timeout,
             keep_order: args.keep_order,
+            bom: args.bom,
             progress: progress_mode(args.progress.unwrap_or(ProgressArg::Auto)),
             progress_interval: args.progress_interval.unwrap_or(DEFAULT_PROGRESS_INTERVAL),
             dry_run: args.dry_run,
@@ -599,7 +608,8 @@ fn check_paths(
             );
         }
     }
-    if mode == WriteMode::New && failed.exists() {
+    // A stdout run keeps no results to resume, so an earlier manifest is simply replaced.
+    if mode == WriteMode::New && failed.exists() && out_path.is_some() {
         bail!(
             "the failed-rows manifest `{}` already exists; pass --resume or --force (it is rewritten \
              with this run's failures), or --failed to write elsewhere",

@@ -39,6 +39,8 @@ pub struct ManifestWriter {
     rows_written: u64,
     /// Add to an existing manifest instead of replacing it (a second `batch fetch`).
     append: bool,
+    /// Start a new CSV manifest with a UTF-8 byte-order mark (for Excel).
+    bom: bool,
 }
 
 impl std::fmt::Debug for ManifestWriter {
@@ -65,7 +67,14 @@ impl ManifestWriter {
             buf: Vec::with_capacity(4096),
             rows_written: 0,
             append: false,
+            bom: false,
         }
+    }
+
+    /// This writer, starting a new CSV manifest with a UTF-8 byte-order mark when `bom`.
+    pub fn with_bom(mut self, bom: bool) -> ManifestWriter {
+        self.bom = bom;
+        self
     }
 
     /// Like [`ManifestWriter::new`], but rows are added after those already in the file (its
@@ -105,6 +114,9 @@ impl ManifestWriter {
         let opening = self.file.is_none();
         let has_rows = || self.append && std::fs::metadata(&self.path).is_ok_and(|m| m.len() > 0);
         if opening && self.format == Format::Csv && !has_rows() {
+            if self.bom {
+                self.buf.extend_from_slice(super::writer::UTF8_BOM);
+            }
             let header = self.data_columns.iter().map(String::as_str);
             push_csv_record(&mut self.buf, header.chain(ERROR_COLUMNS));
         }

@@ -12,6 +12,9 @@ use serde_json::{Map, Value};
 
 use super::Format;
 
+/// The UTF-8 byte-order mark Excel looks for.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// Where results go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -57,6 +60,18 @@ impl ResultWriter {
         columns: Vec<String>,
         mode: OpenMode,
     ) -> anyhow::Result<ResultWriter> {
+        ResultWriter::open_with_bom(target, format, columns, mode, false)
+    }
+
+    /// [`ResultWriter::open`], starting a new CSV file with a UTF-8 byte-order mark when `bom`:
+    /// without one, Excel reads UTF-8 as the local code page and garbles every accent.
+    pub fn open_with_bom(
+        target: &Target,
+        format: Format,
+        columns: Vec<String>,
+        mode: OpenMode,
+        bom: bool,
+    ) -> anyhow::Result<ResultWriter> {
         let (out, needs_header): (Box<dyn Write + Send>, bool) = match target {
             Target::Stdout => (Box::new(io::stdout()), true),
             Target::File(path) => {
@@ -76,6 +91,9 @@ impl ResultWriter {
             buf: Vec::with_capacity(4096),
         };
         if format == Format::Csv && needs_header {
+            if bom {
+                writer.buf.extend_from_slice(UTF8_BOM);
+            }
             push_csv_record(&mut writer.buf, writer.columns.iter());
             writer
                 .out

@@ -11,6 +11,7 @@ mod completions;
 mod draft;
 mod live_run;
 mod models;
+mod outputs;
 mod providers;
 mod reasoning;
 mod resume_by_content;
