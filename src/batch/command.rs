@@ -283,6 +283,8 @@ struct Submission {
     input_format: String,
     requests: Vec<(String, Request)>,
     rows: Vec<(String, String)>,
+    /// Each row's content fingerprint, beside `rows`.
+    fingerprints: Vec<String>,
     unsent: Vec<Unsent>,
     /// Rows skipped because the results file already has them (`--resume`).
     skipped: u64,
@@ -340,6 +342,7 @@ fn prepare(
     let input_format = plan.reader.format().extension().to_string();
     let mut requests: Vec<(String, Request)> = Vec::new();
     let mut rows = Vec::new();
+    let mut fingerprints = Vec::new();
     let mut unsent = Vec::new();
     let mut skipped = 0;
     let mut tokens = (0u64, 0u64, 0u64);
@@ -402,6 +405,7 @@ fn prepare(
             cap,
             choice.field,
         );
+        fingerprints.push(crate::rows::fingerprint_text(row.fingerprint()));
         rows.push((custom_id.clone(), row.id));
         requests.push((custom_id, request));
     }
@@ -418,6 +422,7 @@ fn prepare(
         input_format,
         requests,
         rows,
+        fingerprints,
         unsent,
         skipped,
         tokens,
@@ -493,6 +498,7 @@ fn submit(args: &BatchSubmitArgs, done: &HashSet<String>) -> anyhow::Result<Subm
         model,
         input_format,
         rows,
+        fingerprints,
         unsent,
         skipped,
         ..
@@ -517,6 +523,7 @@ fn submit(args: &BatchSubmitArgs, done: &HashSet<String>) -> anyhow::Result<Subm
         failed_path: earlier.and_then(|e| e.failed_path.clone()),
         parts,
         rows,
+        row_fingerprints: fingerprints,
         unsent,
         fetched: Default::default(),
         failed: Default::default(),
@@ -887,10 +894,21 @@ fn fetch_job(
     wait: bool,
     poll: Duration,
 ) -> anyhow::Result<u8> {
-    if job::file_hash(&job.input)? != job.input_hash {
+    // An input edited since submit is matched to the job's rows by content, as --resume does;
+    // jobs submitted before rows carried fingerprints need the input as it was.
+    let input_changed = job::file_hash(&job.input)? != job.input_hash;
+    if input_changed && job.row_fingerprints.len() != job.rows.len() {
         bail!(
             "the input `{}` changed since job {} was submitted; its answers can no longer be matched \
              to rows",
+            job.input.display(),
+            job.job
+        );
+    }
+    if input_changed {
+        eprintln!(
+            "gen: the input `{}` changed since job {} was submitted; its answers go to the rows \
+             with the content they were asked for",
             job.input.display(),
             job.job
         );
@@ -956,6 +974,17 @@ fn fetch_job(
         .map(|(i, (c, _))| (c.clone(), i))
         .collect();
 
+    let mut by_content: HashMap<u64, std::collections::VecDeque<String>> = HashMap::new();
+    if input_changed {
+        for ((custom_id, _), fingerprint) in job.rows.iter().zip(&job.row_fingerprints) {
+            if let Some(fingerprint) = crate::rows::parse_fingerprint(fingerprint) {
+                by_content
+                    .entry(fingerprint)
+                    .or_default()
+                    .push_back(custom_id.clone());
+            }
+        }
+    }
     let (mut done, mut failures, mut pending) = (0u64, 0u64, 0u64);
     let mut spent = 0.0;
     for item in plan.reader {
@@ -963,13 +992,27 @@ fn fetch_job(
             Ok(row) => (row.seq, row.id.clone(), row.fields.clone()),
             Err(bad) => (bad.seq, bad.id.clone(), bad.fields.clone()),
         };
-        let custom_id = format!("r{seq}");
+        let custom_id = if input_changed {
+            // The custom id asked for this row's content; rows added or edited since are not
+            // the job's, and unreadable rows cannot be matched.
+            let asked = item.as_ref().ok().and_then(|row| {
+                by_content
+                    .get_mut(&row.fingerprint())
+                    .and_then(std::collections::VecDeque::pop_front)
+            });
+            match asked {
+                Some(custom_id) => custom_id,
+                None => continue,
+            }
+        } else {
+            format!("r{seq}")
+        };
         // A retry job carries only some of the input's rows.
         let ours = row_index.contains_key(&custom_id) || unsent.contains_key(&seq);
         if !ours || job.fetched.contains(&custom_id) || already.contains(&row_id) {
             continue;
         }
-        if let Some(unsent) = unsent.get(&seq) {
+        if let Some(unsent) = unsent.get(&seq).filter(|_| !input_changed) {
             let failure = Failure {
                 kind: kind_named(&unsent.error_kind),
                 message: unsent.error.clone(),
@@ -1061,6 +1104,19 @@ fn fetch_job(
         job.failed.insert(custom_id.clone());
         job.fetched.insert(custom_id);
         failures += 1;
+    }
+    if input_changed {
+        let unmatched: usize = by_content
+            .values()
+            .map(std::collections::VecDeque::len)
+            .sum();
+        if unmatched > 0 {
+            eprintln!(
+                "gen: {unmatched} rows of job {} are no longer in the input as they were asked \
+                 (edited or removed since): their answers are not written",
+                job.job
+            );
+        }
     }
     job.fetched_at = Some(job::now_unix());
     let out_label = match &out {

@@ -68,6 +68,10 @@ pub struct JobFile {
     /// `custom_id` → row id, in input order (custom ids are `r<seq>`: providers restrict their
     /// alphabet, row ids are free text).
     pub rows: Vec<(String, String)>,
+    /// Each row's content fingerprint, beside `rows`: a fetch from an input edited since
+    /// submit finds the rows by what they say.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub row_fingerprints: Vec<String>,
     #[serde(default)]
     pub unsent: Vec<Unsent>,
     /// Custom ids already written to the results or the manifest: fetching twice adds nothing.
@@ -247,6 +251,7 @@ mod tests {
             retry_of: None,
             retried_by: None,
             subject_column: None,
+            row_fingerprints: Vec::new(),
         }
     }
 

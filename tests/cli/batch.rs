@@ -831,3 +831,34 @@ fn after_a_retry_the_manifest_lists_only_rows_still_failed_and_status_says_which
         status.stdout
     );
 }
+
+#[test]
+fn a_fetch_from_an_input_edited_since_submit_matches_rows_by_content() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", "keyword\nalpha\nbeta\ngamma\n");
+    let job = submit(&ws, "openai", "seo");
+    // A row inserted at the top and `beta` edited before the fetch.
+    ws.write("rows.csv", "keyword\nnew one\nalpha\nbeta two\ngamma\n");
+    let fetch = fetch_and_wait(&ws, &job);
+    fetch
+        .expect_code(0)
+        .stderr_has("changed since job")
+        .stderr_has("1 rows of job");
+    let results = ws.jsonl("rows.seo.jsonl");
+    let pairs: Vec<(&str, &str)> = results
+        .iter()
+        .map(|r| {
+            (
+                r["row_id"].as_str().unwrap(),
+                r["keyword"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pairs,
+        [("2", "alpha"), ("4", "gamma")],
+        "each answer on its own row"
+    );
+}
