@@ -335,7 +335,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__batch__subcmd__run)
-            opts="-o -h -V --task --provider --model --retry-failed --live --pool --id-column --template --input-format --profile --no-profile --reasoning --max-cost --timeout --dry-run --state-dir --out --failed --resume --force --poll --help --version"
+            opts="-o -h -V --task --provider --model --retry-failed --live --pool --id-column --template --input-format --delimiter --encoding --sheet --profile --no-profile --reasoning --max-cost --timeout --dry-run --state-dir --out --failed --resume --force --poll --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -371,6 +371,18 @@ _gen() {
                     ;;
                 --input-format)
                     COMPREPLY=($(compgen -W "csv jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --delimiter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --encoding)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sheet)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --profile)
@@ -435,7 +447,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__batch__subcmd__submit)
-            opts="-h -V --task --provider --model --retry-failed --live --pool --id-column --template --input-format --profile --no-profile --reasoning --max-cost --timeout --dry-run --state-dir --help --version"
+            opts="-h -V --task --provider --model --retry-failed --live --pool --id-column --template --input-format --delimiter --encoding --sheet --profile --no-profile --reasoning --max-cost --timeout --dry-run --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -471,6 +483,18 @@ _gen() {
                     ;;
                 --input-format)
                     COMPREPLY=($(compgen -W "csv jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --delimiter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --encoding)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sheet)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --profile)
@@ -515,7 +539,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__draft)
-            opts="-o -y -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --research --stages --skip --images --image-model --assets --articles-dir --words --audience --tone --stage-template --yes --help --version"
+            opts="-o -y -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --input-format --delimiter --encoding --sheet --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --research --stages --skip --images --image-model --assets --articles-dir --words --audience --tone --stage-template --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -551,6 +575,18 @@ _gen() {
                     ;;
                 --input-format)
                     COMPREPLY=($(compgen -W "csv jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --delimiter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --encoding)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sheet)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --max-attempts)
@@ -851,7 +887,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__outline)
-            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
+            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --input-format --delimiter --encoding --sheet --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -887,6 +923,18 @@ _gen() {
                     ;;
                 --input-format)
                     COMPREPLY=($(compgen -W "csv jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --delimiter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --encoding)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sheet)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --max-attempts)
@@ -941,7 +989,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__seo)
-            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --input-format --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
+            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --input-format --delimiter --encoding --sheet --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -977,6 +1025,18 @@ _gen() {
                     ;;
                 --input-format)
                     COMPREPLY=($(compgen -W "csv jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --delimiter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --encoding)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sheet)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --max-attempts)

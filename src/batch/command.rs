@@ -15,7 +15,7 @@ use crate::batch::remote::Remote;
 use crate::batch::wire::{BatchItem, ItemResult, JobState};
 use crate::cli::{
     BatchCommand, BatchFetchArgs, BatchFlags, BatchRunArgs, BatchSubmitArgs, BatchTask, FetchFiles,
-    InputFormat, ProgressArg, RunArgs, StateDirArg,
+    InputFormat, ProgressArg, ReadArgs, RunArgs, StateDirArg,
 };
 use crate::engine::lane::{RecordMeta, compose_record};
 use crate::exit;
@@ -24,6 +24,7 @@ use crate::plan::{Backend, Checks, Plan, ProviderPlan};
 use crate::providers::reasoning::Reasoning;
 use crate::providers::{ProviderError, Request, Usage, estimate_tokens};
 use crate::rows::manifest::ManifestWriter;
+use crate::rows::reader::ReadSettings;
 use crate::rows::resume::read_journal;
 use crate::rows::writer::{OpenMode, ResultWriter, Target};
 use crate::tasks::TaskKind;
@@ -87,6 +88,7 @@ struct PlanInputs<'a> {
     id_column: Option<String>,
     template: Option<PathBuf>,
     input_format: Option<InputFormat>,
+    read: ReadArgs,
     profile: Option<String>,
     no_profile: bool,
     reasoning: Option<Reasoning>,
@@ -132,6 +134,7 @@ fn plan_for(inputs: PlanInputs) -> anyhow::Result<Plan> {
         id_column: inputs.id_column,
         template: inputs.template,
         input_format: inputs.input_format,
+        read: inputs.read,
         max_attempts: None,
         max_cost: None,
         max_inflight: None,
@@ -183,6 +186,7 @@ struct SubmitInputs {
     id_column: Option<String>,
     template: Option<PathBuf>,
     input_format: Option<InputFormat>,
+    read: ReadArgs,
     profile: Option<String>,
     no_profile: bool,
     /// Only these rows (custom ids) when retrying a job's failures.
@@ -203,6 +207,7 @@ fn submit_inputs(args: &BatchSubmitArgs) -> anyhow::Result<SubmitInputs> {
             id_column: args.id_column.clone(),
             template: args.template.clone(),
             input_format: args.input_format,
+            read: args.read.clone(),
             profile: args.profile.clone(),
             no_profile: args.no_profile,
             only: None,
@@ -253,6 +258,8 @@ fn submit_inputs(args: &BatchSubmitArgs) -> anyhow::Result<SubmitInputs> {
         id_column: args.id_column.clone().or(earlier.id_column.clone()),
         template: args.template.clone().or(earlier.template.clone()),
         input_format: Some(input_format_of(&earlier)),
+        // The rows to retry are the earlier job's row numbers: read the file as it did.
+        read: earlier.read_args(),
         profile: args.profile.clone().or(earlier.profile.clone()),
         no_profile: args.no_profile || earlier.no_profile,
         only: Some(earlier.failed.clone()),
@@ -272,6 +279,8 @@ struct Submission {
     /// USD per million tokens at batch prices.
     price: Option<(f64, f64)>,
     input_format: String,
+    /// How the input was read, for the job file.
+    read: ReadSettings,
     requests: Vec<(String, Request)>,
     rows: Vec<(String, String)>,
     unsent: Vec<Unsent>,
@@ -308,6 +317,7 @@ fn prepare(
         id_column: inputs.id_column.clone(),
         template: inputs.template.clone(),
         input_format: inputs.input_format,
+        read: inputs.read.clone(),
         profile: inputs.profile.clone(),
         no_profile: inputs.no_profile,
         reasoning: inputs.reasoning,
@@ -328,6 +338,7 @@ fn prepare(
         0,
     );
     let input_format = plan.reader.format().extension().to_string();
+    let read = plan.reader.read_settings();
     let mut requests: Vec<(String, Request)> = Vec::new();
     let mut rows = Vec::new();
     let mut unsent = Vec::new();
@@ -406,6 +417,7 @@ fn prepare(
         model,
         price,
         input_format,
+        read,
         requests,
         rows,
         unsent,
@@ -482,11 +494,13 @@ fn submit(args: &BatchSubmitArgs, done: &HashSet<String>) -> anyhow::Result<Subm
         provider,
         model,
         input_format,
+        read,
         rows,
         unsent,
         skipped,
         ..
     } = submission;
+    let (delimiter, encoding, sheet) = JobFile::read_fields(read);
     let earlier = inputs.earlier.as_ref();
     let job = JobFile {
         job: job::new_job_id(),
@@ -514,6 +528,9 @@ fn submit(args: &BatchSubmitArgs, done: &HashSet<String>) -> anyhow::Result<Subm
         reasoning: inputs.reasoning.map(|r| r.name().to_string()),
         retry_of: earlier.map(|e| e.job.clone()),
         retried_by: None,
+        delimiter,
+        encoding,
+        sheet,
     };
     job.save(&dir)?;
     let cost = estimate.map_or_else(
@@ -734,6 +751,7 @@ fn plan_for_job(job: &JobFile) -> anyhow::Result<Plan> {
         id_column: job.id_column.clone(),
         template: job.template.clone(),
         input_format: Some(input_format_of(job)),
+        read: job.read_args(),
         profile: job.profile.clone(),
         no_profile: job.no_profile,
         reasoning: job.reasoning.as_deref().and_then(Reasoning::parse),
@@ -928,8 +946,10 @@ fn fetch_job(
     let columns = plan.reader.columns().to_vec();
     let mut manifest = if fresh_manifest {
         ManifestWriter::new(failed.clone(), plan.reader.format(), columns)
+            .styled(plan.reader.manifest_style())
     } else {
         ManifestWriter::appending(failed.clone(), plan.reader.format(), columns)
+            .styled(plan.reader.manifest_style())
     };
     let task = plan.task;
     let price = plan.lanes[0]
@@ -1115,6 +1135,7 @@ fn spill_to_live(args: &BatchSubmitArgs) -> anyhow::Result<u8> {
         id_column: earlier.id_column.clone(),
         template: earlier.template.clone(),
         input_format: Some(input_format_of(&earlier)),
+        read: earlier.read_args(),
         max_attempts: None,
         max_cost: args.max_cost,
         max_inflight: None,
@@ -1236,6 +1257,9 @@ fn run_all(args: &BatchRunArgs) -> anyhow::Result<u8> {
                 InputFormat::Jsonl => crate::rows::Format::Jsonl,
             }),
             id_column: inputs.id_column.clone(),
+            delimiter: inputs.read.delimiter,
+            encoding: inputs.read.encoding,
+            sheet: inputs.read.sheet.clone(),
         };
         let source = crate::rows::reader::Source::File(input.clone());
         let format = crate::rows::reader::RowReader::open(&source, &options)?.format();
@@ -1335,6 +1359,7 @@ pub fn shorthand(
             id_column: args.id_column.clone(),
             template: args.template.clone(),
             input_format: args.input_format,
+            read: args.read.clone(),
             profile: args.profile.clone(),
             no_profile: args.no_profile,
             reasoning: args.reasoning,

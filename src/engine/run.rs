@@ -98,7 +98,8 @@ pub fn run(plan: Plan) -> anyhow::Result<RunReport> {
         plan.failed.clone(),
         plan.reader.format(),
         plan.reader.columns().to_vec(),
-    );
+    )
+    .styled(plan.reader.manifest_style());
 
     crate::providers::http::set_connect_timeout(plan.connect_timeout);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -187,7 +188,10 @@ async fn drive(
         })
         .collect();
     let stats = Arc::new(RunStats::new(lanes_per_provider));
-    if let Some(path) = &plan.input_path {
+    // A workbook is loaded at open and knows its rows; counting its zipped bytes' newlines would not.
+    if let Some(rows) = reader.known_rows() {
+        stats.expected_total.store(rows, Ordering::Relaxed);
+    } else if let Some(path) = &plan.input_path {
         estimate_total_in_background(path.clone(), stats.clone());
     }
 
@@ -286,7 +290,8 @@ async fn drive(
         std::thread::Builder::new()
             .name("gen-reader".into())
             .spawn(move || {
-                for item in reader {
+                let mut reader = reader;
+                for item in reader.by_ref() {
                     stats.read.fetch_add(1, Ordering::Relaxed);
                     match item {
                         Ok(row) if done_ids.contains(hasher.hash_one(&row.id)) => {
@@ -323,6 +328,7 @@ async fn drive(
                         }
                     }
                 }
+                stats.blank.store(reader.blank_rows(), Ordering::Relaxed);
                 stats.reader_finished.store(true, Ordering::Relaxed);
                 drop(fresh_tx);
                 reader_dispatcher.input_finished();
