@@ -13,3 +13,4 @@ mod live_run;
 mod models;
 mod providers;
 mod reasoning;
+mod spreadsheets;
