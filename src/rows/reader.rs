@@ -1,21 +1,22 @@
 //! Streaming input: opens a CSV or JSONL source (a file or stdin), settles its format, encoding,
 //! delimiter, columns and id column, and yields one [`Row`] or [`BadRow`] per record while holding
-//! only one record (plus the 64 KiB start it checked and a 64 KiB read buffer) in memory. A
-//! workbook file is read through [`super::workbook`] into the same rows.
+//! only one record (plus the 64 KiB start it checked and a 64 KiB read buffer) in memory. The
+//! records themselves come from `csv_input` and `jsonl_input`; a workbook file is read through
+//! [`super::workbook`] into the same rows.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::fs::File;
 use std::hash::{BuildHasher, RandomState};
-use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::io::{self, Cursor, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail};
-use csv::ByteRecord;
 use serde_json::{Map, Value};
 
+use super::csv_input::CsvRecords;
 use super::decode::{self, CHECK_BYTES, TextEncoding};
 use super::id_set::IdSet;
+use super::jsonl_input::JsonlRecords;
 use super::manifest::{ERROR_COLUMNS, MANIFEST_SIGNATURE, ManifestStyle};
 use super::sniff::{self, Delimiter};
 use super::workbook::{self, SheetInfo, WorkbookRecords};
@@ -23,10 +24,7 @@ use super::{BadRow, Format, Row};
 use crate::failure::FailureKind;
 
 /// Large enough that a read syscall is amortised over hundreds of rows.
-const BUFFER_SIZE: usize = 64 * 1024;
-/// How many unusable JSONL lines open() reads past while looking for the first object (whose keys
-/// become the columns). Bounded so a file of garbage cannot make open() buffer all of it.
-const JSONL_PEEK_LIMIT: usize = 1000;
+pub(super) const BUFFER_SIZE: usize = 64 * 1024;
 
 /// Where the rows come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +105,8 @@ impl fmt::Debug for RowReader {
     }
 }
 
-type Input = std::io::Chain<Cursor<Vec<u8>>, Box<dyn Read + Send>>;
+/// The decoded input: the start the reader checked, then the rest.
+pub(super) type Input = std::io::Chain<Cursor<Vec<u8>>, Box<dyn Read + Send>>;
 
 enum Records {
     Csv(CsvRecords),
@@ -579,364 +578,6 @@ fn read_prefix<R: Read>(mut text: R) -> io::Result<(Vec<u8>, bool, R)> {
         }
     }
     Ok((prefix, false, text))
-}
-
-// ---------------------------------------------------------------------------------------------
-// CSV
-
-struct CsvRecords {
-    reader: csv::Reader<NewlineIndex<Input>>,
-    record: ByteRecord,
-    header: Vec<String>,
-    /// Per header position: false for the error columns of a fed-back manifest.
-    keep: Vec<bool>,
-    /// What the bytes were before they were decoded to UTF-8 (if they were), for messages.
-    encoding: &'static encoding_rs::Encoding,
-    /// Records whose every field is empty, skipped.
-    blank: u64,
-    finished: bool,
-}
-
-impl CsvRecords {
-    fn open(
-        input: Input,
-        source: &Source,
-        delimiter: u8,
-        encoding: &'static encoding_rs::Encoding,
-    ) -> anyhow::Result<(CsvRecords, Vec<String>)> {
-        let reader = csv::ReaderBuilder::new()
-            // The header is read as an ordinary record so its line is tracked like the others.
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .buffer_capacity(BUFFER_SIZE)
-            .from_reader(NewlineIndex::new(input));
-        let mut records = CsvRecords {
-            reader,
-            record: ByteRecord::new(),
-            header: Vec::new(),
-            keep: Vec::new(),
-            encoding,
-            blank: 0,
-            finished: false,
-        };
-        // Blank records above the header (a sheet's empty top rows) are not the header.
-        let header_line = loop {
-            match records.read() {
-                Ok(Some(_)) if records.is_blank() => continue,
-                Ok(Some(line)) => break line,
-                Ok(None) => return Ok((records, Vec::new())),
-                Err(e) => bail!("cannot read the header of `{source}`: {e}"),
-            }
-        };
-        let mut header = Vec::with_capacity(records.record.len());
-        for (i, cell) in records.record.iter().enumerate() {
-            let Ok(name) = std::str::from_utf8(cell) else {
-                bail!(
-                    "`{source}` line {header_line}: header column {} is not valid {}; pass \
-                     --encoding with the file's encoding, or save the file as UTF-8",
-                    i + 1,
-                    encoding.name()
-                );
-            };
-            if let Some(earlier) = header.iter().position(|c| c == name) {
-                bail!(
-                    "`{source}` line {header_line}: column `{name}` appears twice in the header \
-                     (columns {} and {}); rename one so no data is lost",
-                    earlier + 1,
-                    i + 1
-                );
-            }
-            header.push(name.to_owned());
-        }
-        records.keep = vec![true; header.len()];
-        records.header = header.clone();
-        Ok((records, header))
-    }
-
-    /// Reads the next record into `self.record`; returns the line it starts on.
-    fn read(&mut self) -> csv::Result<Option<u64>> {
-        if !self.reader.read_byte_record(&mut self.record)? {
-            return Ok(None);
-        }
-        let end = self.reader.position().clone();
-        // csv counts every '\n' it consumed, including blank lines and the '\n' of a CRLF before
-        // the record, so count back from the end instead of trusting the record's start position.
-        let embedded = self
-            .record
-            .as_slice()
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
-        let terminated = self
-            .reader
-            .get_mut()
-            .is_newline(end.byte().saturating_sub(1));
-        let line = end.line() - embedded - u64::from(terminated);
-        Ok(Some(line.max(1)))
-    }
-
-    fn is_blank(&self) -> bool {
-        self.record.iter().all(<[u8]>::is_empty)
-    }
-
-    fn next_raw(&mut self) -> Option<RawRecord> {
-        if self.finished {
-            return None;
-        }
-        let line = loop {
-            match self.read() {
-                // Every field empty (`,,`): a spreadsheet's empty row, not a failure.
-                Ok(Some(_)) if self.is_blank() => self.blank += 1,
-                Ok(Some(line)) => break line,
-                Ok(None) => {
-                    self.finished = true;
-                    return None;
-                }
-                Err(e) => {
-                    // With byte records and flexible(true) csv only fails on I/O, which it cannot
-                    // resume from: report it once as a record and stop.
-                    self.finished = true;
-                    let line = self.reader.position().line();
-                    return Some(RawRecord {
-                        line,
-                        fields: Map::new(),
-                        problem: Some(format!("cannot read further: {e}")),
-                        raw_cells: Vec::new(),
-                        has_columns: false,
-                    });
-                }
-            }
-        };
-
-        let expected = self.header.len();
-        let found = self.record.len();
-        let mut problems = Vec::new();
-        if found != expected {
-            let mut problem = format!("expected {expected} fields, found {found}");
-            if found > expected {
-                let extra: Vec<String> = self
-                    .record
-                    .iter()
-                    .skip(expected)
-                    .map(|cell| format!("{:?}", String::from_utf8_lossy(cell)))
-                    .collect();
-                problem.push_str(&format!(" (extra: {})", extra.join(", ")));
-            }
-            problems.push(problem);
-        }
-        let mut fields = Map::with_capacity(expected);
-        let mut raw_cells = Vec::new();
-        for ((cell, name), keep) in self.record.iter().zip(&self.header).zip(&self.keep) {
-            if !keep {
-                continue;
-            }
-            let value = match std::str::from_utf8(cell) {
-                Ok(text) => text.to_owned(),
-                Err(_) if self.encoding == encoding_rs::UTF_8 => {
-                    if raw_cells.is_empty() {
-                        problems.push(format!("invalid UTF-8 in column `{name}`"));
-                    }
-                    raw_cells.push((name.clone(), cell.to_vec()));
-                    String::from_utf8_lossy(cell).into_owned()
-                }
-                // Transcoded bytes are not the input's own, so the manifest gets the text.
-                Err(_) => {
-                    problems.push(format!(
-                        "bytes that are not valid {} in column `{name}`",
-                        self.encoding.name()
-                    ));
-                    String::from_utf8_lossy(cell).into_owned()
-                }
-            };
-            fields.insert(name.clone(), Value::String(value));
-        }
-        Some(RawRecord {
-            line,
-            fields,
-            problem: (!problems.is_empty()).then(|| problems.join("; ")),
-            raw_cells,
-            has_columns: true,
-        })
-    }
-}
-
-/// Remembers where the newlines are in bytes csv has read ahead but not yet parsed, so
-/// [`CsvRecords::read`] can tell whether a record's last consumed byte was a `\n`.
-struct NewlineIndex<R> {
-    inner: R,
-    offset: u64,
-    newlines: VecDeque<u64>,
-}
-
-impl<R> NewlineIndex<R> {
-    fn new(inner: R) -> Self {
-        NewlineIndex {
-            inner,
-            offset: 0,
-            newlines: VecDeque::new(),
-        }
-    }
-
-    /// Whether byte `at` is a `\n`. Offsets must be asked in increasing order: earlier newlines
-    /// are forgotten, which keeps the index as small as csv's read-ahead.
-    fn is_newline(&mut self, at: u64) -> bool {
-        while self.newlines.front().is_some_and(|&n| n < at) {
-            self.newlines.pop_front();
-        }
-        self.newlines.front() == Some(&at)
-    }
-}
-
-impl<R: Read> Read for NewlineIndex<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        for (i, &b) in buf[..n].iter().enumerate() {
-            if b == b'\n' {
-                self.newlines.push_back(self.offset + i as u64);
-            }
-        }
-        self.offset += n as u64;
-        Ok(n)
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// JSONL
-
-struct JsonlRecords {
-    input: BufReader<Input>,
-    line: Vec<u8>,
-    line_no: u64,
-    /// Records open() read while looking for the first object; they are yielded first.
-    pending: VecDeque<RawRecord>,
-    finished: bool,
-}
-
-impl JsonlRecords {
-    /// Peeks up to the first object to learn the columns; returns them with the reader.
-    fn open(input: Input) -> (JsonlRecords, Vec<String>) {
-        let mut records = JsonlRecords {
-            input: BufReader::with_capacity(BUFFER_SIZE, input),
-            line: Vec::new(),
-            line_no: 0,
-            pending: VecDeque::new(),
-            finished: false,
-        };
-        let mut columns = Vec::new();
-        while records.pending.len() < JSONL_PEEK_LIMIT {
-            let Some(record) = records.read() else { break };
-            let found = record.has_columns;
-            if found {
-                columns = record.fields.keys().cloned().collect();
-            }
-            records.pending.push_back(record);
-            if found {
-                break;
-            }
-        }
-        (records, columns)
-    }
-
-    fn next_raw(&mut self) -> Option<RawRecord> {
-        self.pending.pop_front().or_else(|| self.read())
-    }
-
-    fn read(&mut self) -> Option<RawRecord> {
-        loop {
-            if self.finished {
-                return None;
-            }
-            self.line.clear();
-            match self.input.read_until(b'\n', &mut self.line) {
-                Ok(0) => {
-                    self.finished = true;
-                    return None;
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    self.finished = true;
-                    return Some(RawRecord {
-                        line: self.line_no + 1,
-                        fields: Map::new(),
-                        problem: Some(format!("cannot read further: {e}")),
-                        raw_cells: Vec::new(),
-                        has_columns: false,
-                    });
-                }
-            }
-            self.line_no += 1;
-            if self.line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            return Some(parse_json_line(&self.line, self.line_no));
-        }
-    }
-}
-
-fn parse_json_line(bytes: &[u8], line: u64) -> RawRecord {
-    let problem = match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(fields)) => {
-            // A manifest entry for a line that was not an object: read the line it wraps, so a
-            // fed-back manifest fails it again (or reads it, once the user fixed `raw_line`).
-            if let Some(Value::String(wrapped)) = wrapped_raw_line(&fields) {
-                return parse_json_line(wrapped.as_bytes(), line);
-            }
-            return RawRecord {
-                line,
-                fields,
-                problem: None,
-                raw_cells: Vec::new(),
-                has_columns: true,
-            };
-        }
-        Ok(other) => format!("expected a JSON object, found {}", json_kind(&other)),
-        Err(e) => {
-            // serde says "at line 1 column N" about the line alone; keep only the column.
-            let full = e.to_string();
-            let suffix = format!(" at line {} column {}", e.line(), e.column());
-            let what = full.strip_suffix(&suffix).unwrap_or(&full);
-            format!("not valid JSON: {what} at column {}", e.column())
-        }
-    };
-    let text = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    let text = text.strip_suffix(b"\r").unwrap_or(text);
-    let mut fields = Map::with_capacity(1);
-    fields.insert(
-        "raw_line".to_owned(),
-        Value::String(String::from_utf8_lossy(text).into_owned()),
-    );
-    RawRecord {
-        line,
-        fields,
-        problem: Some(problem),
-        raw_cells: Vec::new(),
-        has_columns: false,
-    }
-}
-
-/// `raw_line` of an object made of exactly `raw_line` and the manifest's error columns.
-fn wrapped_raw_line(fields: &Map<String, Value>) -> Option<&Value> {
-    let is_manifest_entry = MANIFEST_SIGNATURE.iter().all(|c| fields.contains_key(*c))
-        && fields
-            .keys()
-            .all(|k| k == "raw_line" || ERROR_COLUMNS.contains(&k.as_str()));
-    if is_manifest_entry {
-        fields.get("raw_line").filter(|v| v.is_string())
-    } else {
-        None
-    }
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]
