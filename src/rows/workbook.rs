@@ -68,8 +68,9 @@ impl WorkbookRecords {
         let shown = path.display();
         let mut workbook = calamine::open_workbook_auto(path).map_err(|e| {
             anyhow!(
-                "cannot read `{shown}` as a workbook: {e}; if it is password-protected, save a \
-                 copy without the password (or export the sheet as CSV UTF-8)"
+                "cannot read `{shown}` as a workbook ({e}); it may be damaged or saved with a \
+                 password: save a copy from the spreadsheet without one, or export the sheet as \
+                 CSV UTF-8"
             )
         })?;
         let kind = match &workbook {

@@ -368,3 +368,98 @@ fn a_batch_job_reads_its_input_the_same_way_when_it_fetches() {
         ["from the second sheet"]
     );
 }
+
+#[test]
+fn xls_and_ods_read_like_the_xlsx() {
+    // fixtures/workbooks/make.py wrote them: a `Data` sheet with a blank row, and `Other`.
+    for name in ["rows.xls", "rows.ods"] {
+        let ws = Workspace::new();
+        let bytes = std::fs::read(crate::support::repo_file(&format!(
+            "fixtures/workbooks/{name}"
+        )))
+        .unwrap();
+        ws.write(name, bytes);
+        let kind = name.rsplit_once('.').unwrap().1;
+        ws.run(&["seo", name, "--dry-run"])
+            .expect_code(0)
+            .stdout_has(&format!("input: workbook ({kind}), sheet `Data`"));
+        ws.run(&["seo", name]).expect_code(0).stderr_has(
+            ": 2 done, 0 failed, 0 skipped (already in the results), 1 blank row skipped",
+        );
+        let results = ws.jsonl("rows.seo.jsonl");
+        let names = ["id", "keyword", "count", "price", "launch", "active"];
+        let row = |line: &Value| -> Vec<String> {
+            names
+                .iter()
+                .map(|n| line[*n].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(
+            row(&results[0]),
+            ["1", "shoes", "3", "0.1", "2026-12-01", "TRUE"],
+            "{name}"
+        );
+        assert_eq!(
+            row(&results[1]),
+            [
+                "2",
+                "crème brûlée",
+                "12",
+                "1234.5678",
+                "2026-12-01 14:30:00",
+                "FALSE"
+            ],
+            "{name}"
+        );
+        ws.run(&["seo", name, "--sheet", "Other", "-o", "other.jsonl"])
+            .expect_code(0);
+        assert_eq!(
+            column(&ws, "other.jsonl", "keyword"),
+            ["from the second sheet"]
+        );
+    }
+}
+
+#[test]
+fn a_damaged_workbook_says_what_to_do() {
+    let ws = Workspace::new();
+    ws.write("broken.xlsx", b"PK\x03\x04 not really a zip");
+    let run = ws.run(&["seo", "broken.xlsx"]);
+    refused_before_sending(&ws, &run, "broken.seo.jsonl");
+    run.stderr_has("cannot read `broken.xlsx` as a workbook")
+        .stderr_has("export the sheet as CSV UTF-8");
+}
+
+#[test]
+fn a_workbook_header_gap_stops_and_a_cell_past_the_header_fails_its_row() {
+    let ws = Workspace::new();
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    // The header starts on row 2, in column B; C2 is empty.
+    sheet.write_string(1, 1, "keyword").unwrap();
+    sheet.write_string(1, 3, "audience").unwrap();
+    sheet.write_string(2, 1, "shoes").unwrap();
+    workbook.save(ws.path("gap.xlsx")).unwrap();
+    let run = ws.run(&["seo", "gap.xlsx"]);
+    refused_before_sending(&ws, &run, "gap.seo.jsonl");
+    run.stderr_has("`gap.xlsx` sheet `Sheet1` row 2: header cell C2 is empty");
+
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.write_string(0, 0, "keyword").unwrap();
+    sheet.write_string(1, 0, "shoes").unwrap();
+    sheet.write_string(2, 0, "bags").unwrap();
+    sheet.write_string(2, 2, "stray").unwrap();
+    workbook.save(ws.path("stray.xlsx")).unwrap();
+    ws.run(&["seo", "stray.xlsx"]).expect_code(1);
+    assert_eq!(column(&ws, "stray.seo.jsonl", "keyword"), ["shoes"]);
+    let (header, records) = ws.csv("stray.seo.failed.csv");
+    let error = header.iter().position(|h| h == "error").unwrap();
+    assert_eq!(records.len(), 1);
+    assert!(
+        records[0][error]
+            .starts_with("line 3: a value in a column without a header (C3 \"stray\")"),
+        "{:?}",
+        records[0]
+    );
+}
