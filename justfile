@@ -14,6 +14,7 @@ bench:
     cargo bench --bench providers
     cargo bench --bench adaptive
     cargo bench --bench reasoning
+    cargo bench --bench workbook
 
 # Regenerate the committed shell completion scripts.
 completions:

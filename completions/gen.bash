@@ -335,7 +335,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__batch__subcmd__run)
-            opts="-o -h -V --task --provider --model --retry-failed --live --pool --id-column --template --subject-column --input-format --profile --no-profile --reasoning --max-cost --timeout --dry-run --state-dir --out --failed --resume --force --bom --poll --help --version"
+            opts="-o -h -V --task --provider --model --retry-failed --live --pool --id-column --template --subject-column --input-format --delimiter --encoding --sheet --profile --no-profile --reasoning --max-cost --timeout --dry-run --state-dir --out --failed --resume --force --bom --poll --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -375,6 +375,18 @@ _gen() {
                     ;;
                 --input-format)
                     COMPREPLY=($(compgen -W "csv jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --delimiter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --encoding)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sheet)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --profile)
@@ -439,7 +451,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__batch__subcmd__submit)
-            opts="-h -V --task --provider --model --retry-failed --live --pool --id-column --template --subject-column --input-format --profile --no-profile --reasoning --max-cost --timeout --dry-run --state-dir --help --version"
+            opts="-h -V --task --provider --model --retry-failed --live --pool --id-column --template --subject-column --input-format --delimiter --encoding --sheet --profile --no-profile --reasoning --max-cost --timeout --dry-run --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -479,6 +491,18 @@ _gen() {
                     ;;
                 --input-format)
                     COMPREPLY=($(compgen -W "csv jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --delimiter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --encoding)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sheet)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --profile)
@@ -523,7 +547,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__draft)
-            opts="-o -y -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --bom --dry-run --progress --progress-interval --research --stages --skip --images --image-model --assets --articles-dir --words --audience --tone --stage-template --yes --help --version"
+            opts="-o -y -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --delimiter --encoding --sheet --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --bom --dry-run --progress --progress-interval --research --stages --skip --images --image-model --assets --articles-dir --words --audience --tone --stage-template --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -563,6 +587,18 @@ _gen() {
                     ;;
                 --input-format)
                     COMPREPLY=($(compgen -W "csv jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --delimiter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --encoding)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sheet)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --max-attempts)
@@ -863,7 +899,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__outline)
-            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --bom --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
+            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --delimiter --encoding --sheet --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --bom --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -903,6 +939,18 @@ _gen() {
                     ;;
                 --input-format)
                     COMPREPLY=($(compgen -W "csv jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --delimiter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --encoding)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sheet)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --max-attempts)
@@ -957,7 +1005,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__seo)
-            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --bom --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
+            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --delimiter --encoding --sheet --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --bom --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -997,6 +1045,18 @@ _gen() {
                     ;;
                 --input-format)
                     COMPREPLY=($(compgen -W "csv jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --delimiter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --encoding)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sheet)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --max-attempts)

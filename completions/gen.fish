@@ -42,6 +42,9 @@ complete -c gen -n "__fish_gen_using_subcommand seo" -l template -d 'Prompt temp
 complete -c gen -n "__fish_gen_using_subcommand seo" -l subject-column -d 'The column the built-in templates write about [default: `keyword`, in any case, or the profile\'s `subject_column`]' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l input-format -d 'Read the input as this format whatever its extension' -r -f -a "csv\t''
 jsonl\t''"
+complete -c gen -n "__fish_gen_using_subcommand seo" -l delimiter -d 'CSV field delimiter: `,` `;` `tab` (or `\\t`) or `|` [default: tab for .tsv, else sniffed from the header line]' -r
+complete -c gen -n "__fish_gen_using_subcommand seo" -l encoding -d 'Text encoding of a CSV or JSONL input, as a WHATWG label: windows-1252 (latin1), iso-8859-2, shift_jis, gbk, utf-16le… [default: UTF-8, or the byte-order mark\'s]' -r
+complete -c gen -n "__fish_gen_using_subcommand seo" -l sheet -d 'The sheet of a workbook input (.xlsx, .xls, .ods) to read [default: the first]' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l max-attempts -d 'Attempts per row before it goes to the manifest (rate-limit answers do not count) [default: 5]' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l max-cost -d 'Stop dispatching once spend plus the estimate of requests in flight would pass USD (every model in the pool needs a known price); with --batch, submit nothing when the estimate at batch prices passes it' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l max-inflight -d 'At most N requests in flight over the whole run (bounds automatic lanes)' -r
@@ -74,6 +77,9 @@ complete -c gen -n "__fish_gen_using_subcommand outline" -l template -d 'Prompt 
 complete -c gen -n "__fish_gen_using_subcommand outline" -l subject-column -d 'The column the built-in templates write about [default: `keyword`, in any case, or the profile\'s `subject_column`]' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l input-format -d 'Read the input as this format whatever its extension' -r -f -a "csv\t''
 jsonl\t''"
+complete -c gen -n "__fish_gen_using_subcommand outline" -l delimiter -d 'CSV field delimiter: `,` `;` `tab` (or `\\t`) or `|` [default: tab for .tsv, else sniffed from the header line]' -r
+complete -c gen -n "__fish_gen_using_subcommand outline" -l encoding -d 'Text encoding of a CSV or JSONL input, as a WHATWG label: windows-1252 (latin1), iso-8859-2, shift_jis, gbk, utf-16le… [default: UTF-8, or the byte-order mark\'s]' -r
+complete -c gen -n "__fish_gen_using_subcommand outline" -l sheet -d 'The sheet of a workbook input (.xlsx, .xls, .ods) to read [default: the first]' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l max-attempts -d 'Attempts per row before it goes to the manifest (rate-limit answers do not count) [default: 5]' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l max-cost -d 'Stop dispatching once spend plus the estimate of requests in flight would pass USD (every model in the pool needs a known price); with --batch, submit nothing when the estimate at batch prices passes it' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l max-inflight -d 'At most N requests in flight over the whole run (bounds automatic lanes)' -r
@@ -106,6 +112,9 @@ complete -c gen -n "__fish_gen_using_subcommand draft" -l template -d 'Prompt te
 complete -c gen -n "__fish_gen_using_subcommand draft" -l subject-column -d 'The column the built-in templates write about [default: `keyword`, in any case, or the profile\'s `subject_column`]' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l input-format -d 'Read the input as this format whatever its extension' -r -f -a "csv\t''
 jsonl\t''"
+complete -c gen -n "__fish_gen_using_subcommand draft" -l delimiter -d 'CSV field delimiter: `,` `;` `tab` (or `\\t`) or `|` [default: tab for .tsv, else sniffed from the header line]' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l encoding -d 'Text encoding of a CSV or JSONL input, as a WHATWG label: windows-1252 (latin1), iso-8859-2, shift_jis, gbk, utf-16le… [default: UTF-8, or the byte-order mark\'s]' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l sheet -d 'The sheet of a workbook input (.xlsx, .xls, .ods) to read [default: the first]' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l max-attempts -d 'Attempts per row before it goes to the manifest (rate-limit answers do not count) [default: 5]' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l max-cost -d 'Stop dispatching once spend plus the estimate of requests in flight would pass USD (every model in the pool needs a known price); with --batch, submit nothing when the estimate at batch prices passes it' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l max-inflight -d 'At most N requests in flight over the whole run (bounds automatic lanes)' -r
@@ -158,6 +167,9 @@ complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcomman
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l subject-column -d 'The column the built-in templates write about [default: `keyword`, in any case]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l input-format -d 'Read the input as this format whatever its extension' -r -f -a "csv\t''
 jsonl\t''"
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l delimiter -d 'CSV field delimiter: `,` `;` `tab` (or `\\t`) or `|` [default: tab for .tsv, else sniffed from the header line]' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l encoding -d 'Text encoding of a CSV or JSONL input, as a WHATWG label: windows-1252 (latin1), iso-8859-2, shift_jis, gbk, utf-16le… [default: UTF-8, or the byte-order mark\'s]' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l sheet -d 'The sheet of a workbook input (.xlsx, .xls, .ods) to read [default: the first]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l profile -d 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l reasoning -d 'How much the model reasons: off, low, medium or high [default: the task\'s own, or the profile\'s] (as for a live run)' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l max-cost -d 'Submit nothing when the estimated cost at batch prices passes USD (the model needs a known price)' -r
@@ -198,6 +210,9 @@ complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcomman
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l subject-column -d 'The column the built-in templates write about [default: `keyword`, in any case]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l input-format -d 'Read the input as this format whatever its extension' -r -f -a "csv\t''
 jsonl\t''"
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l delimiter -d 'CSV field delimiter: `,` `;` `tab` (or `\\t`) or `|` [default: tab for .tsv, else sniffed from the header line]' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l encoding -d 'Text encoding of a CSV or JSONL input, as a WHATWG label: windows-1252 (latin1), iso-8859-2, shift_jis, gbk, utf-16le… [default: UTF-8, or the byte-order mark\'s]' -r
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l sheet -d 'The sheet of a workbook input (.xlsx, .xls, .ods) to read [default: the first]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l profile -d 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l reasoning -d 'How much the model reasons: off, low, medium or high [default: the task\'s own, or the profile\'s] (as for a live run)' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l max-cost -d 'Submit nothing when the estimated cost at batch prices passes USD (the model needs a known price)' -r

@@ -214,6 +214,9 @@ pub struct RunArgs {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<InputFormat>,
 
+    #[command(flatten)]
+    pub read: ReadArgs,
+
     /// Attempts per row before it goes to the manifest (rate-limit answers do not count)
     /// [default: 5].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
@@ -264,6 +267,24 @@ pub struct RunArgs {
     /// How often plain and json progress lines are written [default: 5s].
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub progress_interval: Option<Duration>,
+}
+
+/// How a CSV, JSONL or workbook input is read, when gen's own choice is not the right one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct ReadArgs {
+    /// CSV field delimiter: `,` `;` `tab` (or `\t`) or `|` [default: tab for .tsv, else sniffed
+    /// from the header line].
+    #[arg(long, value_name = "CHAR", value_parser = crate::rows::sniff::parse_delimiter)]
+    pub delimiter: Option<u8>,
+
+    /// Text encoding of a CSV or JSONL input, as a WHATWG label: windows-1252 (latin1),
+    /// iso-8859-2, shift_jis, gbk, utf-16le… [default: UTF-8, or the byte-order mark's].
+    #[arg(long, value_name = "LABEL", value_parser = crate::rows::decode::parse_encoding)]
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+
+    /// The sheet of a workbook input (.xlsx, .xls, .ods) to read [default: the first].
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
 }
 
 /// `gen batch …`: one provider per job.
@@ -359,6 +380,9 @@ pub struct BatchSubmitArgs {
     /// Read the input as this format whatever its extension.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<InputFormat>,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
 
     /// Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path.
     #[arg(long, value_name = "NAME|FILE", conflicts_with = "no_profile")]

@@ -20,7 +20,7 @@ use crate::tasks::reasoning::{ReasoningPolicy, Step};
 pub fn describe(plan: Plan) -> String {
     let Plan {
         task,
-        reader,
+        mut reader,
         template,
         providers,
         lanes,
@@ -35,6 +35,7 @@ pub fn describe(plan: Plan) -> String {
         "dry run: gen {} over {input_label}; nothing is sent",
         task.name()
     );
+    let _ = writeln!(text, "input: {}", reader.describe_input());
     let _ = writeln!(text, "lanes ({}):", lanes.len());
     for (index, provider) in providers.iter().enumerate() {
         let rpm = provider
@@ -129,7 +130,7 @@ pub fn describe(plan: Plan) -> String {
     let (mut rows, mut bad, mut input_tokens) = (0u64, 0u64, 0u64);
     let mut first_prompt: Option<Result<String, String>> = None;
     let system_tokens = stage_overhead;
-    for item in reader {
+    for item in reader.by_ref() {
         match item {
             Ok(row) => {
                 rows += 1;
@@ -178,10 +179,15 @@ pub fn describe(plan: Plan) -> String {
     let mean = |pick: fn(&(u64, u64)) -> u64| per_row.iter().map(pick).sum::<u64>() / lanes_n;
     let output_tokens = sent * mean(|(answer, reasoning)| answer + reasoning);
     let reasoning_tokens = sent * mean(|(_, reasoning)| *reasoning);
+    let blank = match reader.blank_rows() {
+        0 => String::new(),
+        1 => "1 blank row skipped, ".to_string(),
+        n => format!("{n} blank rows skipped, "),
+    };
     let _ = writeln!(
         text,
-        "rows: {rows} ({bad} would go to the manifest) · estimated tokens: {input_tokens} in, \
-         ~{output_tokens} out (~{reasoning_tokens} of it reasoning)"
+        "rows: {rows} ({blank}{bad} would go to the manifest) · estimated tokens: {input_tokens} \
+         in, ~{output_tokens} out (~{reasoning_tokens} of it reasoning)"
     );
     let _ = writeln!(text, "{}", cost_line(&lanes, &per_row, input_tokens, sent));
     let _ = writeln!(text, "{}", keys_line(&providers));

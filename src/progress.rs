@@ -229,9 +229,15 @@ pub fn summary_text(stats: &RunStats, report: &RunReport, paths: &Paths) -> Stri
     } else {
         "finished in"
     };
+    let blank = match stats.blank.load(Ordering::Relaxed) {
+        0 => String::new(),
+        1 => ", 1 blank row skipped".to_string(),
+        n => format!(", {n} blank rows skipped"),
+    };
     let _ = writeln!(
         text,
-        "gen: {verb} {}: {} done, {} failed, {} skipped (already in the results) · {:.0} rows/min",
+        "gen: {verb} {}: {} done, {} failed, {} skipped (already in the results){blank} · {:.0} \
+         rows/min",
         human(elapsed),
         report.done,
         report.failed,

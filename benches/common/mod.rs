@@ -32,6 +32,8 @@ pub fn count_lines(path: &Path) -> usize {
 
 /// `rows` keyword rows: CSV with a header (and an `id` column when `with_id`), or JSONL when the
 /// path ends in `.jsonl`.
+// Not every bench uses it: `workbook` writes rows of its own.
+#[allow(dead_code)]
 pub fn write_input(path: &Path, rows: usize, with_id: bool) {
     let mut out = BufWriter::new(std::fs::File::create(path).unwrap());
     let jsonl = path.extension().is_some_and(|e| e == "jsonl");

@@ -15,7 +15,7 @@ use crate::batch::remote::Remote;
 use crate::batch::wire::{BatchItem, ItemResult, JobState};
 use crate::cli::{
     BatchCommand, BatchFetchArgs, BatchFlags, BatchRunArgs, BatchSubmitArgs, BatchTask, FetchFiles,
-    InputFormat, ProgressArg, RunArgs, StateDirArg,
+    InputFormat, ProgressArg, ReadArgs, RunArgs, StateDirArg,
 };
 use crate::engine::lane::{RecordMeta, compose_record};
 use crate::exit;
@@ -24,6 +24,7 @@ use crate::plan::{Backend, Checks, Plan, ProviderPlan};
 use crate::providers::reasoning::Reasoning;
 use crate::providers::{ProviderError, Request, Usage, estimate_tokens};
 use crate::rows::manifest::ManifestWriter;
+use crate::rows::reader::ReadSettings;
 use crate::rows::resume::read_journal;
 use crate::rows::writer::{OpenMode, ResultWriter, Target};
 use crate::tasks::TaskKind;
@@ -87,6 +88,7 @@ struct PlanInputs<'a> {
     id_column: Option<String>,
     template: Option<PathBuf>,
     input_format: Option<InputFormat>,
+    read: ReadArgs,
     profile: Option<String>,
     no_profile: bool,
     reasoning: Option<Reasoning>,
@@ -134,6 +136,7 @@ fn plan_for(inputs: PlanInputs) -> anyhow::Result<Plan> {
         template: inputs.template,
         subject_column: inputs.subject_column,
         input_format: inputs.input_format,
+        read: inputs.read,
         max_attempts: None,
         max_cost: None,
         max_inflight: None,
@@ -186,6 +189,7 @@ struct SubmitInputs {
     id_column: Option<String>,
     template: Option<PathBuf>,
     input_format: Option<InputFormat>,
+    read: ReadArgs,
     profile: Option<String>,
     no_profile: bool,
     subject_column: Option<String>,
@@ -207,6 +211,7 @@ fn submit_inputs(args: &BatchSubmitArgs) -> anyhow::Result<SubmitInputs> {
             id_column: args.id_column.clone(),
             template: args.template.clone(),
             input_format: args.input_format,
+            read: args.read.clone(),
             profile: args.profile.clone(),
             no_profile: args.no_profile,
             subject_column: args.subject_column.clone(),
@@ -258,6 +263,8 @@ fn submit_inputs(args: &BatchSubmitArgs) -> anyhow::Result<SubmitInputs> {
         id_column: args.id_column.clone().or(earlier.id_column.clone()),
         template: args.template.clone().or(earlier.template.clone()),
         input_format: Some(input_format_of(&earlier)),
+        // The rows to retry are the earlier job's row numbers: read the file as it did.
+        read: earlier.read_args(),
         profile: args.profile.clone().or(earlier.profile.clone()),
         no_profile: args.no_profile || earlier.no_profile,
         subject_column: args
@@ -281,6 +288,8 @@ struct Submission {
     /// USD per million tokens at batch prices.
     price: Option<(f64, f64)>,
     input_format: String,
+    /// How the input was read, for the job file.
+    read: ReadSettings,
     requests: Vec<(String, Request)>,
     rows: Vec<(String, String)>,
     /// Each row's content fingerprint, beside `rows`.
@@ -319,6 +328,7 @@ fn prepare(
         id_column: inputs.id_column.clone(),
         template: inputs.template.clone(),
         input_format: inputs.input_format,
+        read: inputs.read.clone(),
         profile: inputs.profile.clone(),
         no_profile: inputs.no_profile,
         reasoning: inputs.reasoning,
@@ -340,6 +350,7 @@ fn prepare(
         0,
     );
     let input_format = plan.reader.format().extension().to_string();
+    let read = plan.reader.read_settings();
     let mut requests: Vec<(String, Request)> = Vec::new();
     let mut rows = Vec::new();
     let mut fingerprints = Vec::new();
@@ -420,6 +431,7 @@ fn prepare(
         model,
         price,
         input_format,
+        read,
         requests,
         rows,
         fingerprints,
@@ -497,12 +509,14 @@ fn submit(args: &BatchSubmitArgs, done: &HashSet<String>) -> anyhow::Result<Subm
         provider,
         model,
         input_format,
+        read,
         rows,
         fingerprints,
         unsent,
         skipped,
         ..
     } = submission;
+    let (delimiter, encoding, sheet) = JobFile::read_fields(read);
     let earlier = inputs.earlier.as_ref();
     let job = JobFile {
         job: job::new_job_id(),
@@ -532,6 +546,9 @@ fn submit(args: &BatchSubmitArgs, done: &HashSet<String>) -> anyhow::Result<Subm
         retry_of: earlier.map(|e| e.job.clone()),
         retried_by: None,
         subject_column: inputs.subject_column.clone(),
+        delimiter,
+        encoding,
+        sheet,
     };
     job.save(&dir)?;
     let cost = estimate.map_or_else(
@@ -752,6 +769,7 @@ fn plan_for_job(job: &JobFile) -> anyhow::Result<Plan> {
         id_column: job.id_column.clone(),
         template: job.template.clone(),
         input_format: Some(input_format_of(job)),
+        read: job.read_args(),
         profile: job.profile.clone(),
         no_profile: job.no_profile,
         reasoning: job.reasoning.as_deref().and_then(Reasoning::parse),
@@ -953,13 +971,20 @@ fn fetch_job(
         fresh_manifest,
         done: already,
     } = destination;
-    let mut writer =
-        ResultWriter::open(&out, out_format, plan.output_columns.clone(), results_mode)?;
+    let mut writer = ResultWriter::open_with_bom(
+        &out,
+        out_format,
+        plan.output_columns.clone(),
+        results_mode,
+        files.bom,
+    )?;
     let columns = plan.reader.columns().to_vec();
     let mut manifest = if fresh_manifest {
         ManifestWriter::new(failed.clone(), plan.reader.format(), columns)
+            .styled(plan.reader.manifest_style())
     } else {
         ManifestWriter::appending(failed.clone(), plan.reader.format(), columns)
+            .styled(plan.reader.manifest_style())
     }
     .with_bom(files.bom);
     let task = plan.task;
@@ -1185,6 +1210,7 @@ fn spill_to_live(args: &BatchSubmitArgs) -> anyhow::Result<u8> {
         template: earlier.template.clone(),
         subject_column: earlier.subject_column.clone(),
         input_format: Some(input_format_of(&earlier)),
+        read: earlier.read_args(),
         max_attempts: None,
         max_cost: args.max_cost,
         max_inflight: None,
@@ -1307,6 +1333,9 @@ fn run_all(args: &BatchRunArgs) -> anyhow::Result<u8> {
                 InputFormat::Jsonl => crate::rows::Format::Jsonl,
             }),
             id_column: inputs.id_column.clone(),
+            delimiter: inputs.read.delimiter,
+            encoding: inputs.read.encoding,
+            sheet: inputs.read.sheet.clone(),
         };
         let source = crate::rows::reader::Source::File(input.clone());
         let format = crate::rows::reader::RowReader::open(&source, &options)?.format();
@@ -1407,6 +1436,7 @@ pub fn shorthand(
             template: args.template.clone(),
             subject_column: args.subject_column.clone(),
             input_format: args.input_format,
+            read: args.read.clone(),
             profile: args.profile.clone(),
             no_profile: args.no_profile,
             reasoning: args.reasoning,

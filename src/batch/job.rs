@@ -8,6 +8,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
+use crate::cli::ReadArgs;
+use crate::rows::decode::parse_encoding;
+use crate::rows::reader::ReadSettings;
+use crate::rows::sniff::parse_delimiter;
+
 /// One provider-side job; a local job has several when the provider's per-job limits split it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Part {
@@ -96,6 +101,14 @@ pub struct JobFile {
     /// `--subject-column` at submit, so a fetch reads the rows the same way.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject_column: Option<String>,
+    /// How submit read the input (`,` `;` `tab` `|`; an `--encoding` label; a workbook's sheet),
+    /// so fetch reads the same rows: every later command reads the input again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
 }
 
 /// `--state-dir`, else `$XDG_DATA_HOME/gen/batches`, else `~/.local/share/gen/batches`.
@@ -112,6 +125,30 @@ pub fn state_dir(flag: Option<&Path>) -> anyhow::Result<PathBuf> {
 }
 
 impl JobFile {
+    /// Reads the input the way submit did (what it recorded; gen's own choices otherwise).
+    pub fn read_args(&self) -> ReadArgs {
+        ReadArgs {
+            delimiter: self
+                .delimiter
+                .as_deref()
+                .and_then(|d| parse_delimiter(d).ok()),
+            encoding: self
+                .encoding
+                .as_deref()
+                .and_then(|e| parse_encoding(e).ok()),
+            sheet: self.sheet.clone(),
+        }
+    }
+
+    /// What [`JobFile::read_args`] reads back: the `delimiter`, `encoding` and `sheet` fields.
+    pub fn read_fields(read: ReadSettings) -> (Option<String>, Option<String>, Option<String>) {
+        (
+            read.delimiter.map(crate::rows::sniff::name),
+            read.encoding.map(|e| e.name().to_string()),
+            read.sheet,
+        )
+    }
+
     pub fn path(dir: &Path, job: &str) -> PathBuf {
         dir.join(format!("{job}.json"))
     }
@@ -252,6 +289,9 @@ mod tests {
             retried_by: None,
             subject_column: None,
             row_fingerprints: Vec::new(),
+            delimiter: None,
+            encoding: None,
+            sheet: None,
         }
     }
 

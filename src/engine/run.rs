@@ -92,6 +92,7 @@ pub fn run(plan: Plan) -> anyhow::Result<RunReport> {
         plan.reader.format(),
         plan.reader.columns().to_vec(),
     )
+    .styled(plan.reader.manifest_style())
     .with_bom(plan.bom);
 
     crate::providers::http::set_connect_timeout(plan.connect_timeout);
@@ -265,7 +266,10 @@ async fn drive(
         })
         .collect();
     let stats = Arc::new(RunStats::new(lanes_per_provider));
-    if let Some(path) = &plan.input_path {
+    // A workbook is loaded at open and knows its rows; counting its zipped bytes' newlines would not.
+    if let Some(rows) = reader.known_rows() {
+        stats.expected_total.store(rows, Ordering::Relaxed);
+    } else if let Some(path) = &plan.input_path {
         estimate_total_in_background(path.clone(), stats.clone());
     }
 
@@ -365,7 +369,8 @@ async fn drive(
         std::thread::Builder::new()
             .name("gen-reader".into())
             .spawn(move || {
-                for item in reader {
+                let mut reader = reader;
+                for item in reader.by_ref() {
                     stats.read.fetch_add(1, Ordering::Relaxed);
                     match item {
                         Ok(row) if done_ids.contains(done_key.of(&row, &hasher)) => {
@@ -402,6 +407,7 @@ async fn drive(
                         }
                     }
                 }
+                stats.blank.store(reader.blank_rows(), Ordering::Relaxed);
                 stats.reader_finished.store(true, Ordering::Relaxed);
                 drop(fresh_tx);
                 reader_dispatcher.input_finished();

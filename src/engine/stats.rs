@@ -105,6 +105,8 @@ pub struct RunStats {
     pub failed: AtomicU64,
     /// Rows skipped because `--resume` found them in the results.
     pub skipped: AtomicU64,
+    /// Input rows whose every field is empty, skipped (neither done nor failed).
+    pub blank: AtomicU64,
     pub failures: Mutex<BTreeMap<FailureKind, u64>>,
 }
 
@@ -126,6 +128,7 @@ impl RunStats {
             done: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             skipped: AtomicU64::new(0),
+            blank: AtomicU64::new(0),
             failures: Mutex::new(BTreeMap::new()),
         }
     }

@@ -217,6 +217,9 @@ impl Plan {
                 InputFormat::Jsonl => Format::Jsonl,
             }),
             id_column: args.id_column.clone(),
+            delimiter: args.read.delimiter,
+            encoding: args.read.encoding,
+            sheet: args.read.sheet.clone(),
         };
         let reader = RowReader::open(&source, &reader_options)?;
 

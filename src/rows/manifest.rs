@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use super::Format;
-use super::writer::{cell_text, push_csv_record, push_csv_record_bytes};
+use super::writer::{cell_text, push_delimited_record_bytes};
 use crate::failure::Failure;
 
 /// The columns the manifest adds after the row's own, in this order. `cost_usd` is what the
@@ -26,6 +26,24 @@ pub const ERROR_COLUMNS: [&str; 5] = [
 /// later), so a manifest fed back as input loses its error columns.
 pub const MANIFEST_SIGNATURE: [&str; 4] = ["error_kind", "error", "attempts", "providers_tried"];
 
+/// How a manifest is written so it reads back the way its input was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ManifestStyle {
+    /// A CSV manifest's delimiter: its input's.
+    pub delimiter: u8,
+    /// Start the file with a UTF-8 byte-order mark.
+    pub bom: bool,
+}
+
+impl Default for ManifestStyle {
+    fn default() -> Self {
+        ManifestStyle {
+            delimiter: b',',
+            bom: false,
+        }
+    }
+}
+
 /// Appends failed rows to the manifest; the file is only created by the first failure, so a clean
 /// run leaves none behind.
 pub struct ManifestWriter {
@@ -39,8 +57,7 @@ pub struct ManifestWriter {
     rows_written: u64,
     /// Add to an existing manifest instead of replacing it (a second `batch fetch`).
     append: bool,
-    /// Start a new CSV manifest with a UTF-8 byte-order mark (for Excel).
-    bom: bool,
+    style: ManifestStyle,
 }
 
 impl std::fmt::Debug for ManifestWriter {
@@ -67,13 +84,21 @@ impl ManifestWriter {
             buf: Vec::with_capacity(4096),
             rows_written: 0,
             append: false,
-            bom: false,
+            style: ManifestStyle::default(),
         }
     }
 
-    /// This writer, starting a new CSV manifest with a UTF-8 byte-order mark when `bom`.
+    /// Writes like the input was read ([`crate::rows::reader::RowReader::manifest_style`]).
+    pub fn styled(self, style: ManifestStyle) -> ManifestWriter {
+        ManifestWriter { style, ..self }
+    }
+
+    /// This writer, starting a new CSV manifest with a UTF-8 byte-order mark when `bom` (for
+    /// Excel); a manifest of an input that had one gets one anyway.
     pub fn with_bom(mut self, bom: bool) -> ManifestWriter {
-        self.bom = bom;
+        if bom && self.format == Format::Csv {
+            self.style.bom = true;
+        }
         self
     }
 
@@ -113,12 +138,16 @@ impl ManifestWriter {
         self.buf.clear();
         let opening = self.file.is_none();
         let has_rows = || self.append && std::fs::metadata(&self.path).is_ok_and(|m| m.len() > 0);
-        if opening && self.format == Format::Csv && !has_rows() {
-            if self.bom {
-                self.buf.extend_from_slice(super::writer::UTF8_BOM);
+        let delimiter = self.style.delimiter;
+        if opening && !has_rows() {
+            if self.style.bom {
+                self.buf.extend_from_slice(b"\xEF\xBB\xBF");
             }
-            let header = self.data_columns.iter().map(String::as_str);
-            push_csv_record(&mut self.buf, header.chain(ERROR_COLUMNS));
+            if self.format == Format::Csv {
+                let header = self.data_columns.iter().map(String::as_str);
+                let header = header.chain(ERROR_COLUMNS).map(str::as_bytes);
+                push_delimited_record_bytes(&mut self.buf, header, delimiter);
+            }
         }
         match self.format {
             Format::Csv => {
@@ -142,7 +171,7 @@ impl ManifestWriter {
                     cost.as_str(),
                 ]
                 .map(|text| Cow::Borrowed(text.as_bytes()));
-                push_csv_record_bytes(&mut self.buf, data.chain(errors));
+                push_delimited_record_bytes(&mut self.buf, data.chain(errors), delimiter);
             }
             Format::Jsonl => {
                 // Serialised field by field rather than cloning the row into a new map.

@@ -1,11 +1,16 @@
-//! Rows in and out: streaming readers (CSV, JSONL, stdin), the results writer that doubles as the
-//! resume journal, and the failed-rows manifest.
+//! Rows in and out: streaming readers (CSV, JSONL, stdin, workbooks), the results writer that
+//! doubles as the resume journal, and the failed-rows manifest.
 
+mod csv_input;
+pub mod decode;
 pub mod id_set;
+mod jsonl_input;
 pub mod manifest;
 pub mod reader;
 pub mod reconcile;
 pub mod resume;
+pub mod sniff;
+pub mod workbook;
 pub mod writer;
 
 use serde_json::{Map, Value};

@@ -1,29 +1,30 @@
-//! Streaming input: opens a CSV or JSONL source (a file or stdin), settles its format, columns and
-//! id column, and yields one [`Row`] or [`BadRow`] per record while holding only one record (plus
-//! a 64 KiB read buffer) in memory.
+//! Streaming input: opens a CSV or JSONL source (a file or stdin), settles its format, encoding,
+//! delimiter, columns and id column, and yields one [`Row`] or [`BadRow`] per record while holding
+//! only one record (plus the 64 KiB start it checked and a 64 KiB read buffer) in memory. The
+//! records themselves come from `csv_input` and `jsonl_input`; a workbook file is read through
+//! [`super::workbook`] into the same rows.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::fs::File;
 use std::hash::{BuildHasher, RandomState};
-use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::io::{self, Cursor, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail};
-use csv::ByteRecord;
 use serde_json::{Map, Value};
 
+use super::csv_input::CsvRecords;
+use super::decode::{self, CHECK_BYTES, TextEncoding};
 use super::id_set::IdSet;
-use super::manifest::{ERROR_COLUMNS, MANIFEST_SIGNATURE};
+use super::jsonl_input::JsonlRecords;
+use super::manifest::{ERROR_COLUMNS, MANIFEST_SIGNATURE, ManifestStyle};
+use super::sniff::{self, Delimiter};
+use super::workbook::{self, SheetInfo, WorkbookRecords};
 use super::{BadRow, Format, Row};
 use crate::failure::FailureKind;
 
 /// Large enough that a read syscall is amortised over hundreds of rows.
-const BUFFER_SIZE: usize = 64 * 1024;
-const BOM: &[u8] = b"\xEF\xBB\xBF";
-/// How many unusable JSONL lines open() reads past while looking for the first object (whose keys
-/// become the columns). Bounded so a file of garbage cannot make open() buffer all of it.
-const JSONL_PEEK_LIMIT: usize = 1000;
+pub(super) const BUFFER_SIZE: usize = 64 * 1024;
 
 /// Where the rows come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,11 +49,39 @@ pub struct ReaderOptions {
     pub format: Option<Format>,
     /// `--id-column`; otherwise `id` when the input has such a column.
     pub id_column: Option<String>,
+    /// `--delimiter` (CSV); otherwise tabs for `.tsv`, else sniffed.
+    pub delimiter: Option<u8>,
+    /// `--encoding` (CSV, JSONL); otherwise the BOM's, else UTF-8.
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+    /// `--sheet` (workbooks); otherwise the first.
+    pub sheet: Option<String>,
+}
+
+/// How the input was read, as a batch job records it to read it the same way at fetch: the
+/// delimiter and encoding gen used (CSV, JSONL), or the sheet (workbooks).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadSettings {
+    pub delimiter: Option<u8>,
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+    pub sheet: Option<String>,
+}
+
+/// How the input was read, for the dry run and the manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum InputKind {
+    /// CSV (with its delimiter) or JSONL.
+    Text {
+        encoding: TextEncoding,
+        delimiter: Option<Delimiter>,
+    },
+    Workbook(SheetInfo),
 }
 
 /// Yields the input's records in order; see the module header.
 pub struct RowReader {
+    /// What the manifest is written as: a workbook's is CSV.
     format: Format,
+    input: InputKind,
     columns: Vec<String>,
     id_column: Option<String>,
     records: Records,
@@ -76,30 +105,65 @@ impl fmt::Debug for RowReader {
     }
 }
 
-type Input = std::io::Chain<Cursor<Vec<u8>>, Box<dyn Read + Send>>;
+/// The decoded input: the start the reader checked, then the rest.
+pub(super) type Input = std::io::Chain<Cursor<Vec<u8>>, Box<dyn Read + Send>>;
 
 enum Records {
     Csv(CsvRecords),
     Jsonl(JsonlRecords),
+    Workbook(Box<WorkbookRecords>),
 }
 
 /// One record as read, before its sequence number and id are settled.
-struct RawRecord {
-    line: u64,
-    fields: Map<String, Value>,
+pub(super) struct RawRecord {
+    pub(super) line: u64,
+    pub(super) fields: Map<String, Value>,
     /// Why the record is unusable (without the `line N: ` prefix), if it is.
-    problem: Option<String>,
+    pub(super) problem: Option<String>,
     /// Cells that were not valid UTF-8, as read.
-    raw_cells: Vec<(String, Vec<u8>)>,
+    pub(super) raw_cells: Vec<(String, Vec<u8>)>,
     /// False when `fields` holds only `raw_line` (a JSONL line that is not an object), so there
     /// are no columns to take an id from or strip.
-    has_columns: bool,
+    pub(super) has_columns: bool,
 }
 
 impl RowReader {
-    /// Opens the source and reads as far as its header (CSV) or first object (JSONL).
+    /// Opens the source and reads as far as its header (CSV, workbook) or first object (JSONL).
     pub fn open(source: &Source, opts: &ReaderOptions) -> anyhow::Result<RowReader> {
+        if let Source::File(path) = source {
+            if starts_like_a_workbook(path) {
+                return RowReader::from_workbook(path, source, opts);
+            }
+        }
         RowReader::from_raw(open_raw(source)?, source, opts)
+    }
+
+    fn from_workbook(
+        path: &Path,
+        source: &Source,
+        opts: &ReaderOptions,
+    ) -> anyhow::Result<RowReader> {
+        for (given, flag) in [
+            (opts.delimiter.is_some(), "--delimiter"),
+            (opts.encoding.is_some(), "--encoding"),
+        ] {
+            if given {
+                bail!(
+                    "{flag} applies to CSV and JSONL input, and `{source}` is a workbook (its \
+                     cells need neither); leave out {flag}, or --sheet NAME to pick a sheet"
+                );
+            }
+        }
+        let (records, header, info) = WorkbookRecords::open(path, opts.sheet.as_deref())?;
+        let records = Records::Workbook(Box::new(records));
+        RowReader::assemble(
+            source,
+            opts,
+            Format::Csv,
+            InputKind::Workbook(info),
+            records,
+            header,
+        )
     }
 
     /// `source` only names the input in messages and supplies the extension; tests pass readers
@@ -109,8 +173,25 @@ impl RowReader {
         source: &Source,
         opts: &ReaderOptions,
     ) -> anyhow::Result<RowReader> {
-        let (first_byte, input) =
-            peek(raw).map_err(|e| anyhow!("cannot read input `{source}`: {e}"))?;
+        let cannot_read = |e: io::Error| anyhow!("cannot read input `{source}`: {e}");
+        let (encoding, text) = decode::open(raw, opts.encoding).map_err(cannot_read)?;
+        let (prefix, complete, rest) = read_prefix(text).map_err(cannot_read)?;
+        if workbook::is_workbook(&prefix) {
+            bail!(
+                "`{source}` is a workbook, which gen reads from a file only; pass its path \
+                 instead of stdin"
+            );
+        }
+        if let Some(bad) = decode::check_prefix(&prefix, &encoding, complete) {
+            bail!("`{source}` line {} {}", bad.line, bad.advice);
+        }
+        if let Some(sheet) = &opts.sheet {
+            bail!(
+                "--sheet `{sheet}` applies to workbooks (.xlsx, .xls, .ods), and `{source}` is a \
+                 text file; leave out --sheet"
+            );
+        }
+        let first_byte = prefix.iter().copied().find(|b| !b.is_ascii_whitespace());
         let format = opts
             .format
             .or_else(|| match source {
@@ -121,18 +202,60 @@ impl RowReader {
                 Some(b'{') => Format::Jsonl,
                 _ => Format::Csv,
             });
+        let delimiter = match (format, opts.delimiter) {
+            (Format::Jsonl, Some(_)) => bail!(
+                "--delimiter applies to CSV input, and `{source}` is read as JSONL; leave out \
+                 --delimiter, or pass --input-format csv"
+            ),
+            (Format::Jsonl, None) => None,
+            (Format::Csv, Some(byte)) => Some(Delimiter {
+                byte,
+                chosen: sniff::Chosen::Flag,
+            }),
+            (Format::Csv, None) if is_tsv(source) => Some(Delimiter {
+                byte: b'\t',
+                chosen: sniff::Chosen::Extension,
+            }),
+            (Format::Csv, None) => Some(match sniff::sniff(&prefix, complete) {
+                Some(byte) => Delimiter {
+                    byte,
+                    chosen: sniff::Chosen::Sniffed,
+                },
+                None => Delimiter {
+                    byte: b',',
+                    chosen: sniff::Chosen::OneColumn,
+                },
+            }),
+        };
+        let input: Input = Cursor::new(prefix).chain(rest);
 
-        let (records, file_columns) = match format {
-            Format::Csv => {
-                let (records, header) = CsvRecords::open(input, source)?;
+        let (records, file_columns) = match delimiter {
+            Some(delimiter) => {
+                let (records, header) =
+                    CsvRecords::open(input, source, delimiter.byte, encoding.encoding)?;
                 (Records::Csv(records), header)
             }
-            Format::Jsonl => {
+            None => {
                 let (records, keys) = JsonlRecords::open(input);
                 (Records::Jsonl(records), keys)
             }
         };
+        let kind = InputKind::Text {
+            encoding,
+            delimiter,
+        };
+        RowReader::assemble(source, opts, format, kind, records, file_columns)
+    }
 
+    /// Settles the columns and the id column of an opened input.
+    fn assemble(
+        source: &Source,
+        opts: &ReaderOptions,
+        format: Format,
+        input: InputKind,
+        records: Records,
+        file_columns: Vec<String>,
+    ) -> anyhow::Result<RowReader> {
         let strip_error_columns = MANIFEST_SIGNATURE
             .iter()
             .all(|name| file_columns.iter().any(|c| c == name));
@@ -161,6 +284,7 @@ impl RowReader {
 
         let mut reader = RowReader {
             format,
+            input,
             columns,
             id_column,
             records,
@@ -169,14 +293,94 @@ impl RowReader {
             seen_ids: IdSet::new(),
             id_hasher: RandomState::new(),
         };
-        if let Records::Csv(csv) = &mut reader.records {
-            csv.keep = csv
-                .header
+        let keep = |header: &[String]| -> Vec<bool> {
+            header
                 .iter()
                 .map(|c| !(strip_error_columns && ERROR_COLUMNS.contains(&c.as_str())))
-                .collect();
+                .collect()
+        };
+        match &mut reader.records {
+            Records::Csv(csv) => csv.keep = keep(&csv.header),
+            Records::Workbook(sheet) => sheet.keep = keep(sheet.header()),
+            Records::Jsonl(_) => {}
         }
         Ok(reader)
+    }
+
+    /// One line for the dry run: `CSV, delimiter ';' (sniffed), encoding UTF-8`.
+    pub fn describe_input(&self) -> String {
+        match &self.input {
+            InputKind::Workbook(info) => info.describe(),
+            InputKind::Text {
+                encoding,
+                delimiter,
+            } => {
+                let mut text = match self.format {
+                    Format::Csv => "CSV".to_string(),
+                    Format::Jsonl => "JSONL".to_string(),
+                };
+                if let Some(delimiter) = delimiter {
+                    text.push_str(&format!(", {}", delimiter.describe()));
+                }
+                text.push_str(&format!(", encoding {}", encoding.describe()));
+                text
+            }
+        }
+    }
+
+    /// How the manifest is written so it reads back as this input did: a CSV input's delimiter,
+    /// and a UTF-8 BOM when the input was not plain UTF-8 (so a re-run with the same
+    /// `--encoding` still reads it right, and Excel opens it as UTF-8).
+    pub fn manifest_style(&self) -> ManifestStyle {
+        match &self.input {
+            InputKind::Workbook(_) => ManifestStyle {
+                delimiter: b',',
+                bom: true,
+            },
+            InputKind::Text {
+                encoding,
+                delimiter,
+            } => ManifestStyle {
+                delimiter: delimiter.map_or(b',', |d| d.byte),
+                bom: !encoding.is_utf8() || encoding.chosen == decode::Chosen::Bom,
+            },
+        }
+    }
+
+    /// The delimiter, encoding or sheet gen settled on, to read the input the same way again.
+    pub fn read_settings(&self) -> ReadSettings {
+        match &self.input {
+            InputKind::Workbook(info) => ReadSettings {
+                sheet: Some(info.sheet.clone()),
+                ..ReadSettings::default()
+            },
+            InputKind::Text {
+                encoding,
+                delimiter,
+            } => ReadSettings {
+                delimiter: delimiter.map(|d| d.byte),
+                encoding: (encoding.chosen == decode::Chosen::Flag).then_some(encoding.encoding),
+                sheet: None,
+            },
+        }
+    }
+
+    /// Rows whose every field is empty (`,,` as spreadsheets export them), skipped so far: they
+    /// are neither rows nor failures.
+    pub fn blank_rows(&self) -> u64 {
+        match &self.records {
+            Records::Csv(csv) => csv.blank,
+            Records::Workbook(sheet) => sheet.blank,
+            Records::Jsonl(_) => 0,
+        }
+    }
+
+    /// The rows left to read, when the reader knows (a workbook is loaded at open).
+    pub fn known_rows(&self) -> Option<u64> {
+        match &self.records {
+            Records::Workbook(sheet) => Some(sheet.remaining()),
+            _ => None,
+        }
     }
 
     pub fn format(&self) -> Format {
@@ -272,6 +476,7 @@ impl Iterator for RowReader {
         let raw = match &mut self.records {
             Records::Csv(records) => records.next_raw(),
             Records::Jsonl(records) => records.next_raw(),
+            Records::Workbook(records) => records.next_raw(),
         }?;
         let seq = self.seq;
         self.seq += 1;
@@ -302,7 +507,7 @@ fn list_columns(columns: &[String]) -> String {
 fn format_from_extension(path: &Path) -> Option<Format> {
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
     match ext.as_str() {
-        "csv" => Some(Format::Csv),
+        "csv" | "tsv" | "tab" => Some(Format::Csv),
         "jsonl" | "ndjson" | "json" => Some(Format::Jsonl),
         _ => None,
     }
@@ -322,370 +527,57 @@ fn open_raw(source: &Source) -> anyhow::Result<Box<dyn Read + Send>> {
         Err(e) => bail!("cannot read input file `{shown}`: {e}"),
     };
     if meta.is_dir() {
-        bail!("input `{shown}` is a directory; pass a CSV or JSONL file");
+        bail!("input `{shown}` is a directory; pass a CSV, JSONL or workbook file");
     }
     let file = File::open(path).map_err(|e| anyhow!("cannot read input file `{shown}`: {e}"))?;
     Ok(Box::new(file))
 }
 
-/// Reads just enough to see the first meaningful byte (for sniffing) and drops a leading UTF-8
-/// BOM; the returned reader still yields every other byte, which matters for stdin.
-fn peek(mut raw: Box<dyn Read + Send>) -> io::Result<(Option<u8>, Input)> {
-    let mut prefix = Vec::new();
-    let first = loop {
+fn is_tsv(source: &Source) -> bool {
+    let Source::File(path) = source else {
+        return false;
+    };
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("tsv") || e.eq_ignore_ascii_case("tab"))
+}
+
+/// Whether the file starts with a workbook's magic bytes; unreadable files are left for
+/// [`open_raw`] to explain.
+fn starts_like_a_workbook(path: &Path) -> bool {
+    let mut head = [0u8; 8];
+    let Ok(file) = File::open(path) else {
+        return false;
+    };
+    let mut n = 0;
+    let mut file = file.take(head.len() as u64);
+    while let Ok(read) = file.read(&mut head[n..]) {
+        if read == 0 {
+            break;
+        }
+        n += read;
+    }
+    workbook::is_workbook(&head[..n])
+}
+
+/// Reads the decoded start of the input (up to [`CHECK_BYTES`], or all of a shorter one) for the
+/// encoding check and the sniffers; returns it, whether it is the whole input, and the rest.
+fn read_prefix<R: Read>(mut text: R) -> io::Result<(Vec<u8>, bool, R)> {
+    let mut prefix = Vec::with_capacity(CHECK_BYTES);
+    while prefix.len() < CHECK_BYTES {
         let start = prefix.len();
-        prefix.resize(start + 4096, 0);
-        let n = match raw.read(&mut prefix[start..]) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+        prefix.resize(CHECK_BYTES, 0);
+        match text.read(&mut prefix[start..]) {
+            Ok(0) => {
                 prefix.truncate(start);
-                continue;
+                return Ok((prefix, true, text));
             }
+            Ok(n) => prefix.truncate(start + n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => prefix.truncate(start),
             Err(e) => return Err(e),
-        };
-        prefix.truncate(start + n);
-        let eof = n == 0;
-        // A pipe may hand over the BOM a byte at a time; wait for all of it.
-        if !eof && prefix.len() < BOM.len() && BOM.starts_with(&prefix) {
-            continue;
-        }
-        let body = prefix.strip_prefix(BOM).unwrap_or(&prefix);
-        if let Some(&b) = body.iter().find(|b| !b.is_ascii_whitespace()) {
-            break Some(b);
-        }
-        if eof {
-            break None;
-        }
-    };
-    if prefix.starts_with(BOM) {
-        prefix.drain(..BOM.len());
-    }
-    Ok((first, Cursor::new(prefix).chain(raw)))
-}
-
-// ---------------------------------------------------------------------------------------------
-// CSV
-
-struct CsvRecords {
-    reader: csv::Reader<NewlineIndex<Input>>,
-    record: ByteRecord,
-    header: Vec<String>,
-    /// Per header position: false for the error columns of a fed-back manifest.
-    keep: Vec<bool>,
-    finished: bool,
-}
-
-impl CsvRecords {
-    fn open(input: Input, source: &Source) -> anyhow::Result<(CsvRecords, Vec<String>)> {
-        let reader = csv::ReaderBuilder::new()
-            // The header is read as an ordinary record so its line is tracked like the others.
-            .has_headers(false)
-            .flexible(true)
-            .buffer_capacity(BUFFER_SIZE)
-            .from_reader(NewlineIndex::new(input));
-        let mut records = CsvRecords {
-            reader,
-            record: ByteRecord::new(),
-            header: Vec::new(),
-            keep: Vec::new(),
-            finished: false,
-        };
-        let header_line = match records.read() {
-            Ok(Some(line)) => line,
-            Ok(None) => return Ok((records, Vec::new())),
-            Err(e) => bail!("cannot read the header of `{source}`: {e}"),
-        };
-        let mut header = Vec::with_capacity(records.record.len());
-        for (i, cell) in records.record.iter().enumerate() {
-            let Ok(name) = std::str::from_utf8(cell) else {
-                bail!(
-                    "`{source}` line {header_line}: header column {} is not valid UTF-8; \
-                     save the file as UTF-8",
-                    i + 1
-                );
-            };
-            if let Some(earlier) = header.iter().position(|c| c == name) {
-                bail!(
-                    "`{source}` line {header_line}: column `{name}` appears twice in the header \
-                     (columns {} and {}); rename one so no data is lost",
-                    earlier + 1,
-                    i + 1
-                );
-            }
-            header.push(name.to_owned());
-        }
-        records.keep = vec![true; header.len()];
-        records.header = header.clone();
-        Ok((records, header))
-    }
-
-    /// Reads the next record into `self.record`; returns the line it starts on.
-    fn read(&mut self) -> csv::Result<Option<u64>> {
-        if !self.reader.read_byte_record(&mut self.record)? {
-            return Ok(None);
-        }
-        let end = self.reader.position().clone();
-        // csv counts every '\n' it consumed, including blank lines and the '\n' of a CRLF before
-        // the record, so count back from the end instead of trusting the record's start position.
-        let embedded = self
-            .record
-            .as_slice()
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
-        let terminated = self
-            .reader
-            .get_mut()
-            .is_newline(end.byte().saturating_sub(1));
-        let line = end.line() - embedded - u64::from(terminated);
-        Ok(Some(line.max(1)))
-    }
-
-    fn next_raw(&mut self) -> Option<RawRecord> {
-        if self.finished {
-            return None;
-        }
-        let line = match self.read() {
-            Ok(Some(line)) => line,
-            Ok(None) => {
-                self.finished = true;
-                return None;
-            }
-            Err(e) => {
-                // With byte records and flexible(true) csv only fails on I/O, which it cannot
-                // resume from: report it once as a record and stop.
-                self.finished = true;
-                let line = self.reader.position().line();
-                return Some(RawRecord {
-                    line,
-                    fields: Map::new(),
-                    problem: Some(format!("cannot read further: {e}")),
-                    raw_cells: Vec::new(),
-                    has_columns: false,
-                });
-            }
-        };
-
-        let expected = self.header.len();
-        let found = self.record.len();
-        let mut problems = Vec::new();
-        if found != expected {
-            let mut problem = format!("expected {expected} fields, found {found}");
-            if found > expected {
-                let extra: Vec<String> = self
-                    .record
-                    .iter()
-                    .skip(expected)
-                    .map(|cell| format!("{:?}", String::from_utf8_lossy(cell)))
-                    .collect();
-                problem.push_str(&format!(" (extra: {})", extra.join(", ")));
-            }
-            problems.push(problem);
-        }
-        let mut fields = Map::with_capacity(expected);
-        let mut raw_cells = Vec::new();
-        for ((cell, name), keep) in self.record.iter().zip(&self.header).zip(&self.keep) {
-            if !keep {
-                continue;
-            }
-            let value = match std::str::from_utf8(cell) {
-                Ok(text) => text.to_owned(),
-                Err(_) => {
-                    if raw_cells.is_empty() {
-                        problems.push(format!("invalid UTF-8 in column `{name}`"));
-                    }
-                    raw_cells.push((name.clone(), cell.to_vec()));
-                    String::from_utf8_lossy(cell).into_owned()
-                }
-            };
-            fields.insert(name.clone(), Value::String(value));
-        }
-        Some(RawRecord {
-            line,
-            fields,
-            problem: (!problems.is_empty()).then(|| problems.join("; ")),
-            raw_cells,
-            has_columns: true,
-        })
-    }
-}
-
-/// Remembers where the newlines are in bytes csv has read ahead but not yet parsed, so
-/// [`CsvRecords::read`] can tell whether a record's last consumed byte was a `\n`.
-struct NewlineIndex<R> {
-    inner: R,
-    offset: u64,
-    newlines: VecDeque<u64>,
-}
-
-impl<R> NewlineIndex<R> {
-    fn new(inner: R) -> Self {
-        NewlineIndex {
-            inner,
-            offset: 0,
-            newlines: VecDeque::new(),
         }
     }
-
-    /// Whether byte `at` is a `\n`. Offsets must be asked in increasing order: earlier newlines
-    /// are forgotten, which keeps the index as small as csv's read-ahead.
-    fn is_newline(&mut self, at: u64) -> bool {
-        while self.newlines.front().is_some_and(|&n| n < at) {
-            self.newlines.pop_front();
-        }
-        self.newlines.front() == Some(&at)
-    }
-}
-
-impl<R: Read> Read for NewlineIndex<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        for (i, &b) in buf[..n].iter().enumerate() {
-            if b == b'\n' {
-                self.newlines.push_back(self.offset + i as u64);
-            }
-        }
-        self.offset += n as u64;
-        Ok(n)
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// JSONL
-
-struct JsonlRecords {
-    input: BufReader<Input>,
-    line: Vec<u8>,
-    line_no: u64,
-    /// Records open() read while looking for the first object; they are yielded first.
-    pending: VecDeque<RawRecord>,
-    finished: bool,
-}
-
-impl JsonlRecords {
-    /// Peeks up to the first object to learn the columns; returns them with the reader.
-    fn open(input: Input) -> (JsonlRecords, Vec<String>) {
-        let mut records = JsonlRecords {
-            input: BufReader::with_capacity(BUFFER_SIZE, input),
-            line: Vec::new(),
-            line_no: 0,
-            pending: VecDeque::new(),
-            finished: false,
-        };
-        let mut columns = Vec::new();
-        while records.pending.len() < JSONL_PEEK_LIMIT {
-            let Some(record) = records.read() else { break };
-            let found = record.has_columns;
-            if found {
-                columns = record.fields.keys().cloned().collect();
-            }
-            records.pending.push_back(record);
-            if found {
-                break;
-            }
-        }
-        (records, columns)
-    }
-
-    fn next_raw(&mut self) -> Option<RawRecord> {
-        self.pending.pop_front().or_else(|| self.read())
-    }
-
-    fn read(&mut self) -> Option<RawRecord> {
-        loop {
-            if self.finished {
-                return None;
-            }
-            self.line.clear();
-            match self.input.read_until(b'\n', &mut self.line) {
-                Ok(0) => {
-                    self.finished = true;
-                    return None;
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    self.finished = true;
-                    return Some(RawRecord {
-                        line: self.line_no + 1,
-                        fields: Map::new(),
-                        problem: Some(format!("cannot read further: {e}")),
-                        raw_cells: Vec::new(),
-                        has_columns: false,
-                    });
-                }
-            }
-            self.line_no += 1;
-            if self.line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            return Some(parse_json_line(&self.line, self.line_no));
-        }
-    }
-}
-
-fn parse_json_line(bytes: &[u8], line: u64) -> RawRecord {
-    let problem = match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(fields)) => {
-            // A manifest entry for a line that was not an object: read the line it wraps, so a
-            // fed-back manifest fails it again (or reads it, once the user fixed `raw_line`).
-            if let Some(Value::String(wrapped)) = wrapped_raw_line(&fields) {
-                return parse_json_line(wrapped.as_bytes(), line);
-            }
-            return RawRecord {
-                line,
-                fields,
-                problem: None,
-                raw_cells: Vec::new(),
-                has_columns: true,
-            };
-        }
-        Ok(other) => format!("expected a JSON object, found {}", json_kind(&other)),
-        Err(e) => {
-            // serde says "at line 1 column N" about the line alone; keep only the column.
-            let full = e.to_string();
-            let suffix = format!(" at line {} column {}", e.line(), e.column());
-            let what = full.strip_suffix(&suffix).unwrap_or(&full);
-            format!("not valid JSON: {what} at column {}", e.column())
-        }
-    };
-    let text = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    let text = text.strip_suffix(b"\r").unwrap_or(text);
-    let mut fields = Map::with_capacity(1);
-    fields.insert(
-        "raw_line".to_owned(),
-        Value::String(String::from_utf8_lossy(text).into_owned()),
-    );
-    RawRecord {
-        line,
-        fields,
-        problem: Some(problem),
-        raw_cells: Vec::new(),
-        has_columns: false,
-    }
-}
-
-/// `raw_line` of an object made of exactly `raw_line` and the manifest's error columns.
-fn wrapped_raw_line(fields: &Map<String, Value>) -> Option<&Value> {
-    let is_manifest_entry = MANIFEST_SIGNATURE.iter().all(|c| fields.contains_key(*c))
-        && fields
-            .keys()
-            .all(|k| k == "raw_line" || ERROR_COLUMNS.contains(&k.as_str()));
-    if is_manifest_entry {
-        fields.get("raw_line").filter(|v| v.is_string())
-    } else {
-        None
-    }
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
+    Ok((prefix, false, text))
 }
 
 #[cfg(test)]
@@ -836,14 +728,139 @@ mod tests {
     }
 
     #[test]
+    fn csv_invalid_utf8_at_the_start_stops_before_any_row() {
+        let raw = Box::new(Cursor::new(b"id,name\n1,ok\n2,caf\xE9\n".to_vec()));
+        let err = RowReader::from_raw(raw, &Source::Stdin, &ReaderOptions::default());
+        let msg = err.unwrap_err().to_string();
+        assert!(
+            msg.starts_with("`stdin` line 3 is not valid UTF-8"),
+            "{msg}"
+        );
+        assert!(msg.contains("--encoding windows-1252"), "{msg}");
+    }
+
+    #[test]
     fn csv_invalid_utf8_is_a_bad_row_decoded_lossily() {
         let mut data = b"id,name\n1,ok\n2,caf".to_vec();
         data.extend_from_slice(&[0xE9, b'\n']);
-        let (_, items) = read_bytes(&data, &ReaderOptions::default());
+        // --encoding utf-8 says the bytes are meant as UTF-8: a bad one fails its row only.
+        let utf8 = ReaderOptions {
+            encoding: Some(encoding_rs::UTF_8),
+            ..Default::default()
+        };
+        let (_, items) = read_bytes(&data, &utf8);
         let bad = bad(&items[1]);
         assert_eq!(bad.message, "line 3: invalid UTF-8 in column `name`");
         assert_eq!(bad.id, "2", "the id could still be read");
         assert_eq!(bad.fields["name"], "caf\u{fffd}");
+    }
+
+    #[test]
+    fn delimiters_are_sniffed_forced_or_tabs_for_tsv() {
+        let (reader, items) = read_all("keyword;audience\nshoes, red;men\n");
+        assert_eq!(reader.columns(), ["keyword", "audience"]);
+        assert_eq!(row(&items[0]).fields["keyword"], "shoes, red");
+        assert_eq!(
+            reader.describe_input(),
+            "CSV, delimiter ';' (sniffed), encoding UTF-8"
+        );
+        assert_eq!(reader.manifest_style().delimiter, b';');
+        let commas = ReaderOptions {
+            delimiter: Some(b','),
+            ..Default::default()
+        };
+        let (reader, _) = read_bytes(b"a;b\n1;2\n", &commas);
+        assert_eq!(reader.columns(), ["a;b"]);
+        let (_dir, path) = temp_file("rows.tsv", b"a,b\tc\n1,2\t3\n");
+        let mut reader = RowReader::open(&Source::File(path), &ReaderOptions::default()).unwrap();
+        assert_eq!(reader.columns(), ["a,b", "c"]);
+        assert!(reader.describe_input().contains("delimiter tab (.tsv)"));
+        assert_eq!(reader.next().unwrap().unwrap().fields["c"], "3");
+    }
+
+    #[test]
+    fn blank_rows_are_skipped_and_counted() {
+        let (reader, items) = read_all(",,\nid,k,v\n,,\n1,x,y\n,\n\"\",,\n2,z,\n,,\n");
+        assert_eq!(
+            reader.columns(),
+            ["id", "k", "v"],
+            "blank rows above the header"
+        );
+        let ids: Vec<_> = items.iter().map(|i| row(i).id.clone()).collect();
+        assert_eq!(ids, ["1", "2"]);
+        assert_eq!(
+            row(&items[1]).seq,
+            1,
+            "blank rows take no place in the order"
+        );
+        assert_eq!(row(&items[1]).line, 7);
+        assert_eq!(reader.blank_rows(), 4);
+    }
+
+    #[test]
+    fn other_encodings_decode_to_the_same_rows() {
+        let text = "id,name\n1,Café crème\n2,naïve\n";
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let (reader, items) = read_bytes(&utf16, &ReaderOptions::default());
+        assert_eq!(row(&items[0]).fields["name"], "Café crème");
+        assert_eq!(row(&items[1]).line, 3);
+        assert!(reader.describe_input().ends_with("encoding UTF-16LE (BOM)"));
+        assert!(reader.manifest_style().bom, "the manifest says it is UTF-8");
+        let (cp1252, _, _) = encoding_rs::WINDOWS_1252.encode(text);
+        let latin = ReaderOptions {
+            encoding: Some(encoding_rs::WINDOWS_1252),
+            ..Default::default()
+        };
+        let (reader, items) = read_bytes(&cp1252, &latin);
+        assert_eq!(row(&items[1]).fields["name"], "naïve");
+        assert_eq!(
+            reader.read_settings().encoding,
+            Some(encoding_rs::WINDOWS_1252)
+        );
+        // A sequence the named encoding cannot decode fails its row, in words of that encoding.
+        let sjis = ReaderOptions {
+            encoding: Some(encoding_rs::SHIFT_JIS),
+            ..Default::default()
+        };
+        let (_, items) = read_bytes(b"id,name\n1,ok\n2,a\x82 b\n", &sjis);
+        assert_eq!(row(&items[0]).fields["name"], "ok");
+        let broken = bad(&items[1]);
+        assert_eq!(
+            broken.message,
+            "line 3: bytes that are not valid Shift_JIS in column `name`"
+        );
+        assert!(broken.raw_cells.is_empty());
+    }
+
+    #[test]
+    fn flags_for_another_kind_of_input_are_refused() {
+        let open = |data: &[u8], opts: ReaderOptions| {
+            let raw = Box::new(Cursor::new(data.to_vec()));
+            RowReader::from_raw(raw, &Source::Stdin, &opts)
+                .unwrap_err()
+                .to_string()
+        };
+        let msg = open(
+            b"{\"a\":1}\n",
+            ReaderOptions {
+                delimiter: Some(b';'),
+                ..Default::default()
+            },
+        );
+        assert!(msg.contains("--delimiter applies to CSV input"), "{msg}");
+        let msg = open(
+            b"a,b\n",
+            ReaderOptions {
+                sheet: Some("Data".into()),
+                ..Default::default()
+            },
+        );
+        assert!(msg.contains("--sheet `Data` applies to workbooks"), "{msg}");
+        let msg = open(b"PK\x03\x04rest", ReaderOptions::default());
+        assert!(msg.contains("is a workbook"), "{msg}");
     }
 
     #[test]
@@ -865,6 +882,7 @@ mod tests {
         let opts = ReaderOptions {
             format: None,
             id_column: Some("sku".into()),
+            ..Default::default()
         };
         let raw = Box::new(Cursor::new(b"id,name\n1,a\n".to_vec()));
         let err = RowReader::from_raw(raw, &Source::Stdin, &opts).unwrap_err();
@@ -927,6 +945,7 @@ mod tests {
         let forced = ReaderOptions {
             format: Some(Format::Jsonl),
             id_column: None,
+            ..Default::default()
         };
         let reader = RowReader::open(&Source::File(path), &forced).unwrap();
         assert_eq!(reader.format(), Format::Jsonl);
@@ -1001,6 +1020,7 @@ mod tests {
         let jsonl = ReaderOptions {
             format: Some(Format::Jsonl),
             id_column: None,
+            ..Default::default()
         };
         let data = b"not json\n{\"id\":\"a\",\"x\":1}\n{\"x\":2}\n";
         let (reader, items) = read_bytes(data, &jsonl);
@@ -1019,6 +1039,7 @@ mod tests {
         let opts = ReaderOptions {
             format: None,
             id_column: Some("key".into()),
+            ..Default::default()
         };
         let (_, items) = read_bytes(b"{\"key\":\"k1\"}\n{\"other\":1}\n{\"key\":null}\n", &opts);
         assert_eq!(row(&items[0]).id, "k1");
@@ -1103,8 +1124,10 @@ mod tests {
             prop_assert_eq!(reader.columns(), &columns[..]);
             let got: Vec<Map<String, Value>> =
                 reader.map(|item| item.map(|row| row.fields).unwrap()).collect();
+            // Rows whose every cell is empty are blank rows, skipped.
             let want: Vec<Map<String, Value>> = rows
                 .iter()
+                .filter(|r| r.iter().any(|c| !c.is_empty()))
                 .map(|r| {
                     columns
                         .iter()

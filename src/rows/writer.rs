@@ -260,14 +260,24 @@ pub(crate) fn push_csv_record_bytes<S: AsRef<[u8]>>(
     out: &mut Vec<u8>,
     cells: impl Iterator<Item = S>,
 ) {
+    push_delimited_record_bytes(out, cells, b',');
+}
+
+/// Like [`push_csv_record_bytes`] with another delimiter (a manifest written like its `;` or tab
+/// separated input).
+pub(crate) fn push_delimited_record_bytes<S: AsRef<[u8]>>(
+    out: &mut Vec<u8>,
+    cells: impl Iterator<Item = S>,
+    delimiter: u8,
+) {
     let mut count = 0;
     let mut last_empty = false;
     for cell in cells {
         if count > 0 {
-            out.push(b',');
+            out.push(delimiter);
         }
         let cell = cell.as_ref();
-        push_csv_cell(out, cell);
+        push_csv_cell(out, cell, delimiter);
         last_empty = cell.is_empty();
         count += 1;
     }
@@ -278,10 +288,10 @@ pub(crate) fn push_csv_record_bytes<S: AsRef<[u8]>>(
     out.push(b'\n');
 }
 
-fn push_csv_cell(out: &mut Vec<u8>, cell: &[u8]) {
+fn push_csv_cell(out: &mut Vec<u8>, cell: &[u8], delimiter: u8) {
     if !cell
         .iter()
-        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+        .any(|&b| b == delimiter || matches!(b, b'"' | b'\n' | b'\r'))
     {
         out.extend_from_slice(cell);
         return;

@@ -115,7 +115,8 @@ const RAGGED_CSV: &[u8] = b"id,keyword\n1,alpha\n2,beta,extra\n3\n4,d\xffelta\n5
 fn unreadable_csv_rows_go_to_the_manifest_with_their_line() {
     let ws = Workspace::new();
     ws.write("rows.csv", RAGGED_CSV);
-    let run = ws.run(&["seo", "rows.csv"]);
+    // --encoding utf-8: the bad byte is a bad row, not a file in another encoding.
+    let run = ws.run(&["seo", "rows.csv", "--encoding", "utf-8"]);
     run.expect_code(1)
         .stderr_has("3 failed")
         .stderr_has("rows.seo.failed.csv");
@@ -192,12 +193,15 @@ fn fed_back_csv_manifest_is_read_as_input_and_complete_rows_succeed() {
 
 /// Feeds the manifest of a run over `input` back unchanged: row 2 must fail again as bad input
 /// (with `reason` in its error) rather than be generated from what the manifest kept of it.
-fn assert_fed_back_row_fails_again(input: &[u8], reason: &str) {
+/// `flags` go to both runs.
+fn assert_fed_back_row_fails_again(input: &[u8], reason: &str, flags: &[&str]) {
     let ws = Workspace::new();
     ws.write("rows.csv", input);
-    ws.run(&["seo", "rows.csv"]).expect_code(1);
+    ws.run(&[&["seo", "rows.csv"], flags].concat())
+        .expect_code(1);
 
-    let run = ws.run(&["seo", "rows.seo.failed.csv", "-o", "retry.jsonl"]);
+    let retry = ["seo", "rows.seo.failed.csv", "-o", "retry.jsonl"];
+    let run = ws.run(&[&retry, flags].concat());
     run.expect_code(1);
     let done = if ws.exists("retry.jsonl") {
         ws.jsonl("retry.jsonl")
@@ -212,12 +216,13 @@ fn assert_fed_back_row_fails_again(input: &[u8], reason: &str) {
 
 #[test]
 fn fed_back_manifest_keeps_a_short_row_failing() {
-    assert_fed_back_row_fails_again(b"id,keyword\n1,alpha\n2\n", "keyword");
+    assert_fed_back_row_fails_again(b"id,keyword\n1,alpha\n2\n", "keyword", &[]);
 }
 
 #[test]
 fn fed_back_manifest_keeps_an_invalid_utf8_row_failing() {
-    assert_fed_back_row_fails_again(b"id,keyword\n1,alpha\n2,d\xffelta\n", "UTF-8");
+    let utf8 = ["--encoding", "utf-8"];
+    assert_fed_back_row_fails_again(b"id,keyword\n1,alpha\n2,d\xffelta\n", "UTF-8", &utf8);
 }
 
 #[test]

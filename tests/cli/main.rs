@@ -15,3 +15,4 @@ mod outputs;
 mod providers;
 mod reasoning;
 mod resume_by_content;
+mod spreadsheets;

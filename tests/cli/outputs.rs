@@ -46,7 +46,8 @@ fn the_subject_is_keyword_in_any_case_or_the_column_named() {
 #[test]
 fn the_manifest_lands_beside_the_results_and_never_blocks_a_stdout_run() {
     let ws = Workspace::new();
-    ws.write("rows.csv", "keyword\nalpha\n\"\"\nbeta\n");
+    // The middle row has no keyword (a row that fails), unlike a blank row (skipped).
+    ws.write("rows.csv", "keyword,note\nalpha,x\n,y\nbeta,z\n");
     std::fs::create_dir_all(ws.path("outdir")).unwrap();
     ws.run(&["seo", "-o", "outdir/out.csv", "rows.csv"])
         .expect_code(1);
@@ -85,7 +86,7 @@ fn a_closed_stdout_ends_the_run_quietly_with_0() {
 #[test]
 fn bom_starts_csv_results_and_manifests_for_excel_and_resume_still_works() {
     let ws = Workspace::new();
-    ws.write("rows.csv", "keyword\ncafé crème\n\"\"\n");
+    ws.write("rows.csv", "keyword,note\ncafé crème,x\n,y\n");
     ws.run(&["seo", "--bom", "-o", "out.csv", "rows.csv"])
         .expect_code(1);
     let results = std::fs::read(ws.path("out.csv")).unwrap();
