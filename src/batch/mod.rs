@@ -1,6 +1,6 @@
 //! Provider Batch APIs (issue 6): the cheap, slow path for the same tasks. [`wire`] holds the
 //! shared job and result types and the job splitter; each provider module holds its pure request
-//! builders and response parsers (PROTOCOLS.md §5). [`mock`] is the offline mock's Batch API, for
+//! builders and response parsers. [`mock`] is the offline mock's Batch API, for
 //! demos and tests without a key or a network.
 
 pub mod anthropic;
