@@ -25,7 +25,7 @@ use crate::providers::reasoning::Reasoning;
 use crate::providers::{ProviderError, Request, Usage, estimate_tokens};
 use crate::rows::manifest::ManifestWriter;
 use crate::rows::reader::ReadSettings;
-use crate::rows::resume::read_journal;
+use crate::rows::resume::{id_hash, read_journal};
 use crate::rows::writer::{OpenMode, ResultWriter, Target};
 use crate::tasks::TaskKind;
 use crate::tasks::reasoning::Step;
@@ -313,7 +313,7 @@ impl Submission {
 /// results file, which are not sent again.
 fn prepare(
     args: &BatchSubmitArgs,
-    done: &HashSet<String>,
+    done: &HashSet<u64>,
     need_key: bool,
 ) -> anyhow::Result<Submission> {
     let inputs = submit_inputs(args)?;
@@ -383,7 +383,7 @@ fn prepare(
                 continue;
             }
         };
-        if done.contains(&row.id) {
+        if done.contains(&id_hash(&row.id)) {
             skipped += 1;
             continue;
         }
@@ -459,7 +459,7 @@ fn submit_command(args: &BatchSubmitArgs) -> anyhow::Result<u8> {
 
 /// Submits the rows not in `done` (or with `--dry-run` only describes what would be sent); prints
 /// the job id on stdout.
-fn submit(args: &BatchSubmitArgs, done: &HashSet<String>) -> anyhow::Result<Submitted> {
+fn submit(args: &BatchSubmitArgs, done: &HashSet<u64>) -> anyhow::Result<Submitted> {
     if args.pool.is_some() {
         bail!(
             "--pool does not apply to batch: a batch job runs on one provider (--provider); use a \
@@ -793,8 +793,8 @@ struct Destination {
     results_mode: OpenMode,
     /// Start the manifest afresh instead of adding to it.
     fresh_manifest: bool,
-    /// Row ids already in the results file, not written again.
-    done: HashSet<String>,
+    /// Row ids already in the results file (as `id_hash`es), not written again.
+    done: HashSet<u64>,
 }
 
 /// The results file and manifest of a fetch of `job`, and how they may be written: a file that
@@ -874,7 +874,7 @@ fn destination(
     }
     let done = match &out {
         Target::File(path) if !files.force && path.exists() => {
-            read_journal(path, out_format, "row_id")?.ids
+            read_journal(path, out_format, "row_id")?.id_hashes()
         }
         _ => HashSet::new(),
     };
@@ -1034,7 +1034,7 @@ fn fetch_job(
         };
         // A retry job carries only some of the input's rows.
         let ours = row_index.contains_key(&custom_id) || unsent.contains_key(&seq);
-        if !ours || job.fetched.contains(&custom_id) || already.contains(&row_id) {
+        if !ours || job.fetched.contains(&custom_id) || already.contains(&id_hash(&row_id)) {
             continue;
         }
         if let Some(unsent) = unsent.get(&seq).filter(|_| !input_changed) {

@@ -29,7 +29,7 @@ use crate::rows::id_set::IdSet;
 use crate::rows::manifest::ManifestWriter;
 use crate::rows::reader::{RowReader, Source};
 use crate::rows::reconcile::{has_fingerprints, reconcile};
-use crate::rows::resume::read_journal;
+use crate::rows::resume::{id_hash, read_journal};
 use crate::rows::writer::{OpenMode, ResultWriter, Target};
 use crate::tasks::draft::Stage;
 
@@ -101,13 +101,7 @@ pub fn run(plan: Plan) -> anyhow::Result<RunReport> {
         .build()
         .context("cannot start the async runtime")?;
     let draft_io = match &plan.draft {
-        Some(draft) => Some(prepare_draft(
-            draft,
-            plan.write_mode,
-            &done_ids,
-            done_key,
-            &hasher,
-        )?),
+        Some(draft) => Some(prepare_draft(draft, plan.write_mode, &done_ids, done_key)?),
         None => None,
     };
     runtime.block_on(drive(
@@ -133,7 +127,7 @@ enum DoneKey {
 impl DoneKey {
     fn of(self, row: &crate::rows::Row, hasher: &RandomState) -> u64 {
         match self {
-            DoneKey::Id => hasher.hash_one(&row.id),
+            DoneKey::Id => id_hash(&row.id),
             DoneKey::IdAndContent => hasher.hash_one((row.id.as_str(), row.fingerprint())),
         }
     }
@@ -159,7 +153,7 @@ fn resumed_rows(plan: &Plan, hasher: &RandomState) -> anyhow::Result<(IdSet, Don
         .as_ref()
         .filter(|_| has_fingerprints(&journal));
     let Some(input) = input else {
-        let done = journal.ids.iter().map(|id| hasher.hash_one(id)).collect();
+        let done = journal.records.iter().map(|(id, _)| *id).collect();
         return Ok((done, DoneKey::Id));
     };
     let rows = RowReader::open(&Source::File(input.clone()), &plan.reader_options)?;
@@ -197,13 +191,12 @@ fn prepare_draft(
     mode: WriteMode,
     done_ids: &IdSet,
     done_key: DoneKey,
-    hasher: &RandomState,
 ) -> anyhow::Result<DraftIo> {
     let resumed = if mode == WriteMode::Resume {
         // By content, finished rows cannot be told from their id alone: every stage is loaded,
         // and a row takes only stages written for its own content.
         load_stages(&draft.sidecar, |id| {
-            done_key == DoneKey::IdAndContent || !done_ids.contains(hasher.hash_one(id))
+            done_key == DoneKey::IdAndContent || !done_ids.contains(id_hash(id))
         })?
     } else {
         HashMap::new()

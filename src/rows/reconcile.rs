@@ -10,7 +10,7 @@
 //! over it, so a crash leaves the old one whole). When no result matches any row, the file plainly
 //! belongs to another input and the run stops.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
@@ -22,6 +22,9 @@ use super::Format;
 use super::id_set::IdSet;
 use super::reader::RowReader;
 use super::resume::{Journal, id_hash};
+
+/// The end of a chain of records.
+const NONE: u32 = u32::MAX;
 
 /// What the earlier results mean for this input.
 #[derive(Debug, Default)]
@@ -47,10 +50,14 @@ pub fn reconcile(
     input: RowReader,
     key: impl Fn(&str, u64) -> u64,
 ) -> anyhow::Result<Reconciled> {
-    let mut by_content: HashMap<u64, VecDeque<usize>> = HashMap::new();
-    for (index, (_, fingerprint)) in journal.records.iter().enumerate() {
+    // Records by content, each fingerprint's in file order: the first in `first`, the next ones
+    // chained through `next` (built from the end, so one map suffices: about 20 bytes a record,
+    // where a queue per fingerprint would cost a heap allocation each for a million-row file).
+    let mut first: HashMap<u64, u32> = HashMap::with_capacity(journal.records.len());
+    let mut next: Vec<u32> = vec![NONE; journal.records.len()];
+    for (index, (_, fingerprint)) in journal.records.iter().enumerate().rev() {
         if let Some(fingerprint) = fingerprint {
-            by_content.entry(*fingerprint).or_default().push_back(index);
+            next[index] = first.insert(*fingerprint, index as u32).unwrap_or(NONE);
         }
     }
     let mut unmatched_ids: Vec<u64> = Vec::new();
@@ -62,10 +69,11 @@ pub fn reconcile(
     for row in input.flatten() {
         let fingerprint = row.fingerprint();
         let id = id_hash(&row.id);
-        match by_content
-            .get_mut(&fingerprint)
-            .and_then(VecDeque::pop_front)
-        {
+        let taken = first.get(&fingerprint).copied().filter(|i| *i != NONE);
+        if let Some(index) = taken {
+            first.insert(fingerprint, next[index as usize]);
+        }
+        match taken.map(|i| i as usize) {
             Some(index) => {
                 fate.matched[index] = true;
                 outcome.done.insert(key(&row.id, fingerprint));

@@ -26,12 +26,10 @@ pub const FINGERPRINT_FIELD: &str = "row_fingerprint";
 /// What an earlier run already finished.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Journal {
-    /// Ids of the rows with a complete record in the results file.
-    pub ids: HashSet<String>,
     /// Each complete record's id (as [`id_hash`]) and `row_fingerprint`, in file order; `None`
     /// for records of a results file written before fingerprints.
     pub records: Vec<(u64, Option<u64>)>,
-    /// Complete records found (equals `ids.len()` unless the file repeats an id).
+    /// Complete records found.
     pub rows: u64,
     /// Bytes of a torn last record removed from the end of the file.
     pub cut_bytes: u64,
@@ -126,7 +124,6 @@ fn scan_jsonl(file: &File, path: &Path, id_field: &str) -> anyhow::Result<Scan> 
                     .and_then(Value::as_str)
                     .and_then(super::parse_fingerprint);
                 journal.records.push((id_hash(&id), fingerprint));
-                journal.ids.insert(id);
                 journal.rows += 1;
                 keep = offset;
             }
@@ -151,9 +148,13 @@ struct Pending {
 }
 
 impl Journal {
+    /// The ids of the rows with a complete record, as [`id_hash`]es.
+    pub fn id_hashes(&self) -> HashSet<u64> {
+        self.records.iter().map(|(id, _)| *id).collect()
+    }
+
     fn add(&mut self, record: Pending) {
         self.records.push((id_hash(&record.id), record.fingerprint));
-        self.ids.insert(record.id);
         self.rows += 1;
     }
 }
@@ -291,10 +292,17 @@ mod tests {
         (journal, std::fs::read_to_string(&path).unwrap())
     }
 
-    fn ids(journal: &Journal) -> Vec<&str> {
-        let mut ids: Vec<&str> = journal.ids.iter().map(String::as_str).collect();
+    fn ids(journal: &Journal) -> Vec<u64> {
+        let mut ids: Vec<u64> = journal.id_hashes().into_iter().collect();
         ids.sort();
         ids
+    }
+
+    fn hashes(ids: &[&str]) -> Vec<u64> {
+        let mut hashes: Vec<u64> = ids.iter().map(|id| id_hash(id)).collect();
+        hashes.sort();
+        hashes.dedup();
+        hashes
     }
 
     #[test]
@@ -309,7 +317,7 @@ mod tests {
         let data = "{\"id\":\"a\",\"out\":\"x\"}\n\n{\"id\":7}\n";
         let (journal, after) = journal_of("r.jsonl", data, Format::Jsonl);
         let journal = journal.unwrap();
-        assert_eq!(ids(&journal), ["7", "a"]);
+        assert_eq!(ids(&journal), hashes(&["7", "a"]));
         assert_eq!((journal.rows, journal.cut_bytes), (2, 0));
         assert_eq!(after, data);
     }
@@ -320,7 +328,7 @@ mod tests {
         let torn = "{\"id\":\"c\",\"out\":\"hal";
         let (journal, after) = journal_of("r.jsonl", &format!("{good}{torn}"), Format::Jsonl);
         let journal = journal.unwrap();
-        assert_eq!(ids(&journal), ["a", "b"]);
+        assert_eq!(ids(&journal), hashes(&["a", "b"]));
         assert_eq!(journal.cut_bytes, torn.len() as u64);
         assert_eq!(after, good);
     }
@@ -330,7 +338,7 @@ mod tests {
         let (journal, after) =
             journal_of("r.jsonl", "{\"id\":\"a\"}\n{\"id\":\"b\"}", Format::Jsonl);
         let journal = journal.unwrap();
-        assert_eq!(ids(&journal), ["a"]);
+        assert_eq!(ids(&journal), hashes(&["a"]));
         assert_eq!(journal.cut_bytes, 10);
         assert_eq!(after, "{\"id\":\"a\"}\n");
     }
@@ -368,7 +376,7 @@ mod tests {
         let data = "id,out\na,\"one\ntwo, \"\"q\"\"\"\nb,plain\n";
         let (journal, after) = journal_of("r.csv", data, Format::Csv);
         let journal = journal.unwrap();
-        assert_eq!(ids(&journal), ["a", "b"]);
+        assert_eq!(ids(&journal), hashes(&["a", "b"]));
         assert_eq!((journal.rows, journal.cut_bytes), (2, 0));
         assert_eq!(after, data);
     }
@@ -380,7 +388,7 @@ mod tests {
         let torn = "b,\"three\n";
         let (journal, after) = journal_of("r.csv", &format!("{good}{torn}"), Format::Csv);
         let journal = journal.unwrap();
-        assert_eq!(ids(&journal), ["a"]);
+        assert_eq!(ids(&journal), hashes(&["a"]));
         assert_eq!(journal.cut_bytes, torn.len() as u64);
         assert_eq!(after, good);
     }
@@ -389,7 +397,7 @@ mod tests {
     fn csv_without_final_newline_is_cut() {
         let (journal, after) = journal_of("r.csv", "id,out\na,x\nb,y", Format::Csv);
         let journal = journal.unwrap();
-        assert_eq!((ids(&journal), journal.cut_bytes), (vec!["a"], 3));
+        assert_eq!((ids(&journal), journal.cut_bytes), (hashes(&["a"]), 3));
         assert_eq!(after, "id,out\na,x\n");
     }
 
@@ -444,7 +452,7 @@ mod tests {
         let path = dir.path().join("r.csv");
         std::fs::write(&path, "id,out\na,\"x\ny\"\nb,\"to").unwrap();
         let journal = read_journal(&path, Format::Csv, "id").unwrap();
-        assert_eq!(ids(&journal), ["a"]);
+        assert_eq!(ids(&journal), hashes(&["a"]));
         let columns = vec!["id".to_owned(), "out".to_owned()];
         let target = Target::File(path.clone());
         let mut writer =
