@@ -3,7 +3,7 @@
 //! A run streams rows from CSV or JSONL, renders each into a prompt, and lets lanes (each one
 //! fixed provider, model and key) pull rows from one shared queue under per-key rate limiters.
 //! Results stream to a JSONL or CSV file that doubles as the resume journal; rows that fail go to
-//! a manifest in the input's own format. See DESIGN.md for the architecture.
+//! a manifest in the input's own format. Module docs describe each part; README.md describes the product.
 
 pub mod batch;
 pub mod cli;

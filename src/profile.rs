@@ -83,7 +83,7 @@ pub struct ProviderConfig {
     pub kind: Option<ProviderKind>,
     #[serde(default, deserialize_with = "deserialize_non_empty")]
     pub model: Option<String>,
-    /// Replaces the preset's base URL (PROTOCOLS.md §0); the API's own path is appended.
+    /// Replaces the preset's base URL as the vendor writes it (OpenAI `…/v1`, Anthropic without `/v1`, Gemini `…/v1beta`); the API's own path is appended.
     #[serde(default, deserialize_with = "deserialize_base_url")]
     pub base_url: Option<String>,
     /// Environment variables holding keys; each key gets its own lanes and limiter.

@@ -1,4 +1,4 @@
-//! Anthropic Message Batches on the wire (PROTOCOLS.md §5c): the create body, the batch object,
+//! Anthropic Message Batches on the wire : the create body, the batch object,
 //! and the JSONL results. Each entry's `params` is the body [`crate::providers::anthropic`] sends
 //! live, and each `succeeded` message is read by its parser, so a batch answer passes exactly
 //! the checks a live one does; `errored` entries are classified by that adapter's error reading.
@@ -211,7 +211,7 @@ fn read_result(result: Option<&Value>) -> Result<ItemResult, String> {
     }
 }
 
-/// The HTTP status the live API answers an error type with (PROTOCOLS.md §3), so an errored
+/// The HTTP status the live API answers an error type with, so an errored
 /// batch item is classified as that live answer would be. Unknown types count as 500.
 fn status_of(error_type: &str) -> u16 {
     match error_type {

@@ -30,7 +30,7 @@ use crate::rows::writer::{OpenMode, ResultWriter, Target};
 use crate::tasks::TaskKind;
 use crate::tasks::reasoning::Step;
 
-/// Batch prices are half the interactive ones on all three APIs (PROTOCOLS.md §6).
+/// Batch prices are half the interactive ones on all three APIs.
 const BATCH_DISCOUNT: f64 = 0.5;
 
 pub fn run(command: &BatchCommand) -> u8 {

@@ -1,4 +1,4 @@
-//! Gemini Batch Mode on the wire (PROTOCOLS.md §5a): the JSONL input line, the Files API
+//! Gemini Batch Mode on the wire : the JSONL input line, the Files API
 //! resumable upload, the batch create (file or inline), the batch Operation, the results file
 //! and inline responses. Each request is the GenerateContentRequest
 //! [`crate::providers::gemini`] sends live, and each answer and error is read by its parser, so
@@ -410,7 +410,7 @@ fn read_entry(entry: &Value) -> Result<ItemResult, String> {
         .find_map(|field| entry.get(*field).filter(|s| s.is_object()))
         .ok_or("the entry has neither `response` nor `error`")?;
     // A row the job never reached: Gemini's statuses for a closed window or a cancel (the row
-    // shape is UNVERIFIED in PROTOCOLS.md; these two names are the google.rpc codes that fit).
+    // shape is not confirmed by Google's documentation; these two names are the google.rpc codes that fit).
     match status.get("status").and_then(Value::as_str) {
         Some("DEADLINE_EXCEEDED") => return Ok(ItemResult::Expired),
         Some("CANCELLED") => return Ok(ItemResult::Cancelled),

@@ -1,4 +1,4 @@
-//! The OpenAI Batch API on the wire (PROTOCOLS.md §5b): the JSONL input line, the multipart file
+//! The OpenAI Batch API on the wire : the JSONL input line, the multipart file
 //! upload, the batch object, and the output and error files. Each line's `body` is the request
 //! [`crate::providers::openai`] sends live, and each answer is read by its parser, so a batch
 //! answer passes exactly the checks a live one does.

@@ -1,4 +1,4 @@
-//! The Anthropic Messages adapter (PROTOCOLS.md §3): [`build`] turns a [`Request`] into
+//! The Anthropic Messages adapter: [`build`] turns a [`Request`] into
 //! `POST {base}/v1/messages`, [`parse`] turns the answer into a [`Completion`] or a classified
 //! [`ProviderError`].
 //!
@@ -231,7 +231,7 @@ pub fn parse_model_list(
 }
 
 /// Words of a 400 that mean the account cannot pay, not that the request is wrong (the credit
-/// balance message, and the workspace spend limits PROTOCOLS.md §3 says come as 400).
+/// balance message, and the workspace spend limits, which Anthropic reports as 400).
 const BILLING_PHRASES: [&str; 3] = [
     "credit balance is too low",
     "api usage limits",

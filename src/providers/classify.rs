@@ -79,7 +79,7 @@ fn skip_keep_alive(mut body: &[u8]) -> &[u8] {
     }
 }
 
-/// The class an error status has before the body is read (PROTOCOLS.md §0 and the status tables
+/// The class an error status has before the body is read (the vendors' status tables
 /// of §1, §3, §4). Redirects are never followed, so a 3xx means a wrong `base_url`: the row
 /// fails as a bad request rather than retrying something that cannot work.
 /// Some servers answer 2xx with an error object instead of `content_key`: the status its own

@@ -1,4 +1,4 @@
-//! The Gemini `generateContent` adapter (PROTOCOLS.md §4): [`build`] turns a [`Request`] into
+//! The Gemini `generateContent` adapter: [`build`] turns a [`Request`] into
 //! `POST {base}/models/{model}:generateContent` with the key in `x-goog-api-key` (never `?key=`),
 //! [`parse`] turns the answer into a [`Completion`] or a classified [`ProviderError`].
 //!
@@ -24,8 +24,8 @@ use crate::failure::FailureKind;
 /// `POST {base}/models/{model}:generateContent`. The system prompt is `systemInstruction`; JSON
 /// answers set `responseMimeType` and `responseJsonSchema` (real JSON Schema). No temperature.
 ///
-/// A [`Purpose::Image`] request asks for `responseModalities: ["TEXT", "IMAGE"]` (PROTOCOLS.md §4
-/// "Image generation") and never for JSON: image models answer pictures mixed with prose. A
+/// A [`Purpose::Image`] request asks for `responseModalities: ["TEXT", "IMAGE"]` (Gemini's
+/// image generation) and never for JSON: image models answer pictures mixed with prose. A
 /// request with `web_search` carries `tools: [{"google_search": {}}]` (grounding with Google
 /// Search), whose sources come back in `groundingMetadata`.
 pub fn build(request: &Request, endpoint: &Endpoint) -> HttpRequest {

@@ -235,7 +235,7 @@ pub trait Provider: Send + Sync {
 }
 
 /// Token estimate used before a provider reports usage: ceil(chars / 4), the usual rule of thumb
-/// (DESIGN.md: no tokenizer in the hot path).
+/// (no tokenizer in the hot path: tokenizer tables weigh megabytes and fit one vendor only).
 pub fn estimate_tokens(text: &str) -> u64 {
     (text.chars().count() as u64).div_ceil(4)
 }

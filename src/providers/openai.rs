@@ -1,4 +1,4 @@
-//! The OpenAI Chat Completions adapter (PROTOCOLS.md §1), also spoken by every OpenAI-compatible
+//! The OpenAI Chat Completions adapter, also spoken by every OpenAI-compatible
 //! vendor (§2): [`build`] turns a [`Request`] into `POST {base}/chat/completions`, [`parse`] turns
 //! the answer into a [`Completion`] or a classified [`ProviderError`].
 //!
@@ -387,7 +387,7 @@ pub fn parse_model_list(
     })
 }
 
-/// `error.type` / `error.code` values that mean the money or quota is gone (PROTOCOLS.md §1).
+/// `error.type` / `error.code` values that mean the money or quota is gone (OpenAI's error codes, old and new).
 const QUOTA_CODES: [&str; 6] = [
     "insufficient_quota",
     "credit_balance_exhausted",

@@ -1,6 +1,6 @@
 //! Built-in providers as data: wire format, base URL, key variables, model prefixes and default
 //! model for OpenAI, Anthropic, Gemini and the OpenAI-compatible vendors, plus the price table the
-//! cost estimator reads. Adding a vendor is adding a row, not code (PROTOCOLS.md §0, §2, §6).
+//! cost estimator reads. Adding a vendor is adding a row, not code.
 
 use crate::providers::openai::Dialect;
 
@@ -29,7 +29,8 @@ pub struct Preset {
     /// Other names a pool or profile may use (`claude` for anthropic).
     pub aliases: &'static [&'static str],
     pub wire: Wire,
-    /// As PROTOCOLS.md §0 writes it; the API's own path is appended.
+    /// As the vendor documents it (OpenAI `…/v1`, Anthropic without `/v1`, Gemini `…/v1beta`); the
+    /// API's own path is appended.
     pub base_url: &'static str,
     /// Environment variables holding keys, in order of preference. Each may be followed by
     /// `_2`, `_3`, ... for more keys (each key gets its own lanes and limiter).
@@ -251,7 +252,7 @@ pub struct Price {
     pub output: f64,
 }
 
-/// PROTOCOLS.md §6. Where a model has time-of-day or size tiers, the lower (off-peak, short
+/// From the vendors' price pages. Where a model has time-of-day or size tiers, the lower (off-peak, short
 /// prompt) rate is listed: the estimate is a floor, and the note on the table says so.
 pub const PRICES: &[Price] = &[
     Price {

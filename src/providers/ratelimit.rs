@@ -1,7 +1,7 @@
 //! Reading a provider's rate-limit signals: the `x-ratelimit-*` (OpenAI style, Go durations) and
 //! `anthropic-ratelimit-*` (RFC 3339 resets) headers, `retry-after-ms` / `retry-after` (seconds or
-//! an HTTP-date), and Gemini's `RetryInfo` / `QuotaFailure` error details (PROTOCOLS.md §0, §1,
-//! §3, §4).
+//! an HTTP-date), and Gemini's `RetryInfo` / `QuotaFailure` error details, as each
+//! vendor documents them.
 //!
 //! Every function is pure: the caller passes the clock. Values that do not parse are treated as
 //! absent, never as zero, so a garbled header cannot make a lane spin.
@@ -117,7 +117,7 @@ fn parse_count(value: &str) -> Option<u64> {
 
 /// The server's "come back in": `retry-after-ms` (milliseconds, fractions allowed), else
 /// `retry-after` as seconds (fractions allowed) or an IMF-fixdate HTTP-date, which counts from
-/// `now` (a date already past gives zero). The order the official SDKs use (PROTOCOLS.md §0).
+/// `now` (a date already past gives zero). The order the official Stainless SDKs use.
 /// Each name is looked up plain, then under a gateway prefix ([`limit_header`]).
 pub fn retry_after(headers: &Headers, now: SystemTime) -> Option<Duration> {
     if let Some(ms) = limit_header(headers, "retry-after-ms").and_then(decimal_seconds) {
@@ -172,7 +172,7 @@ pub fn gemini_retry_delay(body: &Value) -> Option<Duration> {
 }
 
 /// Whether a Gemini `QuotaFailure` names a daily quota (a `quotaId` containing `PerDay`): it
-/// resets tomorrow, so waiting for it is pointless (PROTOCOLS.md §4).
+/// resets tomorrow, so waiting for it is pointless.
 pub fn gemini_quota_is_daily(body: &Value) -> bool {
     gemini_details(body, QUOTA_FAILURE)
         .filter_map(|detail| detail.get("violations")?.as_array())

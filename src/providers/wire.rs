@@ -88,7 +88,7 @@ impl fmt::Debug for HttpRequest {
 /// What an adapter needs to address one provider key.
 #[derive(Clone, Copy)]
 pub struct Endpoint<'a> {
-    /// As PROTOCOLS.md §0 writes it (OpenAI `…/v1`, Anthropic without `/v1`, Gemini `…/v1beta`),
+    /// As the vendor documents it (OpenAI `…/v1`, Anthropic without `/v1`, Gemini `…/v1beta`),
     /// no trailing slash (one is tolerated and dropped).
     pub base_url: &'a str,
     /// `None` sends no auth header (a local Ollama).

@@ -1,4 +1,4 @@
-//! The three providers' batch APIs (PROTOCOLS.md §5): OpenAI files + `/v1/batches`, Anthropic
+//! The three providers' batch APIs: OpenAI files + `/v1/batches`, Anthropic
 //! `/v1/messages/batches`, Gemini's resumable Files upload + `:batchGenerateContent` with its
 //! long-running Operation and `/download`. Jobs move one state per poll (`GET` of that job), so
 //! a test drives them deterministically; finished rows get the same answers the interactive

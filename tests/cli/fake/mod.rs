@@ -1,10 +1,10 @@
 //! A loopback fake of the real AI providers for the test suite: one HTTP/1.1 server on
 //! 127.0.0.1 speaking OpenAI Chat Completions, Anthropic Messages and Gemini `generateContent`
-//! as PROTOCOLS.md describes, checking auth and bodies like the real APIs, and scripted per test
+//! as the vendors document them, checking auth and bodies like the real APIs, and scripted per test
 //! (rate limits with every reset form, 5xx, 529, hangs, cut bodies, malformed JSON, safety
 //! blocks…), and given per-key requests-per-minute limits that it enforces like the real APIs
 //! (`set_rate_limit`, `limit.rs`). It records every request and every protocol violation `gen` commits. It also
-//! serves the three batch APIs (`batch.rs`, PROTOCOLS.md §5), whose jobs move one state per
+//! serves the three batch APIs (`batch.rs`), whose jobs move one state per
 //! poll and are scripted with `set_batch_failures` / `set_batch_end`.
 //!
 //! Reasoning models (`thinking.rs`): the fake has its own table of which model takes which

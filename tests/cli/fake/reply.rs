@@ -559,7 +559,7 @@ fn openai_success(
         body["choices"][0]["message"]["reasoning_content"] = json!(reasoning);
     }
     if let Some(urls) = cited {
-        // Perplexity: the same sources twice, bare and with titles (PROTOCOLS.md §2).
+        // Perplexity: the same sources twice, bare and with titles.
         body["citations"] = json!(urls);
         body["search_results"] = urls
             .iter()
