@@ -258,13 +258,20 @@ fn output_per_row(
     lane: &LanePlan,
     policy: &ReasoningPolicy,
 ) -> (u64, u64) {
-    let expected = |thinking: &Thinking, provider: usize, step: Step| {
-        u64::from(thinking.choose(policy.setting(provider, step)).expected)
+    // As the lane will size each request (an Anthropic budget fitted under a small cap).
+    let expected = |thinking: &Thinking, provider: usize, step: Step, answer_tokens: u32| {
+        let (choice, _) = thinking.size(policy.setting(provider, step), answer_tokens, 0);
+        u64::from(choice.expected)
     };
     match draft {
         None => (
             task.typical_output_tokens(),
-            expected(&lane.thinking, lane.provider, Step::Task(task)),
+            expected(
+                &lane.thinking,
+                lane.provider,
+                Step::Task(task),
+                task.answer_tokens(),
+            ),
         ),
         Some(draft) => {
             let words = draft.settings.words;
@@ -286,7 +293,14 @@ fn output_per_row(
                     };
                     (
                         answers + requests * stage.typical_output_tokens(words),
-                        reasoning + requests * expected(thinking, provider, Step::Stage(stage)),
+                        reasoning
+                            + requests
+                                * expected(
+                                    thinking,
+                                    provider,
+                                    Step::Stage(stage),
+                                    stage.answer_tokens(words),
+                                ),
                     )
                 })
         }

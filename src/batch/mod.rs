@@ -5,12 +5,15 @@
 
 pub mod anthropic;
 pub mod command;
+mod context;
+mod fetch;
 pub mod gemini;
 pub mod job;
 pub mod mock;
 pub mod openai;
 pub mod remote;
 pub mod split;
+mod submit;
 pub mod wire;
 
 pub use wire::{BatchError, BatchItem, ItemResult, JobState, JobStatus, Limits, Results};

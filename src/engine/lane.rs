@@ -531,6 +531,11 @@ pub(crate) fn job_cost(job: &Job) -> Option<f64> {
     (!job.unpriced).then_some(job.cost_usd)
 }
 
+/// A failed row's `cost_usd` in the manifest: nothing when it was never sent.
+pub(crate) fn manifest_cost(job: &Job) -> Option<f64> {
+    (job.attempts > 0).then(|| job_cost(job)).flatten()
+}
+
 /// Reserves `--max-cost` budget for one request of about these token counts and returns the
 /// amount reserved; `None` when it would pass the limit: dispatching stops, and the caller leaves
 /// its row (and the rest) for `--resume`.
@@ -563,8 +568,7 @@ pub(crate) async fn fail(shared: &Shared, job: Job, failure: Failure) {
         .iter()
         .map(|&p| shared.providers[p].name.clone())
         .collect();
-    // A row never sent cost nothing; one that was cost what its attempts were billed.
-    let cost_usd = (job.attempts > 0).then(|| job_cost(&job)).flatten();
+    let cost_usd = manifest_cost(&job);
     let Job { row, attempts, .. } = job;
     let Row { seq, fields, .. } = row;
     let outcome = Outcome::Failed {

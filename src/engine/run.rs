@@ -585,9 +585,7 @@ async fn fail_unserved(shared: &Shared) {
             kind: FailureKind::NoLanes,
             message: message.clone(),
         };
-        let cost_usd = (job.attempts > 0)
-            .then(|| crate::engine::lane::job_cost(&job))
-            .flatten();
+        let cost_usd = crate::engine::lane::manifest_cost(&job);
         let outcome = Outcome::Failed {
             seq: job.row.seq,
             fields: job.row.fields,

@@ -623,13 +623,14 @@ fn check_paths(
 }
 
 /// Same path, or the same file reached another way.
-fn same_file(a: &Path, b: &Path) -> bool {
+/// A file not created yet is compared by its absolute path.
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     if a == b {
         return true;
     }
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,
-        _ => false,
+        _ => std::path::absolute(a).ok() == std::path::absolute(b).ok(),
     }
 }
 
