@@ -152,6 +152,13 @@ fn resumed_rows(plan: &Plan, hasher: &RandomState) -> anyhow::Result<(IdSet, Don
         .input_path
         .as_ref()
         .filter(|_| has_fingerprints(&journal));
+    if input.is_none() && has_fingerprints(&journal) {
+        eprintln!(
+            "gen: resuming `{}` from stdin, which cannot be read twice: rows are matched by id \
+             only, so a row whose text changed since is not generated again",
+            path.display()
+        );
+    }
     let Some(input) = input else {
         let done = journal.records.iter().map(|(id, _)| *id).collect();
         return Ok((done, DoneKey::Id));

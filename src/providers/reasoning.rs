@@ -579,11 +579,6 @@ impl Thinking {
         }
     }
 
-    /// Whether the model spends reasoning tokens at all.
-    pub fn reasons(&self) -> bool {
-        !matches!(self.steering, Steering::None)
-    }
-
     /// The field and room for `setting`, mapped to the nearest value the model accepts.
     pub fn choose(&self, setting: Reasoning) -> Choice {
         let choice = |field, effective: Reasoning| Choice {
@@ -867,7 +862,6 @@ mod tests {
         // Claude does not think unless asked, so nothing needs room.
         let t = thinking("claude-haiku-4-5", Wire::OpenAi);
         assert_eq!(t.choose(Reasoning::High).allowance, 0);
-        assert!(!t.reasons());
     }
 
     #[test]
