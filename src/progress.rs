@@ -11,8 +11,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
-use crate::engine::run::RunReport;
-use crate::engine::stats::{ProviderStats, RunStats};
+use crate::engine::stats::{ProviderStats, RunReport, RunStats};
 use crate::plan::ProgressMode;
 use crate::rows::writer::Target;
 

@@ -1,23 +1,64 @@
 //! The state one (provider, key) shares between its lanes: request and token limiters, the time it
 //! is parked until after a rate limit, and whether it has left the pool.
+//!
+//! Every clock here is tokio's, limiters included, so the scheduling runs on a paused clock in
+//! tests exactly as it runs for real.
 
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::clock::Clock;
+use governor::middleware::NoOpMiddleware;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter};
+use tokio::time::Instant;
 
 use crate::engine::retry::key_backoff;
+
+/// governor's cells measured on tokio's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioClock;
+
+impl Clock for TokioClock {
+    type Instant = std::time::Instant;
+
+    fn now(&self) -> std::time::Instant {
+        Instant::now().into_std()
+    }
+}
+
+type Limiter = RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<std::time::Instant>>;
+
+fn limiter(quota: Quota) -> Limiter {
+    RateLimiter::direct_with_clock(quota, TokioClock)
+}
+
+/// Waits until `limiter` lets one request through.
+async fn one_cell(limiter: &Limiter) {
+    while let Err(not_until) = limiter.check() {
+        tokio::time::sleep(not_until.wait_time_from(TokioClock.now())).await;
+    }
+}
+
+/// Waits until `limiter` lets `n` cells through at once (`n` within its burst).
+async fn cells(limiter: &Limiter, n: NonZeroU32) {
+    while let Ok(Err(not_until)) = limiter.check_n(n) {
+        tokio::time::sleep(not_until.wait_time_from(TokioClock.now())).await;
+    }
+}
 
 pub struct KeyState {
     /// `provider` or `provider key 2`, for messages; never the key itself.
     pub label: String,
     /// Replaced when the provider reports a lower limit than the one configured (or the first).
-    requests: RwLock<Option<Arc<DefaultDirectRateLimiter>>>,
+    requests: RwLock<Option<Arc<Limiter>>>,
     /// The request limit in force, per minute; 0 when none.
     rpm: AtomicU32,
-    tokens: Option<(DefaultDirectRateLimiter, NonZeroU32)>,
+    tokens: Option<(Limiter, NonZeroU32)>,
+    /// Tokens answers used beyond their estimate, charged to the key's next request.
+    token_debt: AtomicU64,
     parked_until: Mutex<Option<Instant>>,
     consecutive_limits: AtomicU32,
     removed: AtomicBool,
@@ -33,18 +74,17 @@ impl KeyState {
     pub fn new(label: String, rpm: Option<u32>, tpm: Option<u64>, lanes: u32) -> Self {
         let requests = rpm.and_then(NonZeroU32::new).map(|rpm| {
             let burst = NonZeroU32::new(lanes.clamp(1, rpm.get())).unwrap_or(NonZeroU32::MIN);
-            Arc::new(RateLimiter::direct(
-                Quota::per_minute(rpm).allow_burst(burst),
-            ))
+            Arc::new(limiter(Quota::per_minute(rpm).allow_burst(burst)))
         });
         let tokens = tpm
             .and_then(|tpm| NonZeroU32::new(tpm.min(u64::from(u32::MAX)) as u32))
-            .map(|tpm| (RateLimiter::direct(Quota::per_minute(tpm)), tpm));
+            .map(|tpm| (limiter(Quota::per_minute(tpm)), tpm));
         KeyState {
             label,
             requests: RwLock::new(requests),
             rpm: AtomicU32::new(rpm.unwrap_or(0)),
             tokens,
+            token_debt: AtomicU64::new(0),
             parked_until: Mutex::new(None),
             consecutive_limits: AtomicU32::new(0),
             removed: AtomicBool::new(false),
@@ -60,21 +100,30 @@ impl KeyState {
             .unwrap_or_else(|e| e.into_inner())
             .clone();
         if let Some(limiter) = limiter {
-            limiter.until_ready().await;
+            one_cell(&limiter).await;
         }
         self.charge_tokens(estimated_tokens).await;
     }
 
-    /// Charges tokens the estimate missed (usage came back larger), so the next request waits
-    /// for them.
+    /// Waits until the key's token budget covers `tokens` and whatever earlier answers used
+    /// beyond their estimates, and charges them.
     pub async fn charge_tokens(&self, tokens: u64) {
         let Some((limiter, capacity)) = &self.tokens else {
             return;
         };
+        let tokens = tokens.saturating_add(self.token_debt.swap(0, Ordering::AcqRel));
         let tokens = tokens.min(u64::from(capacity.get())) as u32;
         if let Some(n) = NonZeroU32::new(tokens) {
-            // n never exceeds the burst (clamped above), so the only error is impossible.
-            let _ = limiter.until_n_ready(n).await;
+            // n never exceeds the burst (clamped above), so the batch always fits in the end.
+            cells(limiter, n).await;
+        }
+    }
+
+    /// An answer used `tokens` more than was charged for it: the key's next request pays them
+    /// (the answer itself is not held back for them).
+    pub fn owe_tokens(&self, tokens: u64) {
+        if self.tokens.is_some() && tokens > 0 {
+            self.token_debt.fetch_add(tokens, Ordering::AcqRel);
         }
     }
 
@@ -90,9 +139,7 @@ impl KeyState {
             return;
         }
         let burst = NonZeroU32::new((rpm / 60).max(1)).unwrap_or(NonZeroU32::MIN);
-        let limiter = Arc::new(RateLimiter::direct(
-            Quota::per_minute(limit).allow_burst(burst),
-        ));
+        let limiter = Arc::new(limiter(Quota::per_minute(limit).allow_burst(burst)));
         *self.requests.write().unwrap_or_else(|e| e.into_inner()) = Some(limiter);
         self.rpm.store(rpm, Ordering::Release);
     }

@@ -1,12 +1,17 @@
 //! The live run: a shared queue, lanes pulling from it under per-key limiters, and one sink.
+//! ARCHITECTURE.md follows one row through these modules.
 
+pub mod attempt;
 pub mod budget;
+pub mod draft;
 pub mod gate;
 pub mod lane;
 pub mod limiter;
-pub mod pipeline;
 pub mod queue;
 pub mod retry;
 pub mod run;
+pub mod shared;
 pub mod sink;
 pub mod stats;
+pub mod target;
+pub mod task;

@@ -1,21 +1,20 @@
 //! The shared queue every lane pulls from: fresh rows streamed from the reader (bounded, so memory
 //! stays flat) and rows coming back after a retryable failure (at most one per in-flight row).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use tokio::sync::Notify;
+use tokio::time::Instant;
 
-use crate::engine::pipeline::StageRecord;
-use crate::providers::ProviderError;
 use crate::rows::Row;
-use crate::tasks::draft::Stage;
 
-/// A row on its way through the pool, with what happened to it so far.
+/// A row on its way through the pool, with what happened to it so far. `S` is what the row's
+/// program keeps between its attempts (a draft's finished stages); the queue only carries it.
 #[derive(Debug)]
-pub struct Job {
+pub struct Job<S> {
     pub row: Row,
     /// Rendered once, reused by every attempt.
     pub prompt: Option<String>,
@@ -26,7 +25,6 @@ pub struct Job {
     pub lanes_tried: Vec<usize>,
     /// Provider indices, in the order they were tried, without repeats.
     pub providers_tried: Vec<usize>,
-    pub last_error: Option<ProviderError>,
     /// USD billed for the row so far, over all its attempts.
     pub cost_usd: f64,
     /// An attempt was billed on a model without a price, so `cost_usd` is not the whole cost.
@@ -36,10 +34,7 @@ pub struct Job {
     /// Of those, the ones where the model's reasoning used up the cap: from the second on, the
     /// next attempt also reasons one step less.
     pub reasoning_cuts: u32,
-    /// `draft`: stages finished so far (this run, or a sidecar file of an earlier one).
-    pub stages: BTreeMap<Stage, StageRecord>,
-    /// `draft`: whether the one same-lane retry of a draft outside its length was used.
-    pub same_lane_retry_used: bool,
+    pub state: S,
     pub not_before: Option<Instant>,
     /// When the job last went back to the queue: lanes it does not prefer may take it only after
     /// [`PREFERENCE_GRACE`], which gives a lane it prefers the chance to free up first.
@@ -50,7 +45,7 @@ pub struct Job {
 /// may take it.
 pub const PREFERENCE_GRACE: Duration = Duration::from_secs(1);
 
-impl Job {
+impl<S: Default> Job<S> {
     pub fn new(row: Row) -> Self {
         Job {
             row,
@@ -59,18 +54,18 @@ impl Job {
             counted_failures: 0,
             lanes_tried: Vec::new(),
             providers_tried: Vec::new(),
-            last_error: None,
             cost_usd: 0.0,
             unpriced: false,
             cuts: 0,
             reasoning_cuts: 0,
-            stages: BTreeMap::new(),
-            same_lane_retry_used: false,
+            state: S::default(),
             not_before: None,
             requeued_at: None,
         }
     }
+}
 
+impl<S> Job<S> {
     pub fn record_try(&mut self, lane: usize, provider: usize) {
         self.attempts += 1;
         if !self.lanes_tried.contains(&lane) {
@@ -110,21 +105,32 @@ pub struct PoolSize {
     pub providers: usize,
 }
 
-pub struct Dispatcher {
+/// `--keep-order`: how many rows past the oldest unwritten one lanes may take. The sink holds
+/// finished rows back until the rows before them are written, so this bounds what it holds.
+pub const KEEP_ORDER_WINDOW: u64 = 2048;
+
+pub struct Dispatcher<S> {
     fresh: async_channel::Receiver<Row>,
-    retry: Mutex<VecDeque<Job>>,
-    /// Rows taken from `fresh` and not yet finished: in a lane or waiting in `retry`.
+    retry: Mutex<VecDeque<Job<S>>>,
+    /// A fresh row taken from the reader but beyond the keep-order window, waiting for it.
+    held: Mutex<Option<Row>>,
+    /// Rows taken from `fresh` and not yet finished: in a lane, held, or waiting in `retry`.
     outstanding: AtomicUsize,
     changed: Notify,
     cancelled: AtomicBool,
     pool: PoolSize,
+    /// With `--keep-order`, the rows lanes may take end below `written + window`.
+    window: Option<u64>,
+    /// Rows the sink wrote in input order so far (the sequence number of the next one).
+    written: AtomicU64,
 }
 
-impl Dispatcher {
+impl<S: Default> Dispatcher<S> {
     pub fn new(fresh: async_channel::Receiver<Row>, pool: PoolSize) -> Self {
         Dispatcher {
             fresh,
             retry: Mutex::new(VecDeque::new()),
+            held: Mutex::new(None),
             outstanding: AtomicUsize::new(0),
             changed: Notify::new(),
             cancelled: AtomicBool::new(false),
@@ -132,13 +138,21 @@ impl Dispatcher {
                 lanes: pool.lanes.max(1),
                 providers: pool.providers.max(1),
             },
+            window: None,
+            written: AtomicU64::new(0),
         }
+    }
+
+    /// Lanes take no row more than `rows` past the oldest one not yet written.
+    pub fn with_window(mut self, rows: u64) -> Self {
+        self.window = Some(rows.max(1));
+        self
     }
 
     /// The next job for a lane, or `None` when the run is over for it: the input is exhausted and
     /// no row is left in flight anywhere (an in-flight row may still come back), or the run was
     /// cancelled.
-    pub async fn next(&self, lane: usize, provider: usize) -> Option<Job> {
+    pub async fn next(&self, lane: usize, provider: usize) -> Option<Job<S>> {
         loop {
             let notified = self.changed.notified();
             tokio::pin!(notified);
@@ -153,18 +167,17 @@ impl Dispatcher {
             if let Some(job) = self.take_retry(now, |job| job.prefers(lane, provider, self.pool)) {
                 return Some(job);
             }
-            match self.fresh.try_recv() {
-                Ok(row) => {
-                    self.outstanding.fetch_add(1, Ordering::AcqRel);
-                    return Some(Job::new(row));
-                }
-                Err(async_channel::TryRecvError::Empty) => {}
-                Err(async_channel::TryRecvError::Closed) => {
+            let holding = match self.take_fresh() {
+                Fresh::Row(row) => return Some(Job::new(row)),
+                Fresh::Held => true,
+                Fresh::Empty => false,
+                Fresh::Closed => {
                     if self.outstanding.load(Ordering::Acquire) == 0 {
                         return None;
                     }
+                    false
                 }
-            }
+            };
             // Nothing fresh right now: a retry that waited its grace is better than idling.
             if let Some(job) = self.take_retry(now, |job| job.open_to_any_lane_at() <= now) {
                 return Some(job);
@@ -172,18 +185,85 @@ impl Dispatcher {
             let wake_at = self.earliest_retry(lane, provider);
             tokio::select! {
                 _ = &mut notified => {}
-                row = self.fresh.recv(), if fresh_open => {
+                row = self.fresh.recv(), if fresh_open && !holding => {
                     if let Ok(row) = row {
                         self.outstanding.fetch_add(1, Ordering::AcqRel);
-                        return Some(Job::new(row));
+                        match self.admit(row) {
+                            Some(row) => return Some(Job::new(row)),
+                            None => continue,
+                        }
                     }
                 }
                 _ = sleep_until(wake_at), if wake_at.is_some() => {}
             }
         }
     }
+}
 
-    fn take_retry(&self, now: Instant, wanted: impl Fn(&Job) -> bool) -> Option<Job> {
+/// What the reader's side of the queue has for a lane.
+enum Fresh {
+    Row(Row),
+    /// A row waits for the keep-order window to move.
+    Held,
+    Empty,
+    Closed,
+}
+
+impl<S> Dispatcher<S> {
+    fn take_fresh(&self) -> Fresh {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(row) = held.take() {
+            if self.in_window(&row) {
+                return Fresh::Row(row);
+            }
+            *held = Some(row);
+            return Fresh::Held;
+        }
+        match self.fresh.try_recv() {
+            Ok(row) => {
+                self.outstanding.fetch_add(1, Ordering::AcqRel);
+                if self.in_window(&row) {
+                    Fresh::Row(row)
+                } else {
+                    *held = Some(row);
+                    Fresh::Held
+                }
+            }
+            Err(async_channel::TryRecvError::Empty) => Fresh::Empty,
+            Err(async_channel::TryRecvError::Closed) => Fresh::Closed,
+        }
+    }
+
+    /// A row just received, unless it lies beyond the keep-order window (then it is held).
+    fn admit(&self, row: Row) -> Option<Row> {
+        if self.in_window(&row) {
+            return Some(row);
+        }
+        *self.held.lock().unwrap_or_else(|e| e.into_inner()) = Some(row);
+        None
+    }
+
+    fn in_window(&self, row: &Row) -> bool {
+        self.window
+            .is_none_or(|window| row.seq < self.written.load(Ordering::Acquire) + window)
+    }
+
+    /// The sink wrote every row below `next_seq` in input order: the window moves on.
+    pub fn written_up_to(&self, next_seq: u64) {
+        self.written.fetch_max(next_seq, Ordering::AcqRel);
+        // Only a held row waits on the window; waking every lane on every row would cost 64
+        // wakeups per row for nothing.
+        if self
+            .held
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+        {
+            self.changed.notify_waiters();
+        }
+    }
+
+    fn take_retry(&self, now: Instant, wanted: impl Fn(&Job<S>) -> bool) -> Option<Job<S>> {
         let mut retry = self.retry.lock().unwrap_or_else(|e| e.into_inner());
         let position = retry
             .iter()
@@ -204,7 +284,7 @@ impl Dispatcher {
     }
 
     /// Puts a job back for another lane. After cancellation the row is left for `--resume`.
-    pub fn requeue(&self, mut job: Job) {
+    pub fn requeue(&self, mut job: Job<S>) {
         if self.is_cancelled() {
             self.finish();
             return;
@@ -231,7 +311,25 @@ impl Dispatcher {
     pub fn cancel(&self) {
         self.cancelled.store(true, Ordering::Release);
         self.fresh.close();
+        if let Some(_row) = self.held.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            // Never dispatched: left for --resume like the reader's other rows.
+            self.outstanding.fetch_sub(1, Ordering::AcqRel);
+        }
         self.changed.notify_waiters();
+    }
+
+    /// Resolves once the run is cancelled (Ctrl-C, `--max-cost`, a write error): every wait of a
+    /// lane that holds a row races this, so the row is let go at once.
+    pub async fn cancelled(&self) {
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
     }
 
     /// Resolves once no lane will get another job: the run was cancelled, or the input is
@@ -267,7 +365,7 @@ impl Dispatcher {
     }
 
     /// Everything still queued, once no lane is left to serve it.
-    pub fn drain_retries(&self) -> Vec<Job> {
+    pub fn drain_retries(&self) -> Vec<Job<S>> {
         self.retry
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -278,13 +376,18 @@ impl Dispatcher {
     /// The reader's remaining rows, once no lane is left to serve them (blocks until the reader
     /// finishes, so every row is accounted for).
     pub async fn next_unserved(&self) -> Option<Row> {
+        let held = self.held.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if held.is_some() {
+            self.outstanding.fetch_sub(1, Ordering::AcqRel);
+            return held;
+        }
         self.fresh.recv().await.ok()
     }
 }
 
 async fn sleep_until(at: Option<Instant>) {
     if let Some(at) = at {
-        tokio::time::sleep_until(at.into()).await;
+        tokio::time::sleep_until(at).await;
     }
 }
 
@@ -303,10 +406,10 @@ mod tests {
         }
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn lanes_end_only_when_input_is_exhausted_and_nothing_is_in_flight() {
         let (tx, rx) = async_channel::bounded(4);
-        let dispatcher = Arc::new(Dispatcher::new(
+        let dispatcher = Arc::new(Dispatcher::<()>::new(
             rx,
             PoolSize {
                 lanes: 2,
@@ -333,10 +436,10 @@ mod tests {
         assert!(dispatcher.next(0, 0).await.is_none());
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_retry_prefers_a_provider_it_has_not_tried() {
         let (tx, rx) = async_channel::bounded(4);
-        let dispatcher = Dispatcher::new(
+        let dispatcher = Dispatcher::<()>::new(
             rx,
             PoolSize {
                 lanes: 3,
@@ -353,10 +456,10 @@ mod tests {
         assert_eq!(dispatcher.next(2, 1).await.unwrap().row.seq, 0);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_lane_takes_a_retry_it_does_not_prefer_only_after_the_grace() {
         let (tx, rx) = async_channel::bounded(4);
-        let dispatcher = Dispatcher::new(
+        let dispatcher = Dispatcher::<()>::new(
             rx,
             PoolSize {
                 lanes: 2,
@@ -376,10 +479,10 @@ mod tests {
         assert_eq!(job.row.seq, 0);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_retry_waits_for_its_backoff() {
         let (tx, rx) = async_channel::bounded(4);
-        let dispatcher = Dispatcher::new(
+        let dispatcher = Dispatcher::<()>::new(
             rx,
             PoolSize {
                 lanes: 2,
@@ -403,7 +506,7 @@ mod tests {
     async fn closing_the_input_at_any_moment_never_strands_a_lane() {
         for _ in 0..3000 {
             let (tx, rx) = async_channel::bounded::<Row>(1);
-            let dispatcher = Arc::new(Dispatcher::new(
+            let dispatcher = Arc::new(Dispatcher::<()>::new(
                 rx,
                 PoolSize {
                     lanes: 1,
@@ -426,10 +529,10 @@ mod tests {
         }
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn cancel_releases_waiting_lanes_and_stops_the_reader() {
         let (tx, rx) = async_channel::bounded(1);
-        let dispatcher = Arc::new(Dispatcher::new(
+        let dispatcher = Arc::new(Dispatcher::<()>::new(
             rx,
             PoolSize {
                 lanes: 2,
@@ -444,5 +547,63 @@ mod tests {
         dispatcher.cancel();
         assert!(waiter.await.unwrap());
         assert!(tx.send(row(0)).await.is_err());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn keep_order_lanes_wait_at_the_window_until_the_oldest_row_is_written() {
+        let (tx, rx) = async_channel::bounded(8);
+        let dispatcher = Arc::new(
+            Dispatcher::<()>::new(
+                rx,
+                PoolSize {
+                    lanes: 2,
+                    providers: 1,
+                },
+            )
+            .with_window(3),
+        );
+        for seq in 0..5 {
+            tx.send(row(seq)).await.unwrap();
+        }
+        drop(tx);
+        let oldest = dispatcher.next(0, 0).await.unwrap();
+        assert_eq!(oldest.row.seq, 0);
+        for seq in 1..3 {
+            assert_eq!(dispatcher.next(1, 0).await.unwrap().row.seq, seq);
+            dispatcher.finish();
+        }
+        // Rows 1 and 2 are done but held behind row 0: row 3 lies beyond the window.
+        let waiter = {
+            let dispatcher = dispatcher.clone();
+            tokio::spawn(async move { dispatcher.next(1, 0).await.map(|j| j.row.seq) })
+        };
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        assert!(!waiter.is_finished(), "a lane took a row past the window");
+        dispatcher.finish();
+        dispatcher.written_up_to(3);
+        assert_eq!(waiter.await.unwrap(), Some(3));
+        drop(oldest);
+        let fourth = dispatcher.next(1, 0).await;
+        assert_eq!(fourth.map(|j| j.row.seq), Some(4));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancelled_resolves_only_on_cancel() {
+        let (_tx, rx) = async_channel::bounded::<Row>(1);
+        let dispatcher = Arc::new(Dispatcher::<()>::new(
+            rx,
+            PoolSize {
+                lanes: 1,
+                providers: 1,
+            },
+        ));
+        let waiter = {
+            let dispatcher = dispatcher.clone();
+            tokio::spawn(async move { dispatcher.cancelled().await })
+        };
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert!(!waiter.is_finished());
+        dispatcher.cancel();
+        waiter.await.unwrap();
     }
 }

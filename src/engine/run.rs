@@ -11,13 +11,16 @@ use anyhow::Context;
 use tokio::sync::mpsc;
 
 use crate::engine::budget::Budget;
+use crate::engine::draft::DraftProgram;
 use crate::engine::gate::Gate;
-use crate::engine::lane::{Lane, ProviderSlot, Shared};
+use crate::engine::lane::{Lane, Program};
 use crate::engine::limiter::KeyState;
-use crate::engine::pipeline::{DraftRuntime, StageRecord, StageWriter, TargetRuntime, load_stages};
-use crate::engine::queue::{Dispatcher, PoolSize};
+use crate::engine::queue::{Dispatcher, KEEP_ORDER_WINDOW, PoolSize};
+use crate::engine::shared::{ProviderSlot, Shared};
 use crate::engine::sink::{Outcome, Sink};
-use crate::engine::stats::RunStats;
+use crate::engine::stats::{RunReport, RunStats};
+use crate::engine::target::Target;
+use crate::engine::task::TaskProgram;
 use crate::failure::{Failure, FailureKind};
 use crate::plan::{Backend, Plan, WriteMode};
 use crate::progress;
@@ -25,47 +28,19 @@ use crate::providers::Provider;
 use crate::providers::http::HttpProvider;
 use crate::providers::mock::MockProvider;
 use crate::rows::Row;
+use crate::rows::articles::ArticleWriter;
 use crate::rows::id_set::IdSet;
 use crate::rows::manifest::ManifestWriter;
 use crate::rows::reader::{RowReader, Source};
 use crate::rows::reconcile::{has_fingerprints, reconcile};
 use crate::rows::resume::{id_hash, read_journal};
-use crate::rows::writer::{OpenMode, ResultWriter, Target};
+use crate::rows::stages::{StageRecord, StageWriter, load_stages};
+use crate::rows::writer::{OpenMode, ResultWriter, Target as Output};
 use crate::tasks::draft::Stage;
 
 /// Bounded so the reader never runs far ahead of the lanes: memory stays flat however many rows.
 const QUEUE_CAPACITY: usize = 1024;
 const OUTCOME_CAPACITY: usize = 1024;
-
-/// How a run ended, for the exit code.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunReport {
-    pub done: u64,
-    pub failed: u64,
-    pub skipped: u64,
-    pub interrupted: bool,
-    /// `--max-cost` stopped dispatching: the limit, and what was spent.
-    pub budget_reached: Option<(f64, f64)>,
-    /// A write error that stopped the run.
-    pub fatal: Option<String>,
-    /// The reader of `-o -` went away: the run stopped taking rows, dropped what was in flight
-    /// and ends quietly with 0, as a Unix filter does under `| head`.
-    pub stdout_closed: bool,
-}
-
-impl RunReport {
-    pub fn exit_code(&self) -> u8 {
-        if self.stdout_closed {
-            crate::exit::OK
-        } else if self.interrupted {
-            crate::exit::INTERRUPTED
-        } else if self.failed > 0 || self.fatal.is_some() || self.budget_reached.is_some() {
-            crate::exit::ROWS_FAILED
-        } else {
-            crate::exit::OK
-        }
-    }
-}
 
 pub fn run(plan: Plan) -> anyhow::Result<RunReport> {
     // Hashes, not strings: a resumed million-row run keeps 8 bytes per finished row.
@@ -84,7 +59,7 @@ pub fn run(plan: Plan) -> anyhow::Result<RunReport> {
         open_mode,
         plan.bom,
     )?;
-    if plan.write_mode != WriteMode::New || plan.out == Target::Stdout {
+    if plan.write_mode != WriteMode::New || plan.out == Output::Stdout {
         remove_stale_manifest(&plan.failed)?;
     }
     let manifest = ManifestWriter::new(
@@ -137,7 +112,7 @@ impl DoneKey {
 /// content first (a file input is read once for it: see `rows::reconcile`), so rows that moved are
 /// not generated again and rows that changed are; older results are matched by id.
 fn resumed_rows(plan: &Plan, hasher: &RandomState) -> anyhow::Result<(IdSet, DoneKey)> {
-    let (Target::File(path), WriteMode::Resume) = (&plan.out, plan.write_mode) else {
+    let (Output::File(path), WriteMode::Resume) = (&plan.out, plan.write_mode) else {
         return Ok((IdSet::new(), DoneKey::Id));
     };
     let journal = read_journal(path, plan.out_format, "row_id")?;
@@ -202,9 +177,11 @@ fn prepare_draft(
     let resumed = if mode == WriteMode::Resume {
         // By content, finished rows cannot be told from their id alone: every stage is loaded,
         // and a row takes only stages written for its own content.
-        load_stages(&draft.sidecar, |id| {
-            done_key == DoneKey::IdAndContent || !done_ids.contains(id_hash(id))
-        })?
+        load_stages(
+            &draft.sidecar,
+            |id| done_key == DoneKey::IdAndContent || !done_ids.contains(id_hash(id)),
+            Stage::parse,
+        )?
     } else {
         HashMap::new()
     };
@@ -235,93 +212,156 @@ fn remove_stale_manifest(path: &Path) -> anyhow::Result<()> {
 }
 
 async fn drive(
-    plan: Plan,
+    mut plan: Plan,
     results: ResultWriter,
     manifest: ManifestWriter,
     done_ids: IdSet,
     done_key: DoneKey,
     hasher: RandomState,
-    mut draft_io: Option<DraftIo>,
+    draft_io: Option<DraftIo>,
 ) -> anyhow::Result<RunReport> {
-    let Plan {
-        task,
-        reader,
-        template,
-        topic_column,
-        renames,
-        providers,
-        lanes,
-        keep_order,
-        max_attempts,
-        ..
-    } = plan;
-    let lanes_per_provider: Vec<(String, usize)> = providers
+    let lanes_per_provider: Vec<(String, usize)> = plan
+        .providers
         .iter()
         .enumerate()
         .map(|(index, p)| {
             (
                 p.name.clone(),
-                lanes.iter().filter(|l| l.provider == index).count(),
+                plan.lanes.iter().filter(|l| l.provider == index).count(),
             )
         })
         .collect();
     let stats = Arc::new(RunStats::new(lanes_per_provider));
     // A workbook is loaded at open and knows its rows; counting its zipped bytes' newlines would not.
-    if let Some(rows) = reader.known_rows() {
+    if let Some(rows) = plan.reader.known_rows() {
         stats.expected_total.store(rows, Ordering::Relaxed);
     } else if let Some(path) = &plan.input_path {
         estimate_total_in_background(path.clone(), stats.clone());
     }
+    let clients = build_clients(&plan.providers, &plan.lanes, &stats);
+    let lanes: Vec<Lane> = plan
+        .lanes
+        .iter()
+        .enumerate()
+        .map(|(index, lane)| Lane {
+            index,
+            target: Target {
+                provider: lane.provider,
+                model: lane.model.clone(),
+                price: lane.price,
+                key: clients.keys[lane.provider][lane.key].clone(),
+                client: clients.clients[lane.provider][lane.key].clone(),
+                gate: if lane.adaptive {
+                    clients.gates[lane.provider][lane.key].clone()
+                } else {
+                    None
+                },
+                thinking: lane.thinking,
+            },
+        })
+        .collect();
+    let sink = Sink {
+        results,
+        results_label: match &plan.out {
+            Output::File(path) => format!("the results file `{}`", path.display()),
+            Output::Stdout => "the results to stdout".to_string(),
+        },
+        results_to_stdout: plan.out == Output::Stdout,
+        manifest,
+        keep_order: plan.keep_order,
+        stats: stats.clone(),
+        stages: None,
+        articles: None,
+    };
+    let resume = Resumed {
+        done_ids,
+        done_key,
+        hasher,
+    };
+    match plan.draft.take() {
+        Some(draft) => {
+            let target = |t: Option<crate::plan::draft::StageTarget>| {
+                t.map(|t| Target {
+                    key: clients.keys[t.provider][0].clone(),
+                    client: clients.clients[t.provider][0].clone(),
+                    provider: t.provider,
+                    model: t.model,
+                    price: t.price,
+                    gate: None,
+                    thinking: t.thinking,
+                })
+            };
+            let (resumed, writer) = match draft_io {
+                Some(io) => (io.resumed, Some(io.writer)),
+                None => (HashMap::new(), None),
+            };
+            let sink =
+                Sink {
+                    stages: writer,
+                    articles: draft.settings.articles_dir.clone().map(|dir| {
+                        ArticleWriter::new(dir, plan.write_mode == WriteMode::Overwrite)
+                    }),
+                    ..sink
+                };
+            let program = DraftProgram {
+                research: target(draft.research),
+                images: target(draft.image_model),
+                settings: draft.settings,
+                resumed: Mutex::new(resumed),
+                topic_column: plan.topic_column.clone(),
+                renames: plan.renames.clone(),
+            };
+            execute(plan, stats, lanes, sink, resume, program).await
+        }
+        None => {
+            let program = TaskProgram {
+                task: plan.task,
+                template: plan.template.clone(),
+                topic_column: plan.topic_column.clone(),
+                renames: plan.renames.clone(),
+            };
+            execute(plan, stats, lanes, sink, resume, program).await
+        }
+    }
+}
 
+/// What `--resume` found already done, to skip.
+struct Resumed {
+    done_ids: IdSet,
+    done_key: DoneKey,
+    hasher: RandomState,
+}
+
+/// Runs `program` over the input on `lanes`: the reader thread feeds the queue, the lanes take
+/// rows from it, the sink thread writes what they finish.
+async fn execute<P: Program>(
+    plan: Plan,
+    stats: Arc<RunStats>,
+    lanes: Vec<Lane>,
+    sink: Sink,
+    resume: Resumed,
+    program: P,
+) -> anyhow::Result<RunReport> {
     let (fresh_tx, fresh_rx) = async_channel::bounded::<Row>(QUEUE_CAPACITY);
     let (outcome_tx, outcome_rx) = mpsc::channel::<Outcome>(OUTCOME_CAPACITY);
     // Providers with lanes: a research or picture provider takes no rows, so a retried row
     // never waits to "try" it.
-    let mut laned: Vec<usize> = lanes.iter().map(|l| l.provider).collect();
+    let mut laned: Vec<usize> = lanes.iter().map(|l| l.target.provider).collect();
     laned.sort_unstable();
     laned.dedup();
     let pool_size = PoolSize {
         lanes: lanes.len(),
         providers: laned.len(),
     };
-    let dispatcher = Arc::new(Dispatcher::new(fresh_rx, pool_size));
-
-    let Clients {
-        keys,
-        clients,
-        gates,
-    } = build_clients(&providers, &lanes, &stats);
-    let draft = plan.draft.map(|draft| {
-        let target = |t: Option<crate::plan::draft::StageTarget>| {
-            t.map(|t| TargetRuntime {
-                key: keys[t.provider][0].clone(),
-                client: clients[t.provider][0].clone(),
-                provider: t.provider,
-                model: t.model,
-                price: t.price,
-                thinking: t.thinking,
-            })
-        };
-        DraftRuntime {
-            research: target(draft.research),
-            image_model: target(draft.image_model),
-            settings: draft.settings,
-            resumed: Mutex::new(
-                draft_io
-                    .as_mut()
-                    .map(|io| std::mem::take(&mut io.resumed))
-                    .unwrap_or_default(),
-            ),
-        }
-    });
-    let articles_dir = draft.as_ref().and_then(|d| d.settings.articles_dir.clone());
+    let mut dispatcher = Dispatcher::new(fresh_rx, pool_size);
+    if plan.keep_order {
+        dispatcher = dispatcher.with_window(KEEP_ORDER_WINDOW);
+    }
+    let dispatcher = Arc::new(dispatcher);
     let shared = Arc::new(Shared {
-        task,
-        template,
-        topic_column,
-        renames,
-        max_attempts,
-        providers: providers
+        max_attempts: plan.max_attempts,
+        providers: plan
+            .providers
             .iter()
             .map(|p| ProviderSlot {
                 name: p.name.clone(),
@@ -337,39 +377,37 @@ async fn drive(
             .max_inflight
             .map(|n| tokio::sync::Semaphore::new(n as usize)),
         budget_reached: AtomicBool::new(false),
-        draft,
-        reasoning: plan.reasoning,
+        reasoning: plan.reasoning.clone(),
     });
 
-    let sink = Sink {
-        results,
-        results_label: match &plan.out {
-            Target::File(path) => format!("the results file `{}`", path.display()),
-            Target::Stdout => "the results to stdout".to_string(),
-        },
-        results_to_stdout: plan.out == Target::Stdout,
-        manifest,
-        keep_order,
-        stats: stats.clone(),
-        stages: draft_io.map(|io| io.writer),
-        articles_dir,
-    };
     // The sink holds only the dispatcher: holding `shared` would keep a sender alive and the sink
     // would wait for itself.
     let sink_dispatcher = dispatcher.clone();
     let sink_thread = std::thread::Builder::new()
         .name("gen-sink".into())
-        .spawn(move || sink.run(outcome_rx, || sink_dispatcher.cancel()))
+        .spawn(move || {
+            sink.run(
+                outcome_rx,
+                || sink_dispatcher.cancel(),
+                |next| sink_dispatcher.written_up_to(next),
+            )
+        })
         .context("cannot start the writer thread")?;
 
     let reader_thread = {
         let stats = stats.clone();
         let reader_dispatcher = dispatcher.clone();
         let outcomes = outcome_tx.clone();
+        let keep_order = plan.keep_order;
+        let mut reader = plan.reader;
+        let Resumed {
+            done_ids,
+            done_key,
+            hasher,
+        } = resume;
         std::thread::Builder::new()
             .name("gen-reader".into())
             .spawn(move || {
-                let mut reader = reader;
                 for item in reader.by_ref() {
                     stats.read.fetch_add(1, Ordering::Relaxed);
                     match item {
@@ -416,43 +454,21 @@ async fn drive(
     };
     drop(outcome_tx);
 
-    let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let signal_task = tokio::spawn(watch_ctrl_c(
-        dispatcher.clone(),
-        stats.clone(),
-        interrupted.clone(),
-    ));
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let signal_task = {
+        let dispatcher = dispatcher.clone();
+        let stats = stats.clone();
+        let interrupted = interrupted.clone();
+        tokio::spawn(async move {
+            watch_ctrl_c(|| dispatcher.cancel(), &stats, &interrupted).await;
+        })
+    };
 
     let progress = progress::start(plan.progress, plan.progress_interval, stats.clone());
-    log_lanes(&providers, &lanes);
+    log_lanes(&plan.providers, &plan.lanes);
 
-    let mut handles = Vec::with_capacity(lanes.len());
-    for (index, lane) in lanes.iter().enumerate() {
-        let lane = Lane {
-            index,
-            provider: lane.provider,
-            model: lane.model.clone(),
-            price: lane.price,
-            key: keys[lane.provider][lane.key].clone(),
-            client: clients[lane.provider][lane.key].clone(),
-            gate: if lane.adaptive {
-                gates[lane.provider][lane.key].clone()
-            } else {
-                None
-            },
-            thinking: lane.thinking,
-        };
-        handles.push(tokio::spawn(lane.run(shared.clone())));
-    }
-    for handle in handles {
-        if let Err(e) = handle.await {
-            eprintln!("gen: a lane stopped unexpectedly: {e}");
-        }
-    }
+    run_lanes(shared.clone(), Arc::new(program), lanes).await;
 
-    if !shared.dispatcher.is_cancelled() {
-        fail_unserved(&shared).await;
-    }
     signal_task.abort();
     let reader_result = tokio::task::spawn_blocking(move || reader_thread.join()).await;
     if !matches!(reader_result, Ok(Ok(()))) {
@@ -494,6 +510,27 @@ async fn drive(
         },
     );
     Ok(report)
+}
+
+/// Runs every lane to its end, then fails what no lane is left to serve. The lanes' clients and
+/// the outcome channel come from the caller, so tests drive the scheduling with their own.
+pub async fn run_lanes<P: Program>(
+    shared: Arc<Shared<P::State>>,
+    program: Arc<P>,
+    lanes: Vec<Lane>,
+) {
+    let mut handles = Vec::with_capacity(lanes.len());
+    for lane in lanes {
+        handles.push(tokio::spawn(lane.run(shared.clone(), program.clone())));
+    }
+    for handle in handles {
+        if let Err(e) = handle.await {
+            eprintln!("gen: a lane stopped unexpectedly: {e}");
+        }
+    }
+    if !shared.dispatcher.is_cancelled() {
+        fail_unserved(&shared).await;
+    }
 }
 
 /// One limiter state and one client per (provider, key); lanes of a key share them.
@@ -570,7 +607,7 @@ struct Clients {
 
 /// Every lane left the pool (bad keys, no quota): what is still queued or unread fails with the
 /// reasons, so each row still ends in exactly one place.
-async fn fail_unserved(shared: &Shared) {
+async fn fail_unserved<S>(shared: &Shared<S>) {
     let retries = shared.dispatcher.drain_retries();
     let reasons = shared
         .removals
@@ -583,26 +620,11 @@ async fn fail_unserved(shared: &Shared) {
         format!("no lane was left to serve the row: {reasons}")
     };
     for job in retries {
-        let providers_tried = job
-            .providers_tried
-            .iter()
-            .map(|&p| shared.providers[p].name.clone())
-            .collect();
         let failure = Failure {
             kind: FailureKind::NoLanes,
             message: message.clone(),
         };
-        let cost_usd = crate::engine::lane::manifest_cost(&job);
-        let outcome = Outcome::Failed {
-            seq: job.row.seq,
-            fields: job.row.fields,
-            raw_cells: Vec::new(),
-            failure,
-            cost_usd,
-            attempts: job.attempts,
-            providers_tried,
-        };
-        let _ = shared.outcomes.send(outcome).await;
+        shared.fail(job, failure).await;
     }
     while let Some(row) = shared.dispatcher.next_unserved().await {
         let failure = Failure {
@@ -624,11 +646,7 @@ async fn fail_unserved(shared: &Shared) {
 
 /// First Ctrl-C: stop dispatching and let in-flight rows finish (each bounded by its timeout).
 /// Second: leave at once, between two writes so no line is torn.
-async fn watch_ctrl_c(
-    dispatcher: Arc<Dispatcher>,
-    stats: Arc<RunStats>,
-    interrupted: Arc<std::sync::atomic::AtomicBool>,
-) {
+async fn watch_ctrl_c(cancel: impl Fn(), stats: &RunStats, interrupted: &AtomicBool) {
     if tokio::signal::ctrl_c().await.is_err() {
         return;
     }
@@ -642,7 +660,7 @@ async fn watch_ctrl_c(
         "\ngen: interrupted; finishing {in_flight} in-flight row(s), then writing everything \
          (Ctrl-C again to quit at once; --resume continues later)"
     );
-    dispatcher.cancel();
+    cancel();
     if tokio::signal::ctrl_c().await.is_ok() {
         crate::engine::sink::exit_between_writes(130);
     }

@@ -3,19 +3,18 @@
 //! order.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
-use crate::engine::pipeline::{ArticleFile, StageRecord, StageWriter};
 use crate::engine::stats::RunStats;
 use crate::failure::Failure;
+use crate::rows::articles::{ArticleFile, ArticleWriter};
 use crate::rows::manifest::ManifestWriter;
+use crate::rows::stages::{StageRecord, StageWriter};
 use crate::rows::writer::ResultWriter;
-use crate::tasks::draft::Stage;
 
 /// Held while a line is being written, so an immediate exit never leaves half a line behind.
 static WRITE_GUARD: Mutex<()> = Mutex::new(());
@@ -40,7 +39,7 @@ pub enum Outcome {
     /// `draft`: a stage of a row finished; kept in the sidecar file until the row's result is.
     Stage {
         row_id: String,
-        stage: Stage,
+        stage: &'static str,
         record: StageRecord,
     },
     Failed {
@@ -81,7 +80,7 @@ pub struct Sink {
     pub stats: Arc<RunStats>,
     /// `draft`: the sidecar of finished stages, and the folder for article files.
     pub stages: Option<StageWriter>,
-    pub articles_dir: Option<PathBuf>,
+    pub articles: Option<ArticleWriter>,
 }
 
 /// What the sink wrote, and the first write error if one stopped it.
@@ -95,7 +94,14 @@ pub struct SinkReport {
 impl Sink {
     /// Runs on its own thread until every sender is gone. On a write error it calls `on_error`
     /// once (the run stops dispatching) and keeps draining so no lane blocks on a full channel.
-    pub fn run(mut self, mut outcomes: mpsc::Receiver<Outcome>, on_error: impl Fn()) -> SinkReport {
+    /// With `--keep-order`, `written_up_to` hears the sequence number of the next row to write
+    /// each time rows are released (the dispatcher's window moves with it).
+    pub fn run(
+        mut self,
+        mut outcomes: mpsc::Receiver<Outcome>,
+        on_error: impl Fn(),
+        written_up_to: impl Fn(u64),
+    ) -> SinkReport {
         let mut held_back: BTreeMap<u64, Outcome> = BTreeMap::new();
         let mut next_seq = 0u64;
         let mut error = None;
@@ -107,7 +113,12 @@ impl Sink {
             let result = match (self.keep_order, outcome.seq()) {
                 (true, Some(seq)) => {
                     held_back.insert(seq, outcome);
-                    self.release_in_order(&mut held_back, &mut next_seq)
+                    let before = next_seq;
+                    let released = self.release_in_order(&mut held_back, &mut next_seq);
+                    if next_seq > before {
+                        written_up_to(next_seq);
+                    }
+                    released
                 }
                 _ => self.write(outcome),
             };
@@ -169,8 +180,8 @@ impl Sink {
                 article,
                 ..
             } => {
-                if let (Some(dir), Some(article)) = (&self.articles_dir, article) {
-                    article.write_into(dir)?;
+                if let (Some(articles), Some(article)) = (&mut self.articles, article) {
+                    articles.write(&article)?;
                 }
                 self.results.write(&record).map_err(|e| {
                     let written = self.stats.done.load(Ordering::Relaxed);

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use crate::engine::gate::Gate;
 use crate::failure::FailureKind;
@@ -162,5 +164,35 @@ impl RunStats {
     /// Rows finished in this run (results plus manifest), excluding those resumed.
     pub fn finished(&self) -> u64 {
         self.done.load(Ordering::Relaxed) + self.failed.load(Ordering::Relaxed)
+    }
+}
+
+/// How a run ended, for the exit code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunReport {
+    pub done: u64,
+    pub failed: u64,
+    pub skipped: u64,
+    pub interrupted: bool,
+    /// `--max-cost` stopped dispatching: the limit, and what was spent.
+    pub budget_reached: Option<(f64, f64)>,
+    /// A write error that stopped the run.
+    pub fatal: Option<String>,
+    /// The reader of `-o -` went away: the run stopped taking rows, dropped what was in flight
+    /// and ends quietly with 0, as a Unix filter does under `| head`.
+    pub stdout_closed: bool,
+}
+
+impl RunReport {
+    pub fn exit_code(&self) -> u8 {
+        if self.stdout_closed {
+            crate::exit::OK
+        } else if self.interrupted {
+            crate::exit::INTERRUPTED
+        } else if self.failed > 0 || self.fatal.is_some() || self.budget_reached.is_some() {
+            crate::exit::ROWS_FAILED
+        } else {
+            crate::exit::OK
+        }
     }
 }

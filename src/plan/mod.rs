@@ -10,7 +10,6 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use crate::cli::{DraftArgs, InputFormat, ProgressArg, RunArgs};
-use crate::engine::lane::METADATA_FIELDS;
 use crate::pool::{self, PoolEntry};
 use crate::profile::{self, Profile};
 use crate::providers::mock::MockConfig;
@@ -20,6 +19,7 @@ use crate::providers::reasoning::{ModelThinking, Thinking};
 use crate::registry::{self, Available, Service};
 use crate::rows::Format;
 use crate::rows::reader::{ReaderOptions, RowReader, Source};
+use crate::rows::record::METADATA_FIELDS;
 use crate::rows::writer::Target;
 use crate::tasks::TaskKind;
 use crate::tasks::reasoning::ReasoningPolicy;

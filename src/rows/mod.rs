@@ -1,6 +1,7 @@
 //! Rows in and out: streaming readers (CSV, JSONL, stdin, workbooks), the results writer that
 //! doubles as the resume journal, and the failed-rows manifest.
 
+pub mod articles;
 mod csv_input;
 pub mod decode;
 pub mod id_set;
@@ -8,8 +9,10 @@ mod jsonl_input;
 pub mod manifest;
 pub mod reader;
 pub mod reconcile;
+pub mod record;
 pub mod resume;
 pub mod sniff;
+pub mod stages;
 pub mod workbook;
 pub mod writer;
 

@@ -28,6 +28,7 @@ const NON_COLUMN_NAMES: [&str; 13] = [
     "caller",
 ];
 
+#[derive(Clone)]
 pub struct PromptTemplate {
     env: Environment<'static>,
     /// `the built-in seo template` or `template \`path\``, for error messages.

@@ -1,0 +1,348 @@
+//! One attempt: one request of one row to one target. [`attempt`] is the only place gen sends a
+//! live request, for a row of `seo` or `outline` as for every stage of a `draft`, so waiting,
+//! budgeting, sending, judging and accounting happen in one order everywhere.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::engine::limiter::KeyState;
+use crate::engine::queue::Job;
+use crate::engine::retry::{self, KeyAction};
+use crate::engine::shared::Shared;
+use crate::engine::target::Target;
+use crate::failure::FailureKind;
+use crate::providers::reasoning::{Choice, Thinking};
+use crate::providers::{Completion, ProviderError, Request, estimate_tokens};
+use crate::tasks::reasoning::{Step, after_cuts};
+
+/// One request a lane's key has already let through: a lane waits for its key before it takes a
+/// row (so a row never sits in a lane whose key is busy), and the row's first request on that key
+/// spends this instead of waiting again.
+pub struct Admission {
+    key: Option<Arc<KeyState>>,
+}
+
+impl Admission {
+    pub fn of(key: &Arc<KeyState>) -> Self {
+        Admission {
+            key: Some(key.clone()),
+        }
+    }
+
+    pub fn none() -> Self {
+        Admission { key: None }
+    }
+
+    fn spend(&mut self, key: &Arc<KeyState>) -> bool {
+        let spent = self.key.as_ref().is_some_and(|k| Arc::ptr_eq(k, key));
+        if spent {
+            self.key = None;
+        }
+        spent
+    }
+}
+
+/// What to do when the target's key is parked after a rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnParked {
+    /// Give the row back to the queue: the lane's own key, whose row another lane may serve.
+    HandBack,
+    /// Wait for the reset: a research or picture key, which no other lane has.
+    Wait,
+}
+
+/// One request to send.
+pub struct Call<'a> {
+    pub target: &'a Target,
+    pub request: Request,
+    /// Tokens the answer is expected to take (reasoning included), for the key's token limit and
+    /// the `--max-cost` reservation.
+    pub output_estimate: u64,
+    pub on_parked: OnParked,
+}
+
+/// A good answer, with what it was made into.
+pub struct Answer<T> {
+    pub value: T,
+    pub completion: Completion,
+    pub latency: Duration,
+    /// USD billed for this attempt (0 when the model has no price).
+    pub billed_usd: f64,
+}
+
+/// Why nothing was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unsent {
+    /// The run was cancelled (Ctrl-C, a write error) while the attempt waited.
+    Cancelled,
+    /// The request's estimate did not fit `--max-cost`; dispatching has stopped.
+    OverBudget,
+    /// The key is parked and the call hands its row back.
+    Parked,
+    /// The key (or its model) left the pool.
+    Gone,
+}
+
+pub enum Sent<T> {
+    Answered(Answer<T>),
+    /// The attempt failed; the key has taken the consequences (parked, removed), the row's fate
+    /// is the caller's ([`Shared::retry_or_fail`]).
+    Failed(ProviderError),
+    NotSent(Unsent),
+}
+
+/// Sends one request of `job`'s row on `lane` and judges the answer with `check`, in this order:
+///
+/// 1. wait while the key is parked (or hand the row back), then for the key's request limiter
+///    (unless `admission` covers it) and its token limit;
+/// 2. take a `--max-inflight` permit, only now that the key lets the request go, so lanes
+///    waiting on a slow or parked key never hold permits the other providers could use;
+/// 3. reserve the request's estimated cost under `--max-cost`;
+/// 4. send;
+/// 5. observe what the answer says about the key (reported limits, the gate's signal);
+/// 6. count it (requests, latency, tokens) and book its cost, settling the reservation;
+/// 7. classify it: a provider error, or an answer `check` rejects, is a failure whose key
+///    consequences (parking, leaving the pool) are applied here; the row's are the caller's.
+///
+/// Every wait gives way to cancellation, so Ctrl-C never waits out a park or a limiter.
+pub async fn attempt<S, T>(
+    shared: &Shared<S>,
+    lane: usize,
+    job: &mut Job<S>,
+    call: Call<'_>,
+    admission: &mut Admission,
+    check: impl FnOnce(&Completion) -> Result<T, String>,
+) -> Sent<T> {
+    let Call {
+        target,
+        request,
+        output_estimate,
+        on_parked,
+    } = call;
+    let key = &target.key;
+    let input_estimate = estimate_tokens(&request.system) + estimate_tokens(&request.prompt);
+
+    // 1. The key.
+    loop {
+        if !key.serves(&target.model) {
+            return Sent::NotSent(Unsent::Gone);
+        }
+        let Some(until) = key.parked_until() else {
+            break;
+        };
+        shared.stats.mark_parked(target.provider, until);
+        if on_parked == OnParked::HandBack {
+            return Sent::NotSent(Unsent::Parked);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep_until(until) => {}
+            _ = shared.dispatcher.cancelled() => return Sent::NotSent(Unsent::Cancelled),
+        }
+    }
+    if !admission.spend(key) {
+        tokio::select! {
+            _ = key.until_ready(0) => {}
+            _ = shared.dispatcher.cancelled() => return Sent::NotSent(Unsent::Cancelled),
+        }
+    }
+    let charged_tokens = if key.has_token_limit() {
+        let estimate = input_estimate + output_estimate;
+        tokio::select! {
+            _ = key.charge_tokens(estimate) => {}
+            _ = shared.dispatcher.cancelled() => return Sent::NotSent(Unsent::Cancelled),
+        }
+        estimate
+    } else {
+        0
+    };
+
+    // 2. The run's in-flight cap.
+    let _inflight = match &shared.inflight {
+        Some(cap) => tokio::select! {
+            permit = cap.acquire() => permit.ok(),
+            _ = shared.dispatcher.cancelled() => return Sent::NotSent(Unsent::Cancelled),
+        },
+        None => None,
+    };
+
+    // 3. The budget.
+    let Some(reserved_usd) = reserve_budget(shared, target.price, input_estimate, output_estimate)
+    else {
+        return Sent::NotSent(Unsent::OverBudget);
+    };
+
+    // 4. Send.
+    let stats = &shared.stats.providers[target.provider];
+    job.record_try(lane, target.provider);
+    stats.in_flight.fetch_add(1, Relaxed);
+    let started = Instant::now();
+    let answer = target.client.complete(&request).await;
+    let latency = started.elapsed();
+    stats.in_flight.fetch_sub(1, Relaxed);
+
+    // 5. What the answer says about the key.
+    target.observe(&shared.stats, latency, &answer);
+
+    // 6. Count and book.
+    stats.requests.fetch_add(1, Relaxed);
+    stats
+        .latency_ms_total
+        .fetch_add(latency.as_millis() as u64, Relaxed);
+    let billed_usd = account(shared, job, target, reserved_usd, &answer);
+
+    // 7. Classify.
+    let judged = answer.and_then(|completion| match check(&completion) {
+        Ok(value) => Ok((value, completion)),
+        // Billed like a good answer (already booked above); kept for the caller's accounts.
+        Err(message) => Err(ProviderError::new(FailureKind::InvalidOutput, message)
+            .with_billed(Some(completion.usage()))),
+    });
+    match judged {
+        Ok((value, completion)) => {
+            key.record_success();
+            if let Some(rest) = completion.exhausted_for {
+                let until = key.park(Some(rest));
+                shared.stats.mark_parked(target.provider, until);
+            }
+            let used = completion.input_tokens + completion.output_tokens;
+            key.owe_tokens(used.saturating_sub(charged_tokens));
+            Sent::Answered(Answer {
+                value,
+                completion,
+                latency,
+                billed_usd,
+            })
+        }
+        Err(error) => {
+            stats.record_error(error.kind);
+            match error.kind {
+                FailureKind::Truncated => job.cuts += 1,
+                FailureKind::ReasoningExhausted => {
+                    job.cuts += 1;
+                    job.reasoning_cuts += 1;
+                }
+                _ => {}
+            }
+            penalize_key(shared, target, &error);
+            Sent::Failed(error)
+        }
+    }
+}
+
+/// A failure's consequence for the key that answered: parked until its reset, or out of the pool
+/// (for an unknown model, only that model's lanes of the key).
+fn penalize_key<S>(shared: &Shared<S>, target: &Target, error: &ProviderError) {
+    let key = &target.key;
+    match retry::decide(error.kind).key {
+        KeyAction::None => {}
+        KeyAction::Park => {
+            let until = key.park(error.retry_after);
+            shared.stats.mark_parked(target.provider, until);
+        }
+        KeyAction::Remove => {
+            let model = &target.model;
+            // An unknown model is the model's problem, not the key's: a gateway serving several
+            // models keeps the others.
+            let reason = if error.kind == FailureKind::ModelNotFound {
+                key.remove_model(model)
+                    .then(|| format!("{} left the pool for model `{model}`: {error}", key.label))
+            } else if !key.is_removed() {
+                key.remove();
+                Some(format!("{} left the pool: {error}", key.label))
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                eprintln!("gen: {reason}");
+                shared
+                    .removals
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(reason);
+            }
+        }
+    }
+}
+
+/// The reasoning and cap of a row's next request for `step` on `provider`'s model: the policy's
+/// setting, lowered after repeated reasoning cuts, and room for it that doubles after each cut.
+pub fn sizing<S>(
+    shared: &Shared<S>,
+    thinking: &Thinking,
+    provider: usize,
+    step: Step,
+    answer_tokens: u32,
+    job: &Job<S>,
+) -> (Choice, u32) {
+    let setting = after_cuts(shared.reasoning.setting(provider, step), job.reasoning_cuts);
+    thinking.size(setting, answer_tokens, job.cuts)
+}
+
+/// Books what an answered attempt cost, whatever became of it: the tokens the provider billed (a
+/// cut, empty or invalid answer is billed like a good one) go to the row, the provider's counters
+/// and the `--max-cost` budget, which releases the attempt's reservation. Returns the USD billed.
+fn account<S>(
+    shared: &Shared<S>,
+    job: &mut Job<S>,
+    target: &Target,
+    reserved_usd: f64,
+    answer: &Result<Completion, ProviderError>,
+) -> f64 {
+    let usage = match answer {
+        Ok(completion) => Some(completion.usage()),
+        Err(error) => error.billed,
+    };
+    let billed = match (usage, target.price) {
+        (Some(usage), Some(price)) => cost_usd(price, usage.input_tokens, usage.output_tokens),
+        (Some(_), None) => {
+            job.unpriced = true;
+            0.0
+        }
+        (None, _) => 0.0,
+    };
+    if let Some(budget) = &shared.budget {
+        budget.settle(reserved_usd, billed);
+    }
+    let stats = &shared.stats.providers[target.provider];
+    stats.add_cost(billed);
+    if let Some(usage) = usage {
+        stats.input_tokens.fetch_add(usage.input_tokens, Relaxed);
+        stats.output_tokens.fetch_add(usage.output_tokens, Relaxed);
+        stats
+            .reasoning_tokens
+            .fetch_add(usage.reasoning_tokens, Relaxed);
+    }
+    job.cost_usd += billed;
+    billed
+}
+
+/// Reserves `--max-cost` budget for one request of about these token counts and returns the
+/// amount reserved; `None` when it would pass the limit: dispatching stops, and the caller leaves
+/// its row (and the rest) for `--resume`.
+fn reserve_budget<S>(
+    shared: &Shared<S>,
+    price: Option<(f64, f64)>,
+    input_tokens: u64,
+    output_tokens: u64,
+) -> Option<f64> {
+    let Some(budget) = &shared.budget else {
+        return Some(0.0);
+    };
+    // The plan refuses --max-cost for a model without a price; should one get here, it is
+    // reserved at nothing rather than refused mid-run.
+    let estimate = price.map_or(0.0, |price| cost_usd(price, input_tokens, output_tokens));
+    if budget.try_reserve(estimate) {
+        return Some(estimate);
+    }
+    shared.budget_reached.store(true, Relaxed);
+    shared.dispatcher.cancel();
+    None
+}
+
+/// USD for a request at `price` (USD per million input and output tokens).
+pub fn cost_usd((input, output): (f64, f64), input_tokens: u64, output_tokens: u64) -> f64 {
+    (input_tokens as f64 * input + output_tokens as f64 * output) / 1e6
+}

@@ -1,0 +1,112 @@
+//! `seo`, `outline` and `--template` runs: one self-contained request per row, whose answer the
+//! task validates into its fields.
+
+use crate::engine::attempt::{Admission, Call, OnParked, Sent, attempt, sizing};
+use crate::engine::lane::{Lane, Program};
+use crate::engine::queue::Job;
+use crate::engine::shared::Shared;
+use crate::failure::{Failure, FailureKind};
+use crate::tasks::TaskKind;
+use crate::tasks::reasoning::Step;
+use crate::tasks::template::PromptTemplate;
+
+pub struct TaskProgram {
+    pub task: TaskKind,
+    pub template: PromptTemplate,
+    /// The column whose value is the row's subject (mock answers and previews).
+    pub topic_column: Option<String>,
+    /// Input columns renamed in results because they collide with a generated or metadata field.
+    pub renames: Vec<(String, String)>,
+}
+
+/// The row's prompt, rendered once and reused by every attempt.
+pub type RenderedPrompt = Option<String>;
+
+impl Program for TaskProgram {
+    type State = RenderedPrompt;
+
+    async fn run(
+        &self,
+        shared: &Shared<RenderedPrompt>,
+        lane: &Lane,
+        mut job: Job<RenderedPrompt>,
+        mut admission: Admission,
+    ) {
+        let prompt = match self.prompt_for(&mut job) {
+            Ok(prompt) => prompt,
+            Err(failure) => return shared.fail(job, failure).await,
+        };
+        let target = &lane.target;
+        let (choice, cap) = sizing(
+            shared,
+            &target.thinking,
+            target.provider,
+            Step::Task(self.task),
+            self.task.answer_tokens(),
+            &job,
+        );
+        let request = self.task.request(
+            &target.model,
+            prompt,
+            job.row.text_of(self.topic_column.as_deref()),
+            job.attempts + 1,
+            shared.providers[target.provider].timeout,
+            cap,
+            choice.field,
+        );
+        let call = Call {
+            target,
+            request,
+            output_estimate: self.task.typical_output_tokens() + u64::from(choice.expected),
+            on_parked: OnParked::HandBack,
+        };
+        let sent = attempt(
+            shared,
+            lane.index,
+            &mut job,
+            call,
+            &mut admission,
+            |answer| self.task.validate(&answer.text),
+        )
+        .await;
+        match sent {
+            Sent::Answered(answer) => {
+                let record = shared.record(
+                    &job,
+                    &self.renames,
+                    (target.provider, &target.model),
+                    answer.value,
+                    answer.completion.usage(),
+                    answer.latency.as_millis() as u64,
+                );
+                shared.done(job, target.provider, record, None).await;
+            }
+            Sent::Failed(error) => shared.retry_or_fail(job, error).await,
+            Sent::NotSent(_) => shared.dispatcher.requeue(job),
+        }
+    }
+}
+
+impl TaskProgram {
+    fn prompt_for(&self, job: &mut Job<RenderedPrompt>) -> Result<String, Failure> {
+        if let Some(prompt) = &job.state {
+            return Ok(prompt.clone());
+        }
+        let line = job.row.line;
+        self.template
+            .check_row(&job.row.fields)
+            .map_err(|message| Failure {
+                kind: FailureKind::BadInput,
+                message: format!("line {line}: {message}"),
+            })?;
+        let prompt = self
+            .template
+            .render(&job.row.id, &job.row.fields)
+            .map_err(|message| Failure {
+                kind: FailureKind::Template,
+                message: format!("line {line}: {message}"),
+            })?;
+        job.state = Some(prompt.clone());
+        Ok(prompt)
+    }
+}
