@@ -15,3 +15,6 @@ pub mod sink;
 pub mod stats;
 pub mod target;
 pub mod task;
+
+#[cfg(test)]
+mod tests;
