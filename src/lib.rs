@@ -21,6 +21,9 @@ pub mod registry;
 pub mod rows;
 pub mod tasks;
 
+#[cfg(test)]
+mod module_graph;
+
 use std::io::Write;
 use std::process::ExitCode;
 
