@@ -20,6 +20,7 @@ pub mod providers;
 pub mod registry;
 pub mod rows;
 pub mod tasks;
+pub mod text;
 
 #[cfg(test)]
 mod module_graph;

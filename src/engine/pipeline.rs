@@ -21,12 +21,11 @@ use crate::engine::queue::Job;
 use crate::engine::sink::Outcome;
 use crate::failure::{Failure, FailureKind};
 use crate::plan::draft::DraftSettings;
-use crate::providers::mock::slugify;
-use crate::providers::mock_article::word_count;
 use crate::providers::reasoning::Thinking;
 use crate::providers::{Provider, ProviderError, Request, estimate_tokens};
 use crate::tasks::draft::{self, Stage, StageOutput};
 use crate::tasks::reasoning::Step;
+use crate::text::{slugify, word_count};
 
 /// What a finished stage left: its text (or picture paths) and what it cost, as the sidecar
 /// file and the result line's `stages` keep it.

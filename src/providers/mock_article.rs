@@ -3,10 +3,11 @@
 //! deterministic from the seed, so runs and tests repeat exactly.
 
 use crate::providers::Image;
+use crate::text::slugify;
 
 /// Research notes in markdown, and the source URLs they cite.
 pub fn research(topic: &str, seed: u64) -> (String, Vec<String>) {
-    let slug = crate::providers::mock::slugify(topic);
+    let slug = slugify(topic);
     let slug = if slug.is_empty() {
         "topic".to_string()
     } else {
@@ -170,16 +171,10 @@ fn adler32(bytes: &[u8]) -> u32 {
     (b << 16) | a
 }
 
-/// Words in markdown text, headings included (what a writer would count).
-pub fn word_count(text: &str) -> usize {
-    text.split_whitespace()
-        .filter(|w| w.chars().any(char::is_alphanumeric))
-        .count()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::word_count;
 
     #[test]
     fn drafts_hit_the_requested_length_and_humanize_keeps_headings() {

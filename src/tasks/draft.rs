@@ -8,8 +8,8 @@ use anyhow::{Context, bail};
 use serde_json::{Map, Value};
 
 use crate::providers::Purpose;
-use crate::providers::mock_article::word_count;
 use crate::tasks::template::PromptTemplate;
+use crate::text::word_count;
 
 /// Fields a draft result line adds, in output order.
 pub const FIELDS: [&str; 8] = [
