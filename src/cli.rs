@@ -112,7 +112,7 @@ pub struct DraftArgs {
     pub articles_dir: Option<PathBuf>,
 
     /// Target length in words (a `words` column wins) [default: the profile's, else 1200].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(50..=20_000))]
+    #[arg(long, value_name = "N", value_parser = crate::tasks::draft::parse_words)]
     pub words: Option<u32>,
 
     /// Who the articles are for (an `audience` column wins).

@@ -20,6 +20,10 @@ pub mod providers;
 pub mod registry;
 pub mod rows;
 pub mod tasks;
+pub mod text;
+
+#[cfg(test)]
+mod module_graph;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -74,7 +78,7 @@ fn task_run(task: TaskKind, args: &RunArgs, batch: &BatchFlags) -> u8 {
 }
 
 fn live_run(task: TaskKind, args: &RunArgs, draft: Option<&DraftArgs>) -> u8 {
-    let plan = match Plan::resolve(task, args, draft) {
+    let plan = match Plan::resolve(task, args, draft).and_then(check_targets) {
         Ok(plan) => plan,
         Err(error) => {
             eprintln!("gen: error: {error:#}");
@@ -94,4 +98,12 @@ fn live_run(task: TaskKind, args: &RunArgs, draft: Option<&DraftArgs>) -> u8 {
             exit::USAGE
         }
     }
+}
+
+/// `--words` is checked as it is parsed; a profile's `[draft] words` only once resolved.
+fn check_targets(plan: Plan) -> anyhow::Result<Plan> {
+    if let Some(draft) = &plan.draft {
+        tasks::draft::check_words(draft.settings.words)?;
+    }
+    Ok(plan)
 }

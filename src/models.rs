@@ -19,8 +19,8 @@ use crate::cli::ModelsArgs;
 use crate::exit;
 use crate::profile::{self, Profile};
 use crate::providers::ProviderError;
+use crate::providers::dialect::{Dialect, JsonMode, MaxTokensField};
 use crate::providers::http::HttpProvider;
-use crate::providers::openai::{Dialect, JsonMode, MaxTokensField};
 use crate::providers::presets::{self, Price, Wire};
 use crate::registry::{self, Available, Service};
 

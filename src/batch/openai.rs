@@ -15,7 +15,8 @@ use super::wire::{
 };
 use crate::failure::FailureKind;
 use crate::providers::ProviderError;
-use crate::providers::openai::{self as live, Dialect};
+use crate::providers::dialect::Dialect;
+use crate::providers::openai as live;
 use crate::providers::wire::percent_encode;
 use crate::providers::wire::{Endpoint, HeaderValue, Headers, HttpRequest, Method, get, json_post};
 

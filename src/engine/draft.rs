@@ -18,7 +18,7 @@ use crate::engine::sink::Outcome;
 use crate::engine::target::Target;
 use crate::failure::{Failure, FailureKind};
 use crate::plan::draft::DraftSettings;
-use crate::providers::mock_article::word_count;
+use crate::text::word_count;
 use crate::providers::{Completion, ProviderError, Request, Usage};
 use crate::rows::articles::{ArticleFile, file_safe, relative_path};
 use crate::rows::stages::StageRecord;

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::failure::FailureKind;
-use crate::providers::openai::Dialect;
+use crate::providers::dialect::Dialect;
 use crate::providers::presets::Wire;
 use crate::providers::wire::{Endpoint, HeaderValue, HttpRequest, Method};
 use crate::providers::{

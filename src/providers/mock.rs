@@ -9,6 +9,7 @@ use crate::providers::{
     BoxFuture, Completion, Image, Provider, ProviderError, Purpose, Request, estimate_tokens,
     mock_article,
 };
+use crate::text::slugify;
 
 /// The knobs a profile entry of kind `mock` may set.
 #[derive(Debug, Clone, PartialEq)]
@@ -266,38 +267,6 @@ fn truncate_words(text: &str, max: usize) -> String {
     out
 }
 
-/// Lowercase ASCII kebab-case, folding common Latin accents so `Café Crème` gives `cafe-creme`.
-pub fn slugify(text: &str) -> String {
-    let mut slug = String::with_capacity(text.len());
-    for c in text.chars().flat_map(char::to_lowercase) {
-        let folded = match c {
-            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
-            'ç' => 'c',
-            'è' | 'é' | 'ê' | 'ë' => 'e',
-            'ì' | 'í' | 'î' | 'ï' => 'i',
-            'ñ' => 'n',
-            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' => 'o',
-            'ù' | 'ú' | 'û' | 'ü' => 'u',
-            'ý' | 'ÿ' => 'y',
-            'ß' => 's',
-            other => other,
-        };
-        if folded.is_ascii_alphanumeric() {
-            slug.push(folded);
-        } else if !slug.is_empty() && !slug.ends_with('-') {
-            slug.push('-');
-        }
-    }
-    while slug.ends_with('-') {
-        slug.pop();
-    }
-    slug.truncate(80);
-    while slug.ends_with('-') {
-        slug.pop();
-    }
-    slug
-}
-
 /// FNV-1a: stable across Rust releases and platforms, unlike `DefaultHasher`, so mock answers
 /// stay the same from one version of `gen` to the next.
 fn fnv1a(parts: &[&[u8]]) -> u64 {
@@ -460,14 +429,5 @@ mod tests {
             })
             .collect();
         assert!(answers.contains(&true) && answers.contains(&false));
-    }
-
-    #[test]
-    fn slugify_folds_accents_and_punctuation() {
-        assert_eq!(
-            slugify("Café Crème -- Best of 2026!"),
-            "cafe-creme-best-of-2026"
-        );
-        assert_eq!(slugify("!!!"), "");
     }
 }

@@ -3,10 +3,11 @@
 //! deterministic from the seed, so runs and tests repeat exactly.
 
 use crate::providers::Image;
+use crate::text::{slugify, word_count};
 
 /// Research notes in markdown, and the source URLs they cite.
 pub fn research(topic: &str, seed: u64) -> (String, Vec<String>) {
-    let slug = crate::providers::mock::slugify(topic);
+    let slug = slugify(topic);
     let slug = if slug.is_empty() {
         "topic".to_string()
     } else {
@@ -52,34 +53,82 @@ const SECTIONS: [&str; 5] = [
     "Next Steps",
 ];
 
-const SENTENCES: [&str; 8] = [
+/// A short article's sections: three, as the outline prompt asks below 300 words, with headings
+/// that leave the words to the text.
+const SHORT_SECTIONS: [&str; 3] = ["The Basics", "Getting Started", "Next Steps"];
+
+/// Long and short sentences, so any section's share of the target can be filled closely.
+const SENTENCES: [&str; 12] = [
     "The short answer depends on what you need {t} for and how often you will use it.",
     "Start with the basics and add complexity only when a real need shows up.",
+    "Keep notes on what works.",
     "A simple checklist keeps the decision about {t} grounded in facts rather than hype.",
     "Many readers find that a small test run tells them more than a long comparison table.",
+    "Test one change at a time.",
     "Costs matter, but so does the time you will spend maintaining whatever you choose.",
     "Ask people who have used {t} for a year what they would do differently.",
+    "Simple plans are easier to keep.",
     "Write down what success looks like before you start, then measure against it.",
     "Small, steady improvements beat a single big change that nobody keeps up.",
+    "Patience pays off.",
 ];
 
-/// An article of about `words` words: a `#` title, `##` sections, paragraphs.
+/// An article of about `words` words, its title and headings counted: a `#` title, `##`
+/// sections, paragraphs.
 pub fn draft(topic: &str, words: u32, seed: u64) -> String {
-    let mut article = format!("# {topic}: A Practical Guide\n\n");
-    let sections = SECTIONS.len();
-    let per_section = (words as usize).saturating_sub(8) / sections;
-    let mut sentence = seed as usize;
-    for section in SECTIONS {
-        article.push_str("## ");
-        article.push_str(&section.replace("{t}", topic));
-        article.push_str("\n\n");
-        let mut written = 0;
-        while written < per_section {
-            let text = SENTENCES[sentence % SENTENCES.len()].replace("{t}", topic);
-            sentence += 1;
-            written += text.split_whitespace().count();
-            article.push_str(&text);
+    let words = words as usize;
+    let (mut article, headings): (String, Vec<String>) = if words < 300 {
+        (
+            format!("# {topic}\n\n"),
+            SHORT_SECTIONS.iter().map(|h| h.to_string()).collect(),
+        )
+    } else {
+        (
+            format!("# {topic}: A Practical Guide\n\n"),
+            SECTIONS.iter().map(|h| h.replace("{t}", topic)).collect(),
+        )
+    };
+    let sentences: Vec<(String, usize)> = SENTENCES
+        .iter()
+        .map(|s| {
+            let s = s.replace("{t}", topic);
+            let n = word_count(&s);
+            (s, n)
+        })
+        .collect();
+    let mut written = word_count(&article);
+    let mut next = seed as usize;
+    for (i, heading) in headings.iter().enumerate() {
+        article.push_str(&format!("## {heading}\n\n"));
+        written += word_count(heading);
+        // Each section fills up to its share of the whole, so what one leaves over goes to the
+        // next and the article ends at most a short sentence under the target.
+        let end = words * (i + 1) / headings.len();
+        // Each sentence once before any comes round again, so a paragraph does not repeat itself.
+        let mut used = Vec::new();
+        let mut first = true;
+        loop {
+            if used.len() == sentences.len() {
+                used.clear();
+            }
+            let room = end.saturating_sub(written);
+            let unused: Vec<usize> = (0..sentences.len())
+                .map(|k| (next + k) % sentences.len())
+                .filter(|k| !used.contains(k))
+                .collect();
+            let fits = unused.iter().copied().find(|&k| sentences[k].1 <= room);
+            // A section has at least one sentence, the shortest when none fits.
+            let shortest = || unused.iter().copied().min_by_key(|&k| sentences[k].1);
+            let Some(k) = fits.or_else(|| first.then(shortest).flatten()) else {
+                break;
+            };
+            let (text, n) = &sentences[k];
+            article.push_str(text);
             article.push(' ');
+            written += n;
+            next = k + 1;
+            used.push(k);
+            first = false;
         }
         article.push_str("\n\n");
     }
@@ -88,11 +137,13 @@ pub fn draft(topic: &str, words: u32, seed: u64) -> String {
 
 /// The same article in a plainer voice: stock phrases swapped, headings and length kept.
 pub fn humanize(source: &str) -> String {
-    const SWAPS: [(&str, &str); 4] = [
+    const SWAPS: [(&str, &str); 6] = [
         ("The short answer depends on", "Honestly, it comes down to"),
         ("Start with the basics", "Begin with the basics"),
         ("Many readers find that", "In practice,"),
         ("Small, steady improvements beat", "Small steps beat"),
+        ("Keep notes on", "Write down"),
+        ("Simple plans are", "Plain plans are"),
     ];
     SWAPS.iter().fold(source.to_string(), |text, (from, to)| {
         text.replace(from, to)
@@ -170,25 +221,26 @@ fn adler32(bytes: &[u8]) -> u32 {
     (b << 16) | a
 }
 
-/// Words in markdown text, headings included (what a writer would count).
-pub fn word_count(text: &str) -> usize {
-    text.split_whitespace()
-        .filter(|w| w.chars().any(char::is_alphanumeric))
-        .count()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn drafts_hit_the_requested_length_and_humanize_keeps_headings() {
-        for words in [300u32, 800, 1500] {
-            let article = draft("Trail Running", words, 7);
+        let topics = [
+            "Tea",
+            "Trail Running",
+            "Best Waterproof Trail Running Shoes for Women",
+        ];
+        for (words, topic) in [50u32, 51, 60, 80, 120, 299, 300, 800, 1500]
+            .into_iter()
+            .flat_map(|w| topics.map(|t| (w, t)))
+        {
+            let article = draft(topic, words, 7);
             let count = word_count(&article) as f64;
             assert!(
                 (count - f64::from(words)).abs() <= f64::from(words) * 0.1,
-                "{count} for {words}"
+                "{count} for {words} about {topic}:\n{article}"
             );
             let rewritten = humanize(&article);
             let headings = |t: &str| {

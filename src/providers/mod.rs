@@ -7,6 +7,7 @@
 pub mod anthropic;
 mod base64;
 mod classify;
+pub mod dialect;
 pub mod gemini;
 pub mod http;
 pub mod mock;

@@ -2,7 +2,7 @@
 //! model for OpenAI, Anthropic, Gemini and the OpenAI-compatible vendors, plus the price table the
 //! cost estimator reads. Adding a vendor is adding a row, not code.
 
-use crate::providers::openai::Dialect;
+use crate::providers::dialect::Dialect;
 
 /// Which wire protocol a provider speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

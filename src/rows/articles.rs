@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 
-use crate::providers::mock::slugify;
+use crate::text::slugify;
 
 /// An article as a markdown file with YAML front matter, for static-site generators.
 #[derive(Debug)]

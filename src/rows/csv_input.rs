@@ -9,7 +9,7 @@ use anyhow::bail;
 use csv::ByteRecord;
 use serde_json::{Map, Value};
 
-use super::reader::{BUFFER_SIZE, Input, RawRecord, Source};
+use super::input::{BUFFER_SIZE, Input, RawRecord, Source};
 
 pub(super) struct CsvRecords {
     reader: csv::Reader<NewlineIndex<Input>>,

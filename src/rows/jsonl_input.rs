@@ -7,8 +7,8 @@ use std::io::{BufRead, BufReader};
 
 use serde_json::{Map, Value};
 
+use super::input::{BUFFER_SIZE, Input, RawRecord};
 use super::manifest::{ERROR_COLUMNS, MANIFEST_SIGNATURE};
-use super::reader::{BUFFER_SIZE, Input, RawRecord};
 
 /// How many unusable JSONL lines open() reads past while looking for the first object (whose keys
 /// become the columns). Bounded so a file of garbage cannot make open() buffer all of it.

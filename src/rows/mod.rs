@@ -5,6 +5,7 @@ pub mod articles;
 mod csv_input;
 pub mod decode;
 pub mod id_set;
+mod input;
 mod jsonl_input;
 pub mod manifest;
 pub mod reader;

@@ -8,14 +8,15 @@ use std::fmt;
 use std::fs::File;
 use std::hash::{BuildHasher, RandomState};
 use std::io::{self, Cursor, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{anyhow, bail};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::csv_input::CsvRecords;
 use super::decode::{self, CHECK_BYTES, TextEncoding};
 use super::id_set::IdSet;
+use super::input::{Input, RawRecord};
 use super::jsonl_input::JsonlRecords;
 use super::manifest::{ERROR_COLUMNS, MANIFEST_SIGNATURE, ManifestStyle};
 use super::sniff::{self, Delimiter};
@@ -23,24 +24,8 @@ use super::workbook::{self, SheetInfo, WorkbookRecords};
 use super::{BadRow, Format, Row};
 use crate::failure::FailureKind;
 
-/// Large enough that a read syscall is amortised over hundreds of rows.
-pub(super) const BUFFER_SIZE: usize = 64 * 1024;
-
-/// Where the rows come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    Stdin,
-    File(PathBuf),
-}
-
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Source::Stdin => f.write_str("stdin"),
-            Source::File(path) => write!(f, "{}", path.display()),
-        }
-    }
-}
+// Re-exported because `RowReader::open` takes one.
+pub use super::input::Source;
 
 /// The reader's choices that the user can override.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -105,26 +90,10 @@ impl fmt::Debug for RowReader {
     }
 }
 
-/// The decoded input: the start the reader checked, then the rest.
-pub(super) type Input = std::io::Chain<Cursor<Vec<u8>>, Box<dyn Read + Send>>;
-
 enum Records {
     Csv(CsvRecords),
     Jsonl(JsonlRecords),
     Workbook(Box<WorkbookRecords>),
-}
-
-/// One record as read, before its sequence number and id are settled.
-pub(super) struct RawRecord {
-    pub(super) line: u64,
-    pub(super) fields: Map<String, Value>,
-    /// Why the record is unusable (without the `line N: ` prefix), if it is.
-    pub(super) problem: Option<String>,
-    /// Cells that were not valid UTF-8, as read.
-    pub(super) raw_cells: Vec<(String, Vec<u8>)>,
-    /// False when `fields` holds only `raw_line` (a JSONL line that is not an object), so there
-    /// are no columns to take an id from or strip.
-    pub(super) has_columns: bool,
 }
 
 impl RowReader {
@@ -584,7 +553,9 @@ fn read_prefix<R: Read>(mut text: R) -> io::Result<(Vec<u8>, bool, R)> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use serde_json::Map;
     use std::io::Write;
+    use std::path::PathBuf;
 
     /// Hands out its bytes `step` at a time, like a slow pipe.
     struct Trickle {

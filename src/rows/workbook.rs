@@ -11,7 +11,7 @@ use anyhow::{anyhow, bail};
 use calamine::{Data, Range, Reader};
 use serde_json::{Map, Value};
 
-use super::reader::RawRecord;
+use super::input::RawRecord;
 
 /// The first bytes of a zip archive (.xlsx, .xlsm, .xlsb, .ods) and of an OLE compound file
 /// (.xls): a workbook is told by its content, whatever its name.

@@ -8,8 +8,8 @@ use anyhow::{Context, bail};
 use serde_json::{Map, Value};
 
 use crate::providers::Purpose;
-use crate::providers::mock_article::word_count;
 use crate::tasks::template::PromptTemplate;
+use crate::text::word_count;
 
 /// Fields a draft result line adds, in output order.
 pub const FIELDS: [&str; 8] = [
@@ -25,6 +25,52 @@ pub const FIELDS: [&str; 8] = [
 
 /// The article length when neither `--words`, a `words` column nor the profile gives one.
 pub const DEFAULT_WORDS: u32 = 1_200;
+
+/// The shortest target an article can meet. Its title and headings count (as `word_count`
+/// counts them), and it has at least three `##` sections, the outline check's minimum, which the
+/// draft keeps: a short title and three headings come to 10–20 words, and a sentence under each
+/// brings the article to about 40–60, the ±20 % band around 50. Any shorter and the headings
+/// alone use up what the check allows.
+pub const MIN_WORDS: u32 = 50;
+
+/// The longest target `--words` takes.
+pub const MAX_WORDS: u32 = 20_000;
+
+/// `--words N`, refused below [`MIN_WORDS`] with the reason.
+pub fn parse_words(text: &str) -> Result<u32, String> {
+    let words: u32 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of words"))?;
+    if words > MAX_WORDS {
+        return Err(format!("at most {MAX_WORDS} words"));
+    }
+    match too_short(words) {
+        Some(reason) => Err(reason),
+        None => Ok(words),
+    }
+}
+
+/// Refuses a run-wide target no article can meet before anything is sent, since every row would
+/// fail its draft check after paying for research and the outline. `--words` is checked as it
+/// is parsed, so what this refuses came from the profile.
+pub fn check_words(words: u32) -> anyhow::Result<()> {
+    match too_short(words) {
+        Some(reason) => bail!(
+            "{reason}; set the profile's `[draft] words` to {MIN_WORDS} or more, or give --words"
+        ),
+        None => Ok(()),
+    }
+}
+
+fn too_short(words: u32) -> Option<String> {
+    (words < MIN_WORDS).then(|| {
+        format!(
+            "a target of {words} words is too short: an article needs at least {MIN_WORDS} (a \
+             title and three sections of a sentence each, headings counted)"
+        )
+    })
+}
 
 /// The stages, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -396,6 +442,49 @@ mod tests {
         let error = validate(Stage::Draft, &article(500), &[], 1000, None).unwrap_err();
         assert!(error.contains("target is 1000"), "{error}");
         assert!(validate(Stage::Draft, &article(1300), &[], 1000, None).is_err());
+    }
+
+    #[test]
+    fn targets_below_what_an_article_needs_are_refused_with_the_reason() {
+        assert_eq!(parse_words("50"), Ok(50));
+        assert_eq!(parse_words("20000"), Ok(20_000));
+        let short = parse_words("49").unwrap_err();
+        assert!(
+            short.contains("at least 50") && short.contains("headings"),
+            "{short}"
+        );
+        assert!(parse_words("20001").is_err() && parse_words("many").is_err());
+        assert!(check_words(MIN_WORDS).is_ok());
+        let error = check_words(20).unwrap_err().to_string();
+        assert!(
+            error.contains("20 words") && error.contains("[draft] words"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_short_article_is_asked_for_three_sections_and_told_headings_count() {
+        let templates = templates(&Stage::ALL, &BTreeMap::new(), "keyword").unwrap();
+        let fields: Map<String, Value> = [("keyword".to_string(), Value::from("tea"))]
+            .into_iter()
+            .collect();
+        let outline = |words: u32| {
+            let extras = template_extras(words, None, None, Earlier::default(), None);
+            templates[&Stage::Outline]
+                .render_with("1", &fields, &extras)
+                .unwrap()
+        };
+        assert!(
+            outline(50).contains("then three `##` sections"),
+            "{}",
+            outline(50)
+        );
+        assert!(outline(1200).contains("then at least five `##` sections"));
+        let extras = template_extras(50, None, None, Earlier::default(), None);
+        let draft = templates[&Stage::Draft]
+            .render_with("1", &fields, &extras)
+            .unwrap();
+        assert!(draft.contains("Target length: 50 words\nThe title and headings count"));
     }
 
     #[test]

@@ -72,6 +72,37 @@ fn an_offline_draft_run_writes_every_article_with_its_stages() {
 }
 
 #[test]
+fn a_short_target_is_met_and_one_no_article_can_meet_is_refused_before_anything_is_sent() {
+    let ws = Workspace::new();
+    ws.write(
+        "rows.csv",
+        "id,keyword\n1,tea\n2,trail running\n3,best waterproof trail running shoes for women\n",
+    );
+    ws.run(&["draft", "--pool", "mock=1", "--words", "50", "rows.csv"])
+        .expect_code(0)
+        .stderr_has("3 done");
+    for line in ws.jsonl("rows.draft.jsonl") {
+        let words = line["word_count"].as_f64().unwrap();
+        assert!((40.0..=60.0).contains(&words), "{words}: {line}");
+    }
+
+    ws.write("config/gen/config.toml", "[draft]\nwords = 20\n");
+    for args in [
+        &["draft", "--pool", "mock=1", "-o", "short.jsonl", "rows.csv"][..],
+        &["draft", "--pool", "mock=1", "--dry-run", "rows.csv"],
+    ] {
+        ws.run(args)
+            .expect_code(2)
+            .stderr_has("20 words")
+            .stderr_has("at least 50");
+    }
+    assert!(!ws.exists("short.jsonl") && !ws.exists("short.stages.jsonl"));
+    ws.run(&["draft", "--pool", "mock=1", "--words", "30", "rows.csv"])
+        .expect_code(2)
+        .stderr_has("at least 50");
+}
+
+#[test]
 fn a_mixed_pool_needs_yes_off_a_terminal_and_a_single_provider_never_asks() {
     let ws = Workspace::new();
     ws.write("rows.csv", keywords_csv(2));
