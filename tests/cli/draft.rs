@@ -365,3 +365,37 @@ fn the_profile_draft_table_sets_stages_targets_and_templates() {
         dry.stdout
     );
 }
+
+#[test]
+fn a_picture_costs_what_google_bills_for_image_output() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    fake_setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(2));
+    let args = [
+        "draft",
+        "--pool",
+        "deepseek=1",
+        "--skip",
+        "research,humanize",
+        "--images",
+        "1",
+        "--words",
+        "300",
+        "rows.csv",
+    ];
+    with_keys(ws.command(&args)).expect_code(0);
+    for line in ws.jsonl("rows.draft.jsonl") {
+        let images = &line["stages"]["images"];
+        assert_eq!(images["model"], "gemini-2.5-flash-image");
+        let tokens = |field: &str| images[field].as_f64().unwrap();
+        // $0.30 in and $30 out per million tokens; a picture is 1290 of them, about $0.039.
+        let expected = (tokens("input_tokens") * 0.30 + tokens("output_tokens") * 30.0) / 1e6;
+        let cost = images["cost_usd"].as_f64().unwrap();
+        assert!(
+            (cost - expected).abs() < 1e-6 && cost > 0.038,
+            "the picture cost ${cost}, not ${expected}: {images}"
+        );
+    }
+    server.assert_no_violations();
+}
