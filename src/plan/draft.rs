@@ -62,7 +62,6 @@ pub fn resolve(
     columns: &[String],
     subject: &str,
     results_stem: &Path,
-    dry_run: bool,
 ) -> anyhow::Result<DraftPlan> {
     if args.run.template.is_some() {
         bail!("--template applies to seo and outline; for draft give --stage-template STAGE=FILE");
@@ -117,9 +116,6 @@ pub fn resolve(
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("{stem}.assets")));
     let sidecar = PathBuf::from(format!("{stem}.stages.jsonl"));
-    if !dry_run {
-        confirm_mixed_pool(providers, lanes, args.yes)?;
-    }
     Ok(DraftPlan {
         settings: DraftSettings {
             stages,
@@ -182,7 +178,7 @@ fn target(
 
 /// Articles written by different providers differ in voice: a pool spanning several asks once on
 /// a terminal, needs `--yes` elsewhere.
-fn confirm_mixed_pool(
+pub(crate) fn confirm_mixed_pool(
     providers: &[ProviderPlan],
     lanes: &[LanePlan],
     yes: bool,

@@ -22,6 +22,7 @@ use crate::rows::Format;
 use crate::rows::reader::{ReaderOptions, RowReader, Source};
 use crate::rows::writer::Target;
 use crate::tasks::TaskKind;
+use crate::tasks::draft::Stage;
 use crate::tasks::reasoning::ReasoningPolicy;
 use crate::tasks::template::{PromptTemplate, subject_column};
 use secrecy::SecretString;
@@ -192,16 +193,6 @@ impl Plan {
             checks.keys,
         )?;
 
-        if args.max_cost.is_some() {
-            if let Some(lane) = lanes.iter().find(|lane| lane.price.is_none()) {
-                bail!(
-                    "--max-cost needs a price for every model in the pool, and `{}` on provider `{}` \
-                     has none; leave out --max-cost or use a model from `gen models`",
-                    lane.model,
-                    providers[lane.provider].name
-                );
-            }
-        }
         let source = if args.input == "-" {
             Source::Stdin
         } else {
@@ -299,11 +290,16 @@ impl Plan {
                 reader.columns(),
                 &subject,
                 &results_stem,
-                args.dry_run,
             )?),
             None => None,
         };
-        if let Some(draft) = &draft {
+        if args.max_cost.is_some() {
+            check_priced(task, &providers, &lanes, draft.as_ref())?;
+        }
+        if let (Some(draft), Some(draft_args)) = (&draft, draft_args) {
+            if !args.dry_run {
+                draft::confirm_mixed_pool(&providers, &lanes, draft_args.yes)?;
+            }
             if !args.dry_run && write_mode == WriteMode::New && draft.sidecar.exists() {
                 bail!(
                     "the stage file `{}` of an earlier draft run exists; pass --resume to reuse its \
@@ -355,6 +351,60 @@ impl Plan {
             reasoning,
         })
     }
+}
+
+/// `--max-cost` reserves each request's estimate before sending it, and a model without a price
+/// has none: it would be counted as free. So every model the run may send to (the lanes', the
+/// draft's research and image models) needs a price, checked before anything is sent.
+fn check_priced(
+    task: TaskKind,
+    providers: &[ProviderPlan],
+    lanes: &[LanePlan],
+    draft: Option<&draft::DraftPlan>,
+) -> anyhow::Result<()> {
+    let lane_work = match draft {
+        None => format!("the {} task", task.name()),
+        Some(draft) => {
+            let stages: Vec<&str> = draft
+                .settings
+                .stages
+                .iter()
+                .filter(|stage| match stage {
+                    Stage::Research => draft.research.is_none(),
+                    Stage::Images => false,
+                    _ => true,
+                })
+                .map(|stage| stage.name())
+                .collect();
+            format!("the draft's {} stages", stages.join(", "))
+        }
+    };
+    let lanes = lanes
+        .iter()
+        .map(|lane| (lane.provider, &lane.model, lane.price, lane_work.clone()));
+    let stages = draft.into_iter().flat_map(|draft| {
+        [
+            (Stage::Research, &draft.research),
+            (Stage::Images, &draft.image_model),
+        ]
+        .into_iter()
+        .filter_map(|(stage, target)| {
+            let target = target.as_ref()?;
+            let work = format!("the draft's {} stage", stage.name());
+            Some((target.provider, &target.model, target.price, work))
+        })
+    });
+    if let Some((provider, model, _, work)) =
+        lanes.chain(stages).find(|(_, _, price, _)| price.is_none())
+    {
+        bail!(
+            "--max-cost needs a price for every model the run sends to, and `{model}` on provider \
+             `{}` ({work}) has none; choose a priced model (`gen models` lists them) or drop \
+             --max-cost",
+            providers[provider].name
+        );
+    }
+    Ok(())
 }
 
 /// The input as messages name it.

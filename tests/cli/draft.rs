@@ -399,3 +399,91 @@ fn a_picture_costs_what_google_bills_for_image_output() {
     }
     server.assert_no_violations();
 }
+
+#[test]
+fn max_cost_refuses_an_unpriced_research_or_image_model_before_sending() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    fake_setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(2));
+    // sonar (Perplexity) and gemini-3-pro-image-preview have no price in gen's table.
+    for (flags, stage, provider, model) in [
+        (
+            &["--research", "perplexity"][..],
+            "research",
+            "perplexity",
+            "sonar",
+        ),
+        (
+            &[
+                "--images",
+                "1",
+                "--image-model",
+                "gemini:gemini-3-pro-image-preview",
+            ][..],
+            "images",
+            "gemini",
+            "gemini-3-pro-image-preview",
+        ),
+    ] {
+        let mut args = vec!["draft", "--pool", "deepseek-chat=1", "--max-cost", "5"];
+        args.extend(flags);
+        args.push("rows.csv");
+        with_keys(ws.command(&args))
+            .expect_code(2)
+            .stderr_has(&format!("`{model}` on provider `{provider}`"))
+            .stderr_has(&format!("the draft's {stage} stage"))
+            .stderr_has("choose a priced model")
+            .stderr_has("drop --max-cost");
+        assert!(!ws.exists("rows.draft.jsonl"), "nothing ran");
+    }
+    assert_eq!(server.request_count(), 0, "nothing was sent");
+}
+
+/// The dry run prices each stage at the model that runs it: a picture at the image model's rate,
+/// and research on a model without a price makes the estimate unknown, not the lane's.
+#[test]
+fn the_dry_run_prices_each_stage_at_its_own_model() {
+    let ws = Workspace::new();
+    ws.write("rows.csv", keywords_csv(2));
+    let cost = |extra: &[&str]| -> String {
+        let mut args = vec!["draft", "--pool", "deepseek-chat=1", "--skip", "research"];
+        args.extend(extra);
+        args.extend(["--dry-run", "rows.csv"]);
+        let run = ws.run(&args);
+        run.expect_code(0);
+        run.stdout
+            .lines()
+            .find(|l| l.starts_with("estimated cost: "))
+            .unwrap_or_else(|| panic!("{}", run.stdout))
+            .to_string()
+    };
+    let dollars = |line: &str| -> f64 {
+        line["estimated cost: $".len()..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let without = dollars(&cost(&[]));
+    let with = dollars(&cost(&["--images", "1"]));
+    // Two pictures at 1290 output tokens and $30 per million: about $0.077.
+    let pictures = with - without;
+    assert!(
+        (0.077..0.08).contains(&pictures),
+        "two pictures estimated at ${pictures}"
+    );
+
+    let mut args = vec![
+        "draft",
+        "--pool",
+        "deepseek-chat=1",
+        "--research",
+        "perplexity",
+    ];
+    args.extend(["--dry-run", "rows.csv"]);
+    let run = ws.run(&args);
+    run.expect_code(0)
+        .stdout_has("estimated cost: unknown (no price for model `sonar`)");
+}
