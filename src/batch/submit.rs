@@ -307,10 +307,11 @@ pub(super) fn submit(args: &BatchSubmitArgs, done: &HashSet<u64>) -> anyhow::Res
     let estimate = submission.estimated_cost();
     if args.max_cost.is_some() && estimate.is_none() {
         bail!(
-            "--max-cost needs the model's price, and `{}` on provider `{}` has none; leave out \
-             --max-cost or use a model from `gen models`",
+            "--max-cost needs the model's price, and `{}` on provider `{}` (the {} batch job) has \
+             none; choose a priced model (`gen models` lists them) or drop --max-cost",
             submission.model,
-            submission.provider.name
+            submission.provider.name,
+            submission.inputs.task.name()
         );
     }
     if args.dry_run {

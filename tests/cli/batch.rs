@@ -589,6 +589,38 @@ fn a_budget_below_the_estimate_submits_nothing() {
     }
 }
 
+/// A model priced by a neighbour's row (`-lite` read as a version of gemini-2.5-flash) would let
+/// a budget pass on the wrong price: it has none, and `--max-cost` stops before sending.
+#[test]
+fn a_budget_needs_the_model_s_own_price() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(3));
+    let run = gen_with_keys(
+        &ws,
+        &[
+            "batch",
+            "submit",
+            "--task",
+            "seo",
+            "--provider",
+            "gemini",
+            "--model",
+            "gemini-2.5-flash-lite",
+            "--max-cost",
+            "5",
+            "--state-dir",
+            "jobs",
+            "rows.csv",
+        ],
+    );
+    run.expect_code(2)
+        .stderr_has("`gemini-2.5-flash-lite` on provider `gemini` (the seo batch job) has none")
+        .stderr_has("choose a priced model");
+    assert_eq!(server.batch_request_count(), 0);
+}
+
 #[test]
 fn a_cancelled_gemini_inline_job_ends_like_the_others() {
     let server = FakeServer::start();
