@@ -12,7 +12,8 @@ use crate::batch::job::{self, JobFile, Unsent};
 use crate::batch::wire::BatchItem;
 use crate::cli::{BatchSubmitArgs, InputFormat, ReadArgs};
 use crate::failure::FailureKind;
-use crate::plan::{Backend, ProviderPlan};
+use crate::plan::ProviderPlan;
+use crate::providers::presets::Service;
 use crate::providers::reasoning::Reasoning;
 use crate::providers::{Request, estimate_tokens};
 use crate::rows::reader::ReadSettings;
@@ -448,8 +449,8 @@ pub(super) fn describe(submission: &Submission, max_cost: Option<f64>) -> anyhow
         .iter()
         .map(|(custom_id, request)| BatchItem { custom_id, request })
         .collect();
-    match &provider.backend {
-        Backend::Http { wire, .. } => {
+    match &provider.service {
+        Service::Http { wire, .. } => {
             let cut = crate::batch::split::cut(*wire, &items)?;
             let _ = writeln!(
                 text,
@@ -467,7 +468,7 @@ pub(super) fn describe(submission: &Submission, max_cost: Option<f64>) -> anyhow
                 let _ = writeln!(text, "first request:\n---\n{shown}\n---");
             }
         }
-        Backend::Mock(_) => {
+        Service::Mock(_) => {
             let _ = writeln!(text, "jobs: 1 (the offline mock: {} rows)", items.len());
             if let Some(first) = items.first() {
                 let _ = writeln!(

@@ -19,11 +19,12 @@ use crate::engine::queue::{Dispatcher, PoolSize};
 use crate::engine::sink::{Outcome, Sink};
 use crate::engine::stats::RunStats;
 use crate::failure::{Failure, FailureKind};
-use crate::plan::{Backend, Plan, WriteMode};
+use crate::plan::{Plan, WriteMode};
 use crate::progress;
 use crate::providers::Provider;
 use crate::providers::http::HttpProvider;
 use crate::providers::mock::MockProvider;
+use crate::providers::presets::Service;
 use crate::rows::Row;
 use crate::rows::id_set::IdSet;
 use crate::rows::manifest::ManifestWriter;
@@ -535,18 +536,17 @@ fn build_clients(
                 provider.tpm,
                 working,
             )));
-            provider_clients.push(match &provider.backend {
-                Backend::Mock(config) => Arc::new(MockProvider::new(config.clone())),
-                Backend::Http {
+            provider_clients.push(match &provider.service {
+                Service::Mock(config) => Arc::new(MockProvider::new(config.clone())),
+                Service::Http {
                     wire,
                     base_url,
                     dialect,
-                    keys,
                 } => Arc::new(HttpProvider::new(
                     *wire,
                     *dialect,
                     base_url.clone(),
-                    keys[key].clone(),
+                    provider.keys[key].clone(),
                 )),
             });
         }

@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 
 use crate::cli::DraftArgs;
-use crate::plan::{LanePlan, ProviderPlan, provider_plan};
+use crate::plan::{LanePlan, ProviderPlan, price_of, provider_plan};
 use crate::pool::PoolEntry;
 use crate::profile::Profile;
-use crate::providers::presets;
-use crate::registry::{self, Available, Service};
+use crate::providers::presets::Service;
+use crate::registry::{self, Available};
 use crate::tasks::draft::{self, Stage};
 use crate::tasks::template::PromptTemplate;
 
@@ -94,7 +94,7 @@ pub fn resolve(
     let image_model = if stages.contains(&Stage::Images) {
         let all_mock = lanes
             .iter()
-            .all(|l| matches!(providers[l.provider].backend, crate::plan::Backend::Mock(_)));
+            .all(|l| matches!(providers[l.provider].service, Service::Mock(_)));
         let default = if all_mock {
             registry::MOCK
         } else {
@@ -163,10 +163,7 @@ fn target(
             providers.len() - 1
         }
     };
-    let price = match found.service {
-        Service::Mock => Some((0.0, 0.0)),
-        Service::Http { .. } => presets::price(&model).map(|p| (p.input, p.output)),
-    };
+    let price = price_of(&found.service, &model);
     crate::plan::check_described_wire(&providers[provider], &model, &profile.models)?;
     Ok(StageTarget {
         provider,

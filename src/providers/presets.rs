@@ -14,11 +14,60 @@ pub enum Wire {
 }
 
 impl Wire {
+    pub const ALL: [Wire; 3] = [Wire::OpenAi, Wire::Anthropic, Wire::Gemini];
+
+    /// As a profile's `kind` spells it.
     pub fn name(self) -> &'static str {
         match self {
             Wire::OpenAi => "openai",
             Wire::Anthropic => "anthropic",
             Wire::Gemini => "gemini",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Wire> {
+        Wire::ALL.into_iter().find(|wire| wire.name() == name)
+    }
+}
+
+/// How a provider's requests are served: by the offline mock, or over HTTP in a wire's format.
+/// The registry gives each provider one, the plan hands it to the run (with the keys beside it),
+/// and a profile's `kind` names the one a provider starts from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Service {
+    /// The offline mock, with the knobs its profile entry sets.
+    Mock(crate::providers::mock::MockConfig),
+    Http {
+        wire: Wire,
+        /// As the vendor documents it; the API's own path is appended.
+        base_url: String,
+        /// The OpenAI request fields the server takes (OpenAI wire only).
+        dialect: Dialect,
+    },
+}
+
+impl Service {
+    /// The offline mock named `name` (two mocks fail on different rows), with default knobs.
+    pub fn mock(name: &str) -> Service {
+        Service::Mock(crate::providers::mock::MockConfig::new(name))
+    }
+
+    /// A new provider of `wire`: at the wire's own vendor until a `base_url` says otherwise, and
+    /// in the compatible dialect, since a new OpenAI-wire server is seldom OpenAI itself (vLLM,
+    /// llama.cpp, a vendor).
+    pub fn http(wire: Wire) -> Service {
+        Service::Http {
+            wire,
+            base_url: find(wire.name()).map_or("", |p| p.base_url).to_string(),
+            dialect: Dialect::COMPATIBLE,
+        }
+    }
+
+    /// The wire it speaks; `None` for the mock.
+    pub fn wire(&self) -> Option<Wire> {
+        match self {
+            Service::Mock(_) => None,
+            Service::Http { wire, .. } => Some(*wire),
         }
     }
 }
@@ -217,6 +266,16 @@ pub const PRESETS: &[Preset] = &[
         dialect: Dialect::COMPATIBLE,
     },
 ];
+
+impl Preset {
+    pub fn service(&self) -> Service {
+        Service::Http {
+            wire: self.wire,
+            base_url: self.base_url.to_string(),
+            dialect: self.dialect,
+        }
+    }
+}
 
 /// The preset a pool or profile name means, by name or alias (case-insensitive).
 pub fn find(name: &str) -> Option<&'static Preset> {
