@@ -621,6 +621,39 @@ fn a_budget_needs_the_model_s_own_price() {
     assert_eq!(server.batch_request_count(), 0);
 }
 
+/// A model without a price is no free model: the fetch says its cost is unknown.
+#[test]
+fn a_fetch_on_a_model_without_a_price_says_the_cost_is_unknown() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(3));
+    let run = gen_with_keys(
+        &ws,
+        &[
+            "batch",
+            "submit",
+            "--task",
+            "seo",
+            "--provider",
+            "openai",
+            "--model",
+            "gpt-4.1",
+            "--state-dir",
+            "jobs",
+            "rows.csv",
+        ],
+    );
+    run.expect_code(0)
+        .stderr_has("estimated cost at batch prices: unknown");
+    let job = run.stdout.trim().to_string();
+    let fetch = fetch_and_wait(&ws, &job);
+    fetch
+        .expect_code(0)
+        .stderr_has("cost unknown: no price for model `gpt-4.1`");
+    assert!(!fetch.stderr.contains("$0.0000"), "{}", fetch.stderr);
+}
+
 #[test]
 fn a_cancelled_gemini_inline_job_ends_like_the_others() {
     let server = FakeServer::start();
