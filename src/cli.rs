@@ -223,8 +223,8 @@ pub struct RunArgs {
     pub max_attempts: Option<u32>,
 
     /// Stop dispatching once spend plus the estimate of requests in flight would pass USD
-    /// (every model in the pool needs a known price); with --batch, submit nothing when the
-    /// estimate at batch prices passes it.
+    /// (every model the run sends to, a draft's research and image models included, needs a known
+    /// price); with --batch, submit nothing when the estimate at batch prices passes it.
     #[arg(long, value_name = "USD", value_parser = parse_usd)]
     pub max_cost: Option<f64>,
 

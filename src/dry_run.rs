@@ -99,7 +99,8 @@ pub fn describe(plan: Plan) -> String {
         }
     }
     // A draft row's first request is its first stage; later stages add what earlier ones wrote.
-    let (first_template, stage_overhead) = match &draft {
+    // Each request of a row (its stages, or the task's one) has this input besides the prompt.
+    let (first_template, overheads): (_, Vec<u64>) = match &draft {
         Some(draft) => {
             let first = draft.settings.stages[0];
             let extras = (
@@ -107,7 +108,7 @@ pub fn describe(plan: Plan) -> String {
                 draft.settings.audience.clone(),
                 draft.settings.tone.clone(),
             );
-            let overhead: u64 = draft
+            let overheads = draft
                 .settings
                 .stages
                 .iter()
@@ -116,20 +117,26 @@ pub fn describe(plan: Plan) -> String {
                     *earlier += stage.typical_output_tokens(draft.settings.words);
                     Some(input)
                 })
-                .sum();
-            (Some((&draft.settings.templates[&first], extras)), overhead)
+                .collect();
+            (Some((&draft.settings.templates[&first], extras)), overheads)
         }
-        None => (None, estimate_tokens(task.system_prompt())),
+        None => (None, vec![estimate_tokens(task.system_prompt())]),
     };
-    let stages = draft.as_ref().map_or(1, |d| d.settings.stages.len() as u64);
-    // Output tokens per row on each lane: the answers, and the reasoning its models spend.
-    let per_row: Vec<(u64, u64)> = lanes
+    // Per lane, the requests a row makes there: each one's model and output.
+    let legs: Vec<Vec<Leg>> = lanes
         .iter()
-        .map(|lane| output_per_row(task, draft.as_ref(), lane, &reasoning))
+        .map(|lane| legs(task, draft.as_ref(), lane, &reasoning))
         .collect();
-    let (mut rows, mut bad, mut input_tokens) = (0u64, 0u64, 0u64);
+    // Output tokens per row on each lane: the answers, and the reasoning its models spend.
+    let per_row: Vec<(u64, u64)> = legs
+        .iter()
+        .map(|legs| {
+            legs.iter()
+                .fold((0, 0), |(a, r), leg| (a + leg.answers, r + leg.reasoning))
+        })
+        .collect();
+    let (mut rows, mut bad, mut prompts, mut prompt_tokens) = (0u64, 0u64, 0u64, 0u64);
     let mut first_prompt: Option<Result<String, String>> = None;
-    let system_tokens = stage_overhead;
     for item in reader.by_ref() {
         match item {
             Ok(row) => {
@@ -151,7 +158,8 @@ pub fn describe(plan: Plan) -> String {
                 };
                 match rendered {
                     Ok(prompt) => {
-                        input_tokens += system_tokens + stages * estimate_tokens(&prompt);
+                        prompts += 1;
+                        prompt_tokens += estimate_tokens(&prompt);
                         first_prompt.get_or_insert(Ok(prompt));
                     }
                     Err(error) => {
@@ -174,6 +182,12 @@ pub fn describe(plan: Plan) -> String {
             let _ = writeln!(text, "no rows to render");
         }
     }
+    // Every request of a row carries its prompt.
+    let input_by_leg: Vec<u64> = overheads
+        .iter()
+        .map(|overhead| prompts * overhead + prompt_tokens)
+        .collect();
+    let input_tokens: u64 = input_by_leg.iter().sum();
     let sent = rows.saturating_sub(bad);
     let lanes_n = per_row.len().max(1) as u64;
     let mean = |pick: fn(&(u64, u64)) -> u64| per_row.iter().map(pick).sum::<u64>() / lanes_n;
@@ -189,7 +203,7 @@ pub fn describe(plan: Plan) -> String {
         "rows: {rows} ({blank}{bad} would go to the manifest) · estimated tokens: {input_tokens} \
          in, ~{output_tokens} out (~{reasoning_tokens} of it reasoning)"
     );
-    let _ = writeln!(text, "{}", cost_line(&lanes, &per_row, input_tokens, sent));
+    let _ = writeln!(text, "{}", cost_line(&legs, &input_by_leg, sent));
     let _ = writeln!(text, "{}", keys_line(&providers));
     text
 }
@@ -251,78 +265,101 @@ fn sizing_line(
     )
 }
 
-/// A row's expected output tokens on `lane`, as (answers, reasoning).
-fn output_per_row(
+/// One request a row makes: the model that serves it, and its expected output per row.
+struct Leg<'a> {
+    model: &'a str,
+    /// USD per million input and output tokens, when known.
+    price: Option<(f64, f64)>,
+    answers: u64,
+    reasoning: u64,
+}
+
+/// The requests a row makes on `lane`: the task's one, or one per draft stage (in stage order),
+/// a stage with its own target on that target's model.
+fn legs<'a>(
     task: TaskKind,
-    draft: Option<&DraftPlan>,
-    lane: &LanePlan,
+    draft: Option<&'a DraftPlan>,
+    lane: &'a LanePlan,
     policy: &ReasoningPolicy,
-) -> (u64, u64) {
+) -> Vec<Leg<'a>> {
     // As the lane will size each request (an Anthropic budget fitted under a small cap).
     let expected = |thinking: &Thinking, provider: usize, step: Step, answer_tokens: u32| {
         let (choice, _) = thinking.size(policy.setting(provider, step), answer_tokens, 0);
         u64::from(choice.expected)
     };
-    match draft {
-        None => (
-            task.typical_output_tokens(),
-            expected(
+    let Some(draft) = draft else {
+        return vec![Leg {
+            model: &lane.model,
+            price: lane.price,
+            answers: task.typical_output_tokens(),
+            reasoning: expected(
                 &lane.thinking,
                 lane.provider,
                 Step::Task(task),
                 task.answer_tokens(),
             ),
-        ),
-        Some(draft) => {
-            let words = draft.settings.words;
-            draft
-                .settings
-                .stages
-                .iter()
-                .fold((0, 0), |(answers, reasoning), &stage| {
-                    let (thinking, provider) = match (stage, &draft.research, &draft.image_model) {
-                        (Stage::Research, Some(t), _) | (Stage::Images, _, Some(t)) => {
-                            (&t.thinking, t.provider)
-                        }
-                        _ => (&lane.thinking, lane.provider),
-                    };
-                    let requests = if stage == Stage::Images {
-                        u64::from(draft.settings.images)
-                    } else {
-                        1
-                    };
-                    (
-                        answers + requests * stage.typical_output_tokens(words),
-                        reasoning
-                            + requests
-                                * expected(
-                                    thinking,
-                                    provider,
-                                    Step::Stage(stage),
-                                    stage.answer_tokens(words),
-                                ),
-                    )
-                })
-        }
-    }
+        }];
+    };
+    let words = draft.settings.words;
+    draft
+        .settings
+        .stages
+        .iter()
+        .map(|&stage| {
+            let (model, price, thinking, provider) =
+                match (stage, &draft.research, &draft.image_model) {
+                    (Stage::Research, Some(t), _) | (Stage::Images, _, Some(t)) => {
+                        (t.model.as_str(), t.price, &t.thinking, t.provider)
+                    }
+                    _ => (
+                        lane.model.as_str(),
+                        lane.price,
+                        &lane.thinking,
+                        lane.provider,
+                    ),
+                };
+            let requests = if stage == Stage::Images {
+                u64::from(draft.settings.images)
+            } else {
+                1
+            };
+            Leg {
+                model,
+                price,
+                answers: requests * stage.typical_output_tokens(words),
+                reasoning: requests
+                    * expected(
+                        thinking,
+                        provider,
+                        Step::Stage(stage),
+                        stage.answer_tokens(words),
+                    ),
+            }
+        })
+        .collect()
 }
 
 /// The expected cost shares the rows equally among the lanes; the range puts them all on the
-/// cheapest lane or all on the dearest.
-fn cost_line(lanes: &[LanePlan], per_row: &[(u64, u64)], input_tokens: u64, rows: u64) -> String {
-    if let Some(lane) = lanes.iter().find(|lane| lane.price.is_none()) {
+/// cheapest lane or all on the dearest. Each request is priced at the model that serves it, and
+/// one model without a price makes the estimate unknown (not free).
+fn cost_line(legs: &[Vec<Leg>], input_by_leg: &[u64], rows: u64) -> String {
+    if let Some(leg) = legs.iter().flatten().find(|leg| leg.price.is_none()) {
         return format!(
             "estimated cost: unknown (no price for model `{}`)",
-            lane.model
+            leg.model
         );
     }
-    let costs: Vec<f64> = lanes
+    let costs: Vec<f64> = legs
         .iter()
-        .zip(per_row)
-        .filter_map(|(lane, (answer, reasoning))| {
-            let (input, output) = lane.price?;
-            let output_tokens = rows * (answer + reasoning);
-            Some((input_tokens as f64 * input + output_tokens as f64 * output) / 1e6)
+        .map(|legs| {
+            legs.iter()
+                .zip(input_by_leg)
+                .filter_map(|(leg, &input_tokens)| {
+                    let (input, output) = leg.price?;
+                    let output_tokens = rows * (leg.answers + leg.reasoning);
+                    Some((input_tokens as f64 * input + output_tokens as f64 * output) / 1e6)
+                })
+                .sum()
         })
         .collect();
     if costs.is_empty() {

@@ -21,8 +21,9 @@ use crate::profile::{self, Profile};
 use crate::providers::ProviderError;
 use crate::providers::dialect::{Dialect, JsonMode, MaxTokensField};
 use crate::providers::http::HttpProvider;
-use crate::providers::presets::{self, Price, Wire};
-use crate::registry::{self, Available, Service};
+use crate::providers::presets::{self, Price, Service};
+use crate::providers::protocol::Wire;
+use crate::registry::{self, Available};
 
 /// How long one provider's model list may take, connection included.
 const LIVE_TIMEOUT: Duration = Duration::from_secs(15);
@@ -111,13 +112,13 @@ impl Listing {
             }
         }
         let (wire, base_url, dialect) = match &provider.service {
-            Service::Mock => ("mock", None, None),
+            Service::Mock(_) => ("mock", None, None),
             Service::Http {
                 wire,
                 base_url,
                 dialect,
             } => (
-                wire_name(*wire),
+                wire.name(),
                 Some(base_url.clone()),
                 (*wire == Wire::OpenAi).then_some(*dialect),
             ),
@@ -269,14 +270,6 @@ fn dialect_names(dialect: Dialect) -> (&'static str, &'static str, &'static str)
         MaxTokensField::MaxTokens => "max_tokens",
     };
     (name, json, max_tokens)
-}
-
-fn wire_name(wire: Wire) -> &'static str {
-    match wire {
-        Wire::OpenAi => "openai",
-        Wire::Anthropic => "anthropic",
-        Wire::Gemini => "gemini",
-    }
 }
 
 /// Runs `gen models` and returns the exit code: 0, 1 when a live listing failed, 2 on a usage

@@ -17,7 +17,9 @@ use serde::{Deserialize, Deserializer};
 
 use crate::duration::deserialize_opt_duration;
 use crate::pool::{self, MAX_WEIGHT, PoolEntry};
-use crate::providers::openai::Dialect;
+use crate::providers::dialect::Dialect;
+use crate::providers::presets::Service;
+use crate::providers::protocol::Wire;
 use crate::providers::reasoning::{ModelThinking, Reasoning};
 use crate::tasks::reasoning::Step;
 
@@ -78,9 +80,11 @@ pub struct DraftConfig {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
-    /// The wire protocol; required for a new name, optional when adjusting a built-in.
-    #[serde(default)]
-    pub kind: Option<ProviderKind>,
+    /// `kind = "openai" | "anthropic" | "gemini" | "mock"`: the service the provider starts from
+    /// (the wire at its own vendor's URL, or the default mock), which `base_url`, `dialect` and the
+    /// mock knobs then adjust. Required for a new name, optional when adjusting a built-in.
+    #[serde(default, deserialize_with = "deserialize_kind")]
+    pub kind: Option<Service>,
     #[serde(default, deserialize_with = "deserialize_non_empty")]
     pub model: Option<String>,
     /// Replaces the preset's base URL as the vendor writes it (OpenAI `…/v1`, Anthropic without `/v1`, Gemini `…/v1beta`); the API's own path is appended.
@@ -129,16 +133,6 @@ pub struct ProviderConfig {
     /// Mock knob: how long a batch job takes from submit to completed.
     #[serde(default, deserialize_with = "deserialize_opt_duration")]
     pub batch_duration: Option<Duration>,
-}
-
-/// The wire protocol a provider speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProviderKind {
-    Openai,
-    Anthropic,
-    Gemini,
-    Mock,
 }
 
 /// Reads and parses the profile at `path`.
@@ -356,6 +350,46 @@ fn deserialize_timeout<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duratio
         )),
         other => Ok(other),
     }
+}
+
+/// `kind = "openai" | "anthropic" | "gemini" | "mock"`, read as TOML reads an enum, so a wrong
+/// value is told the same way as any other enum's.
+fn deserialize_kind<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Service>, D::Error> {
+    const KINDS: &[&str] = &["openai", "anthropic", "gemini", "mock"];
+
+    struct Name;
+
+    impl<'de> DeserializeSeed<'de> for Name {
+        type Value = Service;
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Service, D::Error> {
+            let name = String::deserialize(d)?;
+            match (name.as_str(), Wire::parse(&name)) {
+                // The registry names the mock after its provider.
+                ("mock", _) => Ok(Service::mock("mock")),
+                (_, Some(wire)) => Ok(Service::http(wire)),
+                (other, None) => Err(de::Error::unknown_variant(other, KINDS)),
+            }
+        }
+    }
+
+    struct Kind;
+
+    impl<'de> Visitor<'de> for Kind {
+        type Value = Service;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a provider kind")
+        }
+
+        fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<Service, A::Error> {
+            let (service, variant) = data.variant_seed(Name)?;
+            de::VariantAccess::unit_variant(variant)?;
+            Ok(service)
+        }
+    }
+
+    d.deserialize_enum("kind", KINDS, Kind).map(Some)
 }
 
 /// `dialect = "openai" | "compatible"`.
@@ -639,7 +673,7 @@ api_key_env = "LOCAL_KEY"
             ]
         );
         let fast = &p.providers["fast"];
-        assert_eq!(fast.kind, Some(ProviderKind::Mock));
+        assert_eq!(fast.kind, Some(Service::mock("mock")));
         assert_eq!(fast.model.as_deref(), Some("tiny"));
         assert_eq!(fast.latency, Some(Duration::from_millis(200)));
         assert_eq!(fast.jitter, Some(Duration::from_millis(50)));
@@ -658,7 +692,10 @@ api_key_env = "LOCAL_KEY"
         assert_eq!(ds.timeout, Some(Duration::from_secs(90)));
 
         let local = &p.providers["local"];
-        assert_eq!(local.kind, Some(ProviderKind::Openai));
+        assert_eq!(
+            local.kind.as_ref().and_then(Service::wire),
+            Some(Wire::OpenAi)
+        );
         assert_eq!(local.api_key_env, ["LOCAL_KEY"]);
         assert_eq!(local.rpm, None);
     }

@@ -6,26 +6,15 @@ use anyhow::bail;
 use secrecy::SecretString;
 
 use crate::pool::PoolEntry;
-use crate::profile::{Profile, ProviderConfig, ProviderKind};
-use crate::providers::openai::Dialect;
-use crate::providers::presets::{self, Wire};
+use crate::profile::{Profile, ProviderConfig};
+use crate::providers::mock::MockConfig;
+use crate::providers::presets::{self, Service};
+use crate::providers::protocol::Wire;
 
 pub const MOCK: &str = "mock";
 const MOCK_MODEL: &str = "mock-1";
 /// Keys beyond the first: `VAR_2` .. `VAR_9`.
 const MAX_KEYS_PER_VARIABLE: usize = 9;
-
-/// How a provider's requests are served.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Service {
-    Mock,
-    Http {
-        wire: Wire,
-        base_url: String,
-        /// The OpenAI request fields the server takes (OpenAI wire only).
-        dialect: Dialect,
-    },
-}
 
 /// A provider a pool may name.
 #[derive(Debug, Clone)]
@@ -66,7 +55,7 @@ pub fn available(profile: &Profile) -> anyhow::Result<Vec<Available>> {
     let mut all = vec![Available {
         name: MOCK.to_string(),
         aliases: Vec::new(),
-        service: Service::Mock,
+        service: Service::mock(MOCK),
         key_vars: Vec::new(),
         model_prefixes: Vec::new(),
         default_model: MOCK_MODEL.to_string(),
@@ -76,11 +65,7 @@ pub fn available(profile: &Profile) -> anyhow::Result<Vec<Available>> {
         Available {
             name: preset.name.to_string(),
             aliases: preset.aliases.iter().map(|a| a.to_string()).collect(),
-            service: Service::Http {
-                wire: preset.wire,
-                base_url: preset.base_url.to_string(),
-                dialect: preset.dialect,
-            },
+            service: preset.service(),
             key_vars: if preset.needs_key {
                 preset.key_vars.iter().map(|v| v.to_string()).collect()
             } else {
@@ -113,45 +98,22 @@ pub fn available(profile: &Profile) -> anyhow::Result<Vec<Available>> {
     Ok(all)
 }
 
-fn wire_of(kind: ProviderKind) -> Option<Wire> {
-    match kind {
-        ProviderKind::Openai => Some(Wire::OpenAi),
-        ProviderKind::Anthropic => Some(Wire::Anthropic),
-        ProviderKind::Gemini => Some(Wire::Gemini),
-        ProviderKind::Mock => None,
-    }
-}
-
-/// The base URL a new provider of `wire` gets when its profile entry names none.
-fn default_base_url(wire: Wire) -> &'static str {
-    let name = match wire {
-        Wire::OpenAi => "openai",
-        Wire::Anthropic => "anthropic",
-        Wire::Gemini => "gemini",
-    };
-    presets::find(name).map_or("", |p| p.base_url)
-}
-
 fn adjust(base: &Available, config: &ProviderConfig, origin: &str) -> anyhow::Result<Available> {
     let mut entry = base.clone();
-    if let Some(kind) = config.kind {
-        entry.service = match (wire_of(kind), &base.service) {
-            (None, _) => Service::Mock,
+    if let Some(kind) = &config.kind {
+        // Another wire on a server that had one keeps its address and dialect.
+        entry.service = match (kind, &base.service) {
             (
-                Some(wire),
+                Service::Http { wire, .. },
                 Service::Http {
                     base_url, dialect, ..
                 },
             ) => Service::Http {
-                wire,
+                wire: *wire,
                 base_url: base_url.clone(),
                 dialect: *dialect,
             },
-            (Some(wire), Service::Mock) => Service::Http {
-                wire,
-                base_url: default_base_url(wire).to_string(),
-                dialect: Dialect::COMPATIBLE,
-            },
+            (kind, _) => kind.clone(),
         };
     }
     apply(&mut entry, config, origin)?;
@@ -159,20 +121,11 @@ fn adjust(base: &Available, config: &ProviderConfig, origin: &str) -> anyhow::Re
 }
 
 fn new_provider(name: &str, config: &ProviderConfig, origin: &str) -> anyhow::Result<Available> {
-    let Some(kind) = config.kind else {
+    let Some(service) = config.kind.clone() else {
         bail!(
             "{origin}: provider `{name}` is not a built-in provider, so it needs a `kind` \
              (openai, anthropic, gemini or mock)"
         );
-    };
-    let service = match wire_of(kind) {
-        None => Service::Mock,
-        // A new OpenAI-kind entry is usually a compatible server (vLLM, llama.cpp, a vendor).
-        Some(wire) => Service::Http {
-            wire,
-            base_url: default_base_url(wire).to_string(),
-            dialect: Dialect::COMPATIBLE,
-        },
     };
     let mut entry = Available {
         name: name.to_string(),
@@ -184,7 +137,7 @@ fn new_provider(name: &str, config: &ProviderConfig, origin: &str) -> anyhow::Re
         default_model: MOCK_MODEL.to_string(),
         config: ProviderConfig::default(),
     };
-    if entry.service != Service::Mock && config.model.is_none() {
+    if !matches!(entry.service, Service::Mock(_)) && config.model.is_none() {
         bail!("{origin}: provider `{name}` needs a `model` (the model id its API expects)");
     }
     apply(&mut entry, config, origin)?;
@@ -231,7 +184,7 @@ fn apply(entry: &mut Available, config: &ProviderConfig, origin: &str) -> anyhow
                 );
             }
         }
-        Service::Mock => {
+        Service::Mock(mock) => {
             if config.dialect.is_some() {
                 bail!(
                     "{origin}: `dialect` of provider `{name}` only applies to the OpenAI wire \
@@ -243,10 +196,32 @@ fn apply(entry: &mut Available, config: &ProviderConfig, origin: &str) -> anyhow
                     "{origin}: provider `{name}` is a mock, which has no `base_url`; remove it or set a `kind`"
                 );
             }
+            *mock = mock_config(&name, config);
         }
     }
     entry.config = config.clone();
     Ok(())
+}
+
+/// The mock named `name` with the knobs its profile entry sets.
+fn mock_config(name: &str, config: &ProviderConfig) -> MockConfig {
+    let mut mock = MockConfig::new(name);
+    if let Some(latency) = config.latency {
+        mock.latency = latency;
+    }
+    if let Some(jitter) = config.jitter {
+        mock.jitter = jitter;
+    }
+    mock.rate_limit_rate = config.rate_limit_rate.unwrap_or(0.0);
+    if let Some(retry_after) = config.retry_after {
+        mock.retry_after = retry_after;
+    }
+    mock.server_error_rate = config.server_error_rate.unwrap_or(0.0);
+    mock.invalid_output_rate = config.invalid_output_rate.unwrap_or(0.0);
+    if let Some(duration) = config.batch_duration {
+        mock.batch_duration = duration;
+    }
+    mock
 }
 
 /// Routes one pool entry: a provider name or alias, `provider:model`, or a model id whose prefix
@@ -383,6 +358,7 @@ pub fn process_env(name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::dialect::Dialect;
     use std::collections::HashMap;
 
     fn entry(name: &str, model: Option<&str>) -> PoolEntry {
@@ -482,6 +458,39 @@ mod tests {
     }
 
     #[test]
+    fn a_kind_sets_the_service_and_the_entry_adjusts_it() {
+        let p = profile(
+            "[providers.fast]\nkind = \"mock\"\nlatency = \"200ms\"\nserver_error_rate = 0.5\n\n\
+             [providers.deepseek]\nkind = \"anthropic\"\n\n\
+             [providers.mock]\nkind = \"gemini\"\n",
+        );
+        let all = available(&p).unwrap();
+        let service = |name: &str| &all.iter().find(|a| a.name == name).unwrap().service;
+        let mut fast = MockConfig::new("fast");
+        fast.latency = std::time::Duration::from_millis(200);
+        fast.server_error_rate = 0.5;
+        assert_eq!(service("fast"), &Service::Mock(fast));
+        // Another wire on a server keeps its address; a mock given a wire starts at its vendor.
+        assert_eq!(
+            service("deepseek"),
+            &Service::Http {
+                wire: Wire::Anthropic,
+                base_url: "https://api.deepseek.com".into(),
+                dialect: Dialect::COMPATIBLE,
+            }
+        );
+        assert_eq!(service("mock"), &Service::http(Wire::Gemini));
+        assert_eq!(
+            Service::http(Wire::Gemini),
+            Service::Http {
+                wire: Wire::Gemini,
+                base_url: "https://generativelanguage.googleapis.com/v1beta".into(),
+                dialect: Dialect::COMPATIBLE,
+            }
+        );
+    }
+
+    #[test]
     fn a_dialect_applies_to_openai_wire_providers_only() {
         let dialect_of = |all: &[Available], name: &str| match &all
             .iter()
@@ -490,7 +499,7 @@ mod tests {
             .service
         {
             Service::Http { dialect, .. } => *dialect,
-            Service::Mock => panic!("{name} is a mock"),
+            Service::Mock(_) => panic!("{name} is a mock"),
         };
         let defaults = available(&Profile::default()).unwrap();
         assert_eq!(dialect_of(&defaults, "openai"), Dialect::OPENAI);

@@ -10,7 +10,8 @@ use anyhow::{Context, bail};
 use crate::batch::job::{self, JobFile};
 use crate::batch::remote::Remote;
 use crate::cli::{BatchTask, InputFormat, ProgressArg, ReadArgs, RunArgs};
-use crate::plan::{Backend, Checks, Plan, ProviderPlan};
+use crate::plan::{Checks, Plan, ProviderPlan};
+use crate::providers::presets::Service;
 use crate::providers::reasoning::Reasoning;
 use crate::tasks::TaskKind;
 
@@ -76,7 +77,7 @@ pub(super) fn plan_for(inputs: PlanInputs) -> anyhow::Result<Plan> {
     };
     let (found, _) = crate::registry::route(&entry, &available)?;
     let batchable = matches!(found.name.as_str(), "openai" | "anthropic" | "gemini")
-        || found.service == crate::registry::Service::Mock;
+        || matches!(found.service, Service::Mock(_));
     if !batchable {
         bail!(
             "provider `{}` has no Batch API gen knows; batch jobs run on gemini, openai, anthropic \
@@ -124,17 +125,12 @@ pub(super) fn plan_for(inputs: PlanInputs) -> anyhow::Result<Plan> {
 /// How a job's provider is reached: its Batch API with its first key, or the offline mock (which
 /// keeps its jobs' answers in the state directory).
 pub(super) fn remote_for(provider: &ProviderPlan, state_dir: &Path) -> anyhow::Result<Remote> {
-    match &provider.backend {
-        Backend::Http {
-            wire,
-            base_url,
-            keys,
-            ..
-        } => {
-            let key = keys.first().cloned().flatten();
+    match &provider.service {
+        Service::Http { wire, base_url, .. } => {
+            let key = provider.keys.first().cloned().flatten();
             Ok(Remote::new(*wire, base_url.clone(), key, provider.timeout))
         }
-        Backend::Mock(config) => Ok(Remote::mock(config.clone(), state_dir.to_path_buf())),
+        Service::Mock(config) => Ok(Remote::mock(config.clone(), state_dir.to_path_buf())),
     }
 }
 

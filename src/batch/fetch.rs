@@ -391,8 +391,12 @@ pub(super) fn fetch_job(
     if let Some(earlier_id) = job.retry_of.clone() {
         mark_retried(dir, &earlier_id, job)?;
     }
+    let cost = match price {
+        Some(_) => format!("${spent:.4} at batch prices"),
+        None => format!("cost unknown: no price for model `{}`", job.model),
+    };
     eprintln!(
-        "gen: fetched job {}: {done} results to {out_label} (${spent:.4} at batch prices), {failures} failed{}{}",
+        "gen: fetched job {}: {done} results to {out_label} ({cost}), {failures} failed{}{}",
         job.job,
         if failures > 0 {
             format!(" (in `{}`)", failed.display())

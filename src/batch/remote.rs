@@ -17,13 +17,13 @@ use crate::batch::{anthropic, gemini, openai};
 use crate::providers::Request;
 use crate::providers::http::exchange;
 use crate::providers::mock::MockConfig;
-use crate::providers::presets::Wire;
+use crate::providers::protocol::Wire;
 use crate::providers::wire::{Endpoint, HttpRequest};
 
 /// Where a batch job goes: a provider's Batch API, or the mock's.
-pub struct Remote(Service);
+pub struct Remote(Api);
 
-enum Service {
+enum Api {
     Http(Http),
     Mock(MockBatch),
 }
@@ -31,7 +31,7 @@ enum Service {
 impl Remote {
     /// Batch input is always OpenAI's own dialect (the Batch API is OpenAI's), so none is taken.
     pub fn new(wire: Wire, base_url: String, key: Option<SecretString>, timeout: Duration) -> Self {
-        Remote(Service::Http(Http {
+        Remote(Api::Http(Http {
             wire,
             base_url: base_url.trim_end_matches('/').to_string(),
             key,
@@ -42,7 +42,7 @@ impl Remote {
     /// The offline mock's Batch API: its jobs keep their answers in files in `state_dir` (the
     /// directory of the local job files), so every command on a job must give the same one.
     pub fn mock(config: MockConfig, state_dir: PathBuf) -> Self {
-        Remote(Service::Mock(MockBatch::new(config, state_dir)))
+        Remote(Api::Mock(MockBatch::new(config, state_dir)))
     }
 
     /// Sends every request as one or more jobs; each part covers a contiguous range of
@@ -53,23 +53,23 @@ impl Remote {
         requests: &[(String, Request)],
     ) -> anyhow::Result<Vec<Part>> {
         match &self.0 {
-            Service::Http(http) => http.submit(model, requests).await,
-            Service::Mock(mock) => mock.submit(requests),
+            Api::Http(http) => http.submit(model, requests).await,
+            Api::Mock(mock) => mock.submit(requests),
         }
     }
 
     pub async fn poll(&self, part: &Part) -> anyhow::Result<JobStatus> {
         match &self.0 {
-            Service::Http(http) => http.poll(part).await,
-            Service::Mock(mock) => mock.poll(part),
+            Api::Http(http) => http.poll(part).await,
+            Api::Mock(mock) => mock.poll(part),
         }
     }
 
     /// Asks for the part to stop; its status afterwards.
     pub async fn cancel(&self, part: &Part) -> anyhow::Result<JobStatus> {
         match &self.0 {
-            Service::Http(http) => http.cancel(part).await,
-            Service::Mock(mock) => mock.cancel(part),
+            Api::Http(http) => http.cancel(part).await,
+            Api::Mock(mock) => mock.cancel(part),
         }
     }
 
@@ -81,8 +81,8 @@ impl Remote {
         keys: &[&str],
     ) -> anyhow::Result<Vec<(String, ItemResult)>> {
         match &self.0 {
-            Service::Http(http) => http.results(part, keys).await,
-            Service::Mock(mock) => mock.results(part, keys),
+            Api::Http(http) => http.results(part, keys).await,
+            Api::Mock(mock) => mock.results(part, keys),
         }
     }
 }

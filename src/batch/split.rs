@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use crate::batch::wire::{self, BatchError, BatchItem, Limits};
 use crate::batch::{anthropic, gemini, openai};
-use crate::providers::presets::Wire;
+use crate::providers::protocol::Wire;
 
 /// How the items of one submission go to the provider.
 #[derive(Debug, Clone, PartialEq, Eq)]

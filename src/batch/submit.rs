@@ -12,7 +12,8 @@ use crate::batch::job::{self, JobFile, Unsent};
 use crate::batch::wire::BatchItem;
 use crate::cli::{BatchSubmitArgs, InputFormat, ReadArgs};
 use crate::failure::FailureKind;
-use crate::plan::{Backend, ProviderPlan};
+use crate::plan::ProviderPlan;
+use crate::providers::presets::Service;
 use crate::providers::reasoning::Reasoning;
 use crate::providers::{Request, estimate_tokens};
 use crate::rows::reader::ReadSettings;
@@ -307,10 +308,11 @@ pub(super) fn submit(args: &BatchSubmitArgs, done: &HashSet<u64>) -> anyhow::Res
     let estimate = submission.estimated_cost();
     if args.max_cost.is_some() && estimate.is_none() {
         bail!(
-            "--max-cost needs the model's price, and `{}` on provider `{}` has none; leave out \
-             --max-cost or use a model from `gen models`",
+            "--max-cost needs the model's price, and `{}` on provider `{}` (the {} batch job) has \
+             none; choose a priced model (`gen models` lists them) or drop --max-cost",
             submission.model,
-            submission.provider.name
+            submission.provider.name,
+            submission.inputs.task.name()
         );
     }
     if args.dry_run {
@@ -447,8 +449,8 @@ pub(super) fn describe(submission: &Submission, max_cost: Option<f64>) -> anyhow
         .iter()
         .map(|(custom_id, request)| BatchItem { custom_id, request })
         .collect();
-    match &provider.backend {
-        Backend::Http { wire, .. } => {
+    match &provider.service {
+        Service::Http { wire, .. } => {
             let cut = crate::batch::split::cut(*wire, &items)?;
             let _ = writeln!(
                 text,
@@ -466,7 +468,7 @@ pub(super) fn describe(submission: &Submission, max_cost: Option<f64>) -> anyhow
                 let _ = writeln!(text, "first request:\n---\n{shown}\n---");
             }
         }
-        Backend::Mock(_) => {
+        Service::Mock(_) => {
             let _ = writeln!(text, "jobs: 1 (the offline mock: {} rows)", items.len());
             if let Some(first) = items.first() {
                 let _ = writeln!(

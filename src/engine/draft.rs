@@ -18,12 +18,12 @@ use crate::engine::sink::Outcome;
 use crate::engine::target::Target;
 use crate::failure::{Failure, FailureKind};
 use crate::plan::draft::DraftSettings;
-use crate::text::word_count;
 use crate::providers::{Completion, ProviderError, Request, Usage};
 use crate::rows::articles::{ArticleFile, file_safe, relative_path};
 use crate::rows::stages::StageRecord;
 use crate::tasks::draft::{self, Stage, StageOutput};
 use crate::tasks::reasoning::Step;
+use crate::text::word_count;
 
 pub struct DraftProgram {
     pub settings: DraftSettings,

@@ -22,11 +22,12 @@ use crate::engine::stats::{RunReport, RunStats};
 use crate::engine::target::Target;
 use crate::engine::task::TaskProgram;
 use crate::failure::{Failure, FailureKind};
-use crate::plan::{Backend, Plan, WriteMode};
+use crate::plan::{Plan, WriteMode};
 use crate::progress;
 use crate::providers::Provider;
 use crate::providers::http::HttpProvider;
 use crate::providers::mock::MockProvider;
+use crate::providers::presets::Service;
 use crate::rows::Row;
 use crate::rows::articles::ArticleWriter;
 use crate::rows::id_set::IdSet;
@@ -572,18 +573,17 @@ fn build_clients(
                 provider.tpm,
                 working,
             )));
-            provider_clients.push(match &provider.backend {
-                Backend::Mock(config) => Arc::new(MockProvider::new(config.clone())),
-                Backend::Http {
+            provider_clients.push(match &provider.service {
+                Service::Mock(config) => Arc::new(MockProvider::new(config.clone())),
+                Service::Http {
                     wire,
                     base_url,
                     dialect,
-                    keys,
                 } => Arc::new(HttpProvider::new(
                     *wire,
                     *dialect,
                     base_url.clone(),
-                    keys[key].clone(),
+                    provider.keys[key].clone(),
                 )),
             });
         }

@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 
 use crate::cli::DraftArgs;
-use crate::plan::{LanePlan, ProviderPlan, provider_plan};
+use crate::plan::{LanePlan, ProviderPlan, price_of, provider_plan};
 use crate::pool::PoolEntry;
 use crate::profile::Profile;
-use crate::providers::presets;
-use crate::registry::{self, Available, Service};
+use crate::providers::presets::Service;
+use crate::registry::{self, Available};
 use crate::tasks::draft::{self, Stage};
 use crate::tasks::template::PromptTemplate;
 
@@ -62,7 +62,6 @@ pub fn resolve(
     columns: &[String],
     subject: &str,
     results_stem: &Path,
-    dry_run: bool,
 ) -> anyhow::Result<DraftPlan> {
     if args.run.template.is_some() {
         bail!("--template applies to seo and outline; for draft give --stage-template STAGE=FILE");
@@ -95,7 +94,7 @@ pub fn resolve(
     let image_model = if stages.contains(&Stage::Images) {
         let all_mock = lanes
             .iter()
-            .all(|l| matches!(providers[l.provider].backend, crate::plan::Backend::Mock(_)));
+            .all(|l| matches!(providers[l.provider].service, Service::Mock(_)));
         let default = if all_mock {
             registry::MOCK
         } else {
@@ -117,9 +116,6 @@ pub fn resolve(
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("{stem}.assets")));
     let sidecar = PathBuf::from(format!("{stem}.stages.jsonl"));
-    if !dry_run {
-        confirm_mixed_pool(providers, lanes, args.yes)?;
-    }
     Ok(DraftPlan {
         settings: DraftSettings {
             stages,
@@ -167,10 +163,7 @@ fn target(
             providers.len() - 1
         }
     };
-    let price = match found.service {
-        Service::Mock => Some((0.0, 0.0)),
-        Service::Http { .. } => presets::price(&model).map(|p| (p.input, p.output)),
-    };
+    let price = price_of(&found.service, &model);
     crate::plan::check_described_wire(&providers[provider], &model, &profile.models)?;
     Ok(StageTarget {
         provider,
@@ -182,7 +175,7 @@ fn target(
 
 /// Articles written by different providers differ in voice: a pool spanning several asks once on
 /// a terminal, needs `--yes` elsewhere.
-fn confirm_mixed_pool(
+pub(crate) fn confirm_mixed_pool(
     providers: &[ProviderPlan],
     lanes: &[LanePlan],
     yes: bool,

@@ -12,16 +12,15 @@ use anyhow::{Context, bail};
 use crate::cli::{DraftArgs, InputFormat, ProgressArg, RunArgs};
 use crate::pool::{self, PoolEntry};
 use crate::profile::{self, Profile};
-use crate::providers::mock::MockConfig;
-use crate::providers::openai::Dialect;
-use crate::providers::presets::{self, Wire};
+use crate::providers::presets::{self, Service};
 use crate::providers::reasoning::{ModelThinking, Thinking};
-use crate::registry::{self, Available, Service};
+use crate::registry::{self, Available};
 use crate::rows::Format;
 use crate::rows::reader::{ReaderOptions, RowReader, Source};
 use crate::rows::record::METADATA_FIELDS;
 use crate::rows::writer::Target;
 use crate::tasks::TaskKind;
+use crate::tasks::draft::Stage;
 use crate::tasks::reasoning::ReasoningPolicy;
 use crate::tasks::template::{PromptTemplate, subject_column};
 use secrecy::SecretString;
@@ -51,24 +50,13 @@ pub enum ProgressMode {
     None,
 }
 
-/// How a provider's requests are served.
-#[derive(Debug, Clone)]
-pub enum Backend {
-    Mock(MockConfig),
-    /// A real API; one key per entry of [`ProviderPlan::key_labels`] (`None` for keyless servers).
-    Http {
-        wire: Wire,
-        base_url: String,
-        dialect: Dialect,
-        keys: Vec<Option<SecretString>>,
-    },
-}
-
 /// A provider of the pool, with everything needed to build its clients and limiters.
 #[derive(Debug, Clone)]
 pub struct ProviderPlan {
     pub name: String,
-    pub backend: Backend,
+    pub service: Service,
+    /// The key of each entry of `key_labels`; `None` for the mock and keyless servers.
+    pub keys: Vec<Option<SecretString>>,
     /// One label per key (never the key itself); each key has its own limiter and lanes.
     pub key_labels: Vec<String>,
     pub rpm: Option<u32>,
@@ -91,11 +79,11 @@ impl ProviderPlan {
         model: &str,
         described: &std::collections::BTreeMap<String, ModelThinking>,
     ) -> Thinking {
-        match &self.backend {
-            Backend::Mock(_) => Thinking::NEVER,
-            Backend::Http { wire, .. } => Thinking::for_model(
+        match self.service.wire() {
+            None => Thinking::NEVER,
+            Some(wire) => Thinking::for_model(
                 model,
-                *wire,
+                wire,
                 described.get(&model.to_ascii_lowercase()).copied(),
             ),
         }
@@ -192,16 +180,6 @@ impl Plan {
             checks.keys,
         )?;
 
-        if args.max_cost.is_some() {
-            if let Some(lane) = lanes.iter().find(|lane| lane.price.is_none()) {
-                bail!(
-                    "--max-cost needs a price for every model in the pool, and `{}` on provider `{}` \
-                     has none; leave out --max-cost or use a model from `gen models`",
-                    lane.model,
-                    providers[lane.provider].name
-                );
-            }
-        }
         let source = if args.input == "-" {
             Source::Stdin
         } else {
@@ -299,11 +277,16 @@ impl Plan {
                 reader.columns(),
                 &subject,
                 &results_stem,
-                args.dry_run,
             )?),
             None => None,
         };
-        if let Some(draft) = &draft {
+        if args.max_cost.is_some() {
+            check_priced(task, &providers, &lanes, draft.as_ref())?;
+        }
+        if let (Some(draft), Some(draft_args)) = (&draft, draft_args) {
+            if !args.dry_run {
+                draft::confirm_mixed_pool(&providers, &lanes, draft_args.yes)?;
+            }
             if !args.dry_run && write_mode == WriteMode::New && draft.sidecar.exists() {
                 bail!(
                     "the stage file `{}` of an earlier draft run exists; pass --resume to reuse its \
@@ -355,6 +338,60 @@ impl Plan {
             reasoning,
         })
     }
+}
+
+/// `--max-cost` reserves each request's estimate before sending it, and a model without a price
+/// has none: it would be counted as free. So every model the run may send to (the lanes', the
+/// draft's research and image models) needs a price, checked before anything is sent.
+fn check_priced(
+    task: TaskKind,
+    providers: &[ProviderPlan],
+    lanes: &[LanePlan],
+    draft: Option<&draft::DraftPlan>,
+) -> anyhow::Result<()> {
+    let lane_work = match draft {
+        None => format!("the {} task", task.name()),
+        Some(draft) => {
+            let stages: Vec<&str> = draft
+                .settings
+                .stages
+                .iter()
+                .filter(|stage| match stage {
+                    Stage::Research => draft.research.is_none(),
+                    Stage::Images => false,
+                    _ => true,
+                })
+                .map(|stage| stage.name())
+                .collect();
+            format!("the draft's {} stages", stages.join(", "))
+        }
+    };
+    let lanes = lanes
+        .iter()
+        .map(|lane| (lane.provider, &lane.model, lane.price, lane_work.clone()));
+    let stages = draft.into_iter().flat_map(|draft| {
+        [
+            (Stage::Research, &draft.research),
+            (Stage::Images, &draft.image_model),
+        ]
+        .into_iter()
+        .filter_map(|(stage, target)| {
+            let target = target.as_ref()?;
+            let work = format!("the draft's {} stage", stage.name());
+            Some((target.provider, &target.model, target.price, work))
+        })
+    });
+    if let Some((provider, model, _, work)) =
+        lanes.chain(stages).find(|(_, _, price, _)| price.is_none())
+    {
+        bail!(
+            "--max-cost needs a price for every model the run sends to, and `{model}` on provider \
+             `{}` ({work}) has none; choose a priced model (`gen models` lists them) or drop \
+             --max-cost",
+            providers[provider].name
+        );
+    }
+    Ok(())
 }
 
 /// The input as messages name it.
@@ -437,10 +474,7 @@ fn resolve_pool(
         .into_iter()
         .map(|slot| {
             let (provider, model) = &entry_bindings[slot.entry];
-            let price = match providers[*provider].backend {
-                Backend::Mock(_) => Some((0.0, 0.0)),
-                Backend::Http { .. } => presets::price(model).map(|p| (p.input, p.output)),
-            };
+            let price = price_of(&providers[*provider].service, model);
             LanePlan {
                 provider: *provider,
                 key: slot.key,
@@ -457,6 +491,14 @@ fn resolve_pool(
     Ok((providers, lanes))
 }
 
+/// USD per million input and output tokens for `model`, when known; the mock is free.
+pub(crate) fn price_of(service: &Service, model: &str) -> Option<(f64, f64)> {
+    match service {
+        Service::Mock(_) => Some((0.0, 0.0)),
+        Service::Http { .. } => presets::price(model).map(|p| (p.input, p.output)),
+    }
+}
+
 /// A profile's `[models."ID"]` steering must be a field of the provider's own wire: a budget is
 /// Gemini's, an effort OpenAI's. (The built-in table's models are merely left unsteered on another
 /// wire, as behind a gateway; a description the user wrote for this run should not be.)
@@ -465,13 +507,13 @@ pub(crate) fn check_described_wire(
     model: &str,
     described: &std::collections::BTreeMap<String, ModelThinking>,
 ) -> anyhow::Result<()> {
-    let (Backend::Http { wire, .. }, Some(entry)) = (
-        &provider.backend,
+    let (Some(wire), Some(entry)) = (
+        provider.service.wire(),
         described.get(&model.to_ascii_lowercase()),
     ) else {
         return Ok(());
     };
-    if let Some(steering_wire) = entry.steering.wire().filter(|w| w != wire) {
+    if let Some(steering_wire) = entry.steering.wire().filter(|w| *w != wire) {
         bail!(
             "the profile's `[models.\"{model}\"]` says steering = \"{}\", a field of the {} wire, \
              but provider `{}` speaks the {} wire; use a steering of that wire, or \"always\" / \"none\"",
@@ -492,34 +534,9 @@ pub(crate) fn provider_plan(
 ) -> anyhow::Result<ProviderPlan> {
     let mut missing_key_vars = Vec::new();
     let config = &found.config;
-    let (backend, key_labels) = match &found.service {
-        Service::Mock => {
-            let mut mock = MockConfig::new(found.name.clone());
-            if let Some(latency) = config.latency {
-                mock.latency = latency;
-            }
-            if let Some(jitter) = config.jitter {
-                mock.jitter = jitter;
-            }
-            mock.rate_limit_rate = config.rate_limit_rate.unwrap_or(0.0);
-            if let Some(retry_after) = config.retry_after {
-                mock.retry_after = retry_after;
-            }
-            mock.server_error_rate = config.server_error_rate.unwrap_or(0.0);
-            mock.invalid_output_rate = config.invalid_output_rate.unwrap_or(0.0);
-            if let Some(duration) = config.batch_duration {
-                mock.batch_duration = duration;
-            }
-            (
-                Backend::Mock(mock),
-                vec![format!("{} (no key)", found.name)],
-            )
-        }
-        Service::Http {
-            wire,
-            base_url,
-            dialect,
-        } => {
+    let (keys, key_labels) = match &found.service {
+        Service::Mock(_) => (vec![None], vec![format!("{} (no key)", found.name)]),
+        Service::Http { .. } => {
             let keys = match registry::keys(found, env) {
                 Ok(keys) => keys,
                 Err(_) if !need_keys => {
@@ -528,27 +545,20 @@ pub(crate) fn provider_plan(
                 }
                 Err(error) => return Err(error),
             };
-            let (labels, keys): (Vec<String>, Vec<Option<SecretString>>) =
-                if !missing_key_vars.is_empty() {
-                    let label = format!("{} (not set)", missing_key_vars.join(" or "));
-                    (vec![label], vec![None])
-                } else if keys.is_empty() {
-                    (vec!["no key".to_string()], vec![None])
-                } else {
-                    keys.into_iter().map(|k| (k.label, Some(k.secret))).unzip()
-                };
-            let backend = Backend::Http {
-                wire: *wire,
-                base_url: base_url.clone(),
-                dialect: *dialect,
-                keys,
-            };
-            (backend, labels)
+            if !missing_key_vars.is_empty() {
+                let label = format!("{} (not set)", missing_key_vars.join(" or "));
+                (vec![None], vec![label])
+            } else if keys.is_empty() {
+                (vec![None], vec!["no key".to_string()])
+            } else {
+                keys.into_iter().map(|k| (Some(k.secret), k.label)).unzip()
+            }
         }
     };
     Ok(ProviderPlan {
         name: found.name.clone(),
-        backend,
+        service: found.service.clone(),
+        keys,
         key_labels,
         rpm: config.rpm,
         tpm: config.tpm,

@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::failure::FailureKind;
 use crate::providers::dialect::Dialect;
-use crate::providers::presets::Wire;
+use crate::providers::protocol::Wire;
 use crate::providers::wire::{Endpoint, HeaderValue, HttpRequest, Method};
 use crate::providers::{
     BoxFuture, Completion, Provider, ProviderError, Request, anthropic, gemini, openai, ratelimit,

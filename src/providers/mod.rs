@@ -14,6 +14,7 @@ pub mod mock;
 pub mod mock_article;
 pub mod openai;
 pub mod presets;
+pub mod protocol;
 pub mod ratelimit;
 pub mod reasoning;
 pub mod wire;

@@ -10,9 +10,7 @@ use std::time::SystemTime;
 use serde_json::{Map, Value, json};
 
 use super::classify::{self, describe, text_of};
-// Re-exported because `build_with` takes one.
-pub use super::dialect::Dialect;
-use super::dialect::{JsonMode, MaxTokensField};
+use super::dialect::{Dialect, JsonMode, MaxTokensField};
 use super::ratelimit::{parse_rate_limits, retry_after, retry_hint};
 use super::reasoning::ReasoningField;
 use super::wire::{Endpoint, HeaderValue, Headers, HttpRequest, get, json_post};

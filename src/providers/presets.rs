@@ -3,22 +3,46 @@
 //! cost estimator reads. Adding a vendor is adding a row, not code.
 
 use crate::providers::dialect::Dialect;
+use crate::providers::protocol::Wire;
 
-/// Which wire protocol a provider speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wire {
-    /// OpenAI Chat Completions, also every OpenAI-compatible vendor.
-    OpenAi,
-    Anthropic,
-    Gemini,
+/// How a provider's requests are served: by the offline mock, or over HTTP in a wire's format.
+/// The registry gives each provider one, the plan hands it to the run (with the keys beside it),
+/// and a profile's `kind` names the one a provider starts from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Service {
+    /// The offline mock, with the knobs its profile entry sets.
+    Mock(crate::providers::mock::MockConfig),
+    Http {
+        wire: Wire,
+        /// As the vendor documents it; the API's own path is appended.
+        base_url: String,
+        /// The OpenAI request fields the server takes (OpenAI wire only).
+        dialect: Dialect,
+    },
 }
 
-impl Wire {
-    pub fn name(self) -> &'static str {
+impl Service {
+    /// The offline mock named `name` (two mocks fail on different rows), with default knobs.
+    pub fn mock(name: &str) -> Service {
+        Service::Mock(crate::providers::mock::MockConfig::new(name))
+    }
+
+    /// A new provider of `wire`: at the wire's own vendor until a `base_url` says otherwise, and
+    /// in the compatible dialect, since a new OpenAI-wire server is seldom OpenAI itself (vLLM,
+    /// llama.cpp, a vendor).
+    pub fn http(wire: Wire) -> Service {
+        Service::Http {
+            wire,
+            base_url: find(wire.name()).map_or("", |p| p.base_url).to_string(),
+            dialect: Dialect::COMPATIBLE,
+        }
+    }
+
+    /// The wire it speaks; `None` for the mock.
+    pub fn wire(&self) -> Option<Wire> {
         match self {
-            Wire::OpenAi => "openai",
-            Wire::Anthropic => "anthropic",
-            Wire::Gemini => "gemini",
+            Service::Mock(_) => None,
+            Service::Http { wire, .. } => Some(*wire),
         }
     }
 }
@@ -218,6 +242,16 @@ pub const PRESETS: &[Preset] = &[
     },
 ];
 
+impl Preset {
+    pub fn service(&self) -> Service {
+        Service::Http {
+            wire: self.wire,
+            base_url: self.base_url.to_string(),
+            dialect: self.dialect,
+        }
+    }
+}
+
 /// The preset a pool or profile name means, by name or alias (case-insensitive).
 pub fn find(name: &str) -> Option<&'static Preset> {
     PRESETS.iter().find(|preset| {
@@ -260,6 +294,15 @@ pub const PRICES: &[Price] = &[
         input: 0.30,
         cached_input: None,
         output: 2.50,
+    },
+    // Pictures are billed as output tokens at $30 per million (1290 a picture, about $0.039). The
+    // few text tokens beside a picture cost the text rate, so pricing all output as image output
+    // errs by a fraction of a cent, and on the side a budget wants.
+    Price {
+        model: "gemini-2.5-flash-image",
+        input: 0.30,
+        cached_input: None,
+        output: 30.00,
     },
     Price {
         model: "claude-haiku-4-5",
@@ -329,19 +372,43 @@ pub const PRICES: &[Price] = &[
     },
 ];
 
-/// The price of `model`: an exact entry, else the longest entry it extends by a dated or
-/// versioned suffix (`claude-haiku-4-5-20251001` → `claude-haiku-4-5`).
+/// The price of `model`: its own entry, else the entry it names with a version suffix
+/// (`claude-haiku-4-5-20251001` → `claude-haiku-4-5`). Any other suffix names another model, often
+/// billed quite differently (`gemini-2.5-flash-lite`, `-image`, `gpt-4o-mini-tts`,
+/// `-search-preview`), so it has no price rather than its neighbour's.
 pub fn price(model: &str) -> Option<&'static Price> {
     let model = model.to_ascii_lowercase();
     PRICES
         .iter()
         .filter(|price| {
-            model == price.model
-                || model
-                    .strip_prefix(price.model)
-                    .is_some_and(|rest| rest.starts_with('-') || rest.starts_with('@'))
+            model
+                .strip_prefix(price.model)
+                .is_some_and(|rest| rest.is_empty() || is_version_suffix(rest))
         })
         .max_by_key(|price| price.model.len())
+}
+
+/// The suffixes vendors give a snapshot or alias of one model: a date (`-20251001`, Vertex's
+/// `@20251001`, OpenAI's `-2024-07-18`), a revision (`-001`, Mistral's `-2506`), `-latest`, and
+/// Gemini's `-preview-09-2025`. Gemini's older `-preview-05-20` previews had prices of their own.
+fn is_version_suffix(rest: &str) -> bool {
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let Some(version) = rest.strip_prefix('-').or_else(|| rest.strip_prefix('@')) else {
+        return false;
+    };
+    if version == "latest" {
+        return true;
+    }
+    if let Some(date) = version.strip_prefix("preview-") {
+        return date
+            .split_once('-')
+            .is_some_and(|(month, year)| digits(month, 2) && digits(year, 4));
+    }
+    match version.split('-').collect::<Vec<_>>().as_slice() {
+        [number] => [3, 4, 8].into_iter().any(|n| digits(number, n)),
+        [year, month, day] => digits(year, 4) && digits(month, 2) && digits(day, 2),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -400,6 +467,63 @@ mod tests {
                     "prefix `{prefix}` is claimed twice"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn image_models_are_priced_at_their_image_rate() {
+        let image = price("gemini-2.5-flash-image").unwrap();
+        assert_eq!(image.model, "gemini-2.5-flash-image");
+        assert_eq!((image.input, image.output), (0.30, 30.00));
+        // A picture is 1290 output tokens: about $0.039.
+        let picture = 1_290.0 * image.output / 1e6;
+        assert!((picture - 0.039).abs() < 0.001, "{picture}");
+    }
+
+    #[test]
+    fn a_suffix_naming_another_model_does_not_inherit_a_price() {
+        for id in [
+            "gemini-2.5-flash-lite",
+            "gemini-2.5-flash-lite-preview-09-2025",
+            "gemini-2.5-flash-image-preview",
+            "gemini-2.5-flash-preview-tts",
+            "gemini-2.5-flash-native-audio-preview-09-2025",
+            "gemini-2.5-flash-live-preview",
+            // An older preview, billed at its own rates.
+            "gemini-2.5-flash-preview-05-20",
+            "gemini-2.5-flash-exp",
+            "gpt-4o-mini-tts",
+            "gpt-4o-mini-transcribe",
+            "gpt-4o-mini-audio-preview-2024-12-17",
+            "gpt-4o-mini-search-preview-2025-03-11",
+            "gpt-4o-mini-realtime-preview",
+            "gpt-5-mini-thinking",
+            "claude-haiku-4-5-thinking",
+            "claude-sonnet-4-5-1m",
+            "deepseek-chat-search",
+            "gpt-5-mini-2025-08",
+            "claude-haiku-4-5-20",
+        ] {
+            assert_eq!(price(id), None, "{id}");
+        }
+    }
+
+    #[test]
+    fn version_suffixes_keep_the_price_of_the_model_they_version() {
+        // Each form a vendor names snapshots and aliases with.
+        for (id, model) in [
+            ("claude-haiku-4-5-20251001", "claude-haiku-4-5"),
+            ("claude-sonnet-4-5@20250929", "claude-sonnet-4-5"),
+            ("claude-sonnet-4-5-latest", "claude-sonnet-4-5"),
+            ("gpt-4o-mini-2024-07-18", "gpt-4o-mini"),
+            ("gpt-4.1-mini-2025-04-14", "gpt-4.1-mini"),
+            ("GPT-5-mini-2025-08-07", "gpt-5-mini"),
+            ("gemini-2.5-flash-preview-09-2025", "gemini-2.5-flash"),
+            ("gemini-2.5-flash-001", "gemini-2.5-flash"),
+            ("gemini-2.5-flash-image@001", "gemini-2.5-flash-image"),
+            ("gpt-4o-mini-0718", "gpt-4o-mini"),
+        ] {
+            assert_eq!(price(id).map(|p| p.model), Some(model), "{id}");
         }
     }
 

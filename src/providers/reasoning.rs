@@ -27,7 +27,7 @@
 
 use std::fmt;
 
-use crate::providers::presets::Wire;
+use crate::providers::protocol::Wire;
 
 /// The reasoning a task asks for, from none to a lot; each model gets its nearest accepted value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

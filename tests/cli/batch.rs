@@ -589,6 +589,71 @@ fn a_budget_below_the_estimate_submits_nothing() {
     }
 }
 
+/// A model priced by a neighbour's row (`-lite` read as a version of gemini-2.5-flash) would let
+/// a budget pass on the wrong price: it has none, and `--max-cost` stops before sending.
+#[test]
+fn a_budget_needs_the_model_s_own_price() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(3));
+    let run = gen_with_keys(
+        &ws,
+        &[
+            "batch",
+            "submit",
+            "--task",
+            "seo",
+            "--provider",
+            "gemini",
+            "--model",
+            "gemini-2.5-flash-lite",
+            "--max-cost",
+            "5",
+            "--state-dir",
+            "jobs",
+            "rows.csv",
+        ],
+    );
+    run.expect_code(2)
+        .stderr_has("`gemini-2.5-flash-lite` on provider `gemini` (the seo batch job) has none")
+        .stderr_has("choose a priced model");
+    assert_eq!(server.batch_request_count(), 0);
+}
+
+/// A model without a price is no free model: the fetch says its cost is unknown.
+#[test]
+fn a_fetch_on_a_model_without_a_price_says_the_cost_is_unknown() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(3));
+    let run = gen_with_keys(
+        &ws,
+        &[
+            "batch",
+            "submit",
+            "--task",
+            "seo",
+            "--provider",
+            "openai",
+            "--model",
+            "gpt-4.1",
+            "--state-dir",
+            "jobs",
+            "rows.csv",
+        ],
+    );
+    run.expect_code(0)
+        .stderr_has("estimated cost at batch prices: unknown");
+    let job = run.stdout.trim().to_string();
+    let fetch = fetch_and_wait(&ws, &job);
+    fetch
+        .expect_code(0)
+        .stderr_has("cost unknown: no price for model `gpt-4.1`");
+    assert!(!fetch.stderr.contains("$0.0000"), "{}", fetch.stderr);
+}
+
 #[test]
 fn a_cancelled_gemini_inline_job_ends_like_the_others() {
     let server = FakeServer::start();

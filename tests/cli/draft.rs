@@ -396,3 +396,125 @@ fn the_profile_draft_table_sets_stages_targets_and_templates() {
         dry.stdout
     );
 }
+
+#[test]
+fn a_picture_costs_what_google_bills_for_image_output() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    fake_setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(2));
+    let args = [
+        "draft",
+        "--pool",
+        "deepseek=1",
+        "--skip",
+        "research,humanize",
+        "--images",
+        "1",
+        "--words",
+        "300",
+        "rows.csv",
+    ];
+    with_keys(ws.command(&args)).expect_code(0);
+    for line in ws.jsonl("rows.draft.jsonl") {
+        let images = &line["stages"]["images"];
+        assert_eq!(images["model"], "gemini-2.5-flash-image");
+        let tokens = |field: &str| images[field].as_f64().unwrap();
+        // $0.30 in and $30 out per million tokens; a picture is 1290 of them, about $0.039.
+        let expected = (tokens("input_tokens") * 0.30 + tokens("output_tokens") * 30.0) / 1e6;
+        let cost = images["cost_usd"].as_f64().unwrap();
+        assert!(
+            (cost - expected).abs() < 1e-6 && cost > 0.038,
+            "the picture cost ${cost}, not ${expected}: {images}"
+        );
+    }
+    server.assert_no_violations();
+}
+
+#[test]
+fn max_cost_refuses_an_unpriced_research_or_image_model_before_sending() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    fake_setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(2));
+    // sonar (Perplexity) and gemini-3-pro-image-preview have no price in gen's table.
+    for (flags, stage, provider, model) in [
+        (
+            &["--research", "perplexity"][..],
+            "research",
+            "perplexity",
+            "sonar",
+        ),
+        (
+            &[
+                "--images",
+                "1",
+                "--image-model",
+                "gemini:gemini-3-pro-image-preview",
+            ][..],
+            "images",
+            "gemini",
+            "gemini-3-pro-image-preview",
+        ),
+    ] {
+        let mut args = vec!["draft", "--pool", "deepseek-chat=1", "--max-cost", "5"];
+        args.extend(flags);
+        args.push("rows.csv");
+        with_keys(ws.command(&args))
+            .expect_code(2)
+            .stderr_has(&format!("`{model}` on provider `{provider}`"))
+            .stderr_has(&format!("the draft's {stage} stage"))
+            .stderr_has("choose a priced model")
+            .stderr_has("drop --max-cost");
+        assert!(!ws.exists("rows.draft.jsonl"), "nothing ran");
+    }
+    assert_eq!(server.request_count(), 0, "nothing was sent");
+}
+
+/// The dry run prices each stage at the model that runs it: a picture at the image model's rate,
+/// and research on a model without a price makes the estimate unknown, not the lane's.
+#[test]
+fn the_dry_run_prices_each_stage_at_its_own_model() {
+    let ws = Workspace::new();
+    ws.write("rows.csv", keywords_csv(2));
+    let cost = |extra: &[&str]| -> String {
+        let mut args = vec!["draft", "--pool", "deepseek-chat=1", "--skip", "research"];
+        args.extend(extra);
+        args.extend(["--dry-run", "rows.csv"]);
+        let run = ws.run(&args);
+        run.expect_code(0);
+        run.stdout
+            .lines()
+            .find(|l| l.starts_with("estimated cost: "))
+            .unwrap_or_else(|| panic!("{}", run.stdout))
+            .to_string()
+    };
+    let dollars = |line: &str| -> f64 {
+        line["estimated cost: $".len()..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let without = dollars(&cost(&[]));
+    let with = dollars(&cost(&["--images", "1"]));
+    // Two pictures at 1290 output tokens and $30 per million: about $0.077.
+    let pictures = with - without;
+    assert!(
+        (0.077..0.08).contains(&pictures),
+        "two pictures estimated at ${pictures}"
+    );
+
+    let mut args = vec![
+        "draft",
+        "--pool",
+        "deepseek-chat=1",
+        "--research",
+        "perplexity",
+    ];
+    args.extend(["--dry-run", "rows.csv"]);
+    let run = ws.run(&args);
+    run.expect_code(0)
+        .stdout_has("estimated cost: unknown (no price for model `sonar`)");
+}

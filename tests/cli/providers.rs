@@ -420,7 +420,8 @@ fn max_cost_needs_a_price_for_every_model() {
         &all_keys(),
     );
     run.expect_code(2)
-        .stderr_has("`unpriced-model` on provider `deepseek` has none");
+        .stderr_has("`unpriced-model` on provider `deepseek` (the seo task) has none")
+        .stderr_has("choose a priced model");
 }
 
 /// A provider answering with a redirect must not get our auth headers sent on to another host:
