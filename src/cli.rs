@@ -246,7 +246,8 @@ pub struct RunArgs {
     #[arg(long, value_parser = parse_duration, default_value = "10s", value_name = "DURATION")]
     pub connect_timeout: Duration,
 
-    /// Write results in input order (holding back rows that finish ahead of an earlier one).
+    /// Write results in input order; at most 2,048 finished rows wait behind an unfinished one, then
+    /// lanes take no new rows until it is written.
     #[arg(long)]
     pub keep_order: bool,
 

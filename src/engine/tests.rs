@@ -583,3 +583,37 @@ async fn keep_order_takes_at_most_the_window_past_a_slow_row() {
     );
     assert!(slow.requests() >= 1);
 }
+
+/// `--max-attempts` counts the failures that count (not rate limits), and the message says so
+/// with the same number; the requests sent in all are added when they differ.
+#[tokio::test(start_paused = true)]
+async fn giving_up_names_the_attempts_that_counted() {
+    let provider = Scripted::new(Duration::from_millis(10), |n| match n {
+        0 | 1 => Err(rate_limited(Duration::from_secs(1))),
+        _ => Err(ProviderError::new(FailureKind::Server, "boom")),
+    });
+    let h = harness(vec![Pool::of(provider.clone(), 1)], Settings::default());
+    let Harness {
+        shared,
+        lanes,
+        mut outcomes,
+        ..
+    } = h;
+    run_lanes(shared, Arc::new(NO_RESEARCH), lanes).await;
+    let Some(Outcome::Failed {
+        failure, attempts, ..
+    }) = outcomes.recv().await
+    else {
+        panic!("the row did not fail");
+    };
+    assert_eq!(failure.kind, FailureKind::Server);
+    assert_eq!(attempts, 5);
+    assert!(
+        failure
+            .message
+            .ends_with("boom (gave up after 3 attempts; 5 requests in all)"),
+        "{}",
+        failure.message
+    );
+    assert_eq!(provider.requests(), 5);
+}

@@ -71,6 +71,53 @@ fn an_offline_draft_run_writes_every_article_with_its_stages() {
     );
 }
 
+/// Running again over the same rows (`--force`, or `--resume` regenerating a row whose text
+/// changed) replaces each row's article file rather than writing `<slug>-<id>.md` beside it.
+#[test]
+fn a_second_run_replaces_its_rows_article_files() {
+    let ws = Workspace::new();
+    ws.write(
+        "rows.csv",
+        "id,keyword\n1,trail running\n2,espresso at home\n",
+    );
+    let draft = |extra: &[&str]| {
+        let mut args = vec!["draft", "--pool", "mock=2", "--articles-dir", "articles"];
+        args.extend_from_slice(extra);
+        args.push("rows.csv");
+        ws.run(&args)
+    };
+    let names = || {
+        let mut names: Vec<String> = std::fs::read_dir(ws.path("articles"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    draft(&[]).expect_code(0);
+    let first = names();
+    assert_eq!(first.len(), 2, "{first:?}");
+    draft(&["--force"]).expect_code(0);
+    assert_eq!(
+        names(),
+        first,
+        "--force left a second file beside the first"
+    );
+    // Row 2's text changes: --resume writes it again, into its own file.
+    ws.write(
+        "rows.csv",
+        "id,keyword\n1,trail running\n2,Espresso at home\n",
+    );
+    draft(&["--resume"])
+        .expect_code(0)
+        .stderr_has("1 changed since their results were written");
+    assert_eq!(
+        names(),
+        first,
+        "--resume left a second file beside the first"
+    );
+}
+
 #[test]
 fn a_short_target_is_met_and_one_no_article_can_meet_is_refused_before_anything_is_sent() {
     let ws = Workspace::new();
