@@ -227,7 +227,7 @@ mod tests {
         assert_eq!(gate.limit_rpm(), Some(300));
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn only_target_lanes_work_at_once() {
         let gate = std::sync::Arc::new(Gate::new(8, None));
         let first = gate.acquire().await;

@@ -243,7 +243,7 @@ mod tests {
         assert!(key.parked_until().is_none());
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn token_charges_wait_once_the_minute_budget_is_spent() {
         let key = KeyState::new("mock".into(), None, Some(600), 1);
         assert!(key.has_token_limit());
@@ -261,7 +261,7 @@ mod tests {
         assert!(clamped.is_ok());
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn burst_is_the_lane_count_then_the_steady_rate() {
         let key = KeyState::new("mock".into(), Some(60), None, 3);
         let limiter = key.requests.read().unwrap().clone().unwrap();
@@ -272,5 +272,20 @@ mod tests {
             limiter.check().is_err(),
             "a fourth request must wait for the 1/s refill"
         );
+    }
+
+    /// The limiter keeps tokio's time: on a paused clock, requests are let through exactly at
+    /// the quota's pace, with no real second spent.
+    #[tokio::test(start_paused = true)]
+    async fn the_request_limiter_runs_on_tokios_clock() {
+        let key = KeyState::new("mock".into(), Some(60), None, 1);
+        let start = Instant::now();
+        let mut admitted = Vec::new();
+        for _ in 0..3 {
+            key.until_ready(0).await;
+            admitted.push(start.elapsed());
+        }
+        let seconds: Vec<u64> = admitted.iter().map(|d| d.as_millis() as u64).collect();
+        assert_eq!(seconds, [0, 1000, 2000]);
     }
 }
