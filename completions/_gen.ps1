@@ -28,6 +28,8 @@ Register-ArgumentCompleter -Native -CommandName 'gen' -ScriptBlock {
             [CompletionResult]::new('seo', 'seo', [CompletionResultType]::ParameterValue, 'SEO metadata per row: JSON {title, meta_description, slug}, validated')
             [CompletionResult]::new('outline', 'outline', [CompletionResultType]::ParameterValue, 'A markdown article outline per row (at least three `##` sections)')
             [CompletionResult]::new('draft', 'draft', [CompletionResultType]::ParameterValue, 'A full article per row: research, outline, draft, humanize and optional images')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Any task per row: a built-in one, a profile''s [tasks.NAME], or a one-off from --schema or --format with --template or --prompt')
+            [CompletionResult]::new('tasks', 'tasks', [CompletionResultType]::ParameterValue, 'The tasks a profile can run (built-in and its own), with their output fields')
             [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Provider Batch APIs (about half the price, minutes to 24 h): submit, status, fetch, cancel, list, run')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'The known models of each provider, with prices where known; --live asks the providers')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
@@ -148,6 +150,60 @@ Register-ArgumentCompleter -Native -CommandName 'gen' -ScriptBlock {
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Go on without asking when the pool spans several providers (articles will differ in voice)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'gen;run' {
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'The answer is a JSON object matching this JSON Schema file; its top-level properties are the result columns. With --template FILE or --prompt TEXT')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'The answer is markdown or plain text, in the column --field (default: text)')
+            [CompletionResult]::new('--prompt', '--prompt', [CompletionResultType]::ParameterName, 'The user prompt, inline (a minijinja template over the row''s columns)')
+            [CompletionResult]::new('--system', '--system', [CompletionResultType]::ParameterName, 'The system prompt')
+            [CompletionResult]::new('--field', '--field', [CompletionResultType]::ParameterName, 'A text answer''s result column')
+            [CompletionResult]::new('--min-words', '--min-words', [CompletionResultType]::ParameterName, 'A text answer''s fewest words')
+            [CompletionResult]::new('--max-words', '--max-words', [CompletionResultType]::ParameterName, 'A text answer''s most words')
+            [CompletionResult]::new('--min-headings', '--min-headings', [CompletionResultType]::ParameterName, 'A text answer''s fewest `##` headings')
+            [CompletionResult]::new('--answer-tokens', '--answer-tokens', [CompletionResultType]::ParameterName, 'The answer''s output budget in tokens (room for reasoning is added per model)')
+            [CompletionResult]::new('--pool', '--pool', [CompletionResultType]::ParameterName, 'Lanes as NAME=WEIGHT,... where NAME is a provider, a model id or PROVIDER:MODEL and weight = lanes; a NAME without a weight gets automatic lanes')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]')
+            [CompletionResult]::new('--failed', '--failed', [CompletionResultType]::ParameterName, 'Failed-rows manifest, in the input''s format plus error columns. [default: <out stem>.failed.<input ext>]')
+            [CompletionResult]::new('--id-column', '--id-column', [CompletionResultType]::ParameterName, 'Column holding the row id [default: `id` when present, else the 1-based row number]')
+            [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'Prompt template (minijinja) over the row''s columns, replacing the built-in one')
+            [CompletionResult]::new('--subject-column', '--subject-column', [CompletionResultType]::ParameterName, 'The column the built-in templates write about [default: `keyword`, in any case, or the profile''s `subject_column`]')
+            [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Read the input as this format whatever its extension')
+            [CompletionResult]::new('--delimiter', '--delimiter', [CompletionResultType]::ParameterName, 'CSV field delimiter: `,` `;` `tab` (or `\t`) or `|` [default: tab for .tsv, else sniffed from the header line]')
+            [CompletionResult]::new('--encoding', '--encoding', [CompletionResultType]::ParameterName, 'Text encoding of a CSV or JSONL input, as a WHATWG label: windows-1252 (latin1), iso-8859-2, shift_jis, gbk, utf-16le… [default: UTF-8, or the byte-order mark''s]')
+            [CompletionResult]::new('--sheet', '--sheet', [CompletionResultType]::ParameterName, 'The sheet of a workbook input (.xlsx, .xls, .ods) to read [default: the first]')
+            [CompletionResult]::new('--max-attempts', '--max-attempts', [CompletionResultType]::ParameterName, 'Attempts per row before it goes to the manifest (rate-limit answers do not count) [default: 5]')
+            [CompletionResult]::new('--max-cost', '--max-cost', [CompletionResultType]::ParameterName, 'Stop dispatching once spend plus the estimate of requests in flight would pass USD (every model the run sends to, a draft''s research and image models included, needs a known price); with --batch, submit nothing when the estimate at batch prices passes it')
+            [CompletionResult]::new('--max-inflight', '--max-inflight', [CompletionResultType]::ParameterName, 'At most N requests in flight over the whole run (bounds automatic lanes)')
+            [CompletionResult]::new('--reasoning', '--reasoning', [CompletionResultType]::ParameterName, 'How much the models reason before answering, for every task and provider of the run, mapped to each model''s nearest accepted value: off, low, medium or high [default: each task''s own (off for seo and outline), or the profile''s]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Timeout of one request, e.g. 90s or 2m [default: the profile''s, else 120s]')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'How long opening a connection to a provider may take')
+            [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'Progress on stderr [default: auto]')
+            [CompletionResult]::new('--progress-interval', '--progress-interval', [CompletionResultType]::ParameterName, 'How often plain and json progress lines are written [default: 5s]')
+            [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'Run as a provider batch job instead (about half the price, minutes to 24 h): gemini, openai, anthropic or mock, optionally PROVIDER:MODEL; the same as `gen batch run --task TASK --provider PROVIDER`')
+            [CompletionResult]::new('--poll', '--poll', [CompletionResultType]::ParameterName, 'With --batch: how often to ask the provider whether the job is done')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'With --batch: where job state files live [default: $XDG_DATA_HOME/gen/batches]')
+            [CompletionResult]::new('--no-profile', '--no-profile', [CompletionResultType]::ParameterName, 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)')
+            [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Skip rows whose id already has a result in --out and append the rest')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Overwrite an existing results file and manifest')
+            [CompletionResult]::new('--keep-order', '--keep-order', [CompletionResultType]::ParameterName, 'Write results in input order; at most 2,048 finished rows wait behind an unfinished one, then lanes take no new rows until it is written')
+            [CompletionResult]::new('--bom', '--bom', [CompletionResultType]::ParameterName, 'Start CSV results and manifests with a UTF-8 byte-order mark, so Excel opens them with accents intact')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the lanes, the first prompt, the row count, estimated tokens and cost, and the keys the run needs; send nothing (no key needed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'gen;tasks' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to read: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path')
+            [CompletionResult]::new('--no-profile', '--no-profile', [CompletionResultType]::ParameterName, 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -320,6 +376,8 @@ Register-ArgumentCompleter -Native -CommandName 'gen' -ScriptBlock {
             [CompletionResult]::new('seo', 'seo', [CompletionResultType]::ParameterValue, 'SEO metadata per row: JSON {title, meta_description, slug}, validated')
             [CompletionResult]::new('outline', 'outline', [CompletionResultType]::ParameterValue, 'A markdown article outline per row (at least three `##` sections)')
             [CompletionResult]::new('draft', 'draft', [CompletionResultType]::ParameterValue, 'A full article per row: research, outline, draft, humanize and optional images')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Any task per row: a built-in one, a profile''s [tasks.NAME], or a one-off from --schema or --format with --template or --prompt')
+            [CompletionResult]::new('tasks', 'tasks', [CompletionResultType]::ParameterValue, 'The tasks a profile can run (built-in and its own), with their output fields')
             [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Provider Batch APIs (about half the price, minutes to 24 h): submit, status, fetch, cancel, list, run')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'The known models of each provider, with prices where known; --live asks the providers')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
@@ -333,6 +391,12 @@ Register-ArgumentCompleter -Native -CommandName 'gen' -ScriptBlock {
             break
         }
         'gen;help;draft' {
+            break
+        }
+        'gen;help;run' {
+            break
+        }
+        'gen;help;tasks' {
             break
         }
         'gen;help;batch' {

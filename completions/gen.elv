@@ -25,6 +25,8 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand seo 'SEO metadata per row: JSON {title, meta_description, slug}, validated'
             cand outline 'A markdown article outline per row (at least three `##` sections)'
             cand draft 'A full article per row: research, outline, draft, humanize and optional images'
+            cand run 'Any task per row: a built-in one, a profile''s [tasks.NAME], or a one-off from --schema or --format with --template or --prompt'
+            cand tasks 'The tasks a profile can run (built-in and its own), with their output fields'
             cand batch 'Provider Batch APIs (about half the price, minutes to 24 h): submit, status, fetch, cancel, list, run'
             cand models 'The known models of each provider, with prices where known; --live asks the providers'
             cand completions 'Print a shell completion script to stdout'
@@ -142,6 +144,58 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand --yes 'Go on without asking when the pool spans several providers (articles will differ in voice)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'gen;run'= {
+            cand --schema 'The answer is a JSON object matching this JSON Schema file; its top-level properties are the result columns. With --template FILE or --prompt TEXT'
+            cand --format 'The answer is markdown or plain text, in the column --field (default: text)'
+            cand --prompt 'The user prompt, inline (a minijinja template over the row''s columns)'
+            cand --system 'The system prompt'
+            cand --field 'A text answer''s result column'
+            cand --min-words 'A text answer''s fewest words'
+            cand --max-words 'A text answer''s most words'
+            cand --min-headings 'A text answer''s fewest `##` headings'
+            cand --answer-tokens 'The answer''s output budget in tokens (room for reasoning is added per model)'
+            cand --pool 'Lanes as NAME=WEIGHT,... where NAME is a provider, a model id or PROVIDER:MODEL and weight = lanes; a NAME without a weight gets automatic lanes'
+            cand --profile 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path'
+            cand -o 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]'
+            cand --out 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]'
+            cand --failed 'Failed-rows manifest, in the input''s format plus error columns. [default: <out stem>.failed.<input ext>]'
+            cand --id-column 'Column holding the row id [default: `id` when present, else the 1-based row number]'
+            cand --template 'Prompt template (minijinja) over the row''s columns, replacing the built-in one'
+            cand --subject-column 'The column the built-in templates write about [default: `keyword`, in any case, or the profile''s `subject_column`]'
+            cand --input-format 'Read the input as this format whatever its extension'
+            cand --delimiter 'CSV field delimiter: `,` `;` `tab` (or `\t`) or `|` [default: tab for .tsv, else sniffed from the header line]'
+            cand --encoding 'Text encoding of a CSV or JSONL input, as a WHATWG label: windows-1252 (latin1), iso-8859-2, shift_jis, gbk, utf-16le… [default: UTF-8, or the byte-order mark''s]'
+            cand --sheet 'The sheet of a workbook input (.xlsx, .xls, .ods) to read [default: the first]'
+            cand --max-attempts 'Attempts per row before it goes to the manifest (rate-limit answers do not count) [default: 5]'
+            cand --max-cost 'Stop dispatching once spend plus the estimate of requests in flight would pass USD (every model the run sends to, a draft''s research and image models included, needs a known price); with --batch, submit nothing when the estimate at batch prices passes it'
+            cand --max-inflight 'At most N requests in flight over the whole run (bounds automatic lanes)'
+            cand --reasoning 'How much the models reason before answering, for every task and provider of the run, mapped to each model''s nearest accepted value: off, low, medium or high [default: each task''s own (off for seo and outline), or the profile''s]'
+            cand --timeout 'Timeout of one request, e.g. 90s or 2m [default: the profile''s, else 120s]'
+            cand --connect-timeout 'How long opening a connection to a provider may take'
+            cand --progress 'Progress on stderr [default: auto]'
+            cand --progress-interval 'How often plain and json progress lines are written [default: 5s]'
+            cand --batch 'Run as a provider batch job instead (about half the price, minutes to 24 h): gemini, openai, anthropic or mock, optionally PROVIDER:MODEL; the same as `gen batch run --task TASK --provider PROVIDER`'
+            cand --poll 'With --batch: how often to ask the provider whether the job is done'
+            cand --state-dir 'With --batch: where job state files live [default: $XDG_DATA_HOME/gen/batches]'
+            cand --no-profile 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
+            cand --resume 'Skip rows whose id already has a result in --out and append the rest'
+            cand --force 'Overwrite an existing results file and manifest'
+            cand --keep-order 'Write results in input order; at most 2,048 finished rows wait behind an unfinished one, then lanes take no new rows until it is written'
+            cand --bom 'Start CSV results and manifests with a UTF-8 byte-order mark, so Excel opens them with accents intact'
+            cand --dry-run 'Show the lanes, the first prompt, the row count, estimated tokens and cost, and the keys the run needs; send nothing (no key needed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'gen;tasks'= {
+            cand --profile 'Profile to read: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path'
+            cand --no-profile 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
+            cand -h 'Print help'
+            cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -296,6 +350,8 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand seo 'SEO metadata per row: JSON {title, meta_description, slug}, validated'
             cand outline 'A markdown article outline per row (at least three `##` sections)'
             cand draft 'A full article per row: research, outline, draft, humanize and optional images'
+            cand run 'Any task per row: a built-in one, a profile''s [tasks.NAME], or a one-off from --schema or --format with --template or --prompt'
+            cand tasks 'The tasks a profile can run (built-in and its own), with their output fields'
             cand batch 'Provider Batch APIs (about half the price, minutes to 24 h): submit, status, fetch, cancel, list, run'
             cand models 'The known models of each provider, with prices where known; --live asks the providers'
             cand completions 'Print a shell completion script to stdout'
@@ -306,6 +362,10 @@ set edit:completion:arg-completer[gen] = {|@words|
         &'gen;help;outline'= {
         }
         &'gen;help;draft'= {
+        }
+        &'gen;help;run'= {
+        }
+        &'gen;help;tasks'= {
         }
         &'gen;help;batch'= {
             cand submit 'Render every row like the live run and submit it as batch job(s); prints the job id'

@@ -29,6 +29,8 @@ complete -c gen -n "__fish_gen_needs_command" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_needs_command" -f -a "seo" -d 'SEO metadata per row: JSON {title, meta_description, slug}, validated'
 complete -c gen -n "__fish_gen_needs_command" -f -a "outline" -d 'A markdown article outline per row (at least three `##` sections)'
 complete -c gen -n "__fish_gen_needs_command" -f -a "draft" -d 'A full article per row: research, outline, draft, humanize and optional images'
+complete -c gen -n "__fish_gen_needs_command" -f -a "run" -d 'Any task per row: a built-in one, a profile\'s [tasks.NAME], or a one-off from --schema or --format with --template or --prompt'
+complete -c gen -n "__fish_gen_needs_command" -f -a "tasks" -d 'The tasks a profile can run (built-in and its own), with their output fields'
 complete -c gen -n "__fish_gen_needs_command" -f -a "batch" -d 'Provider Batch APIs (about half the price, minutes to 24 h): submit, status, fetch, cancel, list, run'
 complete -c gen -n "__fish_gen_needs_command" -f -a "models" -d 'The known models of each provider, with prices where known; --live asks the providers'
 complete -c gen -n "__fish_gen_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
@@ -147,6 +149,55 @@ complete -c gen -n "__fish_gen_using_subcommand draft" -l dry-run -d 'Show the l
 complete -c gen -n "__fish_gen_using_subcommand draft" -s y -l yes -d 'Go on without asking when the pool spans several providers (articles will differ in voice)'
 complete -c gen -n "__fish_gen_using_subcommand draft" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gen -n "__fish_gen_using_subcommand draft" -s V -l version -d 'Print version'
+complete -c gen -n "__fish_gen_using_subcommand run" -l schema -d 'The answer is a JSON object matching this JSON Schema file; its top-level properties are the result columns. With --template FILE or --prompt TEXT' -r -F
+complete -c gen -n "__fish_gen_using_subcommand run" -l format -d 'The answer is markdown or plain text, in the column --field (default: text)' -r -f -a "markdown\t''
+text\t''"
+complete -c gen -n "__fish_gen_using_subcommand run" -l prompt -d 'The user prompt, inline (a minijinja template over the row\'s columns)' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -l system -d 'The system prompt' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -l field -d 'A text answer\'s result column' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -l min-words -d 'A text answer\'s fewest words' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -l max-words -d 'A text answer\'s most words' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -l min-headings -d 'A text answer\'s fewest `##` headings' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -l answer-tokens -d 'The answer\'s output budget in tokens (room for reasoning is added per model)' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -l pool -d 'Lanes as NAME=WEIGHT,... where NAME is a provider, a model id or PROVIDER:MODEL and weight = lanes; a NAME without a weight gets automatic lanes' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -l profile -d 'Profile to use: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -s o -l out -d 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout. [default: <input stem>.<task>.jsonl in the current directory]' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -l failed -d 'Failed-rows manifest, in the input\'s format plus error columns. [default: <out stem>.failed.<input ext>]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand run" -l id-column -d 'Column holding the row id [default: `id` when present, else the 1-based row number]' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -l template -d 'Prompt template (minijinja) over the row\'s columns, replacing the built-in one' -r -F
+complete -c gen -n "__fish_gen_using_subcommand run" -l subject-column -d 'The column the built-in templates write about [default: `keyword`, in any case, or the profile\'s `subject_column`]' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -l input-format -d 'Read the input as this format whatever its extension' -r -f -a "csv\t''
+jsonl\t''"
+complete -c gen -n "__fish_gen_using_subcommand run" -l delimiter -d 'CSV field delimiter: `,` `;` `tab` (or `\\t`) or `|` [default: tab for .tsv, else sniffed from the header line]' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -l encoding -d 'Text encoding of a CSV or JSONL input, as a WHATWG label: windows-1252 (latin1), iso-8859-2, shift_jis, gbk, utf-16le… [default: UTF-8, or the byte-order mark\'s]' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -l sheet -d 'The sheet of a workbook input (.xlsx, .xls, .ods) to read [default: the first]' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -l max-attempts -d 'Attempts per row before it goes to the manifest (rate-limit answers do not count) [default: 5]' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -l max-cost -d 'Stop dispatching once spend plus the estimate of requests in flight would pass USD (every model the run sends to, a draft\'s research and image models included, needs a known price); with --batch, submit nothing when the estimate at batch prices passes it' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -l max-inflight -d 'At most N requests in flight over the whole run (bounds automatic lanes)' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -l reasoning -d 'How much the models reason before answering, for every task and provider of the run, mapped to each model\'s nearest accepted value: off, low, medium or high [default: each task\'s own (off for seo and outline), or the profile\'s]' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -l timeout -d 'Timeout of one request, e.g. 90s or 2m [default: the profile\'s, else 120s]' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -l connect-timeout -d 'How long opening a connection to a provider may take' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -l progress -d 'Progress on stderr [default: auto]' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
+bar\t'The live display even when stderr is not a terminal'
+plain\t'A status line every --progress-interval, for CI logs'
+json\t'A JSON object per line every --progress-interval, for machines'
+none\t'Only the final summary'"
+complete -c gen -n "__fish_gen_using_subcommand run" -l progress-interval -d 'How often plain and json progress lines are written [default: 5s]' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -l batch -d 'Run as a provider batch job instead (about half the price, minutes to 24 h): gemini, openai, anthropic or mock, optionally PROVIDER:MODEL; the same as `gen batch run --task TASK --provider PROVIDER`' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -l poll -d 'With --batch: how often to ask the provider whether the job is done' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -l state-dir -d 'With --batch: where job state files live [default: $XDG_DATA_HOME/gen/batches]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand run" -l no-profile -d 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
+complete -c gen -n "__fish_gen_using_subcommand run" -l resume -d 'Skip rows whose id already has a result in --out and append the rest'
+complete -c gen -n "__fish_gen_using_subcommand run" -l force -d 'Overwrite an existing results file and manifest'
+complete -c gen -n "__fish_gen_using_subcommand run" -l keep-order -d 'Write results in input order; at most 2,048 finished rows wait behind an unfinished one, then lanes take no new rows until it is written'
+complete -c gen -n "__fish_gen_using_subcommand run" -l bom -d 'Start CSV results and manifests with a UTF-8 byte-order mark, so Excel opens them with accents intact'
+complete -c gen -n "__fish_gen_using_subcommand run" -l dry-run -d 'Show the lanes, the first prompt, the row count, estimated tokens and cost, and the keys the run needs; send nothing (no key needed)'
+complete -c gen -n "__fish_gen_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gen -n "__fish_gen_using_subcommand run" -s V -l version -d 'Print version'
+complete -c gen -n "__fish_gen_using_subcommand tasks" -l profile -d 'Profile to read: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path' -r
+complete -c gen -n "__fish_gen_using_subcommand tasks" -l no-profile -d 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
+complete -c gen -n "__fish_gen_using_subcommand tasks" -s h -l help -d 'Print help'
+complete -c gen -n "__fish_gen_using_subcommand tasks" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subcommand_from submit status fetch cancel list run help" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subcommand_from submit status fetch cancel list run help" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subcommand_from submit status fetch cancel list run help" -f -a "submit" -d 'Render every row like the live run and submit it as batch job(s); prints the job id'
@@ -244,13 +295,15 @@ complete -c gen -n "__fish_gen_using_subcommand models" -s h -l help -d 'Print h
 complete -c gen -n "__fish_gen_using_subcommand models" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft batch models completions help" -f -a "seo" -d 'SEO metadata per row: JSON {title, meta_description, slug}, validated'
-complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft batch models completions help" -f -a "outline" -d 'A markdown article outline per row (at least three `##` sections)'
-complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft batch models completions help" -f -a "draft" -d 'A full article per row: research, outline, draft, humanize and optional images'
-complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft batch models completions help" -f -a "batch" -d 'Provider Batch APIs (about half the price, minutes to 24 h): submit, status, fetch, cancel, list, run'
-complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft batch models completions help" -f -a "models" -d 'The known models of each provider, with prices where known; --live asks the providers'
-complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft batch models completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft batch models completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft run tasks batch models completions help" -f -a "seo" -d 'SEO metadata per row: JSON {title, meta_description, slug}, validated'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft run tasks batch models completions help" -f -a "outline" -d 'A markdown article outline per row (at least three `##` sections)'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft run tasks batch models completions help" -f -a "draft" -d 'A full article per row: research, outline, draft, humanize and optional images'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft run tasks batch models completions help" -f -a "run" -d 'Any task per row: a built-in one, a profile\'s [tasks.NAME], or a one-off from --schema or --format with --template or --prompt'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft run tasks batch models completions help" -f -a "tasks" -d 'The tasks a profile can run (built-in and its own), with their output fields'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft run tasks batch models completions help" -f -a "batch" -d 'Provider Batch APIs (about half the price, minutes to 24 h): submit, status, fetch, cancel, list, run'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft run tasks batch models completions help" -f -a "models" -d 'The known models of each provider, with prices where known; --live asks the providers'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft run tasks batch models completions help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft run tasks batch models completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gen -n "__fish_gen_using_subcommand help; and __fish_seen_subcommand_from batch" -f -a "submit" -d 'Render every row like the live run and submit it as batch job(s); prints the job id'
 complete -c gen -n "__fish_gen_using_subcommand help; and __fish_seen_subcommand_from batch" -f -a "status" -d 'A job\'s state, counts, age and provider (every local job without JOB)'
 complete -c gen -n "__fish_gen_using_subcommand help; and __fish_seen_subcommand_from batch" -f -a "fetch" -d 'Download a job\'s results into the same result and manifest files as a live run'

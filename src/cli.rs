@@ -29,6 +29,12 @@ pub enum Command {
     Outline(TaskArgs),
     /// A full article per row: research, outline, draft, humanize and optional images.
     Draft(Box<DraftArgs>),
+    /// Any task per row: a built-in one, a profile's [tasks.NAME], or a one-off from --schema or
+    /// --format with --template or --prompt.
+    #[command(allow_missing_positional = true)]
+    Run(Box<RunTaskArgs>),
+    /// The tasks a profile can run (built-in and its own), with their output fields.
+    Tasks(TasksArgs),
     /// Provider Batch APIs (about half the price, minutes to 24 h): submit, status, fetch, cancel,
     /// list, run.
     #[command(subcommand)]
@@ -140,6 +146,119 @@ pub struct TaskArgs {
 
     #[command(flatten)]
     pub batch: BatchFlags,
+}
+
+/// `gen run [TASK] INPUT`.
+#[derive(Debug, Clone, Args)]
+pub struct RunTaskArgs {
+    /// The task: seo, outline, or a profile's [tasks.NAME] (`gen tasks` lists them). Leave it out
+    /// for a one-off task given by --schema or --format.
+    #[arg(value_name = "TASK")]
+    pub task: Option<String>,
+
+    #[command(flatten)]
+    pub define: TaskFlags,
+
+    #[command(flatten)]
+    pub args: TaskArgs,
+}
+
+/// A one-off task's definition, for `gen run` without a task name (a profile's `[tasks.NAME]`
+/// table takes the same keys).
+#[derive(Debug, Clone, Default, Args)]
+pub struct TaskFlags {
+    /// The answer is a JSON object matching this JSON Schema file; its top-level properties are
+    /// the result columns. With --template FILE or --prompt TEXT.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "format",
+        help_heading = "One-off task"
+    )]
+    pub schema: Option<PathBuf>,
+
+    /// The answer is markdown or plain text, in the column --field (default: text).
+    #[arg(long, value_enum, help_heading = "One-off task")]
+    pub format: Option<crate::tasks::spec::TextFormat>,
+
+    /// The user prompt, inline (a minijinja template over the row's columns).
+    #[arg(
+        long,
+        value_name = "TEXT",
+        conflicts_with = "template",
+        help_heading = "One-off task"
+    )]
+    pub prompt: Option<String>,
+
+    /// The system prompt.
+    #[arg(long, value_name = "TEXT", help_heading = "One-off task")]
+    pub system: Option<String>,
+
+    /// A text answer's result column.
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "format",
+        help_heading = "One-off task"
+    )]
+    pub field: Option<String>,
+
+    /// A text answer's fewest words.
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "format",
+        help_heading = "One-off task"
+    )]
+    pub min_words: Option<u32>,
+
+    /// A text answer's most words.
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "format",
+        help_heading = "One-off task"
+    )]
+    pub max_words: Option<u32>,
+
+    /// A text answer's fewest `##` headings.
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "format",
+        help_heading = "One-off task"
+    )]
+    pub min_headings: Option<u32>,
+
+    /// The answer's output budget in tokens (room for reasoning is added per model).
+    #[arg(long, value_name = "N", help_heading = "One-off task")]
+    pub answer_tokens: Option<u32>,
+}
+
+impl TaskFlags {
+    pub fn defines_a_task(&self) -> bool {
+        self.schema.is_some() || self.format.is_some()
+    }
+
+    /// Any flag given, to refuse them beside a task name.
+    pub fn any(&self) -> bool {
+        self.defines_a_task()
+            || self.prompt.is_some()
+            || self.system.is_some()
+            || self.answer_tokens.is_some()
+    }
+}
+
+/// `gen tasks`.
+#[derive(Debug, Clone, Args)]
+pub struct TasksArgs {
+    /// Profile to read: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path.
+    #[arg(long, value_name = "NAME|FILE", conflicts_with = "no_profile")]
+    pub profile: Option<String>,
+
+    /// Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml).
+    #[arg(long)]
+    pub no_profile: bool,
 }
 
 /// `--batch PROVIDER[:MODEL]` on a task: the same as `gen batch run`.

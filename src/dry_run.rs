@@ -13,7 +13,7 @@ use crate::plan::draft::DraftPlan;
 use crate::plan::{LanePlan, Plan, ProviderPlan};
 use crate::providers::estimate_tokens;
 use crate::providers::reasoning::Thinking;
-use crate::tasks::TaskKind;
+use crate::tasks::Task;
 use crate::tasks::draft::{Earlier, Stage, row_targets, template_extras};
 use crate::tasks::reasoning::{ReasoningPolicy, Step};
 
@@ -120,7 +120,15 @@ pub fn describe(plan: Plan) -> String {
                 .collect();
             (Some((&draft.settings.templates[&first], extras)), overheads)
         }
-        None => (None, vec![estimate_tokens(task.system_prompt())]),
+        None => {
+            let schema = match task.shape() {
+                crate::providers::OutputShape::Json { schema, .. } => {
+                    estimate_tokens(&schema.to_string())
+                }
+                crate::providers::OutputShape::Text => 0,
+            };
+            (None, vec![estimate_tokens(task.system_prompt()) + schema])
+        }
     };
     // Per lane, the requests a row makes there: each one's model and output.
     let legs: Vec<Vec<Leg>> = lanes
@@ -227,7 +235,7 @@ fn keys_line(providers: &[ProviderPlan]) -> String {
 
 /// The requests a row makes on a lane, with each one's answer budget: the task's one, or the
 /// draft stages that run on the lane's own provider.
-fn steps(task: TaskKind, draft: Option<&DraftPlan>, research_here: bool) -> Vec<(Step, u32)> {
+fn steps(task: Task, draft: Option<&DraftPlan>, research_here: bool) -> Vec<(Step, u32)> {
     match draft {
         None => vec![(Step::Task(task), task.answer_tokens())],
         Some(draft) => draft
@@ -277,7 +285,7 @@ struct Leg<'a> {
 /// The requests a row makes on `lane`: the task's one, or one per draft stage (in stage order),
 /// a stage with its own target on that target's model.
 fn legs<'a>(
-    task: TaskKind,
+    task: Task,
     draft: Option<&'a DraftPlan>,
     lane: &'a LanePlan,
     policy: &ReasoningPolicy,

@@ -32,7 +32,7 @@ use clap::CommandFactory;
 
 use crate::cli::{BatchCommand, BatchFlags, Cli, Command, DraftArgs, RunArgs};
 use crate::plan::Plan;
-use crate::tasks::TaskKind;
+use crate::tasks::Task;
 
 /// Exit codes (documented in README.md).
 pub mod exit {
@@ -49,9 +49,23 @@ pub mod exit {
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let code = match cli.command {
-        Command::Seo(args) => task_run(TaskKind::Seo, &args.run, &args.batch),
-        Command::Outline(args) => task_run(TaskKind::Outline, &args.run, &args.batch),
-        Command::Draft(args) => live_run(TaskKind::Draft, &args.run, Some(&args)),
+        Command::Seo(args) => task_run(Task::seo(), &args.run, &args.batch),
+        Command::Outline(args) => task_run(Task::outline(), &args.run, &args.batch),
+        Command::Draft(args) => live_run(Task::draft(), &args.run, Some(&args)),
+        Command::Run(args) => match run_task(&args) {
+            Ok(task) => task_run(task, &args.args.run, &args.args.batch),
+            Err(error) => {
+                eprintln!("gen: error: {error:#}");
+                exit::USAGE
+            }
+        },
+        Command::Tasks(args) => match plan::task::print_list(&args) {
+            Ok(()) => exit::OK,
+            Err(error) => {
+                eprintln!("gen: error: {error:#}");
+                exit::USAGE
+            }
+        },
         Command::Models(args) => models::run(&args),
         Command::Batch(command) => batch::command::run(&command),
         Command::Completions { shell } => {
@@ -63,8 +77,34 @@ pub fn run(cli: Cli) -> ExitCode {
     ExitCode::from(code)
 }
 
-/// `gen seo|outline`: a live run, or with `--batch` the same rows as a batch job.
-fn task_run(task: TaskKind, args: &RunArgs, batch: &BatchFlags) -> u8 {
+/// `gen run [TASK] INPUT`: the task named (under the profile), or a one-off from flags.
+fn run_task(args: &cli::RunTaskArgs) -> anyhow::Result<Task> {
+    let run = &args.args.run;
+    match (&args.task, args.define.defines_a_task()) {
+        (Some(name), false) => {
+            if args.define.any() {
+                anyhow::bail!(
+                    "--prompt, --system and --answer-tokens define a one-off task with --schema \
+                     or --format; task `{name}` is defined by its row (`gen tasks` shows it)"
+                );
+            }
+            let profile = profile::select(run.profile.as_deref(), run.no_profile)?;
+            plan::task::named(name, &profile)
+        }
+        (Some(name), true) => anyhow::bail!(
+            "give a task name or a one-off task (--schema or --format), not both: `{name}` is \
+             defined by its row"
+        ),
+        (None, true) => plan::task::one_off(&args.define, run.template.as_deref()),
+        (None, false) => anyhow::bail!(
+            "name the task to run (`gen tasks` lists them), or define a one-off one with --schema \
+             FILE or --format markdown|text, and --template FILE or --prompt TEXT"
+        ),
+    }
+}
+
+/// `gen seo|outline|run`: a live run, or with `--batch` the same rows as a batch job.
+fn task_run(task: Task, args: &RunArgs, batch: &BatchFlags) -> u8 {
     let Some(provider) = &batch.batch else {
         return live_run(task, args, None);
     };
@@ -77,7 +117,7 @@ fn task_run(task: TaskKind, args: &RunArgs, batch: &BatchFlags) -> u8 {
     }
 }
 
-fn live_run(task: TaskKind, args: &RunArgs, draft: Option<&DraftArgs>) -> u8 {
+fn live_run(task: Task, args: &RunArgs, draft: Option<&DraftArgs>) -> u8 {
     let plan = match Plan::resolve(task, args, draft).and_then(check_targets) {
         Ok(plan) => plan,
         Err(error) => {

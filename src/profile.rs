@@ -21,9 +21,10 @@ use crate::providers::dialect::Dialect;
 use crate::providers::presets::Service;
 use crate::providers::protocol::Wire;
 use crate::providers::reasoning::{ModelThinking, Reasoning};
-use crate::tasks::reasoning::Step;
 
 mod reasoning;
+
+pub use reasoning::{TaskRow, Tasks};
 
 /// A parsed profile. Every field is optional in the file.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -44,9 +45,9 @@ pub struct Profile {
     /// The column the built-in tasks write about (default: `keyword`, in any case).
     #[serde(default, deserialize_with = "deserialize_non_empty")]
     pub subject_column: Option<String>,
-    /// `[tasks.NAME] reasoning`: a task's (or a draft stage's) reasoning setting.
+    /// `[tasks.NAME]`: tasks defined as data (or built-in ones changed), and reasoning settings.
     #[serde(default, deserialize_with = "reasoning::deserialize_tasks")]
-    pub tasks: Vec<(Step, Reasoning)>,
+    pub tasks: reasoning::Tasks,
     /// `[models."ID"]`: how models the built-in table does not know reason, by lowercase id.
     #[serde(default, deserialize_with = "reasoning::deserialize_models")]
     pub models: BTreeMap<String, ModelThinking>,
@@ -152,6 +153,9 @@ pub fn parse(text: &str, origin: Option<&Path>) -> anyhow::Result<Profile> {
     let mut profile =
         Profile::deserialize(document).map_err(|e| anyhow!(describe(&e, text, &label, "")))?;
     profile.source = origin.map(Path::to_path_buf);
+    for row in profile.tasks.rows.values_mut() {
+        row.line = line_col(text, row.offset).0;
+    }
     Ok(profile)
 }
 
@@ -740,18 +744,16 @@ api_key_env = "LOCAL_KEY"
         )
         .unwrap();
         assert_eq!(profile.providers["openai"].reasoning, Some(Reasoning::Low));
-        assert!(
-            profile
-                .tasks
-                .contains(&(Step::Task(crate::tasks::TaskKind::Seo), Reasoning::Medium))
-        );
-        assert!(
-            profile
-                .tasks
-                .contains(&(Step::Stage(Stage::Research), Reasoning::High))
-        );
+        assert!(profile.tasks.steps.contains(&(
+            crate::tasks::reasoning::Step::Task(crate::tasks::Task::seo()),
+            Reasoning::Medium
+        )));
+        assert!(profile.tasks.steps.contains(&(
+            crate::tasks::reasoning::Step::Stage(Stage::Research),
+            Reasoning::High
+        )));
         let all = parse_str("[tasks.draft]\nreasoning = \"low\"\n").unwrap();
-        assert_eq!(all.tasks.len(), Stage::ALL.len());
+        assert_eq!(all.tasks.steps.len(), Stage::ALL.len());
 
         let e = err("[providers.openai]\nreasoning = \"max\"\n");
         assert!(e.starts_with("p.toml:2:"), "{e}");

@@ -40,6 +40,22 @@ pub fn slugify(text: &str) -> String {
     slug
 }
 
+/// Removes a markdown code fence wrapped around a whole answer (models add them unasked).
+pub fn strip_code_fence(text: &str) -> &str {
+    let trimmed = text.trim();
+    let Some(rest) = trimmed.strip_prefix("```") else {
+        return trimmed;
+    };
+    let Some(body_start) = rest.find('\n') else {
+        return trimmed;
+    };
+    let body = &rest[body_start + 1..];
+    match body.trim_end().strip_suffix("```") {
+        Some(inner) => inner.trim(),
+        None => trimmed,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +73,12 @@ mod tests {
     fn words_are_what_has_a_letter_or_digit() {
         assert_eq!(word_count("# Title\n\n## A - b\n\n2026 is *here*."), 6);
         assert_eq!(word_count("  \n---\n"), 0);
+    }
+
+    #[test]
+    fn code_fences_are_stripped_only_when_they_wrap_everything() {
+        assert_eq!(strip_code_fence("```json\n{\"a\":1}\n```"), "{\"a\":1}");
+        assert_eq!(strip_code_fence("  plain  "), "plain");
+        assert_eq!(strip_code_fence("```json\n{\"a\":1}"), "```json\n{\"a\":1}");
     }
 }

@@ -24,7 +24,7 @@ use crate::cli::{
 use crate::exit;
 use crate::plan::Plan;
 use crate::providers::reasoning::Reasoning;
-use crate::tasks::TaskKind;
+use crate::tasks::Task;
 
 pub fn run(command: &BatchCommand) -> u8 {
     let outcome = match command {
@@ -237,15 +237,18 @@ fn ctrlc_note(job: String) -> anyhow::Result<()> {
 /// either means the same for the batch or is refused: a batch job runs on one provider, sends
 /// each row once, and reports its state at each poll.
 pub fn shorthand(
-    task: TaskKind,
+    task: Task,
     provider: &str,
     args: &RunArgs,
     flags: &BatchFlags,
 ) -> anyhow::Result<BatchRunArgs> {
-    let task = match task {
-        TaskKind::Seo => BatchTask::Seo,
-        TaskKind::Outline => BatchTask::Outline,
-        TaskKind::Draft => bail!("--batch applies to seo and outline; drafts run live"),
+    if task.is_draft() {
+        bail!("--batch applies to one-call tasks; drafts run live");
+    }
+    let task = match task.name() {
+        "seo" => BatchTask::Seo,
+        "outline" => BatchTask::Outline,
+        other => bail!("--batch takes seo and outline for now, not `{other}`"),
     };
     let refused = [
         (

@@ -13,23 +13,23 @@ use crate::cli::{BatchTask, InputFormat, ProgressArg, ReadArgs, RunArgs};
 use crate::plan::{Checks, Plan, ProviderPlan};
 use crate::providers::presets::Service;
 use crate::providers::reasoning::Reasoning;
-use crate::tasks::TaskKind;
+use crate::tasks::Task;
 
 /// Batch prices are half the interactive ones on all three APIs.
 pub(super) const BATCH_DISCOUNT: f64 = 0.5;
 
-pub(super) fn task_of(task: BatchTask) -> TaskKind {
+pub(super) fn task_of(task: BatchTask) -> Task {
     match task {
-        BatchTask::Seo => TaskKind::Seo,
-        BatchTask::Outline => TaskKind::Outline,
+        BatchTask::Seo => Task::seo(),
+        BatchTask::Outline => Task::outline(),
     }
 }
 
 /// The task a job file names; anything else is an error, wherever the job is read.
-pub(super) fn task_named(job: &JobFile) -> anyhow::Result<TaskKind> {
+pub(super) fn task_named(job: &JobFile) -> anyhow::Result<Task> {
     match job.task.as_str() {
-        "seo" => Ok(TaskKind::Seo),
-        "outline" => Ok(TaskKind::Outline),
+        "seo" => Ok(Task::seo()),
+        "outline" => Ok(Task::outline()),
         other => bail!(
             "job {} names the task `{other}`, which gen does not know (batch jobs run seo or \
              outline); was its state file written by another version?",
@@ -47,7 +47,7 @@ pub(super) fn input_format_of(job: &JobFile) -> InputFormat {
 
 /// What a batch plan is built from: the rows, the one provider and what shapes the requests.
 pub(super) struct PlanInputs<'a> {
-    pub(super) task: TaskKind,
+    pub(super) task: Task,
     pub(super) input: &'a str,
     pub(super) provider: &'a str,
     pub(super) model: Option<&'a str>,

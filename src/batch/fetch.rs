@@ -19,7 +19,7 @@ use crate::rows::manifest::ManifestWriter;
 use crate::rows::record::{RecordMeta, compose_record};
 use crate::rows::resume::{id_hash, read_journal};
 use crate::rows::writer::{OpenMode, ResultWriter, Target};
-use crate::tasks::TaskKind;
+use crate::tasks::Task;
 
 use super::context::{
     BATCH_DISCOUNT, is_terminal, plan_for_job, refresh, remote_for, runtime, task_named,
@@ -48,7 +48,7 @@ pub(super) struct Destination {
 /// wrote it) or with `--resume`, replaced only with `--force`.
 pub(super) fn destination(
     job: Option<&JobFile>,
-    task: TaskKind,
+    task: Task,
     input: &Path,
     input_format: &str,
     files: &FetchFiles,

@@ -459,7 +459,7 @@ fn now_ms() -> u64 {
 mod tests {
     use super::*;
     use crate::providers::Purpose;
-    use crate::tasks::TaskKind;
+    use crate::tasks::Task;
 
     const T0: u64 = 1_700_000_000_000;
 
@@ -616,7 +616,7 @@ mod tests {
                     };
                     let expected = answers.answer_now(request).unwrap();
                     assert_eq!(completion, &expected, "the mock's own answer, kept whole");
-                    TaskKind::Seo.validate(&completion.text).unwrap();
+                    Task::seo().validate(&completion.text).unwrap();
                     assert!(completion.input_tokens > 0 && completion.output_tokens > 0);
                 }
             }

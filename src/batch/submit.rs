@@ -18,7 +18,7 @@ use crate::providers::reasoning::Reasoning;
 use crate::providers::{Request, estimate_tokens};
 use crate::rows::reader::ReadSettings;
 use crate::rows::resume::id_hash;
-use crate::tasks::TaskKind;
+use crate::tasks::Task;
 use crate::tasks::reasoning::Step;
 
 use super::context::{
@@ -27,7 +27,7 @@ use super::context::{
 
 /// What a submit works on: its own flags, or with `--retry-failed` the earlier job's.
 pub(super) struct SubmitInputs {
-    pub(super) task: TaskKind,
+    pub(super) task: Task,
     pub(super) input: String,
     pub(super) provider: String,
     pub(super) model: Option<String>,

@@ -15,7 +15,7 @@ use crate::engine::shared::Shared;
 use crate::engine::target::Target;
 use crate::failure::FailureKind;
 use crate::providers::reasoning::{Choice, Thinking};
-use crate::providers::{Completion, ProviderError, Request, estimate_tokens};
+use crate::providers::{Completion, ProviderError, Request, estimate_input_tokens};
 use crate::tasks::reasoning::{Step, after_cuts};
 
 /// One request a lane's key has already let through: a lane waits for its key before it takes a
@@ -123,7 +123,7 @@ pub async fn attempt<S, T>(
         on_parked,
     } = call;
     let key = &target.key;
-    let input_estimate = estimate_tokens(&request.system) + estimate_tokens(&request.prompt);
+    let input_estimate = estimate_input_tokens(&request);
 
     // 1. The key.
     loop {

@@ -6,12 +6,12 @@ use crate::engine::lane::{Lane, Program};
 use crate::engine::queue::Job;
 use crate::engine::shared::Shared;
 use crate::failure::{Failure, FailureKind};
-use crate::tasks::TaskKind;
+use crate::tasks::Task;
 use crate::tasks::reasoning::Step;
 use crate::tasks::template::PromptTemplate;
 
 pub struct TaskProgram {
-    pub task: TaskKind,
+    pub task: Task,
     pub template: PromptTemplate,
     /// The column whose value is the row's subject (mock answers and previews).
     pub topic_column: Option<String>,
@@ -19,22 +19,33 @@ pub struct TaskProgram {
     pub renames: Vec<(String, String)>,
 }
 
-/// The row's prompt, rendered once and reused by every attempt.
-pub type RenderedPrompt = Option<String>;
+/// What a row keeps between its attempts.
+#[derive(Debug, Default)]
+pub struct TaskState {
+    /// The row's prompt, rendered once and reused by every attempt.
+    prompt: Option<String>,
+    /// Why the last answer failed the task's checks: the next attempt's prompt says so, so the
+    /// model corrects that answer rather than guess again.
+    rejection: Option<String>,
+}
 
 impl Program for TaskProgram {
-    type State = RenderedPrompt;
+    type State = TaskState;
 
     async fn run(
         &self,
-        shared: &Shared<RenderedPrompt>,
+        shared: &Shared<TaskState>,
         lane: &Lane,
-        mut job: Job<RenderedPrompt>,
+        mut job: Job<TaskState>,
         mut admission: Admission,
     ) {
         let prompt = match self.prompt_for(&mut job) {
             Ok(prompt) => prompt,
             Err(failure) => return shared.fail(job, failure).await,
+        };
+        let prompt = match &job.state.rejection {
+            Some(reason) => with_correction(prompt, reason),
+            None => prompt,
         };
         let target = &lane.target;
         let (choice, cap) = sizing(
@@ -81,15 +92,28 @@ impl Program for TaskProgram {
                 );
                 shared.done(job, target.provider, record, None).await;
             }
-            Sent::Failed(error) => shared.retry_or_fail(job, error).await,
+            Sent::Failed(error) => {
+                if error.kind == FailureKind::InvalidOutput {
+                    job.state.rejection = Some(error.message.clone());
+                }
+                shared.retry_or_fail(job, error).await;
+            }
             Sent::NotSent(_) => shared.dispatcher.requeue(job),
         }
     }
 }
 
+/// The prompt again, with why the previous answer was refused.
+fn with_correction(prompt: String, reason: &str) -> String {
+    format!(
+        "{prompt}\n\nYour previous answer was rejected: {reason}. Answer again in full, fixing \
+         that."
+    )
+}
+
 impl TaskProgram {
-    fn prompt_for(&self, job: &mut Job<RenderedPrompt>) -> Result<String, Failure> {
-        if let Some(prompt) = &job.state {
+    fn prompt_for(&self, job: &mut Job<TaskState>) -> Result<String, Failure> {
+        if let Some(prompt) = &job.state.prompt {
             return Ok(prompt.clone());
         }
         let line = job.row.line;
@@ -106,7 +130,7 @@ impl TaskProgram {
                 kind: FailureKind::Template,
                 message: format!("line {line}: {message}"),
             })?;
-        job.state = Some(prompt.clone());
+        job.state.prompt = Some(prompt.clone());
         Ok(prompt)
     }
 }

@@ -2,6 +2,7 @@
 //! error is found here, before a single request is sent (exit code 2).
 
 pub mod draft;
+pub mod task;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -19,7 +20,7 @@ use crate::rows::Format;
 use crate::rows::reader::{ReaderOptions, RowReader, Source};
 use crate::rows::record::METADATA_FIELDS;
 use crate::rows::writer::Target;
-use crate::tasks::TaskKind;
+use crate::tasks::Task;
 use crate::tasks::draft::Stage;
 use crate::tasks::reasoning::ReasoningPolicy;
 use crate::tasks::template::{PromptTemplate, subject_column};
@@ -105,7 +106,7 @@ pub struct LanePlan {
 }
 
 pub struct Plan {
-    pub task: TaskKind,
+    pub task: Task,
     pub input_label: String,
     pub input_path: Option<PathBuf>,
     pub reader: RowReader,
@@ -151,7 +152,7 @@ pub struct Checks {
 impl Plan {
     /// A live run's plan, or a dry run's (which checks neither paths nor keys).
     pub fn resolve(
-        task: TaskKind,
+        task: Task,
         args: &RunArgs,
         draft_args: Option<&DraftArgs>,
     ) -> anyhow::Result<Plan> {
@@ -163,12 +164,17 @@ impl Plan {
     }
 
     pub fn resolve_with(
-        task: TaskKind,
+        task: Task,
         args: &RunArgs,
         draft_args: Option<&DraftArgs>,
         checks: Checks,
     ) -> anyhow::Result<Plan> {
         let profile = load_profile(args)?;
+        // `gen seo` and `gen outline` run the profile's row of that name where it has one.
+        let task = match task.builtin() {
+            Some(_) if task.def().origin == "built-in" => task::named(task.name(), &profile)?,
+            _ => task,
+        };
         let providers_available = registry::available(&profile)?;
         let entries = pool_entries(args, &profile)?;
         let (mut providers, lanes) = resolve_pool(
@@ -207,7 +213,8 @@ impl Plan {
             .subject_column
             .as_deref()
             .or(profile.subject_column.as_deref());
-        let builtin_templates = args.template.is_none() || draft_args.is_some();
+        let builtin_templates =
+            task.has_builtin_prompt() && (args.template.is_none() || draft_args.is_some());
         let subject = if reader.columns().is_empty() {
             subject_flag.unwrap_or("keyword").to_string()
         } else if builtin_templates || subject_flag.is_some() {
@@ -218,7 +225,10 @@ impl Plan {
         };
         let template = match (&args.template, draft_args) {
             (Some(path), None) => PromptTemplate::from_file(path)?,
-            _ => PromptTemplate::builtin(task).about(&subject),
+            _ if builtin_templates || draft_args.is_some() => {
+                task.builtin_template().about(&subject)
+            }
+            _ => task.prompt_template()?,
         };
         if !reader.columns().is_empty() && draft_args.is_none() {
             template.check_columns(reader.columns())?;
@@ -304,7 +314,7 @@ impl Plan {
         let reasoning = ReasoningPolicy {
             flag: args.reasoning,
             providers: providers.iter().map(|p| p.reasoning).collect(),
-            steps: profile.tasks.clone(),
+            steps: profile.tasks.steps.clone(),
         };
         Ok(Plan {
             task,
@@ -344,7 +354,7 @@ impl Plan {
 /// has none: it would be counted as free. So every model the run may send to (the lanes', the
 /// draft's research and image models) needs a price, checked before anything is sent.
 fn check_priced(
-    task: TaskKind,
+    task: Task,
     providers: &[ProviderPlan],
     lanes: &[LanePlan],
     draft: Option<&draft::DraftPlan>,
@@ -646,12 +656,12 @@ pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
 
 /// Input columns keep their names unless they collide with a field gen writes; those become
 /// `input_<name>` (the plan reports it) so nothing is overwritten silently.
-fn output_columns(task: TaskKind, input: &[String]) -> (Vec<(String, String)>, Vec<String>) {
-    let generated: Vec<&str> = task
-        .output_fields()
+fn output_columns(task: Task, input: &[String]) -> (Vec<(String, String)>, Vec<String>) {
+    let fields = task.output_fields();
+    let generated: Vec<&str> = fields
         .iter()
-        .chain(METADATA_FIELDS.iter())
-        .copied()
+        .map(String::as_str)
+        .chain(METADATA_FIELDS.iter().copied())
         .collect();
     let mut renames = Vec::new();
     let mut columns = Vec::with_capacity(input.len() + generated.len());
@@ -704,7 +714,7 @@ mod tests {
             "title".to_string(),
             "provider".to_string(),
         ];
-        let (renames, columns) = output_columns(TaskKind::Seo, &input);
+        let (renames, columns) = output_columns(Task::seo(), &input);
         assert_eq!(
             renames,
             vec![

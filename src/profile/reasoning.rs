@@ -27,9 +27,10 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use crate::providers::reasoning::{Effort, Levels, ModelThinking, Reasoning, Steering, Toggle};
-use crate::tasks::TaskKind;
+use crate::tasks::Task;
 use crate::tasks::draft::Stage;
 use crate::tasks::reasoning::Step;
+use crate::tasks::spec::TaskTable;
 
 fn setting<E: de::Error>(text: &str) -> Result<Reasoning, E> {
     Reasoning::parse(text).ok_or_else(|| {
@@ -47,18 +48,10 @@ pub(super) fn deserialize_reasoning<'de, D: Deserializer<'de>>(
     setting(&text).map(Some)
 }
 
-/// `[tasks.NAME]` tables: `seo`, `outline` and `draft`, each with a `reasoning` (a table of
-/// stages for `draft`, or one setting for all of them).
-pub(super) fn deserialize_tasks<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Vec<(Step, Reasoning)>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct TaskTable {
-        #[serde(default)]
-        reasoning: Option<Settings>,
-    }
-
+/// `[tasks.NAME]` tables: rows of the task table (`seo` and `outline` changed key by key, new
+/// tasks whole) and their reasoning; `draft`'s table holds only its reasoning, one setting or a
+/// table of stages.
+pub(super) fn deserialize_tasks<'de, D: Deserializer<'de>>(d: D) -> Result<Tasks, D::Error> {
     /// One setting, or `{ STAGE = setting, … }`.
     enum Settings {
         All(Reasoning),
@@ -99,37 +92,89 @@ pub(super) fn deserialize_tasks<'de, D: Deserializer<'de>>(
         }
     }
 
-    let tables = BTreeMap::<String, TaskTable>::deserialize(d)?;
-    let mut steps = Vec::new();
-    for (name, table) in tables {
-        let task = match name.as_str() {
-            "seo" => TaskKind::Seo,
-            "outline" => TaskKind::Outline,
-            "draft" => TaskKind::Draft,
-            _ => {
-                return Err(de::Error::custom(format!(
-                    "`[tasks.{name}]`: gen has no task `{name}`; the tasks are seo, outline and draft"
-                )));
-            }
+    let tables = BTreeMap::<String, toml::Spanned<TaskTable>>::deserialize(d)?;
+    let mut tasks = Tasks::default();
+    for (name, spanned) in tables {
+        let offset = spanned.span().start;
+        let table = spanned.into_inner();
+        let settings = match &table.reasoning {
+            Some(value) => Some(Settings::deserialize(value.clone()).map_err(de::Error::custom)?),
+            None => None,
         };
-        match (task, table.reasoning) {
-            (_, None) => {}
-            (TaskKind::Draft, Some(Settings::All(setting))) => {
-                steps.extend(Stage::ALL.map(|stage| (Step::Stage(stage), setting)));
+        let builtin = match name.as_str() {
+            "seo" => Some(Task::seo()),
+            "outline" => Some(Task::outline()),
+            "draft" => {
+                if table
+                    != (TaskTable {
+                        reasoning: table.reasoning.clone(),
+                        ..TaskTable::default()
+                    })
+                {
+                    return Err(de::Error::custom(
+                        "`[tasks.draft]` takes only `reasoning`: the draft's stages are set in \
+                         `[draft]` and with `gen draft`'s flags",
+                    ));
+                }
+                match settings {
+                    Some(Settings::All(setting)) => tasks
+                        .steps
+                        .extend(Stage::ALL.map(|stage| (Step::Stage(stage), setting))),
+                    Some(Settings::PerStage(stages)) => tasks
+                        .steps
+                        .extend(stages.into_iter().map(|(s, r)| (Step::Stage(s), r))),
+                    None => {}
+                }
+                continue;
             }
-            (TaskKind::Draft, Some(Settings::PerStage(stages))) => {
-                steps.extend(stages.into_iter().map(|(s, r)| (Step::Stage(s), r)));
-            }
-            (task, Some(Settings::All(setting))) => steps.push((Step::Task(task), setting)),
-            (task, Some(Settings::PerStage(_))) => {
+            _ => None,
+        };
+        match (&settings, builtin) {
+            (Some(Settings::PerStage(_)), _) => {
                 return Err(de::Error::custom(format!(
-                    "`[tasks.{}]`: only draft has stages; give one setting, e.g. reasoning = \"low\"",
-                    task.name()
+                    "`[tasks.{name}]`: only draft has stages; give one setting, e.g. reasoning = \
+                     \"low\""
                 )));
             }
+            (Some(Settings::All(setting)), Some(task)) => {
+                tasks.steps.push((Step::Task(task), *setting));
+            }
+            _ => {}
         }
+        let defines = table.prompt.is_some() || table.template.is_some();
+        if builtin.is_none() && !defines {
+            return Err(de::Error::custom(format!(
+                "`[tasks.{name}]`: gen has no task `{name}` (the built-in ones are seo, outline \
+                 and draft); a new task needs a `prompt` (or a `template` file) and a `schema` \
+                 (or a text `format`)"
+            )));
+        }
+        tasks.rows.insert(
+            name,
+            TaskRow {
+                table,
+                offset,
+                line: 0,
+            },
+        );
     }
-    Ok(steps)
+    Ok(tasks)
+}
+
+/// The profile's `[tasks]`: its rows of the task table, and the reasoning they set.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tasks {
+    /// Reasoning per built-in task and per draft stage.
+    pub steps: Vec<(Step, Reasoning)>,
+    pub rows: BTreeMap<String, TaskRow>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRow {
+    pub table: TaskTable,
+    /// Where the row starts in the profile's text, and its 1-based line (set once parsed).
+    pub offset: usize,
+    pub line: usize,
 }
 
 /// `[models."ID"]` tables, keyed by model id (matched case-insensitively, exactly).

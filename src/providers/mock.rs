@@ -162,6 +162,12 @@ fn valid_answer(request: &Request, seed: u64) -> (String, Vec<String>, Vec<Image
             )),
         },
         Purpose::Image => (String::new(), Vec::new(), vec![mock_article::png(seed, 16)]),
+        // A task defined as data: an article of its target length.
+        Purpose::Custom => text(mock_article::draft(
+            &topic,
+            request.target_words.unwrap_or(300),
+            seed,
+        )),
     }
 }
 
@@ -176,7 +182,7 @@ fn invalid_text(request: &Request, seed: u64) -> String {
         .to_string(),
         Purpose::Outline => format!("# {}\n\nJust one paragraph.\n", request.topic),
         Purpose::Research => "I could not find anything.".to_string(),
-        Purpose::Draft | Purpose::Humanize => {
+        Purpose::Draft | Purpose::Humanize | Purpose::Custom => {
             format!("# {}\n\nToo short to be an article.\n", request.topic)
         }
         Purpose::Image => "I cannot draw that.".to_string(),
@@ -298,7 +304,7 @@ fn splitmix64(mut x: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tasks::TaskKind;
+    use crate::tasks::Task;
 
     fn request(purpose: Purpose, topic: &str, attempt: u32) -> Request {
         Request {
@@ -322,8 +328,8 @@ mod tests {
             "a very long keyword phrase that keeps going and going and going beyond sixty",
         ] {
             for (purpose, kind) in [
-                (Purpose::Seo, TaskKind::Seo),
-                (Purpose::Outline, TaskKind::Outline),
+                (Purpose::Seo, Task::seo()),
+                (Purpose::Outline, Task::outline()),
             ] {
                 let req = request(purpose, topic, 1);
                 let (first, _) = mock.answer(&req);
@@ -377,8 +383,8 @@ mod tests {
         config.invalid_output_rate = 1.0;
         let mock = MockProvider::new(config);
         for (purpose, kind) in [
-            (Purpose::Seo, TaskKind::Seo),
-            (Purpose::Outline, TaskKind::Outline),
+            (Purpose::Seo, Task::seo()),
+            (Purpose::Outline, Task::outline()),
         ] {
             for i in 0..10 {
                 let text = mock

@@ -40,6 +40,8 @@ pub enum Purpose {
     Draft,
     /// A rewrite of `Request::source_text` in a natural voice, same facts and headings.
     Humanize,
+    /// A task defined as data (`[tasks.NAME]`): its answer is whatever its schema or format says.
+    Custom,
     /// A picture for an article (Gemini's image model). Only the Gemini adapter asks for
     /// pictures (`responseModalities`); the OpenAI-wire and Anthropic adapters build their
     /// ordinary text request for it, since the engine sends image requests to Gemini lanes only.
@@ -52,7 +54,7 @@ pub enum OutputShape {
     Text,
     /// A JSON object matching `schema`; `name` is the schema's identifier for APIs that want one.
     Json {
-        name: &'static str,
+        name: String,
         schema: Value,
     },
 }
@@ -234,6 +236,17 @@ pub trait Provider: Send + Sync {
         &'a self,
         request: &'a Request,
     ) -> BoxFuture<'a, Result<Completion, ProviderError>>;
+}
+
+/// The input tokens a request is estimated at before it is sent: its prompts, and the schema of
+/// a JSON answer, which every API bills as input (as a structured-output field or, where the
+/// vendor has none, in the system prompt).
+pub fn estimate_input_tokens(request: &Request) -> u64 {
+    let schema = match &request.shape {
+        OutputShape::Json { schema, .. } => estimate_tokens(&schema.to_string()),
+        OutputShape::Text => 0,
+    };
+    estimate_tokens(&request.system) + estimate_tokens(&request.prompt) + schema
 }
 
 /// Token estimate used before a provider reports usage: ceil(chars / 4), the usual rule of thumb

@@ -576,7 +576,7 @@ mod tests {
         let http = build(&request(crate::tasks::seo::shape()), &endpoint());
         let format = &body_json(&http)["response_format"];
         assert_eq!(format["type"], "json_schema");
-        assert_eq!(format["json_schema"]["name"], "seo_metadata");
+        assert_eq!(format["json_schema"]["name"], "seo");
         assert_eq!(format["json_schema"]["strict"], true);
         assert_eq!(
             format["json_schema"]["schema"]["required"],
@@ -587,7 +587,7 @@ mod tests {
     #[test]
     fn loose_schemas_are_not_sent_as_strict_and_names_are_cleaned() {
         let shape = OutputShape::Json {
-            name: "my schema!",
+            name: "my schema!".to_string(),
             schema: json!({"type": "object", "properties": {"a": {"type": "string"}}}),
         };
         let http = build(&request(shape), &endpoint());

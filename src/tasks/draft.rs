@@ -122,7 +122,10 @@ impl Stage {
             Stage::Research => {
                 "You are a research assistant. You answer with concise notes and the URLs of your sources."
             }
-            Stage::Outline => crate::tasks::outline::SYSTEM,
+            Stage::Outline => crate::tasks::spec::builtin_tables()["outline"]
+                .system
+                .as_deref()
+                .unwrap_or_default(),
             Stage::Draft => {
                 "You are an experienced writer. You answer with the article in markdown and nothing else."
             }
@@ -269,7 +272,7 @@ pub fn validate(
     words: u32,
     draft: Option<&str>,
 ) -> Result<StageOutput, String> {
-    let body = crate::tasks::strip_code_fence(text).to_string();
+    let body = crate::text::strip_code_fence(text).to_string();
     let output = |text: String, sources: Vec<String>| StageOutput {
         text,
         sources,
@@ -291,7 +294,9 @@ pub fn validate(
             }
             Ok(output(body, sources))
         }
-        Stage::Outline => crate::tasks::outline::validate(&body).map(|_| output(body, Vec::new())),
+        Stage::Outline => crate::tasks::spec::TextOutput::outline_check()
+            .validate(&body)
+            .map(|_| output(body, Vec::new())),
         Stage::Draft => {
             let count = word_count(&body);
             let (low, high) = (f64::from(words) * 0.8, f64::from(words) * 1.2);

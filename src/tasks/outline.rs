@@ -1,28 +1,13 @@
 //! `outline`: a markdown heading structure per row, accepted when it has at least three `##`
-//! sections.
+//! sections. The task is a row of `builtin.toml`; `draft`'s outline stage checks its answer the
+//! same way.
 
 use serde_json::{Map, Value};
 
-pub const FIELDS: [&str; 1] = ["outline"];
-pub const MIN_SECTIONS: usize = 3;
-
-pub const SYSTEM: &str =
-    "You are a content strategist. You answer with a markdown outline and nothing else.";
+use crate::tasks::Task;
 
 pub fn validate(text: &str) -> Result<Map<String, Value>, String> {
-    let body = super::strip_code_fence(text);
-    let sections = body
-        .lines()
-        .filter(|line| line.trim_start().starts_with("## "))
-        .count();
-    if sections < MIN_SECTIONS {
-        return Err(format!(
-            "outline has {sections} `##` sections, at least {MIN_SECTIONS} are required"
-        ));
-    }
-    let mut fields = Map::new();
-    fields.insert("outline".into(), Value::String(body.to_string()));
-    Ok(fields)
+    Task::outline().validate(text)
 }
 
 #[cfg(test)]

@@ -12,13 +12,13 @@
 //! the flag wins over the provider, the provider over the task.
 
 use crate::providers::reasoning::Reasoning;
-use crate::tasks::TaskKind;
+use crate::tasks::Task;
 use crate::tasks::draft::Stage;
 
 /// What a request is for, as far as reasoning goes: a task, or one stage of a draft.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Step {
-    Task(TaskKind),
+    Task(Task),
     Stage(Stage),
 }
 
@@ -26,15 +26,13 @@ impl Step {
     /// The built-in setting (see the module docs for why).
     pub fn default_reasoning(self) -> Reasoning {
         match self {
-            Step::Task(TaskKind::Seo | TaskKind::Outline) => Reasoning::Off,
-            Step::Task(TaskKind::Draft) | Step::Stage(Stage::Research | Stage::Draft) => {
-                Reasoning::Low
-            }
+            // The task's own row says (built-in: off for seo and outline, low for a draft).
+            Step::Task(task) => task.def().reasoning,
+            Step::Stage(Stage::Research | Stage::Draft) => Reasoning::Low,
             Step::Stage(Stage::Outline | Stage::Humanize | Stage::Images) => Reasoning::Off,
         }
     }
 
-    /// `seo`, `outline`, `draft.research`…: how the dry run and messages name it.
     pub fn label(self) -> String {
         match self {
             Step::Task(task) => task.name().to_string(),
@@ -86,7 +84,7 @@ mod tests {
 
     #[test]
     fn the_flag_beats_the_provider_which_beats_the_task() {
-        let seo = Step::Task(TaskKind::Seo);
+        let seo = Step::Task(Task::seo());
         let research = Step::Stage(Stage::Research);
         let mut policy = ReasoningPolicy::default();
         assert_eq!(policy.setting(0, seo), Reasoning::Off);

@@ -7,8 +7,6 @@ use anyhow::{Context, bail};
 use minijinja::{Environment, UndefinedBehavior, Value as JinjaValue, context};
 use serde_json::{Map, Value};
 
-use crate::tasks::TaskKind;
-
 const TEMPLATE_NAME: &str = "prompt";
 
 /// Names a template may use that are not columns: the whole row, its id, and minijinja's globals.
@@ -76,14 +74,9 @@ pub fn subject_column(columns: &[String], named: Option<&str>) -> Result<String,
 }
 
 impl PromptTemplate {
-    pub fn builtin(kind: TaskKind) -> Self {
-        let mut template = Self::new(
-            kind.builtin_template().to_string(),
-            format!("the built-in {} template", kind.name()),
-        )
-        .expect("built-in templates parse");
-        template.required_text = vec!["keyword".to_string()];
-        template
+    /// A template given inline; `origin` names it in messages.
+    pub fn inline(source: String, origin: String) -> anyhow::Result<Self> {
+        Self::new(source, origin)
     }
 
     /// This built-in template reading its `keyword` from `column`.
@@ -311,7 +304,7 @@ mod tests {
 
     #[test]
     fn columns_used_behind_is_defined_are_optional() {
-        let builtin = PromptTemplate::builtin(TaskKind::Seo);
+        let builtin = crate::tasks::Task::seo().builtin_template();
         builtin.check_columns(&["keyword".to_string()]).unwrap();
         let error = builtin
             .check_columns(&["product".to_string()])
@@ -371,7 +364,7 @@ mod subject_tests {
 
     #[test]
     fn a_builtin_template_reads_its_keyword_from_the_subject_column() {
-        let template = PromptTemplate::builtin(TaskKind::Seo).about("Query");
+        let template = crate::tasks::Task::seo().builtin_template().about("Query");
         template
             .check_columns(&columns(&["Query", "audience"]))
             .unwrap();
@@ -412,7 +405,7 @@ mod required_text_tests {
 
     #[test]
     fn builtin_templates_need_a_non_empty_keyword_custom_ones_do_not() {
-        let builtin = PromptTemplate::builtin(TaskKind::Outline);
+        let builtin = crate::tasks::Task::outline().builtin_template();
         let row = |keyword: Value| -> Map<String, Value> {
             [("keyword".to_string(), keyword)].into_iter().collect()
         };
