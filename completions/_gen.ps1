@@ -223,7 +223,7 @@ Register-ArgumentCompleter -Native -CommandName 'gen' -ScriptBlock {
             break
         }
         'gen;batch;submit' {
-            [CompletionResult]::new('--task', '--task', [CompletionResultType]::ParameterName, 'The task every row is rendered for [with --retry-failed: the job''s]')
+            [CompletionResult]::new('--task', '--task', [CompletionResultType]::ParameterName, 'The task every row is rendered for: seo, outline or a profile''s [tasks.NAME] (`gen tasks` lists them) [with --retry-failed: the job''s]')
             [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'gemini, openai, anthropic (or an alias such as claude), or the offline mock [with --retry-failed: the job''s]')
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model [default: the provider''s default]')
             [CompletionResult]::new('--retry-failed', '--retry-failed', [CompletionResultType]::ParameterName, 'Submit only the rows that errored or expired in JOB (after `gen batch fetch JOB`)')
@@ -290,7 +290,7 @@ Register-ArgumentCompleter -Native -CommandName 'gen' -ScriptBlock {
             break
         }
         'gen;batch;run' {
-            [CompletionResult]::new('--task', '--task', [CompletionResultType]::ParameterName, 'The task every row is rendered for [with --retry-failed: the job''s]')
+            [CompletionResult]::new('--task', '--task', [CompletionResultType]::ParameterName, 'The task every row is rendered for: seo, outline or a profile''s [tasks.NAME] (`gen tasks` lists them) [with --retry-failed: the job''s]')
             [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'gemini, openai, anthropic (or an alias such as claude), or the offline mock [with --retry-failed: the job''s]')
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model [default: the provider''s default]')
             [CompletionResult]::new('--retry-failed', '--retry-failed', [CompletionResultType]::ParameterName, 'Submit only the rows that errored or expired in JOB (after `gen batch fetch JOB`)')

@@ -354,7 +354,7 @@ _gen() {
             fi
             case "${prev}" in
                 --task)
-                    COMPREPLY=($(compgen -W "seo outline" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --provider)
@@ -470,7 +470,7 @@ _gen() {
             fi
             case "${prev}" in
                 --task)
-                    COMPREPLY=($(compgen -W "seo outline" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --provider)

@@ -213,7 +213,7 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gen;batch;submit'= {
-            cand --task 'The task every row is rendered for [with --retry-failed: the job''s]'
+            cand --task 'The task every row is rendered for: seo, outline or a profile''s [tasks.NAME] (`gen tasks` lists them) [with --retry-failed: the job''s]'
             cand --provider 'gemini, openai, anthropic (or an alias such as claude), or the offline mock [with --retry-failed: the job''s]'
             cand --model 'The model [default: the provider''s default]'
             cand --retry-failed 'Submit only the rows that errored or expired in JOB (after `gen batch fetch JOB`)'
@@ -275,7 +275,7 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand --version 'Print version'
         }
         &'gen;batch;run'= {
-            cand --task 'The task every row is rendered for [with --retry-failed: the job''s]'
+            cand --task 'The task every row is rendered for: seo, outline or a profile''s [tasks.NAME] (`gen tasks` lists them) [with --retry-failed: the job''s]'
             cand --provider 'gemini, openai, anthropic (or an alias such as claude), or the offline mock [with --retry-failed: the job''s]'
             cand --model 'The model [default: the provider''s default]'
             cand --retry-failed 'Submit only the rows that errored or expired in JOB (after `gen batch fetch JOB`)'

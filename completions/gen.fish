@@ -207,8 +207,7 @@ complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subco
 complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subcommand_from submit status fetch cancel list run help" -f -a "list" -d 'The jobs this machine submitted'
 complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subcommand_from submit status fetch cancel list run help" -f -a "run" -d 'Submit, wait, fetch: one command for CI'
 complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subcommand_from submit status fetch cancel list run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l task -d 'The task every row is rendered for [with --retry-failed: the job\'s]' -r -f -a "seo\t''
-outline\t''"
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l task -d 'The task every row is rendered for: seo, outline or a profile\'s [tasks.NAME] (`gen tasks` lists them) [with --retry-failed: the job\'s]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l provider -d 'gemini, openai, anthropic (or an alias such as claude), or the offline mock [with --retry-failed: the job\'s]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l model -d 'The model [default: the provider\'s default]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l retry-failed -d 'Submit only the rows that errored or expired in JOB (after `gen batch fetch JOB`)' -r
@@ -250,8 +249,7 @@ complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcomman
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from list" -l state-dir -d 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]' -r -F
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
-complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l task -d 'The task every row is rendered for [with --retry-failed: the job\'s]' -r -f -a "seo\t''
-outline\t''"
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l task -d 'The task every row is rendered for: seo, outline or a profile\'s [tasks.NAME] (`gen tasks` lists them) [with --retry-failed: the job\'s]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l provider -d 'gemini, openai, anthropic (or an alias such as claude), or the offline mock [with --retry-failed: the job\'s]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l model -d 'The model [default: the provider\'s default]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l retry-failed -d 'Submit only the rows that errored or expired in JOB (after `gen batch fetch JOB`)' -r

@@ -444,21 +444,16 @@ pub struct StateDirArg {
     pub state_dir: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BatchTask {
-    Seo,
-    Outline,
-}
-
 #[derive(Debug, Clone, Args)]
 pub struct BatchSubmitArgs {
     /// Rows to submit (CSV or JSONL, as for a live run).
     #[arg(required_unless_present = "retry_failed")]
     pub input: Option<String>,
 
-    /// The task every row is rendered for [with --retry-failed: the job's].
-    #[arg(long, value_enum, required_unless_present = "retry_failed")]
-    pub task: Option<BatchTask>,
+    /// The task every row is rendered for: seo, outline or a profile's [tasks.NAME] (`gen tasks`
+    /// lists them) [with --retry-failed: the job's].
+    #[arg(long, value_name = "TASK", required_unless_present = "retry_failed")]
+    pub task: Option<String>,
 
     /// gemini, openai, anthropic (or an alias such as claude), or the offline mock [with
     /// --retry-failed: the job's].

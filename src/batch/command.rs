@@ -18,8 +18,8 @@ use super::fetch::{destination, fetch, fetch_job};
 use super::submit::{Submitted, submit, submit_inputs};
 use crate::batch::job::{self, JobFile};
 use crate::cli::{
-    BatchCommand, BatchFlags, BatchRunArgs, BatchSubmitArgs, BatchTask, FetchFiles, InputFormat,
-    ProgressArg, RunArgs, StateDirArg,
+    BatchCommand, BatchFlags, BatchRunArgs, BatchSubmitArgs, FetchFiles, InputFormat, ProgressArg,
+    RunArgs, StateDirArg,
 };
 use crate::exit;
 use crate::plan::Plan;
@@ -245,11 +245,14 @@ pub fn shorthand(
     if task.is_draft() {
         bail!("--batch applies to one-call tasks; drafts run live");
     }
-    let task = match task.name() {
-        "seo" => BatchTask::Seo,
-        "outline" => BatchTask::Outline,
-        other => bail!("--batch takes seo and outline for now, not `{other}`"),
-    };
+    // A job is fetched later, perhaps in another shell: its task must be one a name finds again.
+    if task.def().origin == "the command line" {
+        bail!(
+            "--batch takes a task with a name (a built-in one or a profile's [tasks.NAME]), since \
+             the job's answers are checked against it again at fetch; define this one in a profile"
+        );
+    }
+    let task = task.name().to_string();
     let refused = [
         (
             args.pool.is_some(),

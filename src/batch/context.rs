@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 
 use crate::batch::job::{self, JobFile};
 use crate::batch::remote::Remote;
-use crate::cli::{BatchTask, InputFormat, ProgressArg, ReadArgs, RunArgs};
+use crate::cli::{InputFormat, ProgressArg, ReadArgs, RunArgs};
 use crate::plan::{Checks, Plan, ProviderPlan};
 use crate::providers::presets::Service;
 use crate::providers::reasoning::Reasoning;
@@ -18,24 +18,26 @@ use crate::tasks::Task;
 /// Batch prices are half the interactive ones on all three APIs.
 pub(super) const BATCH_DISCOUNT: f64 = 0.5;
 
-pub(super) fn task_of(task: BatchTask) -> Task {
-    match task {
-        BatchTask::Seo => Task::seo(),
-        BatchTask::Outline => Task::outline(),
-    }
+/// The task `name` under the profile the job is submitted with: a built-in one or the profile's
+/// row of that name.
+pub(super) fn task_of(name: &str, profile: Option<&str>, no_profile: bool) -> anyhow::Result<Task> {
+    let profile = crate::profile::select(profile, no_profile)?;
+    crate::plan::task::named(name, &profile)
 }
 
-/// The task a job file names; anything else is an error, wherever the job is read.
+/// The task a job file names, under the job's profile: a fetch checks answers against the task
+/// as the profile defines it now (as a live run would).
 pub(super) fn task_named(job: &JobFile) -> anyhow::Result<Task> {
-    match job.task.as_str() {
-        "seo" => Ok(Task::seo()),
-        "outline" => Ok(Task::outline()),
-        other => bail!(
-            "job {} names the task `{other}`, which gen does not know (batch jobs run seo or \
-             outline); was its state file written by another version?",
+    let task = task_of(&job.task, job.profile.as_deref(), job.no_profile)
+        .with_context(|| format!("job {} names the task `{}`", job.job, job.task))?;
+    if task.is_draft() {
+        bail!(
+            "job {} names the task `draft`, which runs live only; was its state file written by \
+             another version?",
             job.job
-        ),
+        );
     }
+    Ok(task)
 }
 
 pub(super) fn input_format_of(job: &JobFile) -> InputFormat {

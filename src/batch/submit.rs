@@ -49,7 +49,14 @@ pub(super) struct SubmitInputs {
 pub(super) fn submit_inputs(args: &BatchSubmitArgs) -> anyhow::Result<SubmitInputs> {
     let Some(earlier) = &args.retry_failed else {
         return Ok(SubmitInputs {
-            task: task_of(args.task.context("--task is required")?),
+            task: {
+                let name = args.task.as_deref().context("--task is required")?;
+                let task = task_of(name, args.profile.as_deref(), args.no_profile)?;
+                if task.is_draft() {
+                    bail!("a draft runs live only (`gen draft`): it is a pipeline of requests");
+                }
+                task
+            },
             input: args.input.clone().context("an input file is required")?,
             provider: args.provider.clone().context("--provider is required")?,
             model: args.model.clone(),
