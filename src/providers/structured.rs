@@ -103,6 +103,15 @@ pub fn schema_instruction(schema: &Value) -> String {
     format!("Answer with a single JSON object that matches this JSON Schema:\n{schema}")
 }
 
+/// `system` with `note` appended as a paragraph of its own.
+pub(crate) fn with_note(system: &str, note: Option<&str>) -> String {
+    match note {
+        None => system.to_string(),
+        Some(note) if system.is_empty() => note.to_string(),
+        Some(note) => format!("{system}\n\n{note}"),
+    }
+}
+
 /// What `wire` is sent of `schema`. `json` is the OpenAI dialect's JSON mode; the Anthropic and
 /// Gemini wires ignore it.
 pub fn plan(wire: Wire, json: JsonMode, schema: &Value) -> Structured {
@@ -1328,6 +1337,36 @@ fn range(min: Option<&Value>, max: Option<&Value>, one: &str, many: &str) -> Opt
     })
 }
 
+/// Product copy as a user's task would define it: a headline of at most 70 characters, exactly
+/// three bullets, a price band from a list, and a nested object. For the adapters' tests.
+#[cfg(test)]
+pub(crate) fn product_schema() -> Value {
+    serde_json::json!({
+        "type": "object",
+        "properties": {
+            "headline": {"type": "string", "maxLength": 70, "description": "the hook"},
+            "bullets": {
+                "type": "array",
+                "items": {"type": "string"},
+                "minItems": 3,
+                "maxItems": 3
+            },
+            "price_band": {"type": "string", "enum": ["budget", "mid", "premium"]},
+            "details": {
+                "type": "object",
+                "properties": {
+                    "material": {"type": "string"},
+                    "care": {"type": "string", "maxLength": 200}
+                },
+                "required": ["material", "care"],
+                "additionalProperties": false
+            }
+        },
+        "required": ["headline", "bullets", "price_band", "details"],
+        "additionalProperties": false
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1354,33 +1393,8 @@ mod tests {
             .collect()
     }
 
-    /// Product copy as a user's task would define it: a headline of at most 70 characters,
-    /// exactly three bullets, a price band from a list, and a nested object.
-    pub(crate) fn product() -> Value {
-        json!({
-            "type": "object",
-            "properties": {
-                "headline": {"type": "string", "maxLength": 70, "description": "the hook"},
-                "bullets": {
-                    "type": "array",
-                    "items": {"type": "string"},
-                    "minItems": 3,
-                    "maxItems": 3
-                },
-                "price_band": {"type": "string", "enum": ["budget", "mid", "premium"]},
-                "details": {
-                    "type": "object",
-                    "properties": {
-                        "material": {"type": "string"},
-                        "care": {"type": "string", "maxLength": 200}
-                    },
-                    "required": ["material", "care"],
-                    "additionalProperties": false
-                }
-            },
-            "required": ["headline", "bullets", "price_band", "details"],
-            "additionalProperties": false
-        })
+    fn product() -> Value {
+        product_schema()
     }
 
     fn seo() -> Value {
@@ -2039,6 +2053,16 @@ mod tests {
             describe(&keywords),
             "no two items the same; if `a` is present, so is `b` and `c`; \
              meeting `{\"not\": {\"type\":\"null\"}}`"
+        );
+    }
+
+    #[test]
+    fn notes_join_the_system_prompt_as_their_own_paragraph() {
+        assert_eq!(with_note("Be terse.", None), "Be terse.");
+        assert_eq!(with_note("", Some("Rules.")), "Rules.");
+        assert_eq!(
+            with_note("Be terse.", Some("Rules.")),
+            "Be terse.\n\nRules."
         );
     }
 }
