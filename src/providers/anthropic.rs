@@ -10,8 +10,11 @@ use std::time::SystemTime;
 use serde_json::{Map, Value, json};
 
 use super::classify::{self, describe, text_of};
+use super::dialect::JsonMode;
+use super::protocol::Wire;
 use super::ratelimit::{parse_rate_limits, retry_after};
 use super::reasoning::ReasoningField;
+use super::structured;
 use super::wire::{Endpoint, HeaderValue, Headers, HttpRequest, get, json_post, percent_encode};
 use super::{Completion, ModelPage, OutputShape, ProviderError, Request, Usage, estimate_tokens};
 use crate::failure::FailureKind;
@@ -42,22 +45,31 @@ pub(crate) fn auth_headers(endpoint: &Endpoint) -> Vec<(&'static str, HeaderValu
 }
 
 /// The Messages body [`build`] sends; a Message Batches entry carries the same one as `params`.
+/// A JSON answer's schema goes in `output_config.format` as [`structured::plan`] decides, the
+/// rules Anthropic cannot take after the system prompt; a schema it cannot take at all goes in
+/// the system prompt whole, with no `output_config`.
 pub(crate) fn request_body(request: &Request) -> Value {
+    let mut system = request.system.clone();
+    let mut output_config = None;
+    if let OutputShape::Json { schema, .. } = &request.shape {
+        let plan = structured::plan(Wire::Anthropic, JsonMode::JsonSchema, schema);
+        output_config = plan
+            .sent
+            .map(|sent| json!({"format": {"type": "json_schema", "schema": sent}}));
+        system = structured::with_note(&system, plan.prompt_note.as_deref());
+    }
     let mut body = Map::new();
     body.insert("model".into(), json!(request.model));
     body.insert("max_tokens".into(), json!(request.max_output_tokens));
-    if !request.system.is_empty() {
-        body.insert("system".into(), json!(request.system));
+    if !system.is_empty() {
+        body.insert("system".into(), json!(system));
     }
     body.insert(
         "messages".into(),
         json!([{"role": "user", "content": request.prompt}]),
     );
-    if let OutputShape::Json { schema, .. } = &request.shape {
-        body.insert(
-            "output_config".into(),
-            json!({"format": {"type": "json_schema", "schema": schema}}),
-        );
+    if let Some(config) = output_config {
+        body.insert("output_config".into(), config);
     }
     match request.reasoning {
         // Extended thinking is off unless asked, so "off" sends nothing.
@@ -425,6 +437,64 @@ mod tests {
         assert_eq!(format["type"], "json_schema");
         assert_eq!(format["schema"]["additionalProperties"], false);
         assert!(body.get("temperature").is_none());
+    }
+
+    fn body_of(schema: Value) -> Value {
+        let req = request(OutputShape::Json {
+            name: "product_copy",
+            schema,
+        });
+        serde_json::from_slice(&build(&req, &endpoint()).body).unwrap()
+    }
+
+    /// Anthropic's structured outputs: `output_config: {format: {type: json_schema, schema}}`,
+    /// with no `maxLength` and no `minItems` above 1 in the schema (a 400 otherwise).
+    #[test]
+    fn product_copy_is_sent_without_what_anthropic_refuses_and_told_in_the_system_prompt() {
+        let schema = crate::providers::structured::product_schema();
+        let body = body_of(schema.clone());
+        let sent = &body["output_config"]["format"]["schema"];
+        assert_eq!(body["output_config"]["format"]["type"], "json_schema");
+        assert_eq!(
+            sent["properties"]["headline"],
+            json!({"type": "string", "description": "the hook"})
+        );
+        assert_eq!(
+            sent["properties"]["bullets"],
+            json!({"type": "array", "items": {"type": "string"}, "minItems": 1})
+        );
+        assert_eq!(
+            sent["properties"]["price_band"]["enum"],
+            json!(["budget", "mid", "premium"])
+        );
+        assert_eq!(sent["properties"]["details"]["additionalProperties"], false);
+        assert_eq!(
+            body["system"],
+            "You are terse.\n\nThe JSON answer must also meet these rules:\n\
+             - `headline`: at most 70 characters\n\
+             - `bullets`: exactly 3 items\n\
+             - `details.care`: at most 200 characters"
+        );
+        assert_eq!(body["messages"][0]["content"], "Write about shoes.");
+    }
+
+    #[test]
+    fn a_recursive_schema_goes_in_the_system_prompt_whole() {
+        let schema = json!({
+            "type": "object",
+            "properties": {"name": {"type": "string"}, "children": {"type": "array", "items": {"$ref": "#"}}},
+            "required": ["name", "children"],
+            "additionalProperties": false
+        });
+        let body = body_of(schema.clone());
+        assert!(body.get("output_config").is_none());
+        assert_eq!(
+            body["system"],
+            format!(
+                "You are terse.\n\n{}",
+                crate::providers::structured::schema_instruction(&schema)
+            )
+        );
     }
 
     const SUCCESS: &str = r#"{"id":"msg_01","type":"message","role":"assistant","model":"claude-haiku-4-5-20251001",

@@ -12,8 +12,11 @@ use serde_json::{Map, Value, json};
 
 use super::base64;
 use super::classify::{self, describe, text_of};
+use super::dialect::JsonMode;
+use super::protocol::Wire;
 use super::ratelimit::{gemini_quota_is_daily, gemini_retry_delay, retry_after, retry_hint};
 use super::reasoning::ReasoningField;
+use super::structured;
 use super::wire::{Endpoint, HeaderValue, Headers, HttpRequest, get, json_post, percent_encode};
 use super::{
     Completion, Image, ModelPage, OutputShape, ProviderError, Purpose, Request, Usage,
@@ -22,7 +25,8 @@ use super::{
 use crate::failure::FailureKind;
 
 /// `POST {base}/models/{model}:generateContent`. The system prompt is `systemInstruction`; JSON
-/// answers set `responseMimeType` and `responseJsonSchema` (real JSON Schema). No temperature.
+/// answers set `responseMimeType` and `responseJsonSchema` (real JSON Schema, less what Gemini
+/// ignores: see [`structured`]). No temperature.
 ///
 /// A [`Purpose::Image`] request asks for `responseModalities: ["TEXT", "IMAGE"]` (Gemini's
 /// image generation) and never for JSON: image models answer pictures mixed with prose. A
@@ -54,25 +58,31 @@ pub(crate) fn auth_headers(endpoint: &Endpoint) -> Vec<(&'static str, HeaderValu
 /// The GenerateContentRequest [`build`] sends; a batch input line or inline entry carries the
 /// same one (the model is named by the batch, not the request).
 pub(crate) fn request_body(request: &Request) -> Value {
+    let mut system = request.system.clone();
+    let mut config = Map::new();
+    config.insert("maxOutputTokens".into(), json!(request.max_output_tokens));
+    if request.purpose == Purpose::Image {
+        config.insert("responseModalities".into(), json!(["TEXT", "IMAGE"]));
+    } else if let OutputShape::Json { schema, .. } = &request.shape {
+        // JSON mode stays on when the schema cannot be sent: the schema is then in the prompt.
+        let plan = structured::plan(Wire::Gemini, JsonMode::JsonSchema, schema);
+        config.insert("responseMimeType".into(), json!("application/json"));
+        if let Some(sent) = plan.sent {
+            config.insert("responseJsonSchema".into(), sent);
+        }
+        system = structured::with_note(&system, plan.prompt_note.as_deref());
+    }
     let mut body = Map::new();
-    if !request.system.is_empty() {
+    if !system.is_empty() {
         body.insert(
             "systemInstruction".into(),
-            json!({"parts": [{"text": request.system}]}),
+            json!({"parts": [{"text": system}]}),
         );
     }
     body.insert(
         "contents".into(),
         json!([{"role": "user", "parts": [{"text": request.prompt}]}]),
     );
-    let mut config = Map::new();
-    config.insert("maxOutputTokens".into(), json!(request.max_output_tokens));
-    if request.purpose == Purpose::Image {
-        config.insert("responseModalities".into(), json!(["TEXT", "IMAGE"]));
-    } else if let OutputShape::Json { schema, .. } = &request.shape {
-        config.insert("responseMimeType".into(), json!("application/json"));
-        config.insert("responseJsonSchema".into(), schema.clone());
-    }
     match request.reasoning {
         ReasoningField::Budget(budget) => {
             config.insert("thinkingConfig".into(), json!({ "thinkingBudget": budget }));
@@ -568,6 +578,70 @@ mod tests {
                 .ends_with("/models/..%2Fx%3Fkey%3D1:generateContent"),
             "{}",
             http.url
+        );
+    }
+
+    fn body_of(schema: Value) -> Value {
+        let req = request(OutputShape::Json {
+            name: "product_copy",
+            schema,
+        });
+        serde_json::from_slice(&build(&req, &endpoint()).body).unwrap()
+    }
+
+    /// Gemini's `generationConfig`: `responseMimeType: application/json` with
+    /// `responseJsonSchema`, which supports `minItems` / `maxItems` but not `maxLength`.
+    #[test]
+    fn product_copy_keeps_item_counts_and_moves_lengths_to_the_system_instruction() {
+        let schema = crate::providers::structured::product_schema();
+        let body = body_of(schema.clone());
+        let config = &body["generationConfig"];
+        assert_eq!(config["responseMimeType"], "application/json");
+        let sent = &config["responseJsonSchema"];
+        assert_eq!(
+            sent["properties"]["headline"],
+            json!({"type": "string", "description": "the hook"})
+        );
+        assert_eq!(
+            sent["properties"]["bullets"],
+            schema["properties"]["bullets"]
+        );
+        assert_eq!(
+            sent["properties"]["price_band"],
+            schema["properties"]["price_band"]
+        );
+        assert_eq!(
+            sent["properties"]["details"]["properties"]["care"],
+            json!({"type": "string"})
+        );
+        assert!(config.get("responseSchema").is_none());
+        assert_eq!(
+            body["systemInstruction"],
+            json!({"parts": [{"text": "You are terse.\n\nThe JSON answer must also meet these rules:\n\
+                - `headline`: at most 70 characters\n\
+                - `details.care`: at most 200 characters"}]})
+        );
+    }
+
+    #[test]
+    fn a_schema_gemini_cannot_take_goes_in_the_system_instruction_in_json_mode() {
+        let schema = json!({
+            "type": "object",
+            "properties": {"name": {"type": "string"}, "children": {"type": "array", "items": {"$ref": "#"}}},
+            "required": ["name", "children"]
+        });
+        let mut req = request(OutputShape::Json {
+            name: "tree",
+            schema: schema.clone(),
+        });
+        req.system.clear();
+        let body: Value = serde_json::from_slice(&build(&req, &endpoint()).body).unwrap();
+        let config = &body["generationConfig"];
+        assert_eq!(config["responseMimeType"], "application/json");
+        assert!(config.get("responseJsonSchema").is_none());
+        assert_eq!(
+            body["systemInstruction"]["parts"][0]["text"],
+            crate::providers::structured::schema_instruction(&schema)
         );
     }
 

@@ -17,6 +17,7 @@ pub mod presets;
 pub mod protocol;
 pub mod ratelimit;
 pub mod reasoning;
+pub mod structured;
 pub mod wire;
 
 use std::future::Future;

@@ -11,8 +11,10 @@ use serde_json::{Map, Value, json};
 
 use super::classify::{self, describe, text_of};
 use super::dialect::{Dialect, JsonMode, MaxTokensField};
+use super::protocol::Wire;
 use super::ratelimit::{parse_rate_limits, retry_after, retry_hint};
 use super::reasoning::ReasoningField;
+use super::structured;
 use super::wire::{Endpoint, HeaderValue, Headers, HttpRequest, get, json_post};
 use super::{
     Completion, ModelPage, OutputShape, ProviderError, Request, Usage, estimate_tokens, unique_urls,
@@ -48,34 +50,32 @@ pub(crate) fn auth_headers(endpoint: &Endpoint) -> Vec<(&'static str, HeaderValu
 }
 
 /// The Chat Completions body [`build_with`] sends; a Batch API input line carries the same one.
+/// A JSON answer is asked for as [`structured::plan`] decides for the dialect's JSON mode: with
+/// `json_schema` (strict when the schema allows), or with `json_object` or nothing and the
+/// schema in the system message; rules the sent schema leaves out follow the system message.
 pub(crate) fn request_body(request: &Request, dialect: Dialect) -> Value {
     let mut system = request.system.clone();
     let mut body = Map::new();
     body.insert("model".into(), json!(request.model));
     if let OutputShape::Json { name, schema } = &request.shape {
-        match dialect.json {
-            JsonMode::JsonSchema => {
+        let plan = structured::plan(Wire::OpenAi, dialect.json, schema);
+        match plan.sent {
+            Some(sent) => {
                 body.insert(
                     "response_format".into(),
                     json!({"type": "json_schema", "json_schema": {
                         "name": schema_name(name),
-                        "schema": schema,
-                        "strict": is_strict_compatible(schema),
+                        "schema": sent,
+                        "strict": plan.strict,
                     }}),
                 );
             }
-            JsonMode::JsonObject | JsonMode::PromptOnly => {
-                if dialect.json == JsonMode::JsonObject {
-                    body.insert("response_format".into(), json!({"type": "json_object"}));
-                }
-                if !system.is_empty() {
-                    system.push_str("\n\n");
-                }
-                system.push_str(&format!(
-                    "Answer with a single JSON object that matches this JSON Schema:\n{schema}"
-                ));
+            None if dialect.json == JsonMode::JsonObject => {
+                body.insert("response_format".into(), json!({"type": "json_object"}));
             }
+            None => {}
         }
+        system = structured::with_note(&system, plan.prompt_note.as_deref());
     }
     let mut messages = Vec::with_capacity(2);
     if !system.is_empty() {
@@ -108,7 +108,8 @@ pub(crate) fn request_body(request: &Request, dialect: Dialect) -> Value {
     Value::Object(body)
 }
 
-/// A `json_schema.name`: letters, digits, `_` and `-`, at most 64 characters.
+/// A `json_schema.name` as OpenAI's `ResponseFormatJsonSchema` requires it: letters, digits, `_`
+/// and `-`, 1 to 64 of them; anything else becomes `_`.
 fn schema_name(name: &str) -> String {
     let cleaned: String = name
         .chars()
@@ -125,34 +126,6 @@ fn schema_name(name: &str) -> String {
         "answer".into()
     } else {
         cleaned
-    }
-}
-
-/// Whether Structured Outputs' strict mode accepts the schema's object shapes: every object
-/// schema has `additionalProperties: false` and `required` naming all of its properties.
-fn is_strict_compatible(schema: &Value) -> bool {
-    match schema {
-        Value::Object(map) => {
-            let is_object =
-                map.get("type") == Some(&json!("object")) || map.contains_key("properties");
-            if is_object {
-                let closed = map.get("additionalProperties") == Some(&Value::Bool(false));
-                let properties = map.get("properties").and_then(Value::as_object);
-                let required: Vec<&str> = map
-                    .get("required")
-                    .and_then(Value::as_array)
-                    .map(|r| r.iter().filter_map(Value::as_str).collect())
-                    .unwrap_or_default();
-                let all_required = properties
-                    .is_none_or(|props| props.keys().all(|k| required.contains(&k.as_str())));
-                if !closed || !all_required {
-                    return false;
-                }
-            }
-            map.values().all(is_strict_compatible)
-        }
-        Value::Array(items) => items.iter().all(is_strict_compatible),
-        _ => true,
     }
 }
 
@@ -617,6 +590,110 @@ mod tests {
         assert!(body.get("max_completion_tokens").is_none());
         let system = body["messages"][0]["content"].as_str().unwrap();
         assert!(system.starts_with("You are terse.\n\n") && system.contains("meta_description"));
+    }
+
+    fn product(schema: Value) -> Request {
+        request(OutputShape::Json {
+            name: "product copy",
+            schema,
+        })
+    }
+
+    /// OpenAI's `ResponseFormatJsonSchema`: `{type: json_schema, json_schema: {name, schema,
+    /// strict}}`, the name matching `^[a-zA-Z0-9_-]{1,64}$`.
+    #[test]
+    fn product_copy_is_sent_strict_with_every_limit_in_the_schema() {
+        let schema = crate::providers::structured::product_schema();
+        let body = body_json(&build(&product(schema.clone()), &endpoint()));
+        assert_eq!(
+            body["response_format"],
+            json!({"type": "json_schema", "json_schema": {
+                "name": "product_copy", "schema": schema, "strict": true}})
+        );
+        assert_eq!(
+            body["messages"][0],
+            json!({"role": "system", "content": "You are terse."})
+        );
+        assert_eq!(body["messages"][1]["content"], "Write about shoes.");
+    }
+
+    #[test]
+    fn what_strict_mode_cannot_take_follows_the_system_message() {
+        let mut schema = crate::providers::structured::product_schema();
+        schema["properties"]["link"] = json!({"type": "string", "format": "uri"});
+        schema["required"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!("link"));
+        let body = body_json(&build(&product(schema), &endpoint()));
+        let format = &body["response_format"]["json_schema"];
+        assert_eq!(format["strict"], true);
+        assert_eq!(
+            format["schema"]["properties"]["link"],
+            json!({"type": "string"})
+        );
+        assert_eq!(format["schema"]["properties"]["headline"]["maxLength"], 70);
+        assert_eq!(
+            body["messages"][0]["content"],
+            "You are terse.\n\nThe JSON answer must also meet these rules:\n- `link`: in `uri` format"
+        );
+    }
+
+    #[test]
+    fn compatible_vendors_get_the_whole_schema_in_the_system_message() {
+        let schema = crate::providers::structured::product_schema();
+        for (dialect, format) in [
+            (Dialect::COMPATIBLE, Some(json!({"type": "json_object"}))),
+            (
+                Dialect {
+                    json: JsonMode::PromptOnly,
+                    max_tokens: MaxTokensField::MaxTokens,
+                },
+                None,
+            ),
+        ] {
+            let body = body_json(&build_with(&product(schema.clone()), &endpoint(), dialect));
+            assert_eq!(body.get("response_format").cloned(), format);
+            let system = body["messages"][0]["content"].as_str().unwrap();
+            assert_eq!(
+                system,
+                format!(
+                    "You are terse.\n\n{}",
+                    crate::providers::structured::schema_instruction(&schema)
+                )
+            );
+            assert!(system.contains(r#""maxLength":70"#));
+        }
+        // No system prompt of its own: the schema is the whole system message.
+        let mut req = product(schema.clone());
+        req.system.clear();
+        let body = body_json(&build_with(&req, &endpoint(), Dialect::COMPATIBLE));
+        assert_eq!(
+            body["messages"][0]["content"],
+            crate::providers::structured::schema_instruction(&schema)
+        );
+    }
+
+    #[test]
+    fn schema_names_fit_openais_rule() {
+        let fits = |name: &str| {
+            (1..=64).contains(&name.len())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        };
+        let long = "x".repeat(100);
+        for (name, expected) in [
+            ("seo_metadata", "seo_metadata"),
+            ("product copy v2", "product_copy_v2"),
+            ("café-menü", "caf_-men_"),
+            ("", "answer"),
+            (long.as_str(), &long[..64]),
+        ] {
+            let cleaned = schema_name(name);
+            assert_eq!(cleaned, expected);
+            assert!(fits(&cleaned), "{cleaned}");
+        }
     }
 
     const SUCCESS: &str = r#"{"id":"chatcmpl-1","object":"chat.completion","created":1741570283,
