@@ -411,7 +411,7 @@ pub struct ReadArgs {
 #[derive(Debug, Clone, Subcommand)]
 pub enum BatchCommand {
     /// Render every row like the live run and submit it as batch job(s); prints the job id.
-    Submit(BatchSubmitArgs),
+    Submit(Box<BatchSubmitArgs>),
     /// A job's state, counts, age and provider (every local job without JOB).
     Status {
         /// The job id `submit` printed [default: every job in the state directory].

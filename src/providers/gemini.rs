@@ -583,7 +583,7 @@ mod tests {
 
     fn body_of(schema: Value) -> Value {
         let req = request(OutputShape::Json {
-            name: "product_copy",
+            name: "product_copy".to_string(),
             schema,
         });
         serde_json::from_slice(&build(&req, &endpoint()).body).unwrap()
@@ -631,7 +631,7 @@ mod tests {
             "required": ["name", "children"]
         });
         let mut req = request(OutputShape::Json {
-            name: "tree",
+            name: "tree".to_string(),
             schema: schema.clone(),
         });
         req.system.clear();

@@ -594,7 +594,7 @@ mod tests {
 
     fn product(schema: Value) -> Request {
         request(OutputShape::Json {
-            name: "product copy",
+            name: "product copy".to_string(),
             schema,
         })
     }

@@ -1405,15 +1405,20 @@ mod tests {
     }
 
     #[test]
-    fn the_seo_schema_is_sent_as_it_is_everywhere() {
+    fn the_seo_schema_is_strict_on_openai_and_its_limits_go_in_the_prompt_elsewhere() {
         let schema = seo();
         let strict = openai(&schema);
         assert_eq!(strict.sent.as_ref(), Some(&schema));
         assert!(strict.strict);
-        for structured in [strict, anthropic(&schema), gemini(&schema)] {
-            assert_eq!(structured.sent.as_ref(), Some(&schema));
-            assert_eq!(structured.prompt_note, None);
-            assert!(structured.unsupported.is_empty(), "{structured:?}");
+        assert_eq!(strict.prompt_note, None);
+        assert!(strict.unsupported.is_empty(), "{strict:?}");
+        for structured in [anthropic(&schema), gemini(&schema)] {
+            let sent = structured.sent.as_ref().expect("a schema is sent");
+            assert_eq!(sent["required"], schema["required"]);
+            assert!(sent["properties"]["title"].get("maxLength").is_none());
+            let note = structured.prompt_note.as_deref().unwrap_or_default();
+            assert!(note.contains("`title`: between 1 and 60 characters"), "{note}");
+            assert!(!structured.unsupported.is_empty());
         }
     }
 
