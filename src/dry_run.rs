@@ -18,6 +18,7 @@ use crate::tasks::draft::{Earlier, Stage, row_targets, template_extras};
 use crate::tasks::reasoning::{ReasoningPolicy, Step};
 
 pub fn describe(plan: Plan) -> String {
+    let notes = plan.structured_output_notes();
     let Plan {
         task,
         mut reader,
@@ -36,6 +37,9 @@ pub fn describe(plan: Plan) -> String {
         task.name()
     );
     let _ = writeln!(text, "input: {}", reader.describe_input());
+    for note in &notes {
+        let _ = writeln!(text, "note: {note}");
+    }
     let _ = writeln!(text, "lanes ({}):", lanes.len());
     for (index, provider) in providers.iter().enumerate() {
         let rpm = provider

@@ -343,6 +343,7 @@ async fn execute<P: Program>(
     resume: Resumed,
     program: P,
 ) -> anyhow::Result<RunReport> {
+    let notes = plan.structured_output_notes();
     let (fresh_tx, fresh_rx) = async_channel::bounded::<Row>(QUEUE_CAPACITY);
     let (outcome_tx, outcome_rx) = mpsc::channel::<Outcome>(OUTCOME_CAPACITY);
     // Providers with lanes: a research or picture provider takes no rows, so a retried row
@@ -467,6 +468,9 @@ async fn execute<P: Program>(
 
     let progress = progress::start(plan.progress, plan.progress_interval, stats.clone());
     log_lanes(&plan.providers, &plan.lanes);
+    for note in &notes {
+        eprintln!("gen: note: {note}");
+    }
 
     run_lanes(shared.clone(), Arc::new(program), lanes).await;
 

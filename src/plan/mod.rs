@@ -139,6 +139,54 @@ pub struct Plan {
     pub reasoning: ReasoningPolicy,
 }
 
+impl Plan {
+    /// What each provider's structured output cannot take of the task's schema, one line per
+    /// provider: those rules go in the prompt instead, and every answer is still validated
+    /// against the whole schema.
+    pub fn structured_output_notes(&self) -> Vec<String> {
+        use crate::providers::dialect::JsonMode;
+        let crate::providers::OutputShape::Json { schema, .. } = self.task.shape() else {
+            return Vec::new();
+        };
+        // A built-in prompt states its own rules (the seo title's 60 characters); only a
+        // user's task needs telling where its schema's rules went.
+        if self.task.has_builtin_prompt() {
+            return Vec::new();
+        }
+        let mut notes = Vec::new();
+        for provider in &self.providers {
+            let Service::Http { wire, dialect, .. } = &provider.service else {
+                continue;
+            };
+            if dialect.json != JsonMode::JsonSchema && *wire == crate::providers::protocol::Wire::OpenAi {
+                notes.push(format!(
+                    "{} takes no JSON Schema as structured output: the schema goes in the prompt \
+                     and every answer is validated against it",
+                    provider.name
+                ));
+                continue;
+            }
+            let planned = crate::providers::structured::plan(*wire, dialect.json, &schema);
+            if planned.unsupported.is_empty() {
+                continue;
+            }
+            let what: Vec<String> = planned
+                .unsupported
+                .iter()
+                .map(|u| format!("`{}` at {}", u.keyword, u.location()))
+                .collect();
+            notes.push(format!(
+                "{}'s structured output cannot take {}: {} in the prompt, and every answer is \
+                 validated against the whole schema",
+                provider.name,
+                what.join(", "),
+                if what.len() == 1 { "it goes" } else { "they go" }
+            ));
+        }
+        notes
+    }
+}
+
 /// What [`Plan::resolve_with`] checks beyond the arguments themselves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Checks {
