@@ -56,7 +56,8 @@ pub fn named(name: &str, profile: &Profile) -> anyhow::Result<Task> {
 }
 
 /// `gen run --schema FILE | --format FORMAT …`: a task from flags, paths relative to the current
-/// folder. It is named after its schema file (`product.schema.json` → `product`), or `text`.
+/// folder. It is named after its schema file (`product.schema.json` → `product`), or `text`
+/// (its result column too, unless `--field` names another).
 pub fn one_off(flags: &TaskFlags, template: Option<&Path>) -> anyhow::Result<Task> {
     let name = match &flags.schema {
         Some(path) => path
