@@ -21,6 +21,21 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Puts each live subcommand's INPUT into its [`RunArgs`], where the plan reads it.
+    pub fn settle(mut self) -> Self {
+        match &mut self.command {
+            Command::Seo(args) | Command::Outline(args) => args.run.input = args.input.clone(),
+            Command::Draft(args) => args.run.input = args.input.clone(),
+            Command::Run(args) => {
+                args.run.input = args.targets.last().cloned().unwrap_or_default();
+            }
+            _ => {}
+        }
+        self
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// SEO metadata per row: JSON {title, meta_description, slug}, validated.
@@ -31,7 +46,11 @@ pub enum Command {
     Draft(Box<DraftArgs>),
     /// Any task per row: a built-in one, a profile's [tasks.NAME], or a one-off from --schema or
     /// --format with --template or --prompt.
-    #[command(allow_missing_positional = true)]
+    #[command(
+        override_usage = "gen run [OPTIONS] TASK INPUT\n       gen run [OPTIONS] \
+                                 (--schema FILE | --format FORMAT) (--template FILE | --prompt TEXT) \
+                                 INPUT"
+    )]
     Run(Box<RunTaskArgs>),
     /// The tasks a profile can run (built-in and its own), with their output fields.
     Tasks(TasksArgs),
@@ -85,6 +104,10 @@ fn parse_usd(text: &str) -> Result<f64, String> {
 /// `gen draft`: the run options plus the pipeline's own.
 #[derive(Debug, Clone, Args)]
 pub struct DraftArgs {
+    /// Rows to process: CSV (with a header row) or JSONL, by extension; `-` reads stdin.
+    #[arg(value_name = "INPUT")]
+    pub input: String,
+
     #[command(flatten)]
     pub run: RunArgs,
 
@@ -141,6 +164,10 @@ pub struct DraftArgs {
 /// `gen seo` and `gen outline`: the run options, and running them as a batch job instead.
 #[derive(Debug, Clone, Args)]
 pub struct TaskArgs {
+    /// Rows to process: CSV (with a header row) or JSONL, by extension; `-` reads stdin.
+    #[arg(value_name = "INPUT")]
+    pub input: String,
+
     #[command(flatten)]
     pub run: RunArgs,
 
@@ -151,16 +178,26 @@ pub struct TaskArgs {
 /// `gen run [TASK] INPUT`.
 #[derive(Debug, Clone, Args)]
 pub struct RunTaskArgs {
-    /// The task: seo, outline, or a profile's [tasks.NAME] (`gen tasks` lists them). Leave it out
-    /// for a one-off task given by --schema or --format.
-    #[arg(value_name = "TASK")]
-    pub task: Option<String>,
+    /// TASK INPUT: the task (seo, outline, or a profile's [tasks.NAME]; `gen tasks` lists them)
+    /// and the rows to process. A one-off task given by --schema or --format takes only INPUT.
+    #[arg(value_name = "TASK_AND_INPUT", num_args = 1..=2, required = true)]
+    pub targets: Vec<String>,
 
     #[command(flatten)]
     pub define: TaskFlags,
 
     #[command(flatten)]
-    pub args: TaskArgs,
+    pub run: RunArgs,
+
+    #[command(flatten)]
+    pub batch: BatchFlags,
+}
+
+impl RunTaskArgs {
+    /// The task named, when one is.
+    pub fn task(&self) -> Option<&str> {
+        (self.targets.len() == 2).then(|| self.targets[0].as_str())
+    }
 }
 
 /// A one-off task's definition, for `gen run` without a task name (a profile's `[tasks.NAME]`
@@ -282,7 +319,9 @@ pub struct BatchFlags {
 /// Options shared by the live-run subcommands.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
-    /// Rows to process: CSV (with a header row) or JSONL, by extension; `-` reads stdin.
+    /// The input: each subcommand reads it as its own positional argument (`gen run` after a
+    /// task name) and [`Cli::settle`] puts it here.
+    #[arg(skip)]
     pub input: String,
 
     /// Lanes as NAME=WEIGHT,... where NAME is a provider, a model id or PROVIDER:MODEL and

@@ -53,7 +53,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Outline(args) => task_run(Task::outline(), &args.run, &args.batch),
         Command::Draft(args) => live_run(Task::draft(), &args.run, Some(&args)),
         Command::Run(args) => match run_task(&args) {
-            Ok(task) => task_run(task, &args.args.run, &args.args.batch),
+            Ok(task) => task_run(task, &args.run, &args.batch),
             Err(error) => {
                 eprintln!("gen: error: {error:#}");
                 exit::USAGE
@@ -79,8 +79,8 @@ pub fn run(cli: Cli) -> ExitCode {
 
 /// `gen run [TASK] INPUT`: the task named (under the profile), or a one-off from flags.
 fn run_task(args: &cli::RunTaskArgs) -> anyhow::Result<Task> {
-    let run = &args.args.run;
-    match (&args.task, args.define.defines_a_task()) {
+    let run = &args.run;
+    match (args.task(), args.define.defines_a_task()) {
         (Some(name), false) => {
             if args.define.any() {
                 anyhow::bail!(

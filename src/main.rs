@@ -3,5 +3,5 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    gen_core::run(gen_core::cli::Cli::parse())
+    gen_core::run(gen_core::cli::Cli::parse().settle())
 }

@@ -158,7 +158,9 @@ impl Plan {
             let Service::Http { wire, dialect, .. } = &provider.service else {
                 continue;
             };
-            if dialect.json != JsonMode::JsonSchema && *wire == crate::providers::protocol::Wire::OpenAi {
+            if dialect.json != JsonMode::JsonSchema
+                && *wire == crate::providers::protocol::Wire::OpenAi
+            {
                 notes.push(format!(
                     "{} takes no JSON Schema as structured output: the schema goes in the prompt \
                      and every answer is validated against it",
@@ -180,7 +182,11 @@ impl Plan {
                  validated against the whole schema",
                 provider.name,
                 what.join(", "),
-                if what.len() == 1 { "it goes" } else { "they go" }
+                if what.len() == 1 {
+                    "it goes"
+                } else {
+                    "they go"
+                }
             ));
         }
         notes

@@ -67,7 +67,7 @@ pub fn one_off(flags: &TaskFlags, template: Option<&Path>) -> anyhow::Result<Tas
             .filter(|n| !n.is_empty())
             .unwrap_or("run")
             .to_string(),
-        None => flags.format.map_or("text", |f| f.name()).to_string(),
+        None => "text".to_string(),
     };
     if matches!(name.as_str(), "seo" | "outline" | "draft") {
         return Err(anyhow!(

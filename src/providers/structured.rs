@@ -1417,7 +1417,10 @@ mod tests {
             assert_eq!(sent["required"], schema["required"]);
             assert!(sent["properties"]["title"].get("maxLength").is_none());
             let note = structured.prompt_note.as_deref().unwrap_or_default();
-            assert!(note.contains("`title`: between 1 and 60 characters"), "{note}");
+            assert!(
+                note.contains("`title`: between 1 and 60 characters"),
+                "{note}"
+            );
             assert!(!structured.unsupported.is_empty());
         }
     }

@@ -16,3 +16,4 @@ mod providers;
 mod reasoning;
 mod resume_by_content;
 mod spreadsheets;
+mod tasks;
