@@ -11,6 +11,8 @@
 //! [`pattern_text`]), `$ref` within the schema, `allOf` (merged), `anyOf`/`oneOf` (the first
 //! branch that is not just `null`). Everything else, `description` included, is ignored.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Number, Value, json};
 
 use crate::text::slugify;
@@ -176,6 +178,9 @@ impl<'p> Place<'p> {
     }
 }
 
+/// The keywords that bring in other schemas.
+const COMBINERS: [&str; 4] = ["$ref", "allOf", "anyOf", "oneOf"];
+
 const SOFT_DEPTH: u32 = 12;
 /// A schema that still recurses (a required field that refers back to its object) is cut here.
 const HARD_DEPTH: u32 = 40;
@@ -209,7 +214,7 @@ impl<'a> Writer<'a> {
         match schema {
             Value::Bool(false) => return Value::Null,
             Value::Object(_) => {}
-            _ => return Value::String(self.text(&Map::new(), place)),
+            _ => return Value::String(self.string(&Map::new(), place)),
         }
         let mut here = place.clone();
         let schema = self.resolve(schema, &mut here.trail);
@@ -220,7 +225,7 @@ impl<'a> Writer<'a> {
         if let Some(Value::Array(options)) = schema.get("enum") {
             let fitting: Vec<&Value> = options
                 .iter()
-                .filter(|v| types.is_empty() || types.iter().any(|t| is_of_type(v, t)))
+                .filter(|v| types.len == 0 || types.as_slice().iter().any(|t| is_of_type(v, t)))
                 .collect();
             let options: Vec<&Value> = if fitting.is_empty() {
                 options.iter().collect()
@@ -232,7 +237,7 @@ impl<'a> Writer<'a> {
                 return options[i].clone();
             }
         }
-        match chosen_type(&types, &schema) {
+        match chosen_type(types, &schema) {
             "object" => self.object(&schema, &here),
             "array" => self.array(&schema, &here),
             "integer" => self.number(&schema, &here, true),
@@ -246,8 +251,18 @@ impl<'a> Writer<'a> {
     /// The schema's own keywords with those its `$ref`, `allOf` and first `anyOf`/`oneOf` branch
     /// bring, its own winning; `properties` and `required` are joined. Each reference expanded is
     /// added to `trail`.
-    fn resolve(&self, schema: &Value, trail: &mut Vec<String>) -> Map<String, Value> {
-        self.resolve_in(schema, trail, &mut Vec::new())
+    fn resolve<'s>(
+        &self,
+        schema: &'s Value,
+        trail: &mut Vec<String>,
+    ) -> Cow<'s, Map<String, Value>> {
+        // Most schemas combine nothing: read them where they are.
+        match schema.as_object() {
+            Some(object) if !COMBINERS.iter().any(|k| object.contains_key(*k)) => {
+                Cow::Borrowed(object)
+            }
+            _ => Cow::Owned(self.resolve_in(schema, trail, &mut Vec::new())),
+        }
     }
 
     /// `local`: the references this one resolution expanded, so an alias of itself ends.
@@ -262,7 +277,7 @@ impl<'a> Writer<'a> {
         };
         let mut out: Map<String, Value> = object
             .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "$ref" | "allOf" | "anyOf" | "oneOf"))
+            .filter(|(k, _)| !COMBINERS.contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let mut parts: Vec<&Value> = Vec::new();
@@ -333,7 +348,7 @@ impl<'a> Writer<'a> {
             let child = place.property(name);
             match &extra_schema {
                 Some(s) => self.value(s, &child),
-                None => Value::String(self.text(&Map::new(), &child)),
+                None => Value::String(self.string(&Map::new(), &child)),
             }
         };
         for name in &required {
@@ -513,13 +528,11 @@ impl<'a> Writer<'a> {
                 return text;
             }
         }
-        if place
-            .name
-            .is_some_and(|n| words(n).contains(&"slug".to_string()))
-        {
+        let name = place.name.map(words).unwrap_or_default();
+        if name.iter().any(|w| w == "slug") {
             return pad_slug(self.slug(SlugPattern { digits: true }, max), min, max);
         }
-        fit(&self.text(schema, place), min, max)
+        fit(self.text(schema, place, &name), min, max)
     }
 
     fn slug(&self, pattern: SlugPattern, max: Option<usize>) -> String {
@@ -587,7 +600,8 @@ impl<'a> Writer<'a> {
 
     /// Prose about the subject that suits the field's name: a title for `title`, a question for
     /// `question`, a sentence for `answer` or `description`, the subject itself for `keyword`.
-    fn text(&self, schema: &Map<String, Value>, place: &Place<'_>) -> String {
+    /// `name`: the words of the property's name.
+    fn text(&self, schema: &Map<String, Value>, place: &Place<'_>, name: &[String]) -> String {
         let Subject { text, title } = self.subject;
         let i = place.index;
         let pick = self.seed.wrapping_add(i as u64);
@@ -599,10 +613,8 @@ impl<'a> Writer<'a> {
                 format!("{line} ({})", i + 1)
             }
         };
-        let name = place.name.map(words).unwrap_or_default();
         let has = |w: &[&str]| name.iter().any(|n| w.contains(&n.as_str()));
-        let joined = name.join("_");
-        if joined.contains("meta_description") || joined.contains("metadescription") {
+        if (has(&["meta"]) && has(&["description"])) || has(&["metadescription"]) {
             return meta_text(title);
         }
         if has(&["url", "uri", "link", "href", "website", "canonical"]) {
@@ -773,6 +785,7 @@ impl<'a> Writer<'a> {
         }
         // Last, outermost only: a value of a type the schema does not take.
         let types = types(&schema);
+        let types = types.as_slice();
         if depth == 0 && !types.is_empty() {
             let wrong = [
                 json!("text"),
@@ -947,9 +960,9 @@ fn pad_slug(mut slug: String, min: usize, max: Option<usize>) -> String {
 }
 
 /// `text` within `min..=max` characters: cut at a word boundary, padded with words.
-fn fit(text: &str, min: usize, max: Option<usize>) -> String {
+fn fit(text: String, min: usize, max: Option<usize>) -> String {
     const MORE: [&str; 6] = ["with", "clear", "answers", "and", "practical", "tips"];
-    let mut out = text.to_string();
+    let mut out = text;
     let mut len = out.chars().count();
     let mut i = 0;
     while len < min {
@@ -1195,22 +1208,46 @@ impl RegexWriter<'_> {
     }
 }
 
-/// The types a schema names, lowercase (Gemini's OpenAPI subset writes `STRING`).
-fn types(schema: &Map<String, Value>) -> Vec<String> {
-    match schema.get("type") {
-        Some(Value::String(t)) => vec![t.to_ascii_lowercase()],
-        Some(Value::Array(list)) => list
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_ascii_lowercase)
-            .collect(),
-        _ => Vec::new(),
+/// The types a schema names, in its order, whatever their case (Gemini's OpenAPI subset writes
+/// `STRING`). Kept in place rather than in a `Vec`: every value of every answer asks.
+#[derive(Debug, Clone, Copy, Default)]
+struct Types {
+    names: [&'static str; 7],
+    len: usize,
+}
+
+impl Types {
+    fn as_slice(&self) -> &[&'static str] {
+        &self.names[..self.len]
     }
 }
 
+fn types(schema: &Map<String, Value>) -> Types {
+    const KNOWN: [&str; 7] = [
+        "object", "array", "string", "integer", "number", "boolean", "null",
+    ];
+    let mut out = Types::default();
+    let mut add = |name: &str| {
+        if let Some(known) = KNOWN.iter().find(|k| k.eq_ignore_ascii_case(name))
+            && out.len < out.names.len()
+            && !out.as_slice().contains(known)
+        {
+            out.names[out.len] = known;
+            out.len += 1;
+        }
+    };
+    match schema.get("type") {
+        Some(Value::String(t)) => add(t),
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).for_each(add),
+        _ => {}
+    }
+    out
+}
+
 /// The type to write: the first named other than `null`, else the one the keywords imply.
-fn chosen_type<'t>(types: &'t [String], schema: &Map<String, Value>) -> &'t str {
-    if let Some(t) = types.iter().find(|t| *t != "null") {
+fn chosen_type(types: Types, schema: &Map<String, Value>) -> &'static str {
+    let types = types.as_slice();
+    if let Some(t) = types.iter().find(|t| **t != "null") {
         return t;
     }
     if !types.is_empty() {
