@@ -8,8 +8,19 @@
 //! `minItems`/`maxItems`, `uniqueItems`, `contains`, `enum`, `const`, `minLength`/`maxLength`,
 //! `minimum`/`maximum`/`exclusiveMinimum`/`exclusiveMaximum`/`multipleOf`, `format` (date,
 //! date-time, time, email, uri, uuid, hostname, ipv4, ipv6, duration), `pattern` (see
-//! [`pattern_text`]), `$ref` within the schema, `allOf` (merged), `anyOf`/`oneOf` (the first
+//! `pattern_text`), `$ref` within the schema, `allOf` (merged), `anyOf`/`oneOf` (the first
 //! branch that is not just `null`). Everything else, `description` included, is ignored.
+//!
+//! What a string says follows its property's name: a title for `title` or `headline` (at most
+//! 60 characters unless the schema says otherwise), the SEO description for `meta_description`, a
+//! slug for `slug`, a question for `question`, a sentence for `answer` or `description`, the
+//! subject as written for `keyword` or `translation`, a URL for `url`, else the subject and the
+//! field's name.
+//!
+//! Known gaps, each answered as best it can: `not`, `if`/`then`/`else`, `patternProperties`,
+//! `propertyNames`, `dependentSchemas`, references to other documents or `$anchor`s; a first
+//! `oneOf` branch that a later one also matches; lengths on formatted strings; patterns beyond
+//! `pattern_text`'s reach.
 
 use std::borrow::Cow;
 
@@ -212,6 +223,7 @@ impl<'a> Writer<'a> {
             return Value::Null;
         }
         match schema {
+            // Nothing is valid against `false`; a property that is one is left out before this.
             Value::Bool(false) => return Value::Null,
             Value::Object(_) => {}
             _ => return Value::String(self.string(&Map::new(), place)),
