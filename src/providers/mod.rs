@@ -12,6 +12,7 @@ pub mod gemini;
 pub mod http;
 pub mod mock;
 pub mod mock_article;
+pub mod mock_schema;
 pub mod openai;
 pub mod presets;
 pub mod protocol;

@@ -1,10 +1,13 @@
 //! What the fake "model" writes: valid task output computed from the prompt, independent of
 //! `gen`'s own code. By the markers `gen`'s built-in templates use: a rewrite (`Rewrite the
 //! article below` … `---ARTICLE---`), an article (`Target length: N words`), research notes
-//! (`Research` in the system prompt or opening the prompt); otherwise an `seo` JSON object when
-//! JSON is wanted and a markdown outline.
+//! (`Research` in the system prompt or opening the prompt); otherwise, when JSON is wanted, an
+//! instance of the request's schema (`schema.rs`), or the `seo` JSON object when the schema says
+//! no more than "an object", and a markdown outline.
 
-use serde_json::json;
+use serde_json::{Value, json};
+
+use super::schema;
 
 /// The line a humanize prompt opens its instruction with.
 const REWRITE: &str = "Rewrite the article below";
@@ -12,10 +15,11 @@ const REWRITE: &str = "Rewrite the article below";
 const ARTICLE_MARKER: &str = "---ARTICLE---";
 
 /// The answer for a request: `json` when the request asked for JSON (structured output or a
-/// forced tool). `system` is the system prompt, `prompt` the user turns.
-pub fn answer(system: &str, prompt: &str, json: bool) -> String {
+/// forced tool), matching `schema` when it sent one. `system` is the system prompt, `prompt` the
+/// user turns.
+pub fn answer(system: &str, prompt: &str, json: bool, schema: Option<&Value>) -> String {
     if json {
-        return seo_object(&topic(prompt)).to_string();
+        return json_value(schema, &topic(prompt)).to_string();
     }
     if let Some(article) = article_to_rewrite(prompt) {
         return rewrite(article);
@@ -188,24 +192,53 @@ fn research(topic: &str) -> String {
     out
 }
 
-/// The `seo` fields as a JSON value (also used as forced tool-use input).
-pub fn seo_object(topic: &str) -> serde_json::Value {
-    let mut title = format!("{topic}: A Practical Guide");
-    if title.chars().count() > 60 {
-        title = cut_words(topic, 60);
+/// The JSON answer about `topic`: an instance of `schema`, or the `seo` object when there is no
+/// schema or it leaves an object open (also used as forced tool-use input).
+pub fn json_value(schema: Option<&Value>, topic: &str) -> Value {
+    match schema {
+        Some(schema) if !schema::is_open_object(schema) => schema::instance(schema, topic),
+        _ => seo_object(topic),
     }
-    let description = cut_words(
+}
+
+/// The `seo` fields as a JSON value.
+pub fn seo_object(topic: &str) -> Value {
+    json!({
+        "title": seo_title(topic),
+        "meta_description": seo_description(topic),
+        "slug": seo_slug(topic),
+    })
+}
+
+/// A title of at most 60 characters.
+pub fn seo_title(topic: &str) -> String {
+    let title = format!("{topic}: A Practical Guide");
+    if title.chars().count() > 60 {
+        cut_words(topic, 60)
+    } else {
+        title
+    }
+}
+
+/// A description of at most 160 characters.
+pub fn seo_description(topic: &str) -> String {
+    cut_words(
         &format!(
             "Everything about {topic}: what it is, how to choose and the mistakes to avoid, \
              with clear answers and practical tips."
         ),
         160,
-    );
-    let mut slug = slugify(topic);
+    )
+}
+
+/// A kebab-case slug of the topic, or of its hash when it has no ASCII letter or digit.
+pub fn seo_slug(topic: &str) -> String {
+    let slug = slugify(topic);
     if slug.is_empty() {
-        slug = format!("page-{:08x}", fnv(topic.as_bytes()) as u32);
+        format!("page-{:08x}", fnv(topic.as_bytes()) as u32)
+    } else {
+        slug
     }
-    json!({ "title": title, "meta_description": description, "slug": slug })
 }
 
 fn outline(topic: &str) -> String {
@@ -319,7 +352,8 @@ mod tests {
     fn seo_answers_fit_the_task_limits() {
         let prompt = "Write SEO metadata for a web page about \"café crème and the very long \
                       keyword that keeps going on and on past sixty characters\".";
-        let value: serde_json::Value = serde_json::from_str(&answer("", prompt, true)).unwrap();
+        let value: serde_json::Value =
+            serde_json::from_str(&answer("", prompt, true, None)).unwrap();
         let title = value["title"].as_str().unwrap();
         let description = value["meta_description"].as_str().unwrap();
         let slug = value["slug"].as_str().unwrap();
@@ -340,6 +374,7 @@ mod tests {
             "You are a content strategist.",
             "Write an article outline for the keyword \"running shoes\".",
             false,
+            None,
         );
         assert!(text.starts_with("# Running Shoes\n"), "{text}");
         assert!(text.lines().filter(|l| l.starts_with("## ")).count() >= 4);
@@ -347,7 +382,7 @@ mod tests {
 
     #[test]
     fn a_prompt_naming_meta_description_gets_json() {
-        let text = answer("", "fill in \"title\" and meta_description", false);
+        let text = answer("", "fill in \"title\" and meta_description", false, None);
         assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok());
     }
 
@@ -355,7 +390,7 @@ mod tests {
     fn articles_come_near_their_target_length() {
         for target in [100, 300, 1500] {
             let prompt = format!("Write about \"trail running\".\nTarget length: {target} words\n");
-            let text = answer("", &prompt, false);
+            let text = answer("", &prompt, false, None);
             assert!(text.starts_with("# Trail Running"), "{text}");
             assert_eq!(text.lines().filter(|l| l.starts_with("## ")).count(), 4);
             let words = text.split_whitespace().count() as u32;
@@ -372,7 +407,7 @@ mod tests {
             "Rewrite the article below in a natural voice.\nKeep headings.\n---ARTICLE---\n{article}"
         );
         assert_eq!(
-            answer("", &prompt, false),
+            answer("", &prompt, false, None),
             "# Title: Use It\n\n## Start Here\n\nPlenty of people pick it. It lets, regularly.\n"
         );
         // The marker alone, or the instruction alone, is not a rewrite.
@@ -386,7 +421,7 @@ mod tests {
             ("Research the topic.", "\"trail running\""),
             ("", "Research \"trail running\" for an article."),
         ] {
-            let notes = answer(system, prompt, false);
+            let notes = answer(system, prompt, false, None);
             let (_, sources) = notes.split_once("## Sources\n").expect(&notes);
             let urls: Vec<&str> = sources.lines().filter(|l| l.contains("https://")).collect();
             assert_eq!(urls.len(), 3, "{notes}");

@@ -19,6 +19,11 @@
 //! route a LiteLLM proxy (`gateway.rs`): unknown models get its 400 and rate-limit headers its
 //! `llm_provider-` prefix.
 //!
+//! JSON answers (OpenAI `response_format`, Anthropic `output_config.format` or a forced tool,
+//! Gemini `responseJsonSchema`/`responseSchema`, or a schema quoted in the system prompt) are
+//! valid instances of the schema the request carried (`schema.rs`), the SEO object when it asks
+//! for no more than an object; [`RecordedRequest::schema`] shows which schema that was.
+//!
 //! Self-contained on purpose (std + serde_json only, nothing from `crate::support`), so a bench
 //! can include it with `#[path]`; its one call into `gen_core` draws the PNG it sends as a
 //! Gemini picture.
@@ -56,6 +61,7 @@ mod http;
 mod ledger;
 mod limit;
 mod reply;
+mod schema;
 mod thinking;
 mod wire;
 
@@ -182,6 +188,15 @@ pub struct RecordedRequest {
 }
 
 impl RecordedRequest {
+    /// The JSON Schema the request asked its answer to match, wherever its wire carries it:
+    /// OpenAI `response_format.json_schema.schema`, Anthropic `output_config.format.schema` (or
+    /// a forced tool's `input_schema`), Gemini `generationConfig.responseJsonSchema` or
+    /// `responseSchema`; for `json_object` and prompt-only JSON, the schema the system prompt
+    /// quotes. `None` for a request that asked for no schema.
+    pub fn schema(&self) -> Option<Value> {
+        reply::requested_schema(self.api, &self.body)
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()

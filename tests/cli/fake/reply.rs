@@ -11,6 +11,7 @@ use super::content::{self, cut_in_half, tokens};
 use super::http::HttpResponse;
 use super::ledger::Usage;
 use super::limit::{Refused, RequestBudget};
+use super::schema;
 use super::thinking::Spend;
 use super::wire::{
     Kind, Route, anthropic_invalid_key, gemini_field, gemini_invalid_key, openai_invalid_key,
@@ -77,6 +78,9 @@ struct Ask {
     /// The user turns only: the topic is looked for here.
     user_text: String,
     json: bool,
+    /// The JSON Schema the answer must match, where the wire carries it or the system prompt
+    /// quotes it.
+    schema: Option<Value>,
     /// Anthropic forced tool use: the tool's name.
     tool: Option<String>,
     max_tokens: Option<u64>,
@@ -103,7 +107,8 @@ fn ask(api: Api, body: &Value) -> Ask {
     let mut all = Vec::new();
     let mut user = Vec::new();
     let mut system = Vec::new();
-    let json;
+    let mut json;
+    let mut schema = None;
     let mut tool = None;
     let max_tokens;
     let mut image = false;
@@ -123,6 +128,9 @@ fn ask(api: Api, body: &Value) -> Ask {
                 body["response_format"]["type"].as_str(),
                 Some("json_schema" | "json_object")
             );
+            if body["response_format"]["type"] == "json_schema" {
+                schema = Some(body["response_format"]["json_schema"]["schema"].clone());
+            }
             max_tokens = body["max_completion_tokens"]
                 .as_u64()
                 .or(body["max_tokens"].as_u64());
@@ -138,8 +146,17 @@ fn ask(api: Api, body: &Value) -> Ask {
                 all.push(text);
             }
             json = body["output_config"]["format"].is_object() || body["output_format"].is_object();
+            schema = [&body["output_config"]["format"], &body["output_format"]]
+                .into_iter()
+                .find_map(|format| format.get("schema").cloned());
             if body["tool_choice"]["type"] == "tool" {
                 tool = body["tool_choice"]["name"].as_str().map(str::to_string);
+                let forced = body["tools"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|t| t["name"].as_str() == tool.as_deref());
+                schema = forced.and_then(|t| t.get("input_schema")).cloned();
             }
             max_tokens = body["max_tokens"].as_u64();
         }
@@ -164,6 +181,12 @@ fn ask(api: Api, body: &Value) -> Ask {
                 .and_then(|c| gemini_field(c, "responseMimeType"))
                 .and_then(Value::as_str)
                 == Some("application/json");
+            schema = config
+                .and_then(|c| {
+                    gemini_field(c, "responseJsonSchema")
+                        .or_else(|| gemini_field(c, "responseSchema"))
+                })
+                .cloned();
             max_tokens = config
                 .and_then(|c| gemini_field(c, "maxOutputTokens"))
                 .and_then(Value::as_u64);
@@ -180,16 +203,35 @@ fn ask(api: Api, body: &Value) -> Ask {
                 });
         }
     }
+    let system_text = system.join("\n");
+    // JSON mode without a schema field (`json_object`), or no JSON mode at all (gen's
+    // prompt-only dialect): the schema, if any, is quoted in the system prompt.
+    if schema.is_none()
+        && tool.is_none()
+        && let Some(quoted) = schema::quoted_in(&system_text)
+    {
+        json = true;
+        schema = Some(quoted);
+    }
     Ask {
         all_text: all.join("\n"),
-        system_text: system.join("\n"),
+        system_text,
         user_text: user.join("\n"),
         json,
+        schema,
         tool,
         max_tokens,
         image,
         search,
     }
+}
+
+/// The JSON Schema a request asked its answer to match: OpenAI's
+/// `response_format.json_schema.schema`, Anthropic's `output_config.format.schema` (or the forced
+/// tool's `input_schema`), Gemini's `generationConfig.responseJsonSchema` or `responseSchema`, or
+/// the one the system prompt quotes (`json_object` and prompt-only JSON).
+pub fn requested_schema(api: Api, body: &Value) -> Option<Value> {
+    ask(api, body).schema
 }
 
 /// A successful answer's pieces, before the provider's envelope.
@@ -368,7 +410,7 @@ fn success(
             format!("Here is a picture for {}.", content::topic(topic_source))
         } else {
             let json = ask.json || ask.tool.is_some();
-            content::answer(&ask.system_text, topic_source, json)
+            content::answer(&ask.system_text, topic_source, json, ask.schema.as_ref())
         }
     });
     // A picture only in a whole, unscripted answer: EmptyContent stays empty.
@@ -420,8 +462,9 @@ fn success(
         Api::Anthropic => {
             let tool = ask
                 .tool
-                .filter(|_| finish == Finish::Stop && !answer.text.is_empty());
-            anthropic_success(model, finish, &answer, tool, &topic, budget)
+                .filter(|_| finish == Finish::Stop && !answer.text.is_empty())
+                .map(|name| (name, content::json_value(ask.schema.as_ref(), &topic)));
+            anthropic_success(model, finish, &answer, tool, budget)
         }
         Api::Gemini => {
             let grounded = (ask.search && finish != Finish::Safety).then_some(&sources[..2]);
@@ -590,8 +633,7 @@ fn anthropic_success(
     model: &str,
     finish: Finish,
     answer: &Answer,
-    tool: Option<String>,
-    topic: &str,
+    tool: Option<(String, Value)>,
     budget: RequestBudget,
 ) -> HttpResponse {
     let id = next_id();
@@ -603,10 +645,10 @@ fn anthropic_success(
         }
     };
     let (blocks, stop_reason) = match (finish, tool) {
-        (Finish::Stop, Some(name)) => (
+        (Finish::Stop, Some((name, input))) => (
             vec![
                 json!({"type": "tool_use", "id": format!("toolu_fake{id}"), "name": name,
-                    "input": content::seo_object(topic)}),
+                    "input": input}),
             ],
             "tool_use",
         ),

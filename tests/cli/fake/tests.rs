@@ -1051,6 +1051,9 @@ mod batch;
 #[path = "thinking_tests.rs"]
 mod reasoning;
 
+#[path = "schema_tests.rs"]
+mod schema_answers;
+
 #[test]
 fn a_burst_over_the_rate_limit_gets_openai_429s_then_passes_after_the_refill() {
     let server = server();
