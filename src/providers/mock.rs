@@ -196,6 +196,12 @@ fn valid_answer(request: &Request, seed: u64) -> (String, Vec<String>, Vec<Image
 /// and writing the answer directly costs half as much: the throughput benchmark's 50,000 rows/s
 /// has little room to spare.
 fn is_plain_seo(schema: &serde_json::Value) -> bool {
+    // The built-in task's own schema: its limits are the ones `seo_json` was written to meet.
+    if let crate::tasks::spec::Output::Json(builtin) = &crate::tasks::Task::seo().def().output {
+        if *schema == builtin.schema {
+            return true;
+        }
+    }
     let Some(properties) = schema.get("properties").and_then(|p| p.as_object()) else {
         return false;
     };
@@ -364,7 +370,7 @@ mod tests {
     fn json_request(schema: serde_json::Value, topic: &str, attempt: u32) -> Request {
         Request {
             shape: OutputShape::Json {
-                name: "answer",
+                name: "answer".to_string(),
                 schema,
             },
             ..request(Purpose::Seo, topic, attempt)
@@ -399,7 +405,7 @@ mod tests {
             purpose: Purpose::Outline,
             ..json_request(schema.clone(), "kw", 1)
         };
-        TaskKind::Seo
+        Task::seo()
             .validate(&mock.answer(&outline).0.unwrap().text)
             .expect("JSON is asked for, whatever the purpose");
         for topic in [
@@ -419,7 +425,7 @@ mod tests {
                     .0
                     .unwrap();
                 assert_eq!(text, plain.text, "the schema answer is the SEO answer");
-                TaskKind::Seo
+                Task::seo()
                     .validate(&text)
                     .unwrap_or_else(|e| panic!("{topic:?}: {e}\n{text}"));
             }
@@ -462,7 +468,7 @@ mod tests {
                 .0
                 .unwrap()
                 .text;
-            assert!(TaskKind::Seo.validate(&text).is_err(), "{text}");
+            assert!(Task::seo().validate(&text).is_err(), "{text}");
         }
         assert!(
             broken_json > 0,

@@ -1,7 +1,8 @@
 //! Tasks as data: `[tasks.NAME]` rows, `gen run`, `gen tasks`, and the mistakes caught before
 //! anything is sent.
 
-use crate::support::{Workspace, repo_file};
+use crate::fake::{Api, FakeServer};
+use crate::support::{Run, Workspace, repo_file};
 
 /// The README's worked example, copied into a workspace.
 fn product_copy(ws: &Workspace) {
@@ -151,4 +152,219 @@ fn a_one_off_text_task_runs_without_a_profile() {
     ws.run(&["run", "seo", "--format", "text", "rows.csv"])
         .expect_code(2)
         .stderr_has("not both");
+}
+
+/// The answers of the README's example meet its schema: three bullets, a known price band, a
+/// headline of at most 70 characters and the nested specs.
+fn assert_product_copy(lines: &[serde_json::Value]) {
+    assert_eq!(lines.len(), 3);
+    for line in lines {
+        let headline = line["headline"].as_str().unwrap();
+        assert!(
+            !headline.is_empty() && headline.chars().count() <= 70,
+            "{line}"
+        );
+        assert_eq!(line["bullets"].as_array().unwrap().len(), 3, "{line}");
+        let band = line["price_band"].as_str().unwrap();
+        assert!(["budget", "mid", "premium"].contains(&band), "{line}");
+        assert!(line["specs"]["weight_g"].as_i64().unwrap() >= 1, "{line}");
+        assert!(line["specs"]["material"].is_string(), "{line}");
+    }
+}
+
+#[test]
+fn a_profile_task_with_a_nested_schema_runs_on_the_mock() {
+    let ws = Workspace::new();
+    product_copy(&ws);
+    ws.run(&[
+        "run",
+        "product_copy",
+        "--profile",
+        "tasks.toml",
+        "products.csv",
+    ])
+    .expect_code(0)
+    .stderr_has("3 done");
+    assert_product_copy(&ws.jsonl("products.product_copy.jsonl"));
+    // In CSV, arrays and objects are JSON text in their cells.
+    ws.run(&[
+        "run",
+        "product_copy",
+        "--profile",
+        "tasks.toml",
+        "-o",
+        "copy.csv",
+        "products.csv",
+    ])
+    .expect_code(0);
+    let (header, records) = ws.csv("copy.csv");
+    let bullets = header.iter().position(|h| h == "bullets").unwrap();
+    let cell: serde_json::Value = serde_json::from_str(&records[0][bullets]).unwrap();
+    assert_eq!(cell.as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn a_custom_task_runs_as_a_batch_job() {
+    let ws = Workspace::new();
+    product_copy(&ws);
+    ws.run(&[
+        "run",
+        "product_copy",
+        "--profile",
+        "tasks.toml",
+        "--batch",
+        "mock",
+        "--poll",
+        "1s",
+        "products.csv",
+    ])
+    .expect_code(0);
+    assert_product_copy(&ws.jsonl("products.product_copy.jsonl"));
+}
+
+const OPENAI_KEY: &str = "sk-test-openai-tasks";
+const ANTHROPIC_KEY: &str = "sk-ant-test-tasks";
+const GEMINI_KEY: &str = "AIza-test-tasks";
+
+/// The example's task in a profile whose providers point at the fake; `headline_rule` replaces
+/// the headline's `on_overflow` line when given.
+fn fake_profile(ws: &Workspace, server: &FakeServer, headline_rule: &str) {
+    server.add_key(Api::OpenAi, OPENAI_KEY);
+    server.add_key(Api::Anthropic, ANTHROPIC_KEY);
+    server.add_key(Api::Gemini, GEMINI_KEY);
+    let mut tasks = ws.read("tasks.toml");
+    if !headline_rule.is_empty() {
+        tasks = tasks.replace("on_overflow = \"truncate\"", headline_rule);
+    }
+    ws.write(
+        "fake.toml",
+        format!(
+            "[providers.openai]\nbase_url = \"{origin}/v1\"\n\n[providers.anthropic]\nbase_url = \
+             \"{origin}\"\n\n[providers.gemini]\nbase_url = \"{gemini}\"\n\n{tasks}",
+            origin = server.origin(),
+            gemini = server.base_url(Api::Gemini),
+        ),
+    );
+}
+
+fn run_on_fake(ws: &Workspace, args: &[&str]) -> Run {
+    let mut command = ws.command(args);
+    command
+        .env("OPENAI_API_KEY", OPENAI_KEY)
+        .env("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
+        .env("GEMINI_API_KEY", GEMINI_KEY);
+    Run::from(command.output().expect("run gen"))
+}
+
+/// Each wire carries the schema in its own structured-output field, and the fake's answers (an
+/// instance of the schema each request carried) pass gen's check of the whole schema.
+#[test]
+fn a_profile_task_with_a_nested_schema_runs_on_each_wire() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    product_copy(&ws);
+    fake_profile(&ws, &server, "");
+    let wires = [
+        (
+            "gpt-4.1-mini",
+            Api::OpenAi,
+            "/response_format/json_schema/schema",
+        ),
+        (
+            "claude-haiku-4-5",
+            Api::Anthropic,
+            "/output_config/format/schema",
+        ),
+        (
+            "gemini-2.5-flash",
+            Api::Gemini,
+            "/generationConfig/responseJsonSchema",
+        ),
+    ];
+    for (model, api, field) in wires {
+        let out = format!("{model}.jsonl");
+        run_on_fake(
+            &ws,
+            &[
+                "run",
+                "product_copy",
+                "--profile",
+                "fake.toml",
+                "--pool",
+                &format!("{model}=1"),
+                "-o",
+                &out,
+                "products.csv",
+            ],
+        )
+        .expect_code(0)
+        .stderr_has("3 done");
+        assert_product_copy(&ws.jsonl(&out));
+        let sent = server.requests_for(api);
+        let schema = sent.last().unwrap().body.pointer(field).cloned();
+        let schema = schema.unwrap_or_else(|| panic!("{model}: no schema at {field}"));
+        assert_eq!(
+            schema["properties"]["specs"]["properties"]["weight_g"]["type"], "integer",
+            "{model}: {schema}"
+        );
+        // Anthropic takes no item counts: they went in the prompt (and the answer was checked).
+        if api != Api::Anthropic {
+            assert_eq!(
+                schema["properties"]["bullets"]["maxItems"], 3,
+                "{model}: {schema}"
+            );
+        }
+    }
+}
+
+/// An answer that fails the check is asked for again with the reason in the prompt: Gemini's
+/// structured output takes no maxLength, so the fake's headline overflows the 5 allowed.
+#[test]
+fn a_rejected_answer_is_asked_again_with_the_reason() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    product_copy(&ws);
+    fake_profile(&ws, &server, "max_length = 5\non_overflow = \"retry\"");
+    ws.write(
+        "one.csv",
+        "sku,name,category,price\nTR-01,Ridgeline trail shoe,footwear,129\n",
+    );
+    run_on_fake(
+        &ws,
+        &[
+            "run",
+            "product_copy",
+            "--profile",
+            "fake.toml",
+            "--pool",
+            "gemini-2.5-flash=1",
+            "--max-attempts",
+            "2",
+            "one.csv",
+        ],
+    )
+    .expect_code(1)
+    .stderr_has("gemini's structured output cannot take")
+    .stderr_has("`maxLength` at /properties/headline");
+    let sent = server.requests_for(Api::Gemini);
+    assert_eq!(sent.len(), 2);
+    let prompt = |n: usize| {
+        sent[n].body["contents"][0]["parts"][0]["text"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(!prompt(0).contains("rejected"), "{}", prompt(0));
+    let second = prompt(1);
+    assert!(
+        second.contains("Your previous answer was rejected: `headline` has")
+            && second.contains("characters; at most 5"),
+        "{second}"
+    );
+    let (_, failed) = ws.csv("one.product_copy.failed.csv");
+    assert!(
+        failed[0]
+            .iter()
+            .any(|c| c.contains("gave up after 2 attempts"))
+    );
 }

@@ -156,7 +156,8 @@ impl Writer<'_> {
                     .unwrap_or_default();
                 let min = number(&schema, "minItems").map_or(0, |n| n as usize);
                 let max = number(&schema, "maxItems").map(|n| n as usize);
-                let wanted = if shallow { 0 } else { prefix.len().max(2) };
+                // Three items where the schema leaves it open, as a model asked for "bullets" writes.
+                let wanted = if shallow { 0 } else { prefix.len().max(3) };
                 let count = max.map_or(wanted.max(min), |max| wanted.max(min).min(max));
                 let any = json!({});
                 let items = schema
