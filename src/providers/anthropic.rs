@@ -442,7 +442,7 @@ mod tests {
     fn body_of(schema: Value) -> Value {
         let req = request(OutputShape::Json {
             name: "product_copy".to_string(),
-            schema,
+            schema: schema.into(),
         });
         serde_json::from_slice(&build(&req, &endpoint()).body).unwrap()
     }

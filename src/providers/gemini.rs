@@ -584,7 +584,7 @@ mod tests {
     fn body_of(schema: Value) -> Value {
         let req = request(OutputShape::Json {
             name: "product_copy".to_string(),
-            schema,
+            schema: schema.into(),
         });
         serde_json::from_slice(&build(&req, &endpoint()).body).unwrap()
     }
@@ -632,7 +632,7 @@ mod tests {
         });
         let mut req = request(OutputShape::Json {
             name: "tree".to_string(),
-            schema: schema.clone(),
+            schema: schema.clone().into(),
         });
         req.system.clear();
         let body: Value = serde_json::from_slice(&build(&req, &endpoint()).body).unwrap();

@@ -55,9 +55,10 @@ pub enum Purpose {
 pub enum OutputShape {
     Text,
     /// A JSON object matching `schema`; `name` is the schema's identifier for APIs that want one.
+    /// Shared, since every request of a run carries the same one.
     Json {
         name: String,
-        schema: Value,
+        schema: std::sync::Arc<Value>,
     },
 }
 
@@ -245,10 +246,29 @@ pub trait Provider: Send + Sync {
 /// vendor has none, in the system prompt).
 pub fn estimate_input_tokens(request: &Request) -> u64 {
     let schema = match &request.shape {
-        OutputShape::Json { schema, .. } => estimate_tokens(&schema.to_string()),
+        OutputShape::Json { schema, .. } => json_chars(schema).div_ceil(4),
         OutputShape::Text => 0,
     };
     estimate_tokens(&request.system) + estimate_tokens(&request.prompt) + schema
+}
+
+/// About the characters `value` takes as compact JSON, counted without writing it out (every
+/// request of a run carries the task's schema; serializing it for each would cost more than
+/// building the request).
+fn json_chars(value: &Value) -> u64 {
+    match value {
+        Value::Null => 4,
+        Value::Bool(_) => 5,
+        Value::Number(_) => 4,
+        Value::String(s) => s.chars().count() as u64 + 2,
+        Value::Array(items) => 2 + items.iter().map(|v| json_chars(v) + 1).sum::<u64>(),
+        Value::Object(map) => {
+            2 + map
+                .iter()
+                .map(|(k, v)| k.chars().count() as u64 + 4 + json_chars(v))
+                .sum::<u64>()
+        }
+    }
 }
 
 /// Token estimate used before a provider reports usage: ceil(chars / 4), the usual rule of thumb

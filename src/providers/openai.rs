@@ -561,7 +561,7 @@ mod tests {
     fn loose_schemas_are_not_sent_as_strict_and_names_are_cleaned() {
         let shape = OutputShape::Json {
             name: "my schema!".to_string(),
-            schema: json!({"type": "object", "properties": {"a": {"type": "string"}}}),
+            schema: json!({"type": "object", "properties": {"a": {"type": "string"}}}).into(),
         };
         let http = build(&request(shape), &endpoint());
         let schema = &body_json(&http)["response_format"]["json_schema"];
@@ -595,7 +595,7 @@ mod tests {
     fn product(schema: Value) -> Request {
         request(OutputShape::Json {
             name: "product copy".to_string(),
-            schema,
+            schema: schema.into(),
         })
     }
 

@@ -1399,7 +1399,7 @@ mod tests {
 
     fn seo() -> Value {
         match crate::tasks::seo::shape() {
-            crate::providers::OutputShape::Json { schema, .. } => schema,
+            crate::providers::OutputShape::Json { schema, .. } => (*schema).clone(),
             crate::providers::OutputShape::Text => unreachable!("seo asks for JSON"),
         }
     }

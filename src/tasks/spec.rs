@@ -127,7 +127,7 @@ pub struct JsonOutput {
     /// The schema's identifier for APIs that want one.
     pub name: String,
     /// As sent and enforced: `fields.*.max_length` applied.
-    pub schema: Value,
+    pub schema: std::sync::Arc<Value>,
     validator: jsonschema::Validator,
     /// The schema's top-level properties, in order: the result columns.
     pub columns: Vec<String>,
@@ -441,7 +441,7 @@ impl JsonOutput {
             .map_err(|e| anyhow!("its schema cannot be used: {e}"))?;
         Ok(JsonOutput {
             name: task.to_string(),
-            schema,
+            schema: std::sync::Arc::new(schema),
             validator,
             columns,
             truncate,
@@ -476,12 +476,16 @@ impl JsonOutput {
             }
         }
         let instance = Value::Object(object);
-        let problems: Vec<String> = self
-            .validator
-            .iter_errors(&instance)
-            .take(3)
-            .map(|error| describe(&error, &self.schema))
-            .collect();
+        // The quick yes/no first: most answers pass, and only a failure needs its reasons.
+        let problems: Vec<String> = if self.validator.is_valid(&instance) {
+            Vec::new()
+        } else {
+            self.validator
+                .iter_errors(&instance)
+                .take(3)
+                .map(|error| describe(&error, &self.schema))
+                .collect()
+        };
         if !problems.is_empty() {
             return Err(problems.join("; "));
         }
