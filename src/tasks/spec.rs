@@ -563,10 +563,7 @@ fn describe(error: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
             "`{field}` has {} characters; at most {limit}",
             count(instance)
         ),
-        Kind::MinLength { limit } if count(instance) == 0 => {
-            let _ = limit;
-            format!("`{field}` is empty")
-        }
+        Kind::MinLength { .. } if count(instance) == 0 => format!("`{field}` is empty"),
         Kind::MinLength { limit } => format!(
             "`{field}` has {} characters; at least {limit}",
             count(instance)
