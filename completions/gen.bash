@@ -559,7 +559,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__draft)
-            opts="-o -y -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --delimiter --encoding --sheet --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --bom --dry-run --progress --progress-interval --research --stages --skip --images --image-model --assets --articles-dir --words --audience --tone --stage-template --yes --help --version"
+            opts="-o -y -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --delimiter --encoding --sheet --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --log --keep-order --bom --dry-run --progress --progress-interval --research --stages --skip --images --image-model --assets --articles-dir --words --audience --tone --stage-template --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -634,6 +634,10 @@ _gen() {
                     return 0
                     ;;
                 --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -939,7 +943,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__outline)
-            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --delimiter --encoding --sheet --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --bom --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
+            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --delimiter --encoding --sheet --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --log --keep-order --bom --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1017,6 +1021,10 @@ _gen() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --progress)
                     COMPREPLY=($(compgen -W "auto bar plain json none" -- "${cur}"))
                     return 0
@@ -1045,7 +1053,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__run)
-            opts="-o -h -V --schema --format --prompt --system --field --min-words --max-words --min-headings --answer-tokens --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --delimiter --encoding --sheet --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --bom --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
+            opts="-o -h -V --schema --format --prompt --system --field --min-words --max-words --min-headings --answer-tokens --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --delimiter --encoding --sheet --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --log --keep-order --bom --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1159,6 +1167,10 @@ _gen() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --progress)
                     COMPREPLY=($(compgen -W "auto bar plain json none" -- "${cur}"))
                     return 0
@@ -1187,7 +1199,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__seo)
-            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --delimiter --encoding --sheet --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --keep-order --bom --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
+            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --delimiter --encoding --sheet --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --log --keep-order --bom --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1262,6 +1274,10 @@ _gen() {
                     return 0
                     ;;
                 --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -404,6 +404,11 @@ pub struct RunArgs {
     #[arg(long, value_parser = parse_duration, default_value = "10s", value_name = "DURATION")]
     pub connect_timeout: Duration,
 
+    /// Append a JSON line per request sent (row, attempt, provider, model, key label, status,
+    /// outcome, latency, tokens, cost) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+
     /// Write results in input order; at most 2,048 finished rows wait behind an unfinished one, then
     /// lanes take no new rows until it is written.
     #[arg(long)]

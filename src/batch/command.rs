@@ -115,6 +115,7 @@ fn spill_to_live(args: &BatchSubmitArgs) -> anyhow::Result<u8> {
         max_inflight: None,
         timeout: args.timeout,
         connect_timeout: crate::providers::http::DEFAULT_CONNECT_TIMEOUT,
+        log: None,
         keep_order: false,
         bom: false,
         dry_run: args.dry_run,

@@ -110,6 +110,7 @@ pub(super) fn plan_for(inputs: PlanInputs) -> anyhow::Result<Plan> {
         max_inflight: None,
         timeout: inputs.timeout,
         connect_timeout: crate::providers::http::DEFAULT_CONNECT_TIMEOUT,
+        log: None,
         keep_order: false,
         bom: false,
         dry_run: !inputs.need_key,

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 
 use crate::engine::limiter::KeyState;
 use crate::engine::queue::Job;
+use crate::engine::request_log::Entry;
 use crate::engine::retry::{self, KeyAction};
 use crate::engine::shared::Shared;
 use crate::engine::target::Target;
@@ -57,6 +58,8 @@ pub enum OnParked {
 /// One request to send.
 pub struct Call<'a> {
     pub target: &'a Target,
+    /// What the request is for (the task, or a draft's stage), for the request log.
+    pub step: Step,
     pub request: Request,
     /// Tokens the answer is expected to take (reasoning included), for the key's token limit and
     /// the `--max-cost` reservation.
@@ -118,6 +121,7 @@ pub async fn attempt<S, T>(
 ) -> Sent<T> {
     let Call {
         target,
+        step,
         request,
         output_estimate,
         on_parked,
@@ -200,13 +204,60 @@ pub async fn attempt<S, T>(
         Err(message) => Err(ProviderError::new(FailureKind::InvalidOutput, message)
             .with_billed(Some(completion.usage()))),
     });
+    let logged = |outcome: Result<&Completion, &ProviderError>, parked_until: Option<Instant>| {
+        if let Some(log) = &shared.log {
+            let usage = match outcome {
+                Ok(completion) => Some(completion.usage()),
+                Err(error) => error.billed,
+            };
+            let status = match outcome {
+                Ok(_) => target.client.over_http().then_some(200),
+                Err(error) => error.status,
+            };
+            let (kind, error) = match outcome {
+                Ok(_) => ("ok".to_string(), None),
+                Err(error) => (error.kind.to_string(), Some(error.message.as_str())),
+            };
+            let label = step.label();
+            log.write(&Entry {
+                row_id: &job.row.id,
+                attempt: job.attempts,
+                step: &label,
+                provider: &shared.providers[target.provider].name,
+                model: &target.model,
+                key: &key.label,
+                lane,
+                status,
+                outcome: &kind,
+                error,
+                latency,
+                input_tokens: usage.map(|u| u.input_tokens),
+                output_tokens: usage.map(|u| u.output_tokens),
+                reasoning_tokens: usage.map(|u| u.reasoning_tokens),
+                // Unknown, not $0, when billed on a model without a price.
+                cost_usd: match (usage, target.price) {
+                    (Some(_), None) => None,
+                    _ => Some(billed_usd),
+                },
+                retry_after: match outcome {
+                    Err(error) => error.retry_after,
+                    Ok(_) => None,
+                },
+                parked_until: parked_until.map(|until| {
+                    std::time::SystemTime::now() + until.saturating_duration_since(Instant::now())
+                }),
+            });
+        }
+    };
     match judged {
         Ok((value, completion)) => {
             key.record_success();
-            if let Some(rest) = completion.exhausted_for {
+            let parked = completion.exhausted_for.map(|rest| {
                 let until = key.park(Some(rest));
                 shared.stats.mark_parked(target.provider, until);
-            }
+                until
+            });
+            logged(Ok(&completion), parked);
             let used = completion.input_tokens + completion.output_tokens;
             key.owe_tokens(used.saturating_sub(charged_tokens));
             Sent::Answered(Answer {
@@ -226,21 +277,23 @@ pub async fn attempt<S, T>(
                 }
                 _ => {}
             }
-            penalize_key(shared, target, &error);
+            let parked = penalize_key(shared, target, &error);
+            logged(Err(&error), parked);
             Sent::Failed(error)
         }
     }
 }
 
 /// A failure's consequence for the key that answered: parked until its reset, or out of the pool
-/// (for an unknown model, only that model's lanes of the key).
-fn penalize_key<S>(shared: &Shared<S>, target: &Target, error: &ProviderError) {
+/// (for an unknown model, only that model's lanes of the key). Returns when it is parked until.
+fn penalize_key<S>(shared: &Shared<S>, target: &Target, error: &ProviderError) -> Option<Instant> {
     let key = &target.key;
     match retry::decide(error.kind).key {
-        KeyAction::None => {}
+        KeyAction::None => None,
         KeyAction::Park => {
             let until = key.park(error.retry_after);
             shared.stats.mark_parked(target.provider, until);
+            Some(until)
         }
         KeyAction::Remove => {
             let model = &target.model;
@@ -263,6 +316,7 @@ fn penalize_key<S>(shared: &Shared<S>, target: &Target, error: &ProviderError) {
                     .unwrap_or_else(|e| e.into_inner())
                     .push(reason);
             }
+            None
         }
     }
 }

@@ -122,6 +122,7 @@ impl Program for DraftProgram {
                 let (request, expected_reasoning) = request;
                 let call = Call {
                     target,
+                    step: Step::Stage(stage),
                     request,
                     output_estimate: stage.typical_output_tokens(words) + expected_reasoning,
                     on_parked,

@@ -8,6 +8,7 @@ pub mod gate;
 pub mod lane;
 pub mod limiter;
 pub mod queue;
+pub mod request_log;
 pub mod retry;
 pub mod run;
 pub mod shared;

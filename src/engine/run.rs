@@ -16,6 +16,7 @@ use crate::engine::gate::Gate;
 use crate::engine::lane::{Lane, Program};
 use crate::engine::limiter::KeyState;
 use crate::engine::queue::{Dispatcher, KEEP_ORDER_WINDOW, PoolSize};
+use crate::engine::request_log::RequestLog;
 use crate::engine::shared::{ProviderSlot, Shared};
 use crate::engine::sink::{Outcome, Sink};
 use crate::engine::stats::{RunReport, RunStats};
@@ -380,6 +381,10 @@ async fn execute<P: Program>(
             .map(|n| tokio::sync::Semaphore::new(n as usize)),
         budget_reached: AtomicBool::new(false),
         reasoning: plan.reasoning.clone(),
+        log: match &plan.log {
+            Some(path) => Some(RequestLog::open(path)?),
+            None => None,
+        },
     });
 
     // The sink holds only the dispatcher: holding `shared` would keep a sender alive and the sink

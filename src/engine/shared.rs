@@ -45,6 +45,8 @@ pub struct Shared<S> {
     pub budget_reached: AtomicBool,
     /// How much each task and provider asks the models to reason.
     pub reasoning: ReasoningPolicy,
+    /// `--log FILE`: a line per request sent.
+    pub log: Option<crate::engine::request_log::RequestLog>,
 }
 
 impl<S> Shared<S> {

@@ -67,6 +67,7 @@ impl Program for TaskProgram {
         );
         let call = Call {
             target,
+            step: Step::Task(self.task),
             request,
             output_estimate: self.task.typical_output_tokens() + u64::from(choice.expected),
             on_parked: OnParked::HandBack,

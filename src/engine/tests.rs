@@ -26,7 +26,7 @@ use crate::failure::{Failure, FailureKind};
 use crate::providers::reasoning::Thinking;
 use crate::providers::{BoxFuture, Completion, Provider, ProviderError, Request};
 use crate::rows::Row;
-use crate::tasks::reasoning::ReasoningPolicy;
+use crate::tasks::reasoning::{ReasoningPolicy, Step};
 
 /// A provider whose answers a test writes: `answer(n)` for its n-th request (0-based), after
 /// `latency`. It records when each request arrived.
@@ -119,6 +119,7 @@ impl Program for OneCall {
         if let (Some(research), false) = (&self.research, job.state.researched) {
             let call = Call {
                 target: research,
+                step: Step::Task(crate::tasks::Task::seo()),
                 request: Request::sample("research-1", 100),
                 output_estimate: 100,
                 on_parked: OnParked::Wait,
@@ -135,6 +136,7 @@ impl Program for OneCall {
         }
         let call = Call {
             target: &lane.target,
+            step: Step::Task(crate::tasks::Task::seo()),
             request: Request::sample("model-1", 100),
             output_estimate: 100,
             on_parked: OnParked::HandBack,
@@ -295,6 +297,7 @@ fn harness(pools: Vec<Pool>, settings: Settings) -> Harness {
         inflight: settings.max_inflight.map(tokio::sync::Semaphore::new),
         budget_reached: AtomicBool::new(false),
         reasoning: ReasoningPolicy::default(),
+        log: None,
     });
     Harness {
         shared,

@@ -126,6 +126,8 @@ pub struct Plan {
     pub max_cost: Option<f64>,
     pub max_inflight: Option<u32>,
     pub connect_timeout: Duration,
+    /// `--log FILE`: the request log.
+    pub log: Option<PathBuf>,
     pub keep_order: bool,
     /// `--bom`: new CSV results and manifests start with a UTF-8 byte-order mark.
     pub bom: bool,
@@ -392,6 +394,7 @@ impl Plan {
             max_cost: args.max_cost,
             max_inflight: args.max_inflight,
             connect_timeout: args.connect_timeout,
+            log: args.log.clone(),
             keep_order: args.keep_order,
             bom: args.bom,
             progress: progress_mode(args.progress.unwrap_or(ProgressArg::Auto)),

@@ -93,7 +93,12 @@ impl HttpProvider {
 
     async fn send(&self, request: &Request) -> Result<Completion, ProviderError> {
         let (status, headers, body) = exchange(self.build(request), request.timeout).await?;
-        let mut completion = self.parse(status, &headers, body.as_ref())?;
+        let mut completion = self
+            .parse(status, &headers, body.as_ref())
+            .map_err(|mut error| {
+                error.status = Some(status);
+                error
+            })?;
         let limits = ratelimit::parse_rate_limits(&headers, SystemTime::now());
         completion.exhausted_for = limits.exhausted_for();
         completion.limit_rpm = limits.limit_requests;
@@ -192,6 +197,10 @@ impl Provider for HttpProvider {
         request: &'a Request,
     ) -> BoxFuture<'a, Result<Completion, ProviderError>> {
         Box::pin(self.send(request))
+    }
+
+    fn over_http(&self) -> bool {
+        true
     }
 }
 

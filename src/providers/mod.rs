@@ -196,6 +196,8 @@ pub struct ProviderError {
     /// What the provider billed for the failed answer: a 200 that was cut, empty or withheld
     /// still costs its tokens (`None`: nothing was billed, or the answer did not say).
     pub billed: Option<Usage>,
+    /// The HTTP status the answer came with (`None`: no answer, or not over HTTP).
+    pub status: Option<u16>,
 }
 
 impl ProviderError {
@@ -206,6 +208,7 @@ impl ProviderError {
             retry_after: None,
             limit_rpm: None,
             billed: None,
+            status: None,
         }
     }
 
@@ -239,6 +242,11 @@ pub trait Provider: Send + Sync {
         &'a self,
         request: &'a Request,
     ) -> BoxFuture<'a, Result<Completion, ProviderError>>;
+
+    /// Whether answers come over HTTP (a good one is then a 200), for the request log.
+    fn over_http(&self) -> bool {
+        false
+    }
 }
 
 /// The input tokens a request is estimated at before it is sent: its prompts, and the schema of

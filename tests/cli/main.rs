@@ -14,6 +14,7 @@ mod models;
 mod outputs;
 mod providers;
 mod reasoning;
+mod request_log;
 mod resume_by_content;
 mod spreadsheets;
 mod tasks;
