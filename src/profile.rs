@@ -134,6 +134,18 @@ pub struct ProviderConfig {
     /// Mock knob: how long a batch job takes from submit to completed.
     #[serde(default, deserialize_with = "deserialize_opt_duration")]
     pub batch_duration: Option<Duration>,
+    /// USD per million input tokens for this provider's models, over the built-in price table
+    /// (the mock's, and the models gen has no price for, need one for `--max-cost`).
+    #[serde(default, deserialize_with = "deserialize_price")]
+    pub input_price: Option<f64>,
+    /// USD per million output tokens (the reasoning included).
+    #[serde(default, deserialize_with = "deserialize_price")]
+    pub output_price: Option<f64>,
+    /// Batch API prices per million tokens (default: half the live ones).
+    #[serde(default, deserialize_with = "deserialize_price")]
+    pub batch_input_price: Option<f64>,
+    #[serde(default, deserialize_with = "deserialize_price")]
+    pub batch_output_price: Option<f64>,
 }
 
 /// Reads and parses the profile at `path`.
@@ -407,6 +419,17 @@ fn deserialize_dialect<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Dialect
              max_completion_tokens) or \"compatible\" (json_object, max_tokens)"
         ))),
     }
+}
+
+/// A price in USD per million tokens: a number of 0 or more.
+fn deserialize_price<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let price = f64::deserialize(d)?;
+    if !price.is_finite() || price < 0.0 {
+        return Err(de::Error::custom(format!(
+            "price {price} is not a price; give USD per million tokens, e.g. 0.6"
+        )));
+    }
+    Ok(Some(price))
 }
 
 fn deserialize_rate<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {

@@ -265,9 +265,15 @@ pub fn summary_text(stats: &RunStats, report: &RunReport, paths: &Paths) -> Stri
         let latency = provider
             .mean_latency()
             .map_or_else(|| "-".to_string(), |d| format!("{} ms", d.as_millis()));
+        // Billed on a model without a price: what it cost is unknown, not $0.
+        let cost = if provider.unpriced.load(Ordering::Relaxed) {
+            "cost unknown (no price for its model)".to_string()
+        } else {
+            format!("${:.4}", provider.cost_usd())
+        };
         let _ = writeln!(
             text,
-            "  {} {}: {} rows · {} requests · attempt errors: {} · mean latency {} · tokens {} in / {} out ({} reasoning) · ${:.4}",
+            "  {} {}: {} rows · {} requests · attempt errors: {} · mean latency {} · tokens {} in / {} out ({} reasoning) · {}",
             provider.name,
             provider.lanes_label(),
             provider.done.load(Ordering::Relaxed),
@@ -277,15 +283,29 @@ pub fn summary_text(stats: &RunStats, report: &RunReport, paths: &Paths) -> Stri
             provider.input_tokens.load(Ordering::Relaxed),
             provider.output_tokens.load(Ordering::Relaxed),
             provider.reasoning_tokens.load(Ordering::Relaxed),
-            provider.cost_usd(),
+            cost,
         );
     }
     let total: f64 = stats.providers.iter().map(|p| p.cost_usd()).sum();
-    let _ = writeln!(
-        text,
-        "  cost: ${total:.4} over every billed attempt (cut and invalid answers included), where \
-         the model's price is known"
-    );
+    let unpriced: Vec<&str> = stats
+        .providers
+        .iter()
+        .filter(|p| p.unpriced.load(Ordering::Relaxed))
+        .map(|p| p.name.as_str())
+        .collect();
+    if unpriced.is_empty() {
+        let _ = writeln!(
+            text,
+            "  cost: ${total:.4} over every billed attempt (cut and invalid answers included)"
+        );
+    } else {
+        let _ = writeln!(
+            text,
+            "  cost: unknown: ${total:.4} on priced models, and more on {} whose model has no \
+             price (set input_price and output_price in the profile's [providers.NAME])",
+            unpriced.join(", ")
+        );
+    }
     if let Target::File(path) = &paths.out {
         let _ = writeln!(text, "  results: {}", path.display());
     }

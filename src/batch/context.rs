@@ -15,9 +15,6 @@ use crate::providers::presets::Service;
 use crate::providers::reasoning::Reasoning;
 use crate::tasks::Task;
 
-/// Batch prices are half the interactive ones on all three APIs.
-pub(super) const BATCH_DISCOUNT: f64 = 0.5;
-
 /// The task `name` under the profile the job is submitted with: a built-in one or the profile's
 /// row of that name.
 pub(super) fn task_of(name: &str, profile: Option<&str>, no_profile: bool) -> anyhow::Result<Task> {

@@ -21,9 +21,7 @@ use crate::rows::resume::{id_hash, read_journal};
 use crate::rows::writer::{OpenMode, ResultWriter, Target};
 use crate::tasks::Task;
 
-use super::context::{
-    BATCH_DISCOUNT, is_terminal, plan_for_job, refresh, remote_for, runtime, task_named,
-};
+use super::context::{is_terminal, plan_for_job, refresh, remote_for, runtime, task_named};
 
 pub(super) fn fetch(args: &BatchFetchArgs) -> anyhow::Result<u8> {
     let dir = job::state_dir(args.state.state_dir.as_deref())?;
@@ -223,9 +221,7 @@ pub(super) fn fetch_job(
     }
     .with_bom(files.bom);
     let task = plan.task;
-    let price = plan.lanes[0]
-        .price
-        .map(|(i, o)| (i * BATCH_DISCOUNT, o * BATCH_DISCOUNT));
+    let price = crate::plan::batch_price_of(&plan.providers[0], &plan.lanes[0].model);
     let unsent: HashMap<u64, Unsent> = job.unsent.iter().map(|u| (u.seq, u.clone())).collect();
     let row_index: HashMap<String, usize> = job
         .rows

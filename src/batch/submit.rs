@@ -22,7 +22,7 @@ use crate::tasks::Task;
 use crate::tasks::reasoning::Step;
 
 use super::context::{
-    BATCH_DISCOUNT, PlanInputs, input_format_of, plan_for, remote_for, runtime, task_named, task_of,
+    PlanInputs, input_format_of, plan_for, remote_for, runtime, task_named, task_of,
 };
 
 /// What a submit works on: its own flags, or with `--retry-failed` the earlier job's.
@@ -190,9 +190,7 @@ pub(super) fn prepare(
     })?;
     let task = inputs.task;
     let model = plan.lanes[0].model.clone();
-    let price = plan.lanes[0]
-        .price
-        .map(|(i, o)| (i * BATCH_DISCOUNT, o * BATCH_DISCOUNT));
+    let price = crate::plan::batch_price_of(&plan.providers[0], &plan.lanes[0].model);
     let provider = plan.providers[0].clone();
     // The same reasoning field and cap a live lane of this model would send.
     let thinking = plan.lanes[0].thinking;

@@ -353,6 +353,9 @@ fn account<S>(
         (Some(usage), Some(price)) => cost_usd(price, usage.input_tokens, usage.output_tokens),
         (Some(_), None) => {
             job.unpriced = true;
+            shared.stats.providers[target.provider]
+                .unpriced
+                .store(true, Relaxed);
             0.0
         }
         (None, _) => 0.0,

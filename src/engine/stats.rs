@@ -32,6 +32,8 @@ pub struct ProviderStats {
     pub gates: Mutex<Vec<Arc<Gate>>>,
     /// Spend of billed attempts in millionths of a USD, where the model's price is known.
     pub cost_micro_usd: AtomicU64,
+    /// An attempt was billed on a model without a price: the provider's cost is unknown.
+    pub unpriced: AtomicBool,
     /// Milliseconds since the run started until which a key of this provider is parked; 0 = none.
     pub parked_until_ms: AtomicU64,
     /// Failed attempts by class (a row retried elsewhere still shows here).

@@ -163,7 +163,7 @@ fn target(
             providers.len() - 1
         }
     };
-    let price = price_of(&found.service, &model);
+    let price = price_of(&providers[provider], &model);
     crate::plan::check_described_wire(&providers[provider], &model, &profile.models)?;
     Ok(StageTarget {
         provider,

@@ -70,6 +70,10 @@ pub struct ProviderPlan {
     /// A plan for a dry run may lack the keys: the variables the real run needs, any of which
     /// would do (empty when the keys are there or none is needed).
     pub missing_key_vars: Vec<String>,
+    /// The profile's `input_price` and `output_price` for the provider's models.
+    pub price: Option<(f64, f64)>,
+    /// The profile's batch prices.
+    pub batch_price: Option<(f64, f64)>,
 }
 
 impl ProviderPlan {
@@ -541,7 +545,7 @@ fn resolve_pool(
         .into_iter()
         .map(|slot| {
             let (provider, model) = &entry_bindings[slot.entry];
-            let price = price_of(&providers[*provider].service, model);
+            let price = price_of(&providers[*provider], model);
             LanePlan {
                 provider: *provider,
                 key: slot.key,
@@ -558,12 +562,23 @@ fn resolve_pool(
     Ok((providers, lanes))
 }
 
-/// USD per million input and output tokens for `model`, when known; the mock is free.
-pub(crate) fn price_of(service: &Service, model: &str) -> Option<(f64, f64)> {
-    match service {
+/// USD per million input and output tokens for `model` on `provider`, when known: the profile's
+/// price, else the built-in table's; the mock is free unless its profile entry prices it.
+pub(crate) fn price_of(provider: &ProviderPlan, model: &str) -> Option<(f64, f64)> {
+    provider.price.or_else(|| match &provider.service {
         Service::Mock(_) => Some((0.0, 0.0)),
         Service::Http { .. } => presets::price(model).map(|p| (p.input, p.output)),
-    }
+    })
+}
+
+/// Batch prices are half the interactive ones on all three APIs.
+pub const BATCH_DISCOUNT: f64 = 0.5;
+
+/// Batch prices: the profile's, else the live ones at the Batch APIs' discount.
+pub(crate) fn batch_price_of(provider: &ProviderPlan, model: &str) -> Option<(f64, f64)> {
+    provider.batch_price.or_else(|| {
+        price_of(provider, model).map(|(i, o)| (i * BATCH_DISCOUNT, o * BATCH_DISCOUNT))
+    })
 }
 
 /// A profile's `[models."ID"]` steering must be a field of the provider's own wire: a budget is
@@ -636,6 +651,22 @@ pub(crate) fn provider_plan(
             .min(pool::MAX_WEIGHT),
         reasoning: config.reasoning,
         missing_key_vars,
+        price: match (config.input_price, config.output_price) {
+            (Some(input), Some(output)) => Some((input, output)),
+            (None, None) => None,
+            _ => anyhow::bail!(
+                "[providers.{}]: give both input_price and output_price (USD per million tokens)",
+                found.name
+            ),
+        },
+        batch_price: match (config.batch_input_price, config.batch_output_price) {
+            (Some(input), Some(output)) => Some((input, output)),
+            (None, None) => None,
+            _ => anyhow::bail!(
+                "[providers.{}]: give both batch_input_price and batch_output_price",
+                found.name
+            ),
+        },
     })
 }
 

@@ -84,3 +84,91 @@ fn the_log_has_a_line_per_request_the_provider_received_with_its_outcome() {
         "the key is named by its label"
     );
 }
+
+/// A profile's prices make `--max-cost` work on the mock (offline) and on models gen has no
+/// price for; without one, the cost is shown as unknown, never as $0.
+#[test]
+fn profile_prices_set_costs_and_an_unknown_cost_is_said_to_be_unknown() {
+    let ws = Workspace::new();
+    ws.write("rows.csv", keywords_csv(40));
+    ws.write(
+        "priced.toml",
+        "[providers.mock]\ninput_price = 100.0\noutput_price = 100.0\n",
+    );
+    let run = ws.run(&[
+        "seo",
+        "--profile",
+        "priced.toml",
+        "--pool",
+        "mock=2",
+        "--max-cost",
+        "0.5",
+        "rows.csv",
+    ]);
+    run.expect_code(1).stderr_has("--max-cost $0.5 reached");
+    let done = ws.jsonl("rows.seo.jsonl");
+    assert!(
+        !done.is_empty() && done.len() < 40,
+        "{} rows done",
+        done.len()
+    );
+    let spent: f64 = done.iter().map(|l| l["cost_usd"].as_f64().unwrap()).sum();
+    assert!(spent > 0.0 && spent <= 0.5 + 1e-9, "spent {spent}");
+
+    // A model with no price: its rows' cost is null and the summary says unknown.
+    let server = FakeServer::start();
+    server.add_key(Api::OpenAi, KEY);
+    ws.write(
+        "unpriced.toml",
+        format!(
+            "[providers.openai]\nbase_url = \"{}/v1\"\n",
+            server.origin()
+        ),
+    );
+    ws.write("few.csv", keywords_csv(3));
+    let mut command = ws.command(&[
+        "seo",
+        "--profile",
+        "unpriced.toml",
+        "--pool",
+        "openai:gpt-4.1=1",
+        "few.csv",
+    ]);
+    command.env("OPENAI_API_KEY", KEY);
+    let run = Run::from(command.output().expect("run gen"));
+    run.expect_code(0)
+        .stderr_has("cost unknown (no price for its model)")
+        .stderr_has("cost: unknown");
+    assert!(
+        ws.jsonl("few.seo.jsonl")
+            .iter()
+            .all(|l| l["cost_usd"].is_null())
+    );
+    // The same model priced in the profile: --max-cost takes it.
+    ws.write(
+        "unpriced.toml",
+        format!(
+            "[providers.openai]\nbase_url = \"{}/v1\"\ninput_price = 2.0\noutput_price = 8.0\n",
+            server.origin()
+        ),
+    );
+    let mut command = ws.command(&[
+        "seo",
+        "--profile",
+        "unpriced.toml",
+        "--pool",
+        "openai:gpt-4.1=1",
+        "--max-cost",
+        "1",
+        "--force",
+        "few.csv",
+    ]);
+    command.env("OPENAI_API_KEY", KEY);
+    let run = Run::from(command.output().expect("run gen"));
+    run.expect_code(0).stderr_has("3 done");
+    assert!(
+        ws.jsonl("few.seo.jsonl")
+            .iter()
+            .all(|l| l["cost_usd"].as_f64().unwrap() > 0.0)
+    );
+}
