@@ -137,7 +137,7 @@ _gen() {
 
     case "${cmd}" in
         gen)
-            opts="-h -V --help --version seo outline draft run tasks batch models completions help"
+            opts="-v -h -V --verbose --help --version seo outline draft run tasks batch models completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -151,7 +151,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__batch)
-            opts="-h -V --help --version submit status fetch cancel list run help"
+            opts="-v -h -V --verbose --help --version submit status fetch cancel list run help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -165,7 +165,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__batch__subcmd__cancel)
-            opts="-h -V --state-dir --help --version"
+            opts="-v -h -V --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -183,7 +183,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__batch__subcmd__fetch)
-            opts="-o -h -V --out --failed --resume --force --bom --wait --poll --state-dir --help --version"
+            opts="-o -v -h -V --out --failed --resume --force --bom --wait --poll --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -329,7 +329,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__batch__subcmd__list)
-            opts="-h -V --state-dir --help --version"
+            opts="-v -h -V --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -347,7 +347,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__batch__subcmd__run)
-            opts="-o -h -V --task --provider --model --retry-failed --live --pool --id-column --template --subject-column --input-format --delimiter --encoding --sheet --profile --no-profile --reasoning --max-cost --timeout --dry-run --state-dir --out --failed --resume --force --bom --poll --help --version"
+            opts="-o -v -h -V --task --provider --model --retry-failed --live --pool --id-column --template --subject-column --input-format --delimiter --encoding --sheet --profile --no-profile --reasoning --max-cost --timeout --dry-run --state-dir --out --failed --resume --force --bom --poll --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -445,7 +445,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__batch__subcmd__status)
-            opts="-h -V --state-dir --help --version"
+            opts="-v -h -V --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -463,7 +463,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__batch__subcmd__submit)
-            opts="-h -V --task --provider --model --retry-failed --live --pool --id-column --template --subject-column --input-format --delimiter --encoding --sheet --profile --no-profile --reasoning --max-cost --timeout --dry-run --state-dir --help --version"
+            opts="-v -h -V --task --provider --model --retry-failed --live --pool --id-column --template --subject-column --input-format --delimiter --encoding --sheet --profile --no-profile --reasoning --max-cost --timeout --dry-run --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -545,7 +545,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__completions)
-            opts="-h -V --help --version bash elvish fish powershell zsh"
+            opts="-v -h -V --verbose --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -559,7 +559,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__draft)
-            opts="-o -y -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --delimiter --encoding --sheet --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --log --keep-order --bom --dry-run --progress --progress-interval --research --stages --skip --images --image-model --assets --articles-dir --words --audience --tone --stage-template --yes --help --version"
+            opts="-o -y -v -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --delimiter --encoding --sheet --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --log --keep-order --bom --dry-run --progress --progress-interval --research --stages --skip --images --image-model --assets --articles-dir --words --audience --tone --stage-template --yes --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -925,7 +925,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__models)
-            opts="-h -V --live --profile --no-profile --json --help --version"
+            opts="-v -h -V --live --profile --no-profile --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -943,7 +943,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__outline)
-            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --delimiter --encoding --sheet --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --log --keep-order --bom --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
+            opts="-o -v -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --delimiter --encoding --sheet --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --log --keep-order --bom --dry-run --progress --progress-interval --batch --poll --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1053,7 +1053,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__run)
-            opts="-o -h -V --schema --format --prompt --system --field --min-words --max-words --min-headings --answer-tokens --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --delimiter --encoding --sheet --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --log --keep-order --bom --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
+            opts="-o -v -h -V --schema --format --prompt --system --field --min-words --max-words --min-headings --answer-tokens --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --delimiter --encoding --sheet --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --log --keep-order --bom --dry-run --progress --progress-interval --batch --poll --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1199,7 +1199,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__seo)
-            opts="-o -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --delimiter --encoding --sheet --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --log --keep-order --bom --dry-run --progress --progress-interval --batch --poll --state-dir --help --version"
+            opts="-o -v -h -V --pool --profile --no-profile --out --failed --resume --force --id-column --template --subject-column --input-format --delimiter --encoding --sheet --max-attempts --max-cost --max-inflight --reasoning --timeout --connect-timeout --log --keep-order --bom --dry-run --progress --progress-interval --batch --poll --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1309,7 +1309,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__tasks)
-            opts="-h -V --profile --no-profile --help --version"
+            opts="-v -h -V --profile --no-profile --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

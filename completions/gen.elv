@@ -18,6 +18,8 @@ set edit:completion:arg-completer[gen] = {|@words|
     }
     var completions = [
         &'gen'= {
+            cand -v 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
+            cand --verbose 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -63,6 +65,8 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand --keep-order 'Write results in input order; at most 2,048 finished rows wait behind an unfinished one, then lanes take no new rows until it is written'
             cand --bom 'Start CSV results and manifests with a UTF-8 byte-order mark, so Excel opens them with accents intact'
             cand --dry-run 'Show the lanes, the first prompt, the row count, estimated tokens and cost, and the keys the run needs; send nothing (no key needed)'
+            cand -v 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
+            cand --verbose 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -99,6 +103,8 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand --keep-order 'Write results in input order; at most 2,048 finished rows wait behind an unfinished one, then lanes take no new rows until it is written'
             cand --bom 'Start CSV results and manifests with a UTF-8 byte-order mark, so Excel opens them with accents intact'
             cand --dry-run 'Show the lanes, the first prompt, the row count, estimated tokens and cost, and the keys the run needs; send nothing (no key needed)'
+            cand -v 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
+            cand --verbose 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -145,6 +151,8 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand --dry-run 'Show the lanes, the first prompt, the row count, estimated tokens and cost, and the keys the run needs; send nothing (no key needed)'
             cand -y 'Go on without asking when the pool spans several providers (articles will differ in voice)'
             cand --yes 'Go on without asking when the pool spans several providers (articles will differ in voice)'
+            cand -v 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
+            cand --verbose 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -190,6 +198,8 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand --keep-order 'Write results in input order; at most 2,048 finished rows wait behind an unfinished one, then lanes take no new rows until it is written'
             cand --bom 'Start CSV results and manifests with a UTF-8 byte-order mark, so Excel opens them with accents intact'
             cand --dry-run 'Show the lanes, the first prompt, the row count, estimated tokens and cost, and the keys the run needs; send nothing (no key needed)'
+            cand -v 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
+            cand --verbose 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -198,12 +208,16 @@ set edit:completion:arg-completer[gen] = {|@words|
         &'gen;tasks'= {
             cand --profile 'Profile to read: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path'
             cand --no-profile 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
+            cand -v 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
+            cand --verbose 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'gen;batch'= {
+            cand -v 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
+            cand --verbose 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -237,6 +251,8 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand --live 'With --retry-failed: send those rows through the live pool now instead of a new batch'
             cand --no-profile 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
             cand --dry-run 'Show the job split (jobs, rows, bytes), the first request, estimated tokens, the cost at batch prices and the key the submission needs; send nothing, create nothing (no key needed)'
+            cand -v 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
+            cand --verbose 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -244,6 +260,8 @@ set edit:completion:arg-completer[gen] = {|@words|
         }
         &'gen;batch;status'= {
             cand --state-dir 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]'
+            cand -v 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
+            cand --verbose 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -259,6 +277,8 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand --force 'Replace a results file and manifest that another run wrote'
             cand --bom 'Start new CSV results and manifests with a UTF-8 byte-order mark, so Excel opens them with accents intact'
             cand --wait 'Wait until the job ends instead of fetching what is ready'
+            cand -v 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
+            cand --verbose 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -266,6 +286,8 @@ set edit:completion:arg-completer[gen] = {|@words|
         }
         &'gen;batch;cancel'= {
             cand --state-dir 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]'
+            cand -v 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
+            cand --verbose 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -273,6 +295,8 @@ set edit:completion:arg-completer[gen] = {|@words|
         }
         &'gen;batch;list'= {
             cand --state-dir 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]'
+            cand -v 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
+            cand --verbose 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -306,6 +330,8 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand --resume 'Add to a results file that another run wrote, skipping the rows already in it'
             cand --force 'Replace a results file and manifest that another run wrote'
             cand --bom 'Start new CSV results and manifests with a UTF-8 byte-order mark, so Excel opens them with accents intact'
+            cand -v 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
+            cand --verbose 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -339,12 +365,16 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand --live 'Ask each provider with a key for its model list instead of showing the built-in one'
             cand --no-profile 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
             cand --json 'One JSON object per provider per line instead of the table'
+            cand -v 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
+            cand --verbose 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'gen;completions'= {
+            cand -v 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
+            cand --verbose 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'

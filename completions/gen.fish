@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_gen_global_optspecs
-    string join \n h/help V/version
+    string join \n v/verbose h/help V/version
 end
 
 function __fish_gen_needs_command
@@ -24,6 +24,7 @@ function __fish_gen_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c gen -n "__fish_gen_needs_command" -s v -l verbose -d 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
 complete -c gen -n "__fish_gen_needs_command" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_needs_command" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_needs_command" -f -a "seo" -d 'SEO metadata per row: JSON {title, meta_description, slug}, validated'
@@ -69,6 +70,7 @@ complete -c gen -n "__fish_gen_using_subcommand seo" -l force -d 'Overwrite an e
 complete -c gen -n "__fish_gen_using_subcommand seo" -l keep-order -d 'Write results in input order; at most 2,048 finished rows wait behind an unfinished one, then lanes take no new rows until it is written'
 complete -c gen -n "__fish_gen_using_subcommand seo" -l bom -d 'Start CSV results and manifests with a UTF-8 byte-order mark, so Excel opens them with accents intact'
 complete -c gen -n "__fish_gen_using_subcommand seo" -l dry-run -d 'Show the lanes, the first prompt, the row count, estimated tokens and cost, and the keys the run needs; send nothing (no key needed)'
+complete -c gen -n "__fish_gen_using_subcommand seo" -s v -l verbose -d 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
 complete -c gen -n "__fish_gen_using_subcommand seo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gen -n "__fish_gen_using_subcommand seo" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand outline" -l pool -d 'Lanes as NAME=WEIGHT,... where NAME is a provider, a model id or PROVIDER:MODEL and weight = lanes; a NAME without a weight gets automatic lanes' -r
@@ -105,6 +107,7 @@ complete -c gen -n "__fish_gen_using_subcommand outline" -l force -d 'Overwrite 
 complete -c gen -n "__fish_gen_using_subcommand outline" -l keep-order -d 'Write results in input order; at most 2,048 finished rows wait behind an unfinished one, then lanes take no new rows until it is written'
 complete -c gen -n "__fish_gen_using_subcommand outline" -l bom -d 'Start CSV results and manifests with a UTF-8 byte-order mark, so Excel opens them with accents intact'
 complete -c gen -n "__fish_gen_using_subcommand outline" -l dry-run -d 'Show the lanes, the first prompt, the row count, estimated tokens and cost, and the keys the run needs; send nothing (no key needed)'
+complete -c gen -n "__fish_gen_using_subcommand outline" -s v -l verbose -d 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
 complete -c gen -n "__fish_gen_using_subcommand outline" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gen -n "__fish_gen_using_subcommand outline" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand draft" -l pool -d 'Lanes as NAME=WEIGHT,... where NAME is a provider, a model id or PROVIDER:MODEL and weight = lanes; a NAME without a weight gets automatic lanes' -r
@@ -150,6 +153,7 @@ complete -c gen -n "__fish_gen_using_subcommand draft" -l keep-order -d 'Write r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l bom -d 'Start CSV results and manifests with a UTF-8 byte-order mark, so Excel opens them with accents intact'
 complete -c gen -n "__fish_gen_using_subcommand draft" -l dry-run -d 'Show the lanes, the first prompt, the row count, estimated tokens and cost, and the keys the run needs; send nothing (no key needed)'
 complete -c gen -n "__fish_gen_using_subcommand draft" -s y -l yes -d 'Go on without asking when the pool spans several providers (articles will differ in voice)'
+complete -c gen -n "__fish_gen_using_subcommand draft" -s v -l verbose -d 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
 complete -c gen -n "__fish_gen_using_subcommand draft" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gen -n "__fish_gen_using_subcommand draft" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand run" -l schema -d 'The answer is a JSON object matching this JSON Schema file; its top-level properties are the result columns. With --template FILE or --prompt TEXT' -r -F
@@ -196,12 +200,15 @@ complete -c gen -n "__fish_gen_using_subcommand run" -l force -d 'Overwrite an e
 complete -c gen -n "__fish_gen_using_subcommand run" -l keep-order -d 'Write results in input order; at most 2,048 finished rows wait behind an unfinished one, then lanes take no new rows until it is written'
 complete -c gen -n "__fish_gen_using_subcommand run" -l bom -d 'Start CSV results and manifests with a UTF-8 byte-order mark, so Excel opens them with accents intact'
 complete -c gen -n "__fish_gen_using_subcommand run" -l dry-run -d 'Show the lanes, the first prompt, the row count, estimated tokens and cost, and the keys the run needs; send nothing (no key needed)'
+complete -c gen -n "__fish_gen_using_subcommand run" -s v -l verbose -d 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
 complete -c gen -n "__fish_gen_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gen -n "__fish_gen_using_subcommand run" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand tasks" -l profile -d 'Profile to read: a NAME in $XDG_CONFIG_HOME/gen/NAME.toml, or a FILE path' -r
 complete -c gen -n "__fish_gen_using_subcommand tasks" -l no-profile -d 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
+complete -c gen -n "__fish_gen_using_subcommand tasks" -s v -l verbose -d 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
 complete -c gen -n "__fish_gen_using_subcommand tasks" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand tasks" -s V -l version -d 'Print version'
+complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subcommand_from submit status fetch cancel list run help" -s v -l verbose -d 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
 complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subcommand_from submit status fetch cancel list run help" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subcommand_from submit status fetch cancel list run help" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand batch; and not __fish_seen_subcommand_from submit status fetch cancel list run help" -f -a "submit" -d 'Render every row like the live run and submit it as batch job(s); prints the job id'
@@ -232,9 +239,11 @@ complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcomman
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l live -d 'With --retry-failed: send those rows through the live pool now instead of a new batch'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l no-profile -d 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l dry-run -d 'Show the job split (jobs, rows, bytes), the first request, estimated tokens, the cost at batch prices and the key the submission needs; send nothing, create nothing (no key needed)'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -s v -l verbose -d 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from status" -l state-dir -d 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from status" -s v -l verbose -d 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -s o -l out -d 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout [default: the job\'s earlier results file, else <input stem>.<task>.jsonl]' -r
@@ -245,12 +254,15 @@ complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcomman
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -l force -d 'Replace a results file and manifest that another run wrote'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -l bom -d 'Start new CSV results and manifests with a UTF-8 byte-order mark, so Excel opens them with accents intact'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -l wait -d 'Wait until the job ends instead of fetching what is ready'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -s v -l verbose -d 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from cancel" -l state-dir -d 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from cancel" -s v -l verbose -d 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from cancel" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from cancel" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from list" -l state-dir -d 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l task -d 'The task every row is rendered for: seo, outline or a profile\'s [tasks.NAME] (`gen tasks` lists them) [with --retry-failed: the job\'s]' -r
@@ -280,6 +292,7 @@ complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcomman
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l resume -d 'Add to a results file that another run wrote, skipping the rows already in it'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l force -d 'Replace a results file and manifest that another run wrote'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l bom -d 'Start new CSV results and manifests with a UTF-8 byte-order mark, so Excel opens them with accents intact'
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -s v -l verbose -d 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from help" -f -a "submit" -d 'Render every row like the live run and submit it as batch job(s); prints the job id'
@@ -293,8 +306,10 @@ complete -c gen -n "__fish_gen_using_subcommand models" -l profile -d 'Profile t
 complete -c gen -n "__fish_gen_using_subcommand models" -l live -d 'Ask each provider with a key for its model list instead of showing the built-in one'
 complete -c gen -n "__fish_gen_using_subcommand models" -l no-profile -d 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
 complete -c gen -n "__fish_gen_using_subcommand models" -l json -d 'One JSON object per provider per line instead of the table'
+complete -c gen -n "__fish_gen_using_subcommand models" -s v -l verbose -d 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
 complete -c gen -n "__fish_gen_using_subcommand models" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand models" -s V -l version -d 'Print version'
+complete -c gen -n "__fish_gen_using_subcommand completions" -s v -l verbose -d 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
 complete -c gen -n "__fish_gen_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand help; and not __fish_seen_subcommand_from seo outline draft run tasks batch models completions help" -f -a "seo" -d 'SEO metadata per row: JSON {title, meta_description, slug}, validated'

@@ -19,6 +19,11 @@ use crate::duration::parse_duration;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving
+    /// the pool; -vv also every retry and its reason. Keys are named by their labels only.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
 }
 
 impl Cli {

@@ -21,6 +21,7 @@ pub mod registry;
 pub mod rows;
 pub mod tasks;
 pub mod text;
+pub mod verbose;
 
 #[cfg(test)]
 mod module_graph;
@@ -48,6 +49,7 @@ pub mod exit {
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    verbose::set(cli.verbose);
     let code = match cli.command {
         Command::Seo(args) => task_run(Task::seo(), &args.run, &args.batch),
         Command::Outline(args) => task_run(Task::outline(), &args.run, &args.batch),

@@ -255,6 +255,13 @@ pub async fn attempt<S, T>(
             let parked = completion.exhausted_for.map(|rest| {
                 let until = key.park(Some(rest));
                 shared.stats.mark_parked(target.provider, until);
+                crate::verbose::say(1, || {
+                    format!(
+                        "{} parked for {:.1} s: its headers say nothing is left until then",
+                        key.label,
+                        rest.as_secs_f64()
+                    )
+                });
                 until
             });
             logged(Ok(&completion), parked);
@@ -293,6 +300,15 @@ fn penalize_key<S>(shared: &Shared<S>, target: &Target, error: &ProviderError) -
         KeyAction::Park => {
             let until = key.park(error.retry_after);
             shared.stats.mark_parked(target.provider, until);
+            crate::verbose::say(1, || {
+                format!(
+                    "{} parked for {:.1} s ({error})",
+                    key.label,
+                    until
+                        .saturating_duration_since(Instant::now())
+                        .as_secs_f64()
+                )
+            });
             Some(until)
         }
         KeyAction::Remove => {

@@ -47,6 +47,12 @@ impl Lane {
                     _ = tokio::time::sleep_until(until) => {}
                     _ = dispatcher.finished() => break,
                 }
+                // Every lane of the key wakes at once; the first to say so is enough.
+                if target.key.back_from_park() {
+                    crate::verbose::say(1, || {
+                        format!("{} is back from its park", target.key.label)
+                    });
+                }
                 continue;
             }
             // An automatic lane works only while its key's gate lets it, for the whole row.

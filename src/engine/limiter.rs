@@ -60,6 +60,8 @@ pub struct KeyState {
     /// Tokens answers used beyond their estimate, charged to the key's next request.
     token_debt: AtomicU64,
     parked_until: Mutex<Option<Instant>>,
+    /// Set by a park, taken by the first lane that wakes from it (for `-v`).
+    park_unannounced: AtomicBool,
     consecutive_limits: AtomicU32,
     removed: AtomicBool,
     /// Models this key cannot serve (the provider or its gateway does not know them); its lanes
@@ -86,6 +88,7 @@ impl KeyState {
             tokens,
             token_debt: AtomicU64::new(0),
             parked_until: Mutex::new(None),
+            park_unannounced: AtomicBool::new(false),
             consecutive_limits: AtomicU32::new(0),
             removed: AtomicBool::new(false),
             removed_models: Mutex::new(Vec::new()),
@@ -174,7 +177,13 @@ impl KeyState {
         let mut parked = self.parked_until.lock().unwrap_or_else(|e| e.into_inner());
         let later = parked.map_or(until, |current| current.max(until));
         *parked = Some(later);
+        self.park_unannounced.store(true, Ordering::Relaxed);
         later
+    }
+
+    /// True for the first caller after the key's park: the one lane that says it is back.
+    pub fn back_from_park(&self) -> bool {
+        self.park_unannounced.swap(false, Ordering::Relaxed)
     }
 
     /// A clean answer: the next rate limit starts the backoff from the beginning.

@@ -129,6 +129,12 @@ impl<S> Shared<S> {
                 }
                 job.not_before =
                     backoff.then(|| Instant::now() + retry::row_backoff(job.counted_failures));
+                crate::verbose::say(2, || {
+                    format!(
+                        "row {} (line {}) goes back to the queue after attempt {}: {error}",
+                        job.row.id, job.row.line, job.attempts
+                    )
+                });
                 self.dispatcher.requeue(job);
             }
         }

@@ -42,7 +42,16 @@ impl Target {
         };
         if let Some(rpm) = reported {
             let rpm = u32::try_from(rpm).unwrap_or(u32::MAX);
+            let before = self.key.rpm();
             self.key.learn_rpm(rpm);
+            if self.key.rpm() != before {
+                crate::verbose::say(1, || {
+                    format!(
+                        "{} holds to the limit it reports: {rpm} requests a minute",
+                        self.key.label
+                    )
+                });
+            }
             if let Some(gate) = &self.gate {
                 gate.learn_limit(rpm);
             }

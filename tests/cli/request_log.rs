@@ -172,3 +172,44 @@ fn profile_prices_set_costs_and_an_unknown_cost_is_said_to_be_unknown() {
             .all(|l| l["cost_usd"].as_f64().unwrap() > 0.0)
     );
 }
+
+#[test]
+fn very_verbose_says_parks_limits_and_retries_and_never_a_key() {
+    let server = FakeServer::start();
+    server.add_key(Api::OpenAi, KEY);
+    server.set_rate_limit(Api::OpenAi, KEY, 6000);
+    let ws = Workspace::new();
+    ws.write(
+        "p.toml",
+        format!(
+            "[providers.openai]\nbase_url = \"{}/v1\"\n",
+            server.origin()
+        ),
+    );
+    ws.write("rows.csv", keywords_csv(4));
+    server.script(
+        Api::OpenAi,
+        KEY,
+        Behavior::RateLimited(ResetHeader::RetryAfterMs(300)),
+        Times::Next(1),
+    );
+    server.script(Api::OpenAi, KEY, Behavior::ServerError(503), Times::Next(1));
+    let mut command = ws.command(&[
+        "seo",
+        "-vv",
+        "--profile",
+        "p.toml",
+        "--pool",
+        "gpt-4.1-mini=1",
+        "rows.csv",
+    ]);
+    command.env("OPENAI_API_KEY", KEY);
+    let run = Run::from(command.output().expect("run gen"));
+    run.expect_code(0)
+        .stderr_has("OPENAI_API_KEY")
+        .stderr_has("parked for")
+        .stderr_has("is back from its park")
+        .stderr_has("holds to the limit it reports: 6000 requests a minute")
+        .stderr_has("goes back to the queue after attempt");
+    assert!(!run.stderr.contains(KEY), "a key on stderr");
+}

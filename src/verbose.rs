@@ -1,0 +1,22 @@
+//! `-v` and `-vv`: what the run is doing, on stderr. Level 1 says what changes a run's course
+//! (keys parked and back, limits learnt, keys leaving the pool); level 2 adds every retry and
+//! its reason. Messages name keys by their labels, never the keys.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+static LEVEL: AtomicU8 = AtomicU8::new(0);
+
+pub fn set(level: u8) {
+    LEVEL.store(level, Ordering::Relaxed);
+}
+
+pub fn level() -> u8 {
+    LEVEL.load(Ordering::Relaxed)
+}
+
+/// Prints `message()` when the run is at least this verbose (built only then).
+pub fn say(at: u8, message: impl FnOnce() -> String) {
+    if level() >= at {
+        eprintln!("gen: {}", message());
+    }
+}
