@@ -38,6 +38,9 @@ pub fn start(mode: ProgressMode, interval: Duration, stats: Arc<RunStats>) -> Pr
         ProgressMode::None => None,
         ProgressMode::Bar => spawn(stop.clone(), move |stop| draw_bars(&stats, &stop)),
         ProgressMode::Plain | ProgressMode::Json => spawn(stop.clone(), move |stop| {
+            if mode == ProgressMode::Json {
+                eprintln!("{}", start_event(&stats));
+            }
             while sleep_unless_stopped(interval, &stop) {
                 let line = if mode == ProgressMode::Json {
                     json_line(&stats)
@@ -109,7 +112,13 @@ fn draw_bars(stats: &RunStats, stop: &AtomicBool) {
         }
         std::thread::sleep(BAR_REFRESH);
     }
-    main.finish();
+    // `finish` would draw the bar full; after Ctrl-C (or a budget stop) it must show what was
+    // really done.
+    if stats.finished() >= total_estimate(stats) {
+        main.finish();
+    } else {
+        main.abandon();
+    }
     lines.iter().for_each(ProgressBar::finish);
 }
 
@@ -178,23 +187,83 @@ fn plain_line(stats: &RunStats) -> String {
     line
 }
 
-fn json_line(stats: &RunStats) -> String {
-    let providers: Vec<_> = stats
+/// Per provider, as the JSON events give it: numbers as numbers.
+fn providers_json(stats: &RunStats) -> Vec<serde_json::Value> {
+    stats
         .providers
         .iter()
         .enumerate()
         .map(|(index, p)| {
+            let (lanes, peak) = p.lane_counts();
             json!({
                 "name": p.name,
-                "lanes": p.lanes_label(),
+                "lanes": lanes,
+                "lanes_peak": peak,
+                "requests": p.requests.load(Ordering::Relaxed),
                 "done": p.done.load(Ordering::Relaxed),
                 "in_flight": p.in_flight.load(Ordering::Relaxed),
                 "errors": p.error_count(),
                 "rate_limited": p.rate_limited.load(Ordering::Relaxed),
                 "parked_for_s": stats.parked_for(index).map(|d| d.as_secs_f64()),
+                "cost_usd": cost_of(p),
             })
         })
-        .collect();
+        .collect()
+}
+
+/// A provider's spend, or `null` when an attempt was billed on a model without a price.
+fn cost_of(provider: &ProviderStats) -> serde_json::Value {
+    if provider.unpriced.load(Ordering::Relaxed) {
+        serde_json::Value::Null
+    } else {
+        json!(crate::rows::round_usd(provider.cost_usd()))
+    }
+}
+
+fn total_cost(stats: &RunStats) -> serde_json::Value {
+    if stats
+        .providers
+        .iter()
+        .any(|p| p.unpriced.load(Ordering::Relaxed))
+    {
+        serde_json::Value::Null
+    } else {
+        json!(crate::rows::round_usd(
+            stats.providers.iter().map(|p| p.cost_usd()).sum::<f64>()
+        ))
+    }
+}
+
+/// `--progress json`'s first line: the lanes the run starts with.
+fn start_event(stats: &RunStats) -> String {
+    json!({
+        "event": "start",
+        "total": total_estimate(stats),
+        "providers": providers_json(stats),
+    })
+    .to_string()
+}
+
+/// `--progress json`'s last line: the totals, instead of the text summary.
+pub fn final_event(stats: &RunStats, report: &RunReport) -> String {
+    json!({
+        "event": "end",
+        "elapsed_s": round2(stats.started.elapsed().as_secs_f64()),
+        "done": report.done,
+        "failed": report.failed,
+        "skipped": report.skipped,
+        "interrupted": report.interrupted,
+        "budget_reached": report.budget_reached.is_some(),
+        "error": report.fatal,
+        "cost_usd": total_cost(stats),
+        "exit_code": report.exit_code(),
+        "providers": providers_json(stats),
+    })
+    .to_string()
+}
+
+fn json_line(stats: &RunStats) -> String {
+    let providers = providers_json(stats);
     json!({
         "event": "progress",
         "elapsed_s": round2(stats.started.elapsed().as_secs_f64()),
@@ -203,6 +272,7 @@ fn json_line(stats: &RunStats) -> String {
         "skipped": stats.skipped.load(Ordering::Relaxed),
         "total": total_estimate(stats),
         "rows_per_min": round2(rows_per_minute(stats)),
+        "cost_usd": total_cost(stats),
         "providers": providers,
     })
     .to_string()

@@ -471,10 +471,14 @@ async fn execute<P: Program>(
         })
     };
 
+    let json_progress = plan.progress == crate::plan::ProgressMode::Json;
     let progress = progress::start(plan.progress, plan.progress_interval, stats.clone());
-    log_lanes(&plan.providers, &plan.lanes);
-    for note in &notes {
-        eprintln!("gen: note: {note}");
+    // `--progress json` writes JSON lines only: the start event says what these lines say.
+    if !json_progress {
+        log_lanes(&plan.providers, &plan.lanes);
+        for note in &notes {
+            eprintln!("gen: note: {note}");
+        }
     }
 
     run_lanes(shared.clone(), Arc::new(program), lanes).await;
@@ -509,6 +513,10 @@ async fn execute<P: Program>(
         stdout_closed: sink_report.reader_gone,
     };
     if report.stdout_closed {
+        return Ok(report);
+    }
+    if json_progress {
+        eprintln!("{}", progress::final_event(&stats, &report));
         return Ok(report);
     }
     progress::print_summary(
@@ -690,9 +698,15 @@ fn log_lanes(providers: &[crate::plan::ProviderPlan], lanes: &[crate::plan::Lane
             let limit = provider
                 .rpm
                 .map_or_else(String::new, |rpm| format!(", {rpm} rpm"));
+            // Automatic lanes are a ceiling: the gate lets as many work as the key can use.
+            let automatic = on_key.iter().filter(|l| l.adaptive).count();
+            let count = match (on_key.len() - automatic, automatic) {
+                (fixed, 0) => format!("{fixed} lane(s)"),
+                (0, auto) => format!("up to {auto} automatic lane(s)"),
+                (fixed, auto) => format!("{fixed} lane(s) and up to {auto} automatic"),
+            };
             eprintln!(
-                "gen: {} lane(s) on {} · model {} · key {label}{limit}",
-                on_key.len(),
+                "gen: {count} on {} · model {} · key {label}{limit}",
                 provider.name,
                 models.join(", ")
             );

@@ -66,6 +66,16 @@ impl ProviderStats {
     }
 
     /// `×3`, or for automatic lanes `×4 (auto, peak 6, 600 rpm learnt)`: the lanes working now.
+    /// Lanes working now and at most so far (automatic entries move between them).
+    pub fn lane_counts(&self) -> (u32, u32) {
+        let gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        let fixed = self.lanes as u32 - gates.iter().map(|g| g.max()).sum::<u32>();
+        (
+            fixed + gates.iter().map(|g| g.target()).sum::<u32>(),
+            fixed + gates.iter().map(|g| g.peak()).sum::<u32>(),
+        )
+    }
+
     pub fn lanes_label(&self) -> String {
         let gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
         if gates.is_empty() {

@@ -473,11 +473,10 @@ fn json_progress_lines_are_json_on_stderr() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert!(!events.is_empty(), "{}", run.stderr);
-    assert!(
-        events
-            .iter()
-            .all(|e| e["event"] == "progress" && e["providers"][0]["name"] == "mock")
-    );
+    assert!(events.iter().all(|e| {
+        ["start", "progress", "end"].contains(&e["event"].as_str().unwrap_or_default())
+            && e["providers"][0]["name"] == "mock"
+    }));
 }
 
 #[test]

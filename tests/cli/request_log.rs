@@ -213,3 +213,44 @@ fn very_verbose_says_parks_limits_and_retries_and_never_a_key() {
         .stderr_has("goes back to the queue after attempt");
     assert!(!run.stderr.contains(KEY), "a key on stderr");
 }
+
+/// `--progress json` writes JSON lines only, from a start event to an end event with the totals.
+#[test]
+fn json_progress_is_json_lines_from_start_to_end() {
+    let ws = Workspace::new();
+    ws.write("rows.csv", keywords_csv(30));
+    ws.write(
+        "slow.toml",
+        "[providers.mock]\nlatency = \"20ms\"\ninput_price = 1.0\noutput_price = 1.0\n",
+    );
+    let run = ws.run(&[
+        "seo",
+        "--profile",
+        "slow.toml",
+        "--pool",
+        "mock=2",
+        "--progress",
+        "json",
+        "--progress-interval",
+        "100ms",
+        "rows.csv",
+    ]);
+    run.expect_code(0);
+    let events: Vec<serde_json::Value> = run
+        .stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert_eq!(events.first().unwrap()["event"], "start");
+    assert!(
+        events.iter().any(|e| e["event"] == "progress"),
+        "{events:?}"
+    );
+    let end = events.last().unwrap();
+    assert_eq!(end["event"], "end");
+    assert_eq!(end["done"], 30);
+    assert_eq!(end["exit_code"], 0);
+    assert!(end["cost_usd"].as_f64().unwrap() > 0.0);
+    assert_eq!(end["providers"][0]["lanes"], 2);
+    assert_eq!(end["providers"][0]["done"], 30);
+}
