@@ -55,7 +55,7 @@ complete -c gen -n "__fish_gen_using_subcommand seo" -l reasoning -d 'How much t
 complete -c gen -n "__fish_gen_using_subcommand seo" -l timeout -d 'Timeout of one request, e.g. 90s or 2m [default: the profile\'s, else 120s]' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l connect-timeout -d 'How long opening a connection to a provider may take' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l log -d 'Append a JSON line per request sent (row, attempt, provider, model, key label, status, outcome, latency, tokens, cost) to FILE' -r -F
-complete -c gen -n "__fish_gen_using_subcommand seo" -l progress -d 'Progress on stderr [default: auto]' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
+complete -c gen -n "__fish_gen_using_subcommand seo" -l progress -d 'Progress on stderr: auto is the live display on a terminal, a plain line every 30 s off one [default: auto]' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
 bar\t'The live display even when stderr is not a terminal'
 plain\t'A status line every --progress-interval, for CI logs'
 json\t'A JSON object per line every --progress-interval, for machines'
@@ -92,7 +92,7 @@ complete -c gen -n "__fish_gen_using_subcommand outline" -l reasoning -d 'How mu
 complete -c gen -n "__fish_gen_using_subcommand outline" -l timeout -d 'Timeout of one request, e.g. 90s or 2m [default: the profile\'s, else 120s]' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l connect-timeout -d 'How long opening a connection to a provider may take' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l log -d 'Append a JSON line per request sent (row, attempt, provider, model, key label, status, outcome, latency, tokens, cost) to FILE' -r -F
-complete -c gen -n "__fish_gen_using_subcommand outline" -l progress -d 'Progress on stderr [default: auto]' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
+complete -c gen -n "__fish_gen_using_subcommand outline" -l progress -d 'Progress on stderr: auto is the live display on a terminal, a plain line every 30 s off one [default: auto]' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
 bar\t'The live display even when stderr is not a terminal'
 plain\t'A status line every --progress-interval, for CI logs'
 json\t'A JSON object per line every --progress-interval, for machines'
@@ -129,7 +129,7 @@ complete -c gen -n "__fish_gen_using_subcommand draft" -l reasoning -d 'How much
 complete -c gen -n "__fish_gen_using_subcommand draft" -l timeout -d 'Timeout of one request, e.g. 90s or 2m [default: the profile\'s, else 120s]' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l connect-timeout -d 'How long opening a connection to a provider may take' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l log -d 'Append a JSON line per request sent (row, attempt, provider, model, key label, status, outcome, latency, tokens, cost) to FILE' -r -F
-complete -c gen -n "__fish_gen_using_subcommand draft" -l progress -d 'Progress on stderr [default: auto]' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
+complete -c gen -n "__fish_gen_using_subcommand draft" -l progress -d 'Progress on stderr: auto is the live display on a terminal, a plain line every 30 s off one [default: auto]' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
 bar\t'The live display even when stderr is not a terminal'
 plain\t'A status line every --progress-interval, for CI logs'
 json\t'A JSON object per line every --progress-interval, for machines'
@@ -185,7 +185,7 @@ complete -c gen -n "__fish_gen_using_subcommand run" -l reasoning -d 'How much t
 complete -c gen -n "__fish_gen_using_subcommand run" -l timeout -d 'Timeout of one request, e.g. 90s or 2m [default: the profile\'s, else 120s]' -r
 complete -c gen -n "__fish_gen_using_subcommand run" -l connect-timeout -d 'How long opening a connection to a provider may take' -r
 complete -c gen -n "__fish_gen_using_subcommand run" -l log -d 'Append a JSON line per request sent (row, attempt, provider, model, key label, status, outcome, latency, tokens, cost) to FILE' -r -F
-complete -c gen -n "__fish_gen_using_subcommand run" -l progress -d 'Progress on stderr [default: auto]' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
+complete -c gen -n "__fish_gen_using_subcommand run" -l progress -d 'Progress on stderr: auto is the live display on a terminal, a plain line every 30 s off one [default: auto]' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
 bar\t'The live display even when stderr is not a terminal'
 plain\t'A status line every --progress-interval, for CI logs'
 json\t'A JSON object per line every --progress-interval, for machines'

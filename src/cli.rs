@@ -429,7 +429,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Progress on stderr [default: auto].
+    /// Progress on stderr: auto is the live display on a terminal, a plain line every 30 s off one
+    /// [default: auto].
     #[arg(long, value_enum, value_name = "MODE")]
     pub progress: Option<ProgressArg>,
 

@@ -29,6 +29,8 @@ use secrecy::SecretString;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 pub const DEFAULT_PROGRESS_INTERVAL: Duration = Duration::from_secs(5);
+/// `--progress auto` off a terminal: a line every 30 s.
+pub const UNATTENDED_PROGRESS_INTERVAL: Duration = Duration::from_secs(30);
 /// An automatic entry's ceiling when its profile sets no `max_lanes`.
 pub const DEFAULT_MAX_LANES: u32 = 32;
 
@@ -371,6 +373,7 @@ impl Plan {
         } else {
             topic_column(reader.columns(), reader.id_column())
         };
+        let progress = progress_mode(args.progress.unwrap_or(ProgressArg::Auto));
         let reasoning = ReasoningPolicy {
             flag: args.reasoning,
             providers: providers.iter().map(|p| p.reasoning).collect(),
@@ -401,8 +404,14 @@ impl Plan {
             log: args.log.clone(),
             keep_order: args.keep_order,
             bom: args.bom,
-            progress: progress_mode(args.progress.unwrap_or(ProgressArg::Auto)),
-            progress_interval: args.progress_interval.unwrap_or(DEFAULT_PROGRESS_INTERVAL),
+            progress,
+            progress_interval: args.progress_interval.unwrap_or(
+                if args.progress.is_none() && progress == ProgressMode::Plain {
+                    UNATTENDED_PROGRESS_INTERVAL
+                } else {
+                    DEFAULT_PROGRESS_INTERVAL
+                },
+            ),
             dry_run: args.dry_run,
             profile_source: profile.source.clone(),
             draft,
@@ -780,11 +789,15 @@ fn topic_column(columns: &[String], id_column: Option<&str>) -> Option<String> {
         .cloned()
 }
 
+/// `auto`: the live display on a terminal; off one (CI logs, `2> file`), a plain line every
+/// [`UNATTENDED_PROGRESS_INTERVAL`], so a long run shows it is alive and a short one prints
+/// nothing but its summary.
 fn progress_mode(arg: ProgressArg) -> ProgressMode {
     use std::io::IsTerminal;
     match arg {
         ProgressArg::Auto if std::io::stderr().is_terminal() => ProgressMode::Bar,
-        ProgressArg::Auto | ProgressArg::None => ProgressMode::None,
+        ProgressArg::Auto => ProgressMode::Plain,
+        ProgressArg::None => ProgressMode::None,
         ProgressArg::Bar => ProgressMode::Bar,
         ProgressArg::Plain => ProgressMode::Plain,
         ProgressArg::Json => ProgressMode::Json,
