@@ -36,7 +36,10 @@ pub fn start(mode: ProgressMode, interval: Duration, stats: Arc<RunStats>) -> Pr
     let stop = Arc::new(AtomicBool::new(false));
     let thread = match mode {
         ProgressMode::None => None,
-        ProgressMode::Bar => spawn(stop.clone(), move |stop| draw_bars(&stats, &stop)),
+        ProgressMode::Bar => {
+            stats.watch_sending.store(true, Ordering::Relaxed);
+            spawn(stop.clone(), move |stop| draw_bars(&stats, &stop))
+        }
         ProgressMode::Plain | ProgressMode::Json => spawn(stop.clone(), move |stop| {
             if mode == ProgressMode::Json {
                 eprintln!("{}", start_event(&stats));
@@ -97,8 +100,19 @@ fn draw_bars(stats: &RunStats, stop: &AtomicBool) {
             line
         })
         .collect();
+    let oldest = multi.add(ProgressBar::new_spinner());
+    oldest.set_style(
+        ProgressStyle::with_template("  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     loop {
         let stopped = stop.load(Ordering::Relaxed);
+        for notice in std::mem::take(&mut *stats.notices.lock().unwrap_or_else(|e| e.into_inner()))
+        {
+            // Printed above the bars, whole, whatever the terminal's width.
+            let _ = multi.println(notice);
+        }
+        oldest.set_message(oldest_line(stats));
         let finished = stats.finished();
         let total = total_estimate(stats);
         main.set_length(total.max(finished));
@@ -120,6 +134,23 @@ fn draw_bars(stats: &RunStats, stop: &AtomicBool) {
         main.abandon();
     }
     lines.iter().for_each(ProgressBar::finish);
+    oldest.finish_and_clear();
+}
+
+/// The requests out longest, once one has been out a few seconds: a hang shows here.
+fn oldest_line(stats: &RunStats) -> String {
+    let oldest = stats.oldest_in_flight(3);
+    if oldest
+        .first()
+        .is_none_or(|(_, _, age)| *age < Duration::from_secs(3))
+    {
+        return String::new();
+    }
+    let rows: Vec<String> = oldest
+        .iter()
+        .map(|(row, lane, age)| format!("row {row} on lane {lane} for {}", human(*age)))
+        .collect();
+    format!("oldest in flight: {}", rows.join(" · "))
 }
 
 /// Rows this run will finish: the input's estimate less rows resumed, or what has been read.
@@ -146,7 +177,13 @@ fn rows_per_minute(stats: &RunStats) -> f64 {
 fn rate_and_eta(stats: &RunStats) -> String {
     let rate = rows_per_minute(stats);
     let left = total_estimate(stats).saturating_sub(stats.finished());
-    let mut text = format!("{rate:.0} rows/min");
+    let mut text = format!("{} · {rate:.0} rows/min", human(stats.started.elapsed()));
+    match total_cost(stats) {
+        serde_json::Value::Null => text.push_str(" · cost unknown"),
+        cost => {
+            let _ = write!(text, " · ${:.4}", cost.as_f64().unwrap_or_default());
+        }
+    }
     if rate > 0.0 && left > 0 {
         let _ = write!(
             text,

@@ -182,9 +182,11 @@ pub async fn attempt<S, T>(
     let stats = &shared.stats.providers[target.provider];
     job.record_try(lane, target.provider);
     stats.in_flight.fetch_add(1, Relaxed);
+    shared.stats.sending(lane, Some(&job.row.id));
     let started = Instant::now();
     let answer = target.client.complete(&request).await;
     let latency = started.elapsed();
+    shared.stats.sending(lane, None);
     stats.in_flight.fetch_sub(1, Relaxed);
 
     // 5. What the answer says about the key.

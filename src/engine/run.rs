@@ -466,8 +466,9 @@ async fn execute<P: Program>(
         let dispatcher = dispatcher.clone();
         let stats = stats.clone();
         let interrupted = interrupted.clone();
+        let bar = plan.progress == crate::plan::ProgressMode::Bar;
         tokio::spawn(async move {
-            watch_ctrl_c(|| dispatcher.cancel(), &stats, &interrupted).await;
+            watch_ctrl_c(|| dispatcher.cancel(), &stats, &interrupted, bar).await;
         })
     };
 
@@ -663,7 +664,7 @@ async fn fail_unserved<S>(shared: &Shared<S>) {
 
 /// First Ctrl-C: stop dispatching and let in-flight rows finish (each bounded by its timeout).
 /// Second: leave at once, between two writes so no line is torn.
-async fn watch_ctrl_c(cancel: impl Fn(), stats: &RunStats, interrupted: &AtomicBool) {
+async fn watch_ctrl_c(cancel: impl Fn(), stats: &RunStats, interrupted: &AtomicBool, bar: bool) {
     if tokio::signal::ctrl_c().await.is_err() {
         return;
     }
@@ -673,10 +674,16 @@ async fn watch_ctrl_c(cancel: impl Fn(), stats: &RunStats, interrupted: &AtomicB
         .iter()
         .map(|p| p.in_flight.load(Ordering::Relaxed))
         .sum();
-    eprintln!(
-        "\ngen: interrupted; finishing {in_flight} in-flight row(s), then writing everything \
+    let notice = format!(
+        "gen: interrupted; finishing {in_flight} in-flight row(s), then writing everything \
          (Ctrl-C again to quit at once; --resume continues later)"
     );
+    // Under the live display, printed above it whole rather than cut by its redraw.
+    if bar {
+        stats.notice(notice);
+    } else {
+        eprintln!("\n{notice}");
+    }
     cancel();
     if tokio::signal::ctrl_c().await.is_ok() {
         crate::engine::sink::exit_between_writes(130);

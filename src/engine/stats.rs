@@ -122,11 +122,22 @@ pub struct RunStats {
     /// Input rows whose every field is empty, skipped (neither done nor failed).
     pub blank: AtomicU64,
     pub failures: Mutex<BTreeMap<FailureKind, u64>>,
+    /// Per lane, the row its request is out for and since when: the display shows the oldest,
+    /// so a hung request is visible.
+    pub sending: Mutex<Vec<Option<(String, Instant)>>>,
+    /// Whether anything shows `sending` (the live display); off, lanes skip the bookkeeping.
+    pub watch_sending: AtomicBool,
+    /// Notices for the user (Ctrl-C) that a live display prints above itself, uncut.
+    pub notices: Mutex<Vec<String>>,
 }
 
 impl RunStats {
     pub fn new(providers: Vec<(String, usize)>) -> Self {
+        let lanes = providers.iter().map(|(_, lanes)| lanes).sum();
         RunStats {
+            sending: Mutex::new(vec![None; lanes]),
+            watch_sending: AtomicBool::new(false),
+            notices: Mutex::new(Vec::new()),
             started: Instant::now(),
             providers: providers
                 .into_iter()
@@ -145,6 +156,41 @@ impl RunStats {
             blank: AtomicU64::new(0),
             failures: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Lane `lane` sent a request for `row`, or (with `None`) has its answer.
+    pub fn sending(&self, lane: usize, row: Option<&str>) {
+        if !self.watch_sending.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut sending = self.sending.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(slot) = sending.get_mut(lane) {
+            *slot = row.map(|id| (id.to_string(), Instant::now()));
+        }
+    }
+
+    /// The `n` requests out longest: row id, lane, how long.
+    pub fn oldest_in_flight(&self, n: usize) -> Vec<(String, usize, Duration)> {
+        let sending = self.sending.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<(String, usize, Duration)> = sending
+            .iter()
+            .enumerate()
+            .filter_map(|(lane, slot)| {
+                slot.as_ref()
+                    .map(|(id, since)| (id.clone(), lane, since.elapsed()))
+            })
+            .collect();
+        out.sort_by_key(|entry| std::cmp::Reverse(entry.2));
+        out.truncate(n);
+        out
+    }
+
+    /// A notice the live display prints above itself (or stderr, without one).
+    pub fn notice(&self, text: String) {
+        self.notices
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(text);
     }
 
     pub fn record_failure(&self, kind: FailureKind) {
@@ -206,5 +252,31 @@ impl RunReport {
         } else {
             crate::exit::OK
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_oldest_requests_in_flight_come_first_and_only_when_watched() {
+        let stats = RunStats::new(vec![("mock".into(), 3)]);
+        stats.sending(0, Some("1"));
+        assert!(
+            stats.oldest_in_flight(3).is_empty(),
+            "nothing watches: no bookkeeping"
+        );
+        stats.watch_sending.store(true, Ordering::Relaxed);
+        stats.sending(0, Some("7"));
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        stats.sending(2, Some("9"));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let oldest = stats.oldest_in_flight(3);
+        assert_eq!(oldest.len(), 2);
+        assert_eq!((oldest[0].0.as_str(), oldest[0].1), ("7", 0));
+        assert_eq!(oldest[0].2, Duration::from_secs(6));
+        stats.sending(0, None);
+        assert_eq!(stats.oldest_in_flight(3)[0].0, "9");
     }
 }
