@@ -5,6 +5,25 @@
 use std::sync::atomic::{AtomicU8, Ordering};
 
 static LEVEL: AtomicU8 = AtomicU8::new(0);
+/// `--progress json`: stderr carries JSON lines only, so notices become `notice` events.
+static JSON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn set_json(on: bool) {
+    JSON.store(on, Ordering::Relaxed);
+}
+
+/// A notice every run shows (a key leaving the pool, what a schema loses on an API): a line
+/// `gen: …`, or under `--progress json` a `{"event":"notice"}` line.
+pub fn notice(message: &str) {
+    if JSON.load(Ordering::Relaxed) {
+        eprintln!(
+            "{}",
+            serde_json::json!({ "event": "notice", "message": message })
+        );
+    } else {
+        eprintln!("gen: {message}");
+    }
+}
 
 pub fn set(level: u8) {
     LEVEL.store(level, Ordering::Relaxed);
@@ -17,6 +36,6 @@ pub fn level() -> u8 {
 /// Prints `message()` when the run is at least this verbose (built only then).
 pub fn say(at: u8, message: impl FnOnce() -> String) {
     if level() >= at {
-        eprintln!("gen: {}", message());
+        notice(&message());
     }
 }

@@ -327,7 +327,7 @@ fn penalize_key<S>(shared: &Shared<S>, target: &Target, error: &ProviderError) -
                 None
             };
             if let Some(reason) = reason {
-                eprintln!("gen: {reason}");
+                crate::verbose::notice(&reason);
                 shared
                     .removals
                     .lock()

@@ -473,13 +473,14 @@ async fn execute<P: Program>(
     };
 
     let json_progress = plan.progress == crate::plan::ProgressMode::Json;
+    crate::verbose::set_json(json_progress);
     let progress = progress::start(plan.progress, plan.progress_interval, stats.clone());
     // `--progress json` writes JSON lines only: the start event says what these lines say.
     if !json_progress {
         log_lanes(&plan.providers, &plan.lanes);
-        for note in &notes {
-            eprintln!("gen: note: {note}");
-        }
+    }
+    for note in &notes {
+        crate::verbose::notice(&format!("note: {note}"));
     }
 
     run_lanes(shared.clone(), Arc::new(program), lanes).await;
