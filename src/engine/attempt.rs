@@ -108,7 +108,8 @@ pub enum Sent<T> {
 /// 5. observe what the answer says about the key (reported limits, the gate's signal);
 /// 6. count it (requests, latency, tokens) and book its cost, settling the reservation;
 /// 7. classify it: a provider error, or an answer `check` rejects, is a failure whose key
-///    consequences (parking, leaving the pool) are applied here; the row's are the caller's.
+///    consequences (parking, leaving the pool) are applied here; the row's are the caller's;
+/// 8. write its line in `--log`.
 ///
 /// Every wait gives way to cancellation, so Ctrl-C never waits out a park or a limiter.
 pub async fn attempt<S, T>(
@@ -206,49 +207,20 @@ pub async fn attempt<S, T>(
         Err(message) => Err(ProviderError::new(FailureKind::InvalidOutput, message)
             .with_billed(Some(completion.usage()))),
     });
-    let logged = |outcome: Result<&Completion, &ProviderError>, parked_until: Option<Instant>| {
+    // 8. The request log (the row is passed in: the failure arm changes it first).
+    let logged = |job: &Job<S>,
+                  outcome: Result<&Completion, &ProviderError>,
+                  parked_until: Option<Instant>| {
         if let Some(log) = &shared.log {
-            let usage = match outcome {
-                Ok(completion) => Some(completion.usage()),
-                Err(error) => error.billed,
-            };
-            let status = match outcome {
-                Ok(_) => target.client.over_http().then_some(200),
-                Err(error) => error.status,
-            };
-            let (kind, error) = match outcome {
-                Ok(_) => ("ok".to_string(), None),
-                Err(error) => (error.kind.to_string(), Some(error.message.as_str())),
-            };
-            let label = step.label();
-            log.write(&Entry {
-                row_id: &job.row.id,
-                attempt: job.attempts,
-                step: &label,
-                provider: &shared.providers[target.provider].name,
-                model: &target.model,
-                key: &key.label,
+            let attempt = Attempted {
+                shared,
                 lane,
-                status,
-                outcome: &kind,
-                error,
+                job,
+                target,
                 latency,
-                input_tokens: usage.map(|u| u.input_tokens),
-                output_tokens: usage.map(|u| u.output_tokens),
-                reasoning_tokens: usage.map(|u| u.reasoning_tokens),
-                // Unknown, not $0, when billed on a model without a price.
-                cost_usd: match (usage, target.price) {
-                    (Some(_), None) => None,
-                    _ => Some(billed_usd),
-                },
-                retry_after: match outcome {
-                    Err(error) => error.retry_after,
-                    Ok(_) => None,
-                },
-                parked_until: parked_until.map(|until| {
-                    std::time::SystemTime::now() + until.saturating_duration_since(Instant::now())
-                }),
-            });
+                billed_usd,
+            };
+            log.write(&attempt.entry(&step.label(), outcome, parked_until));
         }
     };
     match judged {
@@ -266,7 +238,7 @@ pub async fn attempt<S, T>(
                 });
                 until
             });
-            logged(Ok(&completion), parked);
+            logged(job, Ok(&completion), parked);
             let used = completion.input_tokens + completion.output_tokens;
             key.owe_tokens(used.saturating_sub(charged_tokens));
             Sent::Answered(Answer {
@@ -287,8 +259,64 @@ pub async fn attempt<S, T>(
                 _ => {}
             }
             let parked = penalize_key(shared, target, &error);
-            logged(Err(&error), parked);
+            logged(job, Err(&error), parked);
             Sent::Failed(error)
+        }
+    }
+}
+
+/// What the request log needs of a finished attempt.
+struct Attempted<'a, S> {
+    shared: &'a Shared<S>,
+    lane: usize,
+    job: &'a Job<S>,
+    target: &'a Target,
+    latency: Duration,
+    billed_usd: f64,
+}
+
+impl<S> Attempted<'_, S> {
+    /// The attempt's line in `--log`.
+    fn entry<'b>(
+        &'b self,
+        label: &'b str,
+        outcome: Result<&'b Completion, &'b ProviderError>,
+        parked_until: Option<Instant>,
+    ) -> Entry<'b> {
+        let usage = match outcome {
+            Ok(completion) => Some(completion.usage()),
+            Err(error) => error.billed,
+        };
+        Entry {
+            row_id: &self.job.row.id,
+            attempt: self.job.attempts,
+            step: label,
+            provider: &self.shared.providers[self.target.provider].name,
+            model: &self.target.model,
+            key: &self.target.key.label,
+            lane: self.lane,
+            status: match outcome {
+                Ok(_) => self.target.client.over_http().then_some(200),
+                Err(error) => error.status,
+            },
+            outcome: match outcome {
+                Ok(_) => "ok",
+                Err(error) => error.kind.as_str(),
+            },
+            error: outcome.err().map(|error| error.message.as_str()),
+            latency: self.latency,
+            input_tokens: usage.map(|u| u.input_tokens),
+            output_tokens: usage.map(|u| u.output_tokens),
+            reasoning_tokens: usage.map(|u| u.reasoning_tokens),
+            // Unknown, not $0, when billed on a model without a price.
+            cost_usd: match (usage, self.target.price) {
+                (Some(_), None) => None,
+                _ => Some(self.billed_usd),
+            },
+            retry_after: outcome.err().and_then(|error| error.retry_after),
+            parked_until: parked_until.map(|until| {
+                std::time::SystemTime::now() + until.saturating_duration_since(Instant::now())
+            }),
         }
     }
 }
