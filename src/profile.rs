@@ -24,7 +24,7 @@ use crate::providers::reasoning::{ModelThinking, Reasoning};
 
 mod reasoning;
 
-pub use reasoning::{TaskRow, Tasks};
+pub use reasoning::{ModelPrices, TaskRow, Tasks};
 
 /// A parsed profile. Every field is optional in the file.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -51,6 +51,9 @@ pub struct Profile {
     /// `[models."ID"]`: how models the built-in table does not know reason, by lowercase id.
     #[serde(default, deserialize_with = "reasoning::deserialize_models")]
     pub models: BTreeMap<String, ModelThinking>,
+    /// `[models."ID"]` prices, by lowercase id.
+    #[serde(skip)]
+    pub model_prices: BTreeMap<String, reasoning::ModelPrices>,
     /// The file this profile came from, for messages that point back at it.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -165,6 +168,7 @@ pub fn parse(text: &str, origin: Option<&Path>) -> anyhow::Result<Profile> {
     let mut profile =
         Profile::deserialize(document).map_err(|e| anyhow!(describe(&e, text, &label, "")))?;
     profile.source = origin.map(Path::to_path_buf);
+    profile.model_prices = reasoning::model_prices(text);
     for row in profile.tasks.rows.values_mut() {
         row.line = line_col(text, row.offset).0;
     }

@@ -163,6 +163,7 @@ fn target(
             providers.len() - 1
         }
     };
+    providers[provider].model_prices = profile.model_prices.clone();
     let price = price_of(&providers[provider], &model);
     crate::plan::check_described_wire(&providers[provider], &model, &profile.models)?;
     Ok(StageTarget {

@@ -76,6 +76,8 @@ pub struct ProviderPlan {
     pub price: Option<(f64, f64)>,
     /// The profile's batch prices.
     pub batch_price: Option<(f64, f64)>,
+    /// The profile's `[models."ID"]` prices, which come before the provider's.
+    pub model_prices: std::collections::BTreeMap<String, crate::profile::ModelPrices>,
 }
 
 impl ProviderPlan {
@@ -239,7 +241,7 @@ impl Plan {
         };
         let providers_available = registry::available(&profile)?;
         let entries = pool_entries(args, &profile)?;
-        let (mut providers, lanes) = resolve_pool(
+        let (mut providers, mut lanes) = resolve_pool(
             &entries,
             &providers_available,
             args.timeout,
@@ -247,6 +249,13 @@ impl Plan {
             &profile.models,
             checks.keys,
         )?;
+        // A model's own prices in the profile come before its provider's and the table's.
+        for provider in &mut providers {
+            provider.model_prices = profile.model_prices.clone();
+        }
+        for lane in &mut lanes {
+            lane.price = price_of(&providers[lane.provider], &lane.model);
+        }
 
         let source = if args.input == "-" {
             Source::Stdin
@@ -574,10 +583,14 @@ fn resolve_pool(
 /// USD per million input and output tokens for `model` on `provider`, when known: the profile's
 /// price, else the built-in table's; the mock is free unless its profile entry prices it.
 pub(crate) fn price_of(provider: &ProviderPlan, model: &str) -> Option<(f64, f64)> {
-    provider.price.or_else(|| match &provider.service {
-        Service::Mock(_) => Some((0.0, 0.0)),
-        Service::Http { .. } => presets::price(model).map(|p| (p.input, p.output)),
-    })
+    let described = provider.model_prices.get(&model.to_ascii_lowercase());
+    described
+        .and_then(|p| p.live)
+        .or(provider.price)
+        .or_else(|| match &provider.service {
+            Service::Mock(_) => Some((0.0, 0.0)),
+            Service::Http { .. } => presets::price(model).map(|p| (p.input, p.output)),
+        })
 }
 
 /// Batch prices are half the interactive ones on all three APIs.
@@ -585,9 +598,13 @@ pub const BATCH_DISCOUNT: f64 = 0.5;
 
 /// Batch prices: the profile's, else the live ones at the Batch APIs' discount.
 pub(crate) fn batch_price_of(provider: &ProviderPlan, model: &str) -> Option<(f64, f64)> {
-    provider.batch_price.or_else(|| {
-        price_of(provider, model).map(|(i, o)| (i * BATCH_DISCOUNT, o * BATCH_DISCOUNT))
-    })
+    let described = provider.model_prices.get(&model.to_ascii_lowercase());
+    described
+        .and_then(|p| p.batch)
+        .or(provider.batch_price)
+        .or_else(|| {
+            price_of(provider, model).map(|(i, o)| (i * BATCH_DISCOUNT, o * BATCH_DISCOUNT))
+        })
 }
 
 /// A profile's `[models."ID"]` steering must be a field of the provider's own wire: a budget is
@@ -660,6 +677,7 @@ pub(crate) fn provider_plan(
             .min(pool::MAX_WEIGHT),
         reasoning: config.reasoning,
         missing_key_vars,
+        model_prices: std::collections::BTreeMap::new(),
         price: match (config.input_price, config.output_price) {
             (Some(input), Some(output)) => Some((input, output)),
             (None, None) => None,

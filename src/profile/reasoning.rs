@@ -184,18 +184,60 @@ pub(super) fn deserialize_models<'de, D: Deserializer<'de>>(
     let tables = BTreeMap::<String, ModelTable>::deserialize(d)?;
     Ok(tables
         .into_iter()
-        .map(|(id, table)| (id.to_ascii_lowercase(), table.0))
+        .filter_map(|(id, table)| Some((id.to_ascii_lowercase(), table.0?)))
         .collect())
 }
 
-struct ModelTable(ModelThinking);
+/// A model's table: how it reasons, unless the table only prices it (its prices are read by
+/// `model_prices`).
+struct ModelTable(Option<ModelThinking>);
+
+/// `[models."ID"] input_price / output_price` (and the batch ones), by lowercase id: USD per
+/// million tokens for a model, over its provider's and the built-in table's.
+pub(super) fn model_prices(text: &str) -> BTreeMap<String, ModelPrices> {
+    let Ok(document) = toml::from_str::<toml::Table>(text) else {
+        return BTreeMap::new();
+    };
+    let Some(models) = document.get("models").and_then(toml::Value::as_table) else {
+        return BTreeMap::new();
+    };
+    let number = |table: &toml::Table, key: &str| {
+        table
+            .get(key)
+            .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
+    };
+    models
+        .iter()
+        .filter_map(|(id, table)| {
+            let table = table.as_table()?;
+            let pair = |a: &str, b: &str| Some((number(table, a)?, number(table, b)?));
+            let prices = ModelPrices {
+                live: pair("input_price", "output_price"),
+                batch: pair("batch_input_price", "batch_output_price"),
+            };
+            (prices.live.is_some() || prices.batch.is_some())
+                .then(|| (id.to_ascii_lowercase(), prices))
+        })
+        .collect()
+}
+
+/// A model's prices from the profile, USD per million input and output tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ModelPrices {
+    pub live: Option<(f64, f64)>,
+    pub batch: Option<(f64, f64)>,
+}
 
 impl<'de> Deserialize<'de> for ModelTable {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Raw {
-            steering: String,
+            steering: Option<String>,
+            input_price: Option<f64>,
+            output_price: Option<f64>,
+            batch_input_price: Option<f64>,
+            batch_output_price: Option<f64>,
             #[serde(default)]
             levels: Vec<String>,
             min_budget: Option<u32>,
@@ -203,7 +245,67 @@ impl<'de> Deserialize<'de> for ModelTable {
             max_output: Option<u32>,
             reasons_by_default: Option<bool>,
         }
+        struct RawSteered {
+            steering: String,
+            levels: Vec<String>,
+            min_budget: Option<u32>,
+            max_budget: Option<u32>,
+            max_output: Option<u32>,
+            reasons_by_default: Option<bool>,
+        }
         let raw = Raw::deserialize(d)?;
+        let prices = [
+            ("input_price", raw.input_price, raw.output_price.is_some()),
+            ("output_price", raw.output_price, raw.input_price.is_some()),
+            (
+                "batch_input_price",
+                raw.batch_input_price,
+                raw.batch_output_price.is_some(),
+            ),
+            (
+                "batch_output_price",
+                raw.batch_output_price,
+                raw.batch_input_price.is_some(),
+            ),
+        ];
+        for (name, price, pair_given) in prices {
+            match price {
+                Some(p) if !p.is_finite() || p < 0.0 => {
+                    return Err(de::Error::custom(format!(
+                        "{name} {p} is not a price; give USD per million tokens, e.g. 0.6"
+                    )));
+                }
+                Some(_) if !pair_given => {
+                    return Err(de::Error::custom(
+                        "give input and output prices together (input_price and output_price, \
+                         or batch_input_price and batch_output_price)",
+                    ));
+                }
+                _ => {}
+            }
+        }
+        let Some(steering_name) = raw.steering.clone() else {
+            let described = !raw.levels.is_empty()
+                || raw.min_budget.is_some()
+                || raw.max_budget.is_some()
+                || raw.max_output.is_some()
+                || raw.reasons_by_default.is_some();
+            if described || (raw.input_price.is_none() && raw.batch_input_price.is_none()) {
+                return Err(de::Error::custom(
+                    "a model's table needs `steering` (how it reasons) or its prices \
+                     (input_price and output_price)",
+                ));
+            }
+            return Ok(ModelTable(None));
+        };
+        let raw = RawSteered {
+            steering: steering_name,
+            levels: raw.levels,
+            min_budget: raw.min_budget,
+            max_budget: raw.max_budget,
+            max_output: raw.max_output,
+            reasons_by_default: raw.reasons_by_default,
+        };
         let levels = || -> Result<Levels, D::Error> {
             let mut parsed = Vec::new();
             for name in &raw.levels {
@@ -271,13 +373,13 @@ impl<'de> Deserialize<'de> for ModelTable {
                 "max_output = 0 would leave no room for any answer; give the model's largest cap",
             ));
         }
-        Ok(ModelTable(ModelThinking {
+        Ok(ModelTable(Some(ModelThinking {
             steering,
             reasons_by_default: raw.reasons_by_default.unwrap_or(!matches!(
                 steering,
                 Steering::None | Steering::Extended { .. }
             )),
             max_output: raw.max_output,
-        }))
+        })))
     }
 }

@@ -254,3 +254,46 @@ fn json_progress_is_json_lines_from_start_to_end() {
     assert_eq!(end["providers"][0]["lanes"], 2);
     assert_eq!(end["providers"][0]["done"], 30);
 }
+
+/// `[models."ID"]` prices one model apart from its provider's others (and needs no steering).
+#[test]
+fn a_models_own_price_in_the_profile_counts_for_max_cost() {
+    let server = FakeServer::start();
+    server.add_key(Api::OpenAi, KEY);
+    let ws = Workspace::new();
+    ws.write("few.csv", keywords_csv(3));
+    ws.write(
+        "p.toml",
+        format!(
+            "[providers.openai]\nbase_url = \"{}/v1\"\n\n[models.\"gpt-4.1\"]\ninput_price = 2.0\n\
+             output_price = 8.0\n",
+            server.origin()
+        ),
+    );
+    let mut command = ws.command(&[
+        "seo",
+        "--profile",
+        "p.toml",
+        "--pool",
+        "openai:gpt-4.1=1",
+        "--max-cost",
+        "1",
+        "few.csv",
+    ]);
+    command.env("OPENAI_API_KEY", KEY);
+    let run = Run::from(command.output().expect("run gen"));
+    run.expect_code(0).stderr_has("3 done");
+    let lines = ws.jsonl("few.seo.jsonl");
+    for line in &lines {
+        let tokens_in = line["input_tokens"].as_f64().unwrap();
+        let tokens_out = line["output_tokens"].as_f64().unwrap();
+        let expected = (tokens_in * 2.0 + tokens_out * 8.0) / 1e6;
+        let cost = line["cost_usd"].as_f64().unwrap();
+        assert!((cost - expected).abs() < 1e-6, "{cost} vs {expected}");
+    }
+    ws.write("bad.toml", "[models.\"gpt-4.1\"]\ninput_price = 2.0\n");
+    ws.run(&["seo", "--profile", "bad.toml", "few.csv"])
+        .expect_code(2)
+        .stderr_has("bad.toml:")
+        .stderr_has("give input and output prices together");
+}
