@@ -204,8 +204,13 @@ pub async fn attempt<S, T>(
     let judged = answer.and_then(|completion| match check(&completion) {
         Ok(value) => Ok((value, completion)),
         // Billed like a good answer (already booked above); kept for the caller's accounts.
-        Err(message) => Err(ProviderError::new(FailureKind::InvalidOutput, message)
-            .with_billed(Some(completion.usage()))),
+        Err(message) => {
+            let mut error = ProviderError::new(FailureKind::InvalidOutput, message)
+                .with_billed(Some(completion.usage()));
+            // The provider answered fine; the answer failed the task's check.
+            error.status = target.client.over_http().then_some(200);
+            Err(error)
+        }
     });
     // 8. The request log (the row is passed in: the failure arm changes it first).
     let logged = |job: &Job<S>,
