@@ -99,8 +99,10 @@ fn run_task(args: &cli::RunTaskArgs) -> anyhow::Result<Task> {
         ),
         (None, true) => plan::task::one_off(&args.define, run.template.as_deref()),
         (None, false) => anyhow::bail!(
-            "name the task to run (`gen tasks` lists them), or define a one-off one with --schema \
-             FILE or --format markdown|text, and --template FILE or --prompt TEXT"
+            "`gen run {}` names one thing; give the task and the input (`gen run TASK INPUT`; \
+             `gen tasks` lists the tasks), or define a one-off task with --schema FILE or \
+             --format markdown|text, and --template FILE or --prompt TEXT",
+            run.input
         ),
     }
 }

@@ -5,18 +5,32 @@ use crate::support::{Run, Workspace, keywords_csv};
 
 const KEY: &str = "sk-test-log-key-0000";
 
-#[test]
-fn the_log_has_a_line_per_request_the_provider_received_with_its_outcome() {
+/// A fake OpenAI with the test key, and a profile `name` pointing gen's `openai` at it (plus
+/// `extra` profile text).
+fn fake_openai(ws: &Workspace, name: &str, extra: &str) -> FakeServer {
     let server = FakeServer::start();
     server.add_key(Api::OpenAi, KEY);
-    let ws = Workspace::new();
     ws.write(
-        "p.toml",
+        name,
         format!(
-            "[providers.openai]\nbase_url = \"{}/v1\"\n",
+            "[providers.openai]\nbase_url = \"{}/v1\"\n{extra}",
             server.origin()
         ),
     );
+    server
+}
+
+/// Runs gen with the test key in the environment.
+fn run_with_key(ws: &Workspace, args: &[&str]) -> Run {
+    let mut command = ws.command(args);
+    command.env("OPENAI_API_KEY", KEY);
+    Run::from(command.output().expect("run gen"))
+}
+
+#[test]
+fn the_log_has_a_line_per_request_the_provider_received_with_its_outcome() {
+    let ws = Workspace::new();
+    let server = fake_openai(&ws, "p.toml", "");
     ws.write("rows.csv", keywords_csv(6));
     // A rate limit (with a reset), a server error and a cut answer, then good answers.
     server.script(
@@ -27,18 +41,19 @@ fn the_log_has_a_line_per_request_the_provider_received_with_its_outcome() {
     );
     server.script(Api::OpenAi, KEY, Behavior::ServerError(500), Times::Next(1));
     server.script(Api::OpenAi, KEY, Behavior::MalformedJson, Times::Next(1));
-    let mut command = ws.command(&[
-        "seo",
-        "--profile",
-        "p.toml",
-        "--pool",
-        "gpt-4.1-mini=1",
-        "--log",
-        "requests.jsonl",
-        "rows.csv",
-    ]);
-    command.env("OPENAI_API_KEY", KEY);
-    let run = Run::from(command.output().expect("run gen"));
+    let run = run_with_key(
+        &ws,
+        &[
+            "seo",
+            "--profile",
+            "p.toml",
+            "--pool",
+            "gpt-4.1-mini=1",
+            "--log",
+            "requests.jsonl",
+            "rows.csv",
+        ],
+    );
     run.expect_code(0).stderr_has("6 done");
     let lines = ws.jsonl("requests.jsonl");
     let received = server.requests_for(Api::OpenAi);
@@ -116,26 +131,19 @@ fn profile_prices_set_costs_and_an_unknown_cost_is_said_to_be_unknown() {
     assert!(spent > 0.0 && spent <= 0.5 + 1e-9, "spent {spent}");
 
     // A model with no price: its rows' cost is null and the summary says unknown.
-    let server = FakeServer::start();
-    server.add_key(Api::OpenAi, KEY);
-    ws.write(
-        "unpriced.toml",
-        format!(
-            "[providers.openai]\nbase_url = \"{}/v1\"\n",
-            server.origin()
-        ),
-    );
+    let server = fake_openai(&ws, "unpriced.toml", "");
     ws.write("few.csv", keywords_csv(3));
-    let mut command = ws.command(&[
-        "seo",
-        "--profile",
-        "unpriced.toml",
-        "--pool",
-        "openai:gpt-4.1=1",
-        "few.csv",
-    ]);
-    command.env("OPENAI_API_KEY", KEY);
-    let run = Run::from(command.output().expect("run gen"));
+    let run = run_with_key(
+        &ws,
+        &[
+            "seo",
+            "--profile",
+            "unpriced.toml",
+            "--pool",
+            "openai:gpt-4.1=1",
+            "few.csv",
+        ],
+    );
     run.expect_code(0)
         .stderr_has("cost unknown (no price for its model)")
         .stderr_has("cost: unknown");
@@ -152,19 +160,20 @@ fn profile_prices_set_costs_and_an_unknown_cost_is_said_to_be_unknown() {
             server.origin()
         ),
     );
-    let mut command = ws.command(&[
-        "seo",
-        "--profile",
-        "unpriced.toml",
-        "--pool",
-        "openai:gpt-4.1=1",
-        "--max-cost",
-        "1",
-        "--force",
-        "few.csv",
-    ]);
-    command.env("OPENAI_API_KEY", KEY);
-    let run = Run::from(command.output().expect("run gen"));
+    let run = run_with_key(
+        &ws,
+        &[
+            "seo",
+            "--profile",
+            "unpriced.toml",
+            "--pool",
+            "openai:gpt-4.1=1",
+            "--max-cost",
+            "1",
+            "--force",
+            "few.csv",
+        ],
+    );
     run.expect_code(0).stderr_has("3 done");
     assert!(
         ws.jsonl("few.seo.jsonl")
@@ -175,17 +184,9 @@ fn profile_prices_set_costs_and_an_unknown_cost_is_said_to_be_unknown() {
 
 #[test]
 fn very_verbose_says_parks_limits_and_retries_and_never_a_key() {
-    let server = FakeServer::start();
-    server.add_key(Api::OpenAi, KEY);
-    server.set_rate_limit(Api::OpenAi, KEY, 6000);
     let ws = Workspace::new();
-    ws.write(
-        "p.toml",
-        format!(
-            "[providers.openai]\nbase_url = \"{}/v1\"\n",
-            server.origin()
-        ),
-    );
+    let server = fake_openai(&ws, "p.toml", "");
+    server.set_rate_limit(Api::OpenAi, KEY, 6000);
     ws.write("rows.csv", keywords_csv(4));
     server.script(
         Api::OpenAi,
@@ -194,17 +195,18 @@ fn very_verbose_says_parks_limits_and_retries_and_never_a_key() {
         Times::Next(1),
     );
     server.script(Api::OpenAi, KEY, Behavior::ServerError(503), Times::Next(1));
-    let mut command = ws.command(&[
-        "seo",
-        "-vv",
-        "--profile",
-        "p.toml",
-        "--pool",
-        "gpt-4.1-mini=1",
-        "rows.csv",
-    ]);
-    command.env("OPENAI_API_KEY", KEY);
-    let run = Run::from(command.output().expect("run gen"));
+    let run = run_with_key(
+        &ws,
+        &[
+            "seo",
+            "-vv",
+            "--profile",
+            "p.toml",
+            "--pool",
+            "gpt-4.1-mini=1",
+            "rows.csv",
+        ],
+    );
     run.expect_code(0)
         .stderr_has("OPENAI_API_KEY")
         .stderr_has("parked for")
@@ -258,30 +260,26 @@ fn json_progress_is_json_lines_from_start_to_end() {
 /// `[models."ID"]` prices one model apart from its provider's others (and needs no steering).
 #[test]
 fn a_models_own_price_in_the_profile_counts_for_max_cost() {
-    let server = FakeServer::start();
-    server.add_key(Api::OpenAi, KEY);
     let ws = Workspace::new();
-    ws.write("few.csv", keywords_csv(3));
-    ws.write(
+    let _server = fake_openai(
+        &ws,
         "p.toml",
-        format!(
-            "[providers.openai]\nbase_url = \"{}/v1\"\n\n[models.\"gpt-4.1\"]\ninput_price = 2.0\n\
-             output_price = 8.0\n",
-            server.origin()
-        ),
+        "\n[models.\"gpt-4.1\"]\ninput_price = 2.0\noutput_price = 8.0\n",
     );
-    let mut command = ws.command(&[
-        "seo",
-        "--profile",
-        "p.toml",
-        "--pool",
-        "openai:gpt-4.1=1",
-        "--max-cost",
-        "1",
-        "few.csv",
-    ]);
-    command.env("OPENAI_API_KEY", KEY);
-    let run = Run::from(command.output().expect("run gen"));
+    ws.write("few.csv", keywords_csv(3));
+    let run = run_with_key(
+        &ws,
+        &[
+            "seo",
+            "--profile",
+            "p.toml",
+            "--pool",
+            "openai:gpt-4.1=1",
+            "--max-cost",
+            "1",
+            "few.csv",
+        ],
+    );
     run.expect_code(0).stderr_has("3 done");
     let lines = ws.jsonl("few.seo.jsonl");
     for line in &lines {

@@ -152,6 +152,10 @@ fn a_one_off_text_task_runs_without_a_profile() {
     ws.run(&["run", "seo", "--format", "text", "rows.csv"])
         .expect_code(2)
         .stderr_has("not both");
+    // A task without its input is not taken for an input without a task.
+    ws.run(&["run", "seo"])
+        .expect_code(2)
+        .stderr_has("`gen run seo` names one thing; give the task and the input");
 }
 
 /// The answers of the README's example meet its schema: three bullets, a known price band, a
