@@ -52,9 +52,10 @@ pub(crate) fn request_body(request: &Request) -> Value {
     let mut system = request.system.clone();
     let mut output_config = None;
     if let OutputShape::Json { schema, .. } = &request.shape {
-        let plan = structured::plan(Wire::Anthropic, JsonMode::JsonSchema, schema);
+        let plan = structured::plan_shared(Wire::Anthropic, JsonMode::JsonSchema, schema);
         output_config = plan
             .sent
+            .as_ref()
             .map(|sent| json!({"format": {"type": "json_schema", "schema": sent}}));
         system = structured::with_note(&system, plan.prompt_note.as_deref());
     }

@@ -65,10 +65,10 @@ pub(crate) fn request_body(request: &Request) -> Value {
         config.insert("responseModalities".into(), json!(["TEXT", "IMAGE"]));
     } else if let OutputShape::Json { schema, .. } = &request.shape {
         // JSON mode stays on when the schema cannot be sent: the schema is then in the prompt.
-        let plan = structured::plan(Wire::Gemini, JsonMode::JsonSchema, schema);
+        let plan = structured::plan_shared(Wire::Gemini, JsonMode::JsonSchema, schema);
         config.insert("responseMimeType".into(), json!("application/json"));
-        if let Some(sent) = plan.sent {
-            config.insert("responseJsonSchema".into(), sent);
+        if let Some(sent) = &plan.sent {
+            config.insert("responseJsonSchema".into(), sent.clone());
         }
         system = structured::with_note(&system, plan.prompt_note.as_deref());
     }

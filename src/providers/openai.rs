@@ -58,8 +58,8 @@ pub(crate) fn request_body(request: &Request, dialect: Dialect) -> Value {
     let mut body = Map::new();
     body.insert("model".into(), json!(request.model));
     if let OutputShape::Json { name, schema } = &request.shape {
-        let plan = structured::plan(Wire::OpenAi, dialect.json, schema);
-        match plan.sent {
+        let plan = structured::plan_shared(Wire::OpenAi, dialect.json, schema);
+        match &plan.sent {
             Some(sent) => {
                 body.insert(
                     "response_format".into(),

@@ -41,6 +41,7 @@
 //! constrain nothing.
 
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value};
 
@@ -110,6 +111,29 @@ pub(crate) fn with_note(system: &str, note: Option<&str>) -> String {
         Some(note) if system.is_empty() => note.to_string(),
         Some(note) => format!("{system}\n\n{note}"),
     }
+}
+
+/// [`plan`] for a request's schema, remembered: every request of a run carries the same shared
+/// schema, and planning walks and copies it, so each (schema, wire, JSON mode) is planned once.
+/// Holding the schema's `Arc` keeps its address from being reused by another while it is here.
+pub fn plan_shared(wire: Wire, json: JsonMode, schema: &Arc<Value>) -> Arc<Structured> {
+    type Planned = (Arc<Value>, Wire, JsonMode, Arc<Structured>);
+    /// A run has one task; a few entries cover tests and tools that plan several.
+    const KEPT: usize = 16;
+    static CACHE: Mutex<Vec<Planned>> = Mutex::new(Vec::new());
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    let hit = cache
+        .iter()
+        .find(|(s, w, j, _)| Arc::ptr_eq(s, schema) && *w == wire && *j == json);
+    if let Some((.., planned)) = hit {
+        return planned.clone();
+    }
+    let planned = Arc::new(plan(wire, json, schema));
+    if cache.len() >= KEPT {
+        cache.clear();
+    }
+    cache.push((schema.clone(), wire, json, planned.clone()));
+    planned
 }
 
 /// What `wire` is sent of `schema`. `json` is the OpenAI dialect's JSON mode; the Anthropic and
@@ -1402,6 +1426,25 @@ mod tests {
             crate::providers::OutputShape::Json { schema, .. } => (*schema).clone(),
             crate::providers::OutputShape::Text => unreachable!("seo asks for JSON"),
         }
+    }
+
+    #[test]
+    fn a_shared_schema_is_planned_once_per_wire() {
+        let schema = Arc::new(product());
+        let first = plan_shared(Wire::Gemini, JsonMode::JsonSchema, &schema);
+        let again = plan_shared(Wire::Gemini, JsonMode::JsonSchema, &schema);
+        assert!(Arc::ptr_eq(&first, &again), "planned twice");
+        assert_eq!(*first, plan(Wire::Gemini, JsonMode::JsonSchema, &schema));
+        let other_wire = plan_shared(Wire::Anthropic, JsonMode::JsonSchema, &schema);
+        assert_eq!(
+            *other_wire,
+            plan(Wire::Anthropic, JsonMode::JsonSchema, &schema)
+        );
+        // An equal schema in another allocation is planned on its own, and the same.
+        let copy = Arc::new(product());
+        let planned = plan_shared(Wire::Gemini, JsonMode::JsonSchema, &copy);
+        assert!(!Arc::ptr_eq(&first, &planned));
+        assert_eq!(*planned, *first);
     }
 
     #[test]
