@@ -258,6 +258,7 @@ Register-ArgumentCompleter -Native -CommandName 'gen' -ScriptBlock {
             [CompletionResult]::new('--max-cost', '--max-cost', [CompletionResultType]::ParameterName, 'Submit nothing when the estimated cost at batch prices passes USD (the model needs a known price)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Timeout of each request to the Batch API (uploads, polls, downloads), e.g. 90s [default: the profile''s, else 120s]')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]')
+            [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Append a JSON line per call to the Batch API (upload, create, poll, cancel, download: job id, status, outcome, latency) to FILE, the same file a live run''s --log writes')
             [CompletionResult]::new('--live', '--live', [CompletionResultType]::ParameterName, 'With --retry-failed: send those rows through the live pool now instead of a new batch')
             [CompletionResult]::new('--no-profile', '--no-profile', [CompletionResultType]::ParameterName, 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the job split (jobs, rows, bytes), the first request, estimated tokens, the cost at batch prices and the key the submission needs; send nothing, create nothing (no key needed)')
@@ -271,6 +272,7 @@ Register-ArgumentCompleter -Native -CommandName 'gen' -ScriptBlock {
         }
         'gen;batch;status' {
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]')
+            [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Append a JSON line per call to the Batch API (upload, create, poll, cancel, download: job id, status, outcome, latency) to FILE, the same file a live run''s --log writes')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -285,6 +287,7 @@ Register-ArgumentCompleter -Native -CommandName 'gen' -ScriptBlock {
             [CompletionResult]::new('--failed', '--failed', [CompletionResultType]::ParameterName, 'Failed-rows manifest [default: <out stem>.failed.<input ext>]')
             [CompletionResult]::new('--poll', '--poll', [CompletionResultType]::ParameterName, 'How often to ask while waiting')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]')
+            [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Append a JSON line per call to the Batch API (upload, create, poll, cancel, download: job id, status, outcome, latency) to FILE, the same file a live run''s --log writes')
             [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Add to a results file that another run wrote, skipping the rows already in it')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a results file and manifest that another run wrote')
             [CompletionResult]::new('--bom', '--bom', [CompletionResultType]::ParameterName, 'Start new CSV results and manifests with a UTF-8 byte-order mark, so Excel opens them with accents intact')
@@ -299,6 +302,7 @@ Register-ArgumentCompleter -Native -CommandName 'gen' -ScriptBlock {
         }
         'gen;batch;cancel' {
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]')
+            [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Append a JSON line per call to the Batch API (upload, create, poll, cancel, download: job id, status, outcome, latency) to FILE, the same file a live run''s --log writes')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -335,6 +339,7 @@ Register-ArgumentCompleter -Native -CommandName 'gen' -ScriptBlock {
             [CompletionResult]::new('--max-cost', '--max-cost', [CompletionResultType]::ParameterName, 'Submit nothing when the estimated cost at batch prices passes USD (the model needs a known price)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Timeout of each request to the Batch API (uploads, polls, downloads), e.g. 90s [default: the profile''s, else 120s]')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]')
+            [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'Append a JSON line per call to the Batch API (upload, create, poll, cancel, download: job id, status, outcome, latency) to FILE, the same file a live run''s --log writes')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout [default: the job''s earlier results file, else <input stem>.<task>.jsonl]')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout [default: the job''s earlier results file, else <input stem>.<task>.jsonl]')
             [CompletionResult]::new('--failed', '--failed', [CompletionResultType]::ParameterName, 'Failed-rows manifest [default: <out stem>.failed.<input ext>]')

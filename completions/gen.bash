@@ -165,13 +165,17 @@ _gen() {
             return 0
             ;;
         gen__subcmd__batch__subcmd__cancel)
-            opts="-v -h -V --state-dir --verbose --help --version"
+            opts="-v -h -V --state-dir --log --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -183,7 +187,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__batch__subcmd__fetch)
-            opts="-o -v -h -V --out --failed --resume --force --bom --wait --poll --state-dir --verbose --help --version"
+            opts="-o -v -h -V --out --failed --resume --force --bom --wait --poll --state-dir --log --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -206,6 +210,10 @@ _gen() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -347,7 +355,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__batch__subcmd__run)
-            opts="-o -v -h -V --task --provider --model --retry-failed --live --pool --id-column --template --subject-column --input-format --delimiter --encoding --sheet --profile --no-profile --reasoning --max-cost --timeout --dry-run --state-dir --out --failed --resume --force --bom --poll --verbose --help --version"
+            opts="-o -v -h -V --task --provider --model --retry-failed --live --pool --id-column --template --subject-column --input-format --delimiter --encoding --sheet --profile --no-profile --reasoning --max-cost --timeout --dry-run --state-dir --log --out --failed --resume --force --bom --poll --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -418,6 +426,10 @@ _gen() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -445,13 +457,17 @@ _gen() {
             return 0
             ;;
         gen__subcmd__batch__subcmd__status)
-            opts="-v -h -V --state-dir --verbose --help --version"
+            opts="-v -h -V --state-dir --log --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -463,7 +479,7 @@ _gen() {
             return 0
             ;;
         gen__subcmd__batch__subcmd__submit)
-            opts="-v -h -V --task --provider --model --retry-failed --live --pool --id-column --template --subject-column --input-format --delimiter --encoding --sheet --profile --no-profile --reasoning --max-cost --timeout --dry-run --state-dir --verbose --help --version"
+            opts="-v -h -V --task --provider --model --retry-failed --live --pool --id-column --template --subject-column --input-format --delimiter --encoding --sheet --profile --no-profile --reasoning --max-cost --timeout --dry-run --state-dir --log --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -534,6 +550,10 @@ _gen() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -248,6 +248,7 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand --max-cost 'Submit nothing when the estimated cost at batch prices passes USD (the model needs a known price)'
             cand --timeout 'Timeout of each request to the Batch API (uploads, polls, downloads), e.g. 90s [default: the profile''s, else 120s]'
             cand --state-dir 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]'
+            cand --log 'Append a JSON line per call to the Batch API (upload, create, poll, cancel, download: job id, status, outcome, latency) to FILE, the same file a live run''s --log writes'
             cand --live 'With --retry-failed: send those rows through the live pool now instead of a new batch'
             cand --no-profile 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
             cand --dry-run 'Show the job split (jobs, rows, bytes), the first request, estimated tokens, the cost at batch prices and the key the submission needs; send nothing, create nothing (no key needed)'
@@ -260,6 +261,7 @@ set edit:completion:arg-completer[gen] = {|@words|
         }
         &'gen;batch;status'= {
             cand --state-dir 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]'
+            cand --log 'Append a JSON line per call to the Batch API (upload, create, poll, cancel, download: job id, status, outcome, latency) to FILE, the same file a live run''s --log writes'
             cand -v 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
             cand --verbose 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
             cand -h 'Print help'
@@ -273,6 +275,7 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand --failed 'Failed-rows manifest [default: <out stem>.failed.<input ext>]'
             cand --poll 'How often to ask while waiting'
             cand --state-dir 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]'
+            cand --log 'Append a JSON line per call to the Batch API (upload, create, poll, cancel, download: job id, status, outcome, latency) to FILE, the same file a live run''s --log writes'
             cand --resume 'Add to a results file that another run wrote, skipping the rows already in it'
             cand --force 'Replace a results file and manifest that another run wrote'
             cand --bom 'Start new CSV results and manifests with a UTF-8 byte-order mark, so Excel opens them with accents intact'
@@ -286,6 +289,7 @@ set edit:completion:arg-completer[gen] = {|@words|
         }
         &'gen;batch;cancel'= {
             cand --state-dir 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]'
+            cand --log 'Append a JSON line per call to the Batch API (upload, create, poll, cancel, download: job id, status, outcome, latency) to FILE, the same file a live run''s --log writes'
             cand -v 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
             cand --verbose 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
             cand -h 'Print help'
@@ -320,6 +324,7 @@ set edit:completion:arg-completer[gen] = {|@words|
             cand --max-cost 'Submit nothing when the estimated cost at batch prices passes USD (the model needs a known price)'
             cand --timeout 'Timeout of each request to the Batch API (uploads, polls, downloads), e.g. 90s [default: the profile''s, else 120s]'
             cand --state-dir 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]'
+            cand --log 'Append a JSON line per call to the Batch API (upload, create, poll, cancel, download: job id, status, outcome, latency) to FILE, the same file a live run''s --log writes'
             cand -o 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout [default: the job''s earlier results file, else <input stem>.<task>.jsonl]'
             cand --out 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout [default: the job''s earlier results file, else <input stem>.<task>.jsonl]'
             cand --failed 'Failed-rows manifest [default: <out stem>.failed.<input ext>]'

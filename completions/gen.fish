@@ -236,6 +236,7 @@ complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcomman
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l max-cost -d 'Submit nothing when the estimated cost at batch prices passes USD (the model needs a known price)' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l timeout -d 'Timeout of each request to the Batch API (uploads, polls, downloads), e.g. 90s [default: the profile\'s, else 120s]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l state-dir -d 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l log -d 'Append a JSON line per call to the Batch API (upload, create, poll, cancel, download: job id, status, outcome, latency) to FILE, the same file a live run\'s --log writes' -r -F
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l live -d 'With --retry-failed: send those rows through the live pool now instead of a new batch'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l no-profile -d 'Ignore the default profile ($XDG_CONFIG_HOME/gen/config.toml)'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -l dry-run -d 'Show the job split (jobs, rows, bytes), the first request, estimated tokens, the cost at batch prices and the key the submission needs; send nothing, create nothing (no key needed)'
@@ -243,6 +244,7 @@ complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcomman
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from submit" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from status" -l state-dir -d 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from status" -l log -d 'Append a JSON line per call to the Batch API (upload, create, poll, cancel, download: job id, status, outcome, latency) to FILE, the same file a live run\'s --log writes' -r -F
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from status" -s v -l verbose -d 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
@@ -250,6 +252,7 @@ complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcomman
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -l failed -d 'Failed-rows manifest [default: <out stem>.failed.<input ext>]' -r -F
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -l poll -d 'How often to ask while waiting' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -l state-dir -d 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -l log -d 'Append a JSON line per call to the Batch API (upload, create, poll, cancel, download: job id, status, outcome, latency) to FILE, the same file a live run\'s --log writes' -r -F
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -l resume -d 'Add to a results file that another run wrote, skipping the rows already in it'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -l force -d 'Replace a results file and manifest that another run wrote'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -l bom -d 'Start new CSV results and manifests with a UTF-8 byte-order mark, so Excel opens them with accents intact'
@@ -258,6 +261,7 @@ complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcomman
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from fetch" -s V -l version -d 'Print version'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from cancel" -l state-dir -d 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from cancel" -l log -d 'Append a JSON line per call to the Batch API (upload, create, poll, cancel, download: job id, status, outcome, latency) to FILE, the same file a live run\'s --log writes' -r -F
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from cancel" -s v -l verbose -d 'Say what the run is doing on stderr: -v keys parked and back, limits learnt, keys leaving the pool; -vv also every retry and its reason. Keys are named by their labels only'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from cancel" -s h -l help -d 'Print help'
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from cancel" -s V -l version -d 'Print version'
@@ -283,6 +287,7 @@ complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcomman
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l max-cost -d 'Submit nothing when the estimated cost at batch prices passes USD (the model needs a known price)' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l timeout -d 'Timeout of each request to the Batch API (uploads, polls, downloads), e.g. 90s [default: the profile\'s, else 120s]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l state-dir -d 'Where job state files live [default: $XDG_DATA_HOME/gen/batches]' -r -F
+complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l log -d 'Append a JSON line per call to the Batch API (upload, create, poll, cancel, download: job id, status, outcome, latency) to FILE, the same file a live run\'s --log writes' -r -F
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -s o -l out -d 'Results file: JSONL, or CSV when the name ends in .csv; `-` for stdout [default: the job\'s earlier results file, else <input stem>.<task>.jsonl]' -r
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l failed -d 'Failed-rows manifest [default: <out stem>.failed.<input ext>]' -r -F
 complete -c gen -n "__fish_gen_using_subcommand batch; and __fish_seen_subcommand_from run" -l poll -d 'How often to ask the provider whether the job is done' -r

@@ -468,6 +468,8 @@ pub enum BatchCommand {
         job: Option<String>,
         #[command(flatten)]
         state: StateDirArg,
+        #[command(flatten)]
+        log: BatchLogArg,
     },
     /// Download a job's results into the same result and manifest files as a live run.
     Fetch(BatchFetchArgs),
@@ -477,6 +479,8 @@ pub enum BatchCommand {
         job: String,
         #[command(flatten)]
         state: StateDirArg,
+        #[command(flatten)]
+        log: BatchLogArg,
     },
     /// The jobs this machine submitted.
     List {
@@ -492,6 +496,14 @@ pub struct StateDirArg {
     /// Where job state files live [default: $XDG_DATA_HOME/gen/batches].
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct BatchLogArg {
+    /// Append a JSON line per call to the Batch API (upload, create, poll, cancel, download:
+    /// job id, status, outcome, latency) to FILE, the same file a live run's --log writes.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -580,6 +592,9 @@ pub struct BatchSubmitArgs {
 
     #[command(flatten)]
     pub state: StateDirArg,
+
+    #[command(flatten)]
+    pub log: BatchLogArg,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -600,6 +615,9 @@ pub struct BatchFetchArgs {
 
     #[command(flatten)]
     pub state: StateDirArg,
+
+    #[command(flatten)]
+    pub log: BatchLogArg,
 }
 
 /// Where a fetch writes, and what it may do with files already there.

@@ -122,10 +122,11 @@ fn task_run(task: Task, args: &RunArgs, batch: &BatchFlags) -> u8 {
 }
 
 fn live_run(task: Task, args: &RunArgs, draft: Option<&DraftArgs>) -> u8 {
+    crate::verbose::set_json(args.progress == Some(cli::ProgressArg::Json));
     let plan = match Plan::resolve(task, args, draft).and_then(check_targets) {
         Ok(plan) => plan,
         Err(error) => {
-            eprintln!("gen: error: {error:#}");
+            crate::verbose::error(&error);
             return exit::USAGE;
         }
     };
@@ -138,7 +139,7 @@ fn live_run(task: Task, args: &RunArgs, draft: Option<&DraftArgs>) -> u8 {
     match engine::run::run(plan) {
         Ok(report) => report.exit_code(),
         Err(error) => {
-            eprintln!("gen: error: {error:#}");
+            crate::verbose::error(&error);
             exit::USAGE
         }
     }

@@ -12,6 +12,23 @@ pub fn set_json(on: bool) {
     JSON.store(on, Ordering::Relaxed);
 }
 
+pub fn json() -> bool {
+    JSON.load(Ordering::Relaxed)
+}
+
+/// The error that ends a command: `gen: error: …`, or under `--progress json` an
+/// `{"event":"error"}` line, so a reader of the events learns why they stopped.
+pub fn error(error: &anyhow::Error) {
+    if json() {
+        eprintln!(
+            "{}",
+            serde_json::json!({ "event": "error", "message": format!("{error:#}") })
+        );
+    } else {
+        eprintln!("gen: error: {error:#}");
+    }
+}
+
 /// A notice every run shows (a key leaving the pool, what a schema loses on an API): a line
 /// `gen: …`, or under `--progress json` a `{"event":"notice"}` line.
 pub fn notice(message: &str) {

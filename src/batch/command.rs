@@ -18,8 +18,8 @@ use super::fetch::{destination, fetch, fetch_job};
 use super::submit::{Submitted, submit, submit_inputs};
 use crate::batch::job::{self, JobFile};
 use crate::cli::{
-    BatchCommand, BatchFlags, BatchRunArgs, BatchSubmitArgs, FetchFiles, InputFormat, ProgressArg,
-    RunArgs, StateDirArg,
+    BatchCommand, BatchFlags, BatchLogArg, BatchRunArgs, BatchSubmitArgs, FetchFiles, InputFormat,
+    ProgressArg, RunArgs, StateDirArg,
 };
 use crate::exit;
 use crate::plan::Plan;
@@ -30,9 +30,15 @@ pub fn run(command: &BatchCommand) -> u8 {
     let outcome = match command {
         BatchCommand::Submit(args) if args.live => spill_to_live(args),
         BatchCommand::Submit(args) => submit_command(args),
-        BatchCommand::Status { job, state } => status(job.as_deref(), state.state_dir.as_deref()),
+        BatchCommand::Status { job, state, log } => status(
+            job.as_deref(),
+            state.state_dir.as_deref(),
+            log.log.as_deref(),
+        ),
         BatchCommand::Fetch(args) => fetch(args),
-        BatchCommand::Cancel { job, state } => cancel(job, state.state_dir.as_deref()),
+        BatchCommand::Cancel { job, state, log } => {
+            cancel(job, state.state_dir.as_deref(), log.log.as_deref())
+        }
         BatchCommand::List { state } => list(state.state_dir.as_deref()),
         BatchCommand::Run(args) => run_all(args),
     };
@@ -52,7 +58,7 @@ fn submit_command(args: &BatchSubmitArgs) -> anyhow::Result<u8> {
     })
 }
 
-fn status(job: Option<&str>, state_dir: Option<&Path>) -> anyhow::Result<u8> {
+fn status(job: Option<&str>, state_dir: Option<&Path>, log: Option<&Path>) -> anyhow::Result<u8> {
     let dir = job::state_dir(state_dir)?;
     let jobs = match job {
         Some(id) => vec![JobFile::load(&dir, id)?],
@@ -64,7 +70,7 @@ fn status(job: Option<&str>, state_dir: Option<&Path>) -> anyhow::Result<u8> {
     let rt = runtime()?;
     let mut code = exit::OK;
     for mut job in jobs {
-        match refresh(&rt, &mut job, &dir) {
+        match refresh(&rt, &mut job, &dir, log) {
             Ok(summary) => println!("{}", summary),
             Err(error) => {
                 eprintln!("gen: {}: {error:#}", job.job);
@@ -115,7 +121,7 @@ fn spill_to_live(args: &BatchSubmitArgs) -> anyhow::Result<u8> {
         max_inflight: None,
         timeout: args.timeout,
         connect_timeout: crate::providers::http::DEFAULT_CONNECT_TIMEOUT,
-        log: None,
+        log: args.log.log.clone(),
         keep_order: false,
         bom: false,
         dry_run: args.dry_run,
@@ -135,11 +141,11 @@ fn spill_to_live(args: &BatchSubmitArgs) -> anyhow::Result<u8> {
     Ok(report.exit_code())
 }
 
-fn cancel(job: &str, state_dir: Option<&Path>) -> anyhow::Result<u8> {
+fn cancel(job: &str, state_dir: Option<&Path>, log: Option<&Path>) -> anyhow::Result<u8> {
     let dir = job::state_dir(state_dir)?;
     let mut job = JobFile::load(&dir, job)?;
     let plan = plan_for_job(&job)?;
-    let remote = remote_for(&plan.providers[0], &dir)?;
+    let remote = remote_for(&plan.providers[0], &job.model, &dir, log)?;
     let rt = runtime()?;
     for part in job.parts.iter_mut().filter(|p| !is_terminal(&p.state)) {
         let status = rt.block_on(remote.cancel(part))?;
@@ -219,7 +225,8 @@ fn run_all(args: &BatchRunArgs) -> anyhow::Result<u8> {
         resume: args.files.resume || !done.is_empty(),
         ..args.files.clone()
     };
-    fetch_job(&mut job, &dir, &files, true, args.poll)
+    let log = args.submit.log.log.as_deref();
+    fetch_job(&mut job, &dir, &files, true, args.poll, log)
 }
 
 /// Prints how to fetch the job later when the user interrupts the wait.
@@ -315,6 +322,9 @@ pub fn shorthand(
             dry_run: args.dry_run,
             state: StateDirArg {
                 state_dir: flags.state_dir.clone(),
+            },
+            log: BatchLogArg {
+                log: args.log.clone(),
             },
         },
         // A batch fetch writes rows in input order, so --keep-order holds without asking.

@@ -8,8 +8,9 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use crate::batch::job::{self, JobFile};
-use crate::batch::remote::Remote;
+use crate::batch::remote::{CallLog, Remote};
 use crate::cli::{InputFormat, ProgressArg, ReadArgs, RunArgs};
+use crate::engine::request_log::RequestLog;
 use crate::plan::{Checks, Plan, ProviderPlan};
 use crate::providers::presets::Service;
 use crate::providers::reasoning::Reasoning;
@@ -123,15 +124,29 @@ pub(super) fn plan_for(inputs: PlanInputs) -> anyhow::Result<Plan> {
 }
 
 /// How a job's provider is reached: its Batch API with its first key, or the offline mock (which
-/// keeps its jobs' answers in the state directory).
-pub(super) fn remote_for(provider: &ProviderPlan, state_dir: &Path) -> anyhow::Result<Remote> {
-    match &provider.service {
+/// keeps its jobs' answers in the state directory). With `log`, each call writes a line there.
+pub(super) fn remote_for(
+    provider: &ProviderPlan,
+    model: &str,
+    state_dir: &Path,
+    log: Option<&Path>,
+) -> anyhow::Result<Remote> {
+    let remote = match &provider.service {
         Service::Http { wire, base_url, .. } => {
             let key = provider.keys.first().cloned().flatten();
-            Ok(Remote::new(*wire, base_url.clone(), key, provider.timeout))
+            Remote::new(*wire, base_url.clone(), key, provider.timeout)
         }
-        Service::Mock(config) => Ok(Remote::mock(config.clone(), state_dir.to_path_buf())),
-    }
+        Service::Mock(config) => Remote::mock(config.clone(), state_dir.to_path_buf()),
+    };
+    Ok(match log {
+        None => remote,
+        Some(path) => remote.logged(CallLog {
+            log: RequestLog::open(path)?,
+            provider: provider.name.clone(),
+            model: model.to_string(),
+            key: provider.key_labels.first().cloned().unwrap_or_default(),
+        }),
+    })
 }
 
 pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -146,9 +161,10 @@ pub(super) fn refresh(
     rt: &tokio::runtime::Runtime,
     job: &mut JobFile,
     dir: &Path,
+    log: Option<&Path>,
 ) -> anyhow::Result<String> {
     let plan = plan_for_job(job)?;
-    let remote = remote_for(&plan.providers[0], dir)?;
+    let remote = remote_for(&plan.providers[0], &job.model, dir, log)?;
     let mut counts = (0u64, 0u64, 0u64);
     let mut states = Vec::new();
     for part in &mut job.parts {

@@ -26,7 +26,8 @@ use super::context::{is_terminal, plan_for_job, refresh, remote_for, runtime, ta
 pub(super) fn fetch(args: &BatchFetchArgs) -> anyhow::Result<u8> {
     let dir = job::state_dir(args.state.state_dir.as_deref())?;
     let mut job = JobFile::load(&dir, &args.job)?;
-    fetch_job(&mut job, &dir, &args.files, args.wait, args.poll)
+    let log = args.log.log.as_deref();
+    fetch_job(&mut job, &dir, &args.files, args.wait, args.poll, log)
 }
 
 /// Where a fetch writes, decided before anything is downloaded (or, for `batch run`, submitted).
@@ -144,6 +145,7 @@ pub(super) fn fetch_job(
     files: &FetchFiles,
     wait: bool,
     poll: Duration,
+    log: Option<&Path>,
 ) -> anyhow::Result<u8> {
     // An input edited since submit is matched to the job's rows by content, as --resume does;
     // jobs submitted before rows carried fingerprints need the input as it was.
@@ -173,7 +175,7 @@ pub(super) fn fetch_job(
     }
     let rt = runtime()?;
     loop {
-        let summary = refresh(&rt, job, dir)?;
+        let summary = refresh(&rt, job, dir, log)?;
         job.save(dir)?;
         let over = job.parts.iter().all(|p| is_terminal(&p.state));
         if over || !wait {
@@ -187,7 +189,7 @@ pub(super) fn fetch_job(
         std::thread::sleep(poll);
     }
     let plan = plan_for_job(job)?;
-    let remote = remote_for(&plan.providers[0], dir)?;
+    let remote = remote_for(&plan.providers[0], &job.model, dir, log)?;
     let mut results: HashMap<String, ItemResult> = HashMap::new();
     for part in job.parts.iter().filter(|p| is_terminal(&p.state)) {
         let keys = crate::batch::remote::part_keys(&job.rows, part.range.0..part.range.1);

@@ -345,7 +345,8 @@ pub(super) fn submit(args: &BatchSubmitArgs, done: &HashSet<u64>) -> anyhow::Res
         );
     }
     let dir = job::state_dir(args.state.state_dir.as_deref())?;
-    let remote = remote_for(&submission.provider, &dir)?;
+    let log = args.log.log.as_deref();
+    let remote = remote_for(&submission.provider, &submission.model, &dir, log)?;
     let parts = runtime()?.block_on(remote.submit(&submission.model, &submission.requests))?;
     let Submission {
         inputs,

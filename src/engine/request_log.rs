@@ -60,8 +60,42 @@ impl RequestLog {
     }
 
     pub fn write(&self, entry: &Entry<'_>) {
-        let mut line = serde_json::to_vec(&Value::Object(fields(entry, SystemTime::now())))
-            .unwrap_or_default();
+        self.write_line(fields(entry, SystemTime::now()));
+    }
+
+    /// A call to a Batch API: the same fields as an attempt's line (those of a row, a lane or
+    /// tokens are null), its task `batch.CALL`, and the provider's job id once there is one.
+    pub fn write_call(&self, call: &BatchCall<'_>) {
+        let step = format!("batch.{}", call.call);
+        let entry = Entry {
+            row_id: "",
+            attempt: 0,
+            step: &step,
+            provider: call.provider,
+            model: call.model,
+            key: call.key,
+            lane: 0,
+            status: call.status,
+            outcome: call.outcome,
+            error: call.error,
+            latency: call.latency,
+            input_tokens: None,
+            output_tokens: None,
+            reasoning_tokens: None,
+            cost_usd: None,
+            retry_after: None,
+            parked_until: None,
+        };
+        let mut map = fields(&entry, SystemTime::now());
+        for name in ["row_id", "attempt", "lane"] {
+            map.insert(name.to_string(), Value::Null);
+        }
+        map.insert("job".to_string(), call.job.map_or(Value::Null, Value::from));
+        self.write_line(map);
+    }
+
+    fn write_line(&self, fields: Map<String, Value>) {
+        let mut line = serde_json::to_vec(&Value::Object(fields)).unwrap_or_default();
         line.push(b'\n');
         let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
         // One write per line: lines of concurrent attempts never interleave.
@@ -74,6 +108,21 @@ impl RequestLog {
             }
         }
     }
+}
+
+/// One call to a provider's Batch API (or the offline mock's).
+pub struct BatchCall<'a> {
+    /// `upload`, `create`, `poll`, `cancel` or `download`.
+    pub call: &'a str,
+    /// The provider's id of the job, once it has one.
+    pub job: Option<&'a str>,
+    pub provider: &'a str,
+    pub model: &'a str,
+    pub key: &'a str,
+    pub status: Option<u16>,
+    pub outcome: &'a str,
+    pub error: Option<&'a str>,
+    pub latency: Duration,
 }
 
 fn fields(entry: &Entry<'_>, now: SystemTime) -> Map<String, Value> {

@@ -45,6 +45,8 @@ const QUEUE_CAPACITY: usize = 1024;
 const OUTCOME_CAPACITY: usize = 1024;
 
 pub fn run(plan: Plan) -> anyhow::Result<RunReport> {
+    // From the first line on: what resuming says is a notice event under `--progress json`.
+    crate::verbose::set_json(plan.progress == crate::plan::ProgressMode::Json);
     // Hashes, not strings: a resumed million-row run keeps 8 bytes per finished row.
     let hasher = RandomState::new();
     let (done_ids, done_key) = resumed_rows(&plan, &hasher)?;
@@ -119,22 +121,22 @@ fn resumed_rows(plan: &Plan, hasher: &RandomState) -> anyhow::Result<(IdSet, Don
     };
     let journal = read_journal(path, plan.out_format, "row_id")?;
     if journal.cut_bytes > 0 {
-        eprintln!(
-            "gen: cut a torn last line ({} bytes) from `{}` left by an interrupted run",
+        crate::verbose::notice(&format!(
+            "cut a torn last line ({} bytes) from `{}` left by an interrupted run",
             journal.cut_bytes,
             path.display()
-        );
+        ));
     }
     let input = plan
         .input_path
         .as_ref()
         .filter(|_| has_fingerprints(&journal));
     if input.is_none() && has_fingerprints(&journal) {
-        eprintln!(
-            "gen: resuming `{}` from stdin, which cannot be read twice: rows are matched by id \
+        crate::verbose::notice(&format!(
+            "resuming `{}` from stdin, which cannot be read twice: rows are matched by id \
              only, so a row whose text changed since is not generated again",
             path.display()
-        );
+        ));
     }
     let Some(input) = input else {
         let done = journal.records.iter().map(|(id, _)| *id).collect();
@@ -166,7 +168,11 @@ fn resumed_rows(plan: &Plan, hasher: &RandomState) -> anyhow::Result<(IdSet, Don
             outcome.renumbered
         ));
     }
-    eprintln!("gen: resuming `{}`: {}", path.display(), notes.join("; "));
+    crate::verbose::notice(&format!(
+        "resuming `{}`: {}",
+        path.display(),
+        notes.join("; ")
+    ));
     Ok((outcome.done, DoneKey::IdAndContent))
 }
 
@@ -473,7 +479,6 @@ async fn execute<P: Program>(
     };
 
     let json_progress = plan.progress == crate::plan::ProgressMode::Json;
-    crate::verbose::set_json(json_progress);
     let progress = progress::start(plan.progress, plan.progress_interval, stats.clone());
     // `--progress json` writes JSON lines only: the start event says what these lines say.
     if !json_progress {
@@ -488,7 +493,7 @@ async fn execute<P: Program>(
     signal_task.abort();
     let reader_result = tokio::task::spawn_blocking(move || reader_thread.join()).await;
     if !matches!(reader_result, Ok(Ok(()))) {
-        eprintln!("gen: the input reader stopped unexpectedly");
+        crate::verbose::notice("the input reader stopped unexpectedly");
     }
     let shared_budget_reached = match &shared.budget {
         Some(budget) if shared.budget_reached.load(Ordering::Relaxed) => {
@@ -545,7 +550,7 @@ pub async fn run_lanes<P: Program>(
     }
     for handle in handles {
         if let Err(e) = handle.await {
-            eprintln!("gen: a lane stopped unexpectedly: {e}");
+            crate::verbose::notice(&format!("a lane stopped unexpectedly: {e}"));
         }
     }
     if !shared.dispatcher.is_cancelled() {
@@ -676,14 +681,17 @@ async fn watch_ctrl_c(cancel: impl Fn(), stats: &RunStats, interrupted: &AtomicB
         .map(|p| p.in_flight.load(Ordering::Relaxed))
         .sum();
     let notice = format!(
-        "gen: interrupted; finishing {in_flight} in-flight row(s), then writing everything \
+        "interrupted; finishing {in_flight} in-flight row(s), then writing everything \
          (Ctrl-C again to quit at once; --resume continues later)"
     );
     // Under the live display, printed above it whole rather than cut by its redraw.
     if bar {
-        stats.notice(notice);
+        stats.notice(format!("gen: {notice}"));
+    } else if crate::verbose::json() {
+        crate::verbose::notice(&notice);
     } else {
-        eprintln!("\n{notice}");
+        // On a line of its own, after the terminal's `^C`.
+        eprintln!("\ngen: {notice}");
     }
     cancel();
     if tokio::signal::ctrl_c().await.is_ok() {

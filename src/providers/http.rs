@@ -97,6 +97,7 @@ impl HttpProvider {
             .parse(status, &headers, body.as_ref())
             .map_err(|mut error| {
                 error.status = Some(status);
+                hide_key(&mut error.message, self.key.as_ref());
                 error
             })?;
         let limits = ratelimit::parse_rate_limits(&headers, SystemTime::now());
@@ -138,6 +139,33 @@ impl HttpProvider {
             page = next.next_page;
         }
         Ok(ids)
+    }
+}
+
+/// The failure an HTTP answer that is not a success stands for, read as `wire`'s errors are.
+pub(crate) fn classify_error(
+    wire: Wire,
+    status: u16,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> ProviderError {
+    let now = SystemTime::now();
+    match wire {
+        Wire::OpenAi => openai::classify_error(status, headers, body, now),
+        Wire::Anthropic => anthropic::classify_error(status, headers, body, now),
+        Wire::Gemini => gemini::classify_error(status, headers, body, now),
+    }
+}
+
+/// A provider's error text may quote the request back, key included: the key never leaves in
+/// a message, a manifest or the request log.
+pub(crate) fn hide_key(message: &mut String, key: Option<&SecretString>) {
+    let Some(key) = key.map(|k| k.expose_secret()) else {
+        return;
+    };
+    // A short "key" (a local server's placeholder) would blank ordinary words.
+    if key.len() >= 8 && message.contains(key) {
+        *message = message.replace(key, "[key]");
     }
 }
 
@@ -246,4 +274,21 @@ fn without_url(error: &reqwest::Error) -> String {
         source = current.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_quoted_in_an_error_is_hidden() {
+        let key = SecretString::from("sk-live-0123456789abcdef");
+        let mut message = "Incorrect API key provided: sk-live-0123456789abcdef.".to_string();
+        hide_key(&mut message, Some(&key));
+        assert_eq!(message, "Incorrect API key provided: [key].");
+        // A placeholder key of a local server is too short to hide safely.
+        let mut message = "model not found".to_string();
+        hide_key(&mut message, Some(&SecretString::from("none")));
+        assert_eq!(message, "model not found");
+    }
 }

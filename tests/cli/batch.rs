@@ -927,3 +927,113 @@ fn a_fetch_from_an_input_edited_since_submit_matches_rows_by_content() {
         "each answer on its own row"
     );
 }
+
+#[test]
+fn every_batch_api_call_writes_a_line_in_the_request_log() {
+    for (provider, api) in [
+        ("openai", Api::OpenAi),
+        ("anthropic", Api::Anthropic),
+        ("gemini", Api::Gemini),
+    ] {
+        let server = FakeServer::start();
+        let ws = Workspace::new();
+        setup(&ws, &server);
+        ws.write("rows.csv", keywords_csv(5));
+        let logged = ["--log", "calls.jsonl", "--state-dir", "jobs"];
+        let submitted = gen_with_keys(
+            &ws,
+            &[
+                &[
+                    "batch",
+                    "submit",
+                    "--task",
+                    "seo",
+                    "--provider",
+                    provider,
+                    "rows.csv",
+                ][..],
+                &logged[..],
+            ]
+            .concat(),
+        );
+        submitted.expect_code(0);
+        let job = submitted.stdout.trim().to_string();
+        gen_with_keys(&ws, &[&["batch", "status", &job][..], &logged[..]].concat()).expect_code(0);
+        gen_with_keys(
+            &ws,
+            &[
+                &["batch", "fetch", &job, "--wait", "--poll", "10ms"][..],
+                &logged[..],
+            ]
+            .concat(),
+        )
+        .expect_code(0);
+        let lines = ws.jsonl("calls.jsonl");
+        assert_eq!(
+            lines.len(),
+            server.batch_request_count(),
+            "{provider}: one line per request the Batch API received"
+        );
+        let calls: Vec<&str> = lines.iter().map(|l| l["task"].as_str().unwrap()).collect();
+        assert!(calls.contains(&"batch.create"), "{provider}: {calls:?}");
+        assert!(calls.contains(&"batch.poll"), "{provider}: {calls:?}");
+        for line in &lines {
+            assert_eq!(line["provider"], provider);
+            assert_eq!(line["outcome"], "ok", "{line}");
+            assert!(
+                line["status"].as_u64().is_some_and(|s| s / 100 == 2),
+                "{line}"
+            );
+            assert!(line["row_id"].is_null() && line["lane"].is_null(), "{line}");
+        }
+        // The creating call names the job the provider made, before any state file could.
+        let remote_ids: Vec<String> = server
+            .batch_jobs(api)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let created = lines.iter().find(|l| l["task"] == "batch.create").unwrap();
+        assert!(
+            remote_ids.iter().any(|id| created["job"] == id.as_str()),
+            "{provider}: {created} names one of {remote_ids:?}"
+        );
+        let text = ws.read("calls.jsonl");
+        for key in [OPENAI_KEY, ANTHROPIC_KEY, GEMINI_KEY] {
+            assert!(!text.contains(key), "no key in the log");
+        }
+    }
+}
+
+#[test]
+fn a_refused_batch_call_is_logged_with_its_status_and_kind() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server);
+    ws.write("rows.csv", keywords_csv(3));
+    let mut command = ws.command(&[
+        "batch",
+        "submit",
+        "--task",
+        "seo",
+        "--provider",
+        "openai",
+        "--log",
+        "calls.jsonl",
+        "--state-dir",
+        "jobs",
+        "rows.csv",
+    ]);
+    command.env("OPENAI_API_KEY", "sk-not-a-key-the-fake-knows");
+    let run = Run::from(command.output().expect("run gen"));
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    let lines = ws.jsonl("calls.jsonl");
+    assert_eq!(lines.len(), server.batch_request_count());
+    let refused = &lines[0];
+    assert_eq!(refused["status"], 401, "{refused}");
+    assert_eq!(refused["outcome"], "auth", "{refused}");
+    assert!(refused["error"].is_string(), "{refused}");
+    assert!(
+        !ws.read("calls.jsonl")
+            .contains("sk-not-a-key-the-fake-knows")
+    );
+}

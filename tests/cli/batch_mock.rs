@@ -85,6 +85,8 @@ fn a_mock_batch_run_answers_every_row_once_with_errored_and_expired_rows() {
             "200ms",
             "--state-dir",
             "jobs",
+            "--log",
+            "calls.jsonl",
             "rows.csv",
         ],
     );
@@ -112,6 +114,25 @@ fn a_mock_batch_run_answers_every_row_once_with_errored_and_expired_rows() {
     .map(|(id, kind)| (id.to_string(), kind.to_string()))
     .collect();
     assert_eq!(failed, expected);
+    // The job's calls in the request log: created, polled until over, downloaded.
+    let state: serde_json::Value =
+        serde_json::from_str(&ws.read(&format!("jobs/{}.json", run.stdout.trim()))).unwrap();
+    let remote_id = &state["parts"][0]["remote_id"];
+    let calls: Vec<String> = ws
+        .jsonl("calls.jsonl")
+        .iter()
+        .map(|l| {
+            assert_eq!(l["outcome"], "ok", "{l}");
+            assert_eq!(&l["job"], remote_id, "{l}");
+            l["task"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(calls.first().map(String::as_str), Some("batch.create"));
+    assert_eq!(calls.last().map(String::as_str), Some("batch.download"));
+    assert!(
+        calls.iter().filter(|c| *c == "batch.poll").count() >= 4,
+        "{calls:?}"
+    );
     let (header, records) = ws.csv("rows.seo.failed.csv");
     let error = header.iter().position(|h| h == "error").unwrap();
     assert!(records[0][error].starts_with("mock batch: "), "{records:?}");

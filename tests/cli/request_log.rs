@@ -257,6 +257,57 @@ fn json_progress_is_json_lines_from_start_to_end() {
     assert_eq!(end["providers"][0]["done"], 30);
 }
 
+/// What a resumed run says before it starts (a torn line cut, the rows already done) and the
+/// error that stops a run are JSON lines too under `--progress json`.
+#[test]
+fn json_progress_keeps_resume_notes_and_errors_in_json() {
+    let ws = Workspace::new();
+    ws.write("rows.csv", keywords_csv(10));
+    ws.write("first.csv", keywords_csv(4));
+    ws.run(&["seo", "-o", "rows.seo.jsonl", "first.csv"])
+        .expect_code(0);
+    let mut text = ws.read("rows.seo.jsonl");
+    text.push_str("{\"row_id\":\"5\",\"tit");
+    ws.write("rows.seo.jsonl", text);
+    let json_lines = |stderr: &str| -> Vec<serde_json::Value> {
+        stderr
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+            .collect()
+    };
+    let run = ws.run(&["seo", "--resume", "--progress", "json", "rows.csv"]);
+    run.expect_code(0);
+    let events = json_lines(&run.stderr);
+    let notices: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event"] == "notice")
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        notices.iter().any(|m| m.contains("torn last line")),
+        "{notices:?}"
+    );
+    assert!(
+        notices.iter().any(|m| m.contains("4 rows already done")),
+        "{notices:?}"
+    );
+    assert_eq!(events.last().unwrap()["done"], 6);
+
+    let run = ws.run(&[
+        "seo",
+        "--progress",
+        "json",
+        "--pool",
+        "nosuch=1",
+        "rows.csv",
+    ]);
+    run.expect_code(2);
+    let events = json_lines(&run.stderr);
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["event"], "error");
+    assert!(events[0]["message"].as_str().unwrap().contains("nosuch"));
+}
+
 /// `[models."ID"]` prices one model apart from its provider's others (and needs no steering).
 #[test]
 fn a_models_own_price_in_the_profile_counts_for_max_cost() {
