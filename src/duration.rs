@@ -12,6 +12,20 @@ use serde::de::{self, Visitor};
 
 const NANOS_PER_SEC: u128 = 1_000_000_000;
 
+/// A duration as messages show it: `850ms`, `12.3s`, `4m05s`, `2h10m`.
+pub fn human(duration: Duration) -> String {
+    let secs = duration.as_secs();
+    if duration < Duration::from_secs(1) {
+        format!("{}ms", duration.as_millis())
+    } else if secs < 60 {
+        format!("{:.1}s", duration.as_secs_f64())
+    } else if secs < 3600 {
+        format!("{}m{:02}s", secs / 60, secs % 60)
+    } else {
+        format!("{}h{:02}m", secs / 3600, (secs % 3600) / 60)
+    }
+}
+
 /// What every error message offers as the accepted forms.
 const ACCEPTED: &str = "give a number of seconds (`30`, `1.5`) or number-unit groups with units \
                         `h`, `m`, `s`, `ms` (`1h30m`, `6m0s`, `1.5s`, `250ms`)";

@@ -134,6 +134,9 @@ pub struct ProviderConfig {
     /// Mock knob: probability of an answer that fails the task's validation.
     #[serde(default, deserialize_with = "deserialize_rate")]
     pub invalid_output_rate: Option<f64>,
+    /// Mock knob: probability of a request that never answers.
+    #[serde(default, deserialize_with = "deserialize_rate")]
+    pub hang_rate: Option<f64>,
     /// Mock knob: how long a batch job takes from submit to completed.
     #[serde(default, deserialize_with = "deserialize_opt_duration")]
     pub batch_duration: Option<Duration>,

@@ -1,6 +1,7 @@
 //! Progress on stderr while a run goes (a live display on a terminal, plain or JSON lines for CI
 //! logs) and the per-provider summary at the end. Nothing here writes to stdout.
 
+pub use crate::duration::human;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -447,19 +448,6 @@ fn round2(x: f64) -> f64 {
 }
 
 /// `850ms`, `12.3s`, `4m05s`, `2h10m`.
-pub fn human(duration: Duration) -> String {
-    let secs = duration.as_secs();
-    if duration < Duration::from_secs(1) {
-        format!("{}ms", duration.as_millis())
-    } else if secs < 60 {
-        format!("{:.1}s", duration.as_secs_f64())
-    } else if secs < 3600 {
-        format!("{}m{:02}s", secs / 60, secs % 60)
-    } else {
-        format!("{}h{:02}m", secs / 3600, (secs % 3600) / 60)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -176,6 +176,7 @@ fn apply(entry: &mut Available, config: &ProviderConfig, origin: &str) -> anyhow
                 ("retry_after", config.retry_after.is_some()),
                 ("server_error_rate", config.server_error_rate.is_some()),
                 ("invalid_output_rate", config.invalid_output_rate.is_some()),
+                ("hang_rate", config.hang_rate.is_some()),
                 ("batch_duration", config.batch_duration.is_some()),
             ];
             if let Some((knob, _)) = mock_knobs.iter().find(|(_, set)| *set) {
@@ -218,6 +219,7 @@ fn mock_config(name: &str, config: &ProviderConfig) -> MockConfig {
     }
     mock.server_error_rate = config.server_error_rate.unwrap_or(0.0);
     mock.invalid_output_rate = config.invalid_output_rate.unwrap_or(0.0);
+    mock.hang_rate = config.hang_rate.unwrap_or(0.0);
     if let Some(duration) = config.batch_duration {
         mock.batch_duration = duration;
     }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::engine::deadline::Deadline;
 use crate::engine::limiter::KeyState;
 use crate::engine::queue::Job;
 use crate::engine::request_log::Entry;
@@ -123,7 +124,7 @@ pub async fn attempt<S, T>(
     let Call {
         target,
         step,
-        request,
+        mut request,
         output_estimate,
         on_parked,
     } = call;
@@ -179,16 +180,51 @@ pub async fn attempt<S, T>(
         return Sent::NotSent(Unsent::OverBudget);
     };
 
-    // 4. Send.
+    // 4. Send, abandoning the request at its learnt deadline (the adapter's timeout).
+    let hard_timeout = request.timeout;
+    let deadline = shared
+        .deadlines
+        .deadline(
+            target.provider,
+            &target.model,
+            step,
+            request.max_output_tokens,
+            job.deadline_misses,
+        )
+        .filter(|deadline| deadline.after < hard_timeout);
+    if let Some(deadline) = deadline {
+        request.timeout = deadline.after;
+    }
     let stats = &shared.stats.providers[target.provider];
     job.record_try(lane, target.provider);
     stats.in_flight.fetch_add(1, Relaxed);
     shared.stats.sending(lane, Some(&job.row.id));
     let started = Instant::now();
-    let answer = target.client.complete(&request).await;
+    let mut answer = target.client.complete(&request).await;
     let latency = started.elapsed();
     shared.stats.sending(lane, None);
     stats.in_flight.fetch_sub(1, Relaxed);
+    match (&mut answer, deadline) {
+        (Ok(completion), _) => shared.deadlines.answered(
+            target.provider,
+            &target.model,
+            step,
+            latency,
+            completion.output_tokens,
+            request.max_output_tokens,
+        ),
+        (Err(error), Some(deadline)) if error.kind == FailureKind::Timeout => {
+            job.deadline_misses += 1;
+            shared
+                .deadlines
+                .abandoned(target.provider, &target.model, step);
+            error.message = abandoned_message(&deadline, hard_timeout);
+            crate::verbose::say(1, || {
+                format!("row {} on lane {lane}: {}", job.row.id, error.message)
+            });
+        }
+        _ => {}
+    }
 
     // 5. What the answer says about the key.
     target.observe(&shared.stats, latency, &answer);
@@ -268,6 +304,18 @@ pub async fn attempt<S, T>(
             Sent::Failed(error)
         }
     }
+}
+
+fn abandoned_message(deadline: &Deadline, hard_timeout: Duration) -> String {
+    use crate::duration::human;
+    format!(
+        "no answer within {} while this step's good answers take up to {} (the 99th percentile \
+         of its last {}): abandoned, to be sent again; --timeout {} is the ceiling",
+        human(deadline.after),
+        human(deadline.p99),
+        deadline.answers,
+        human(hard_timeout)
+    )
 }
 
 /// What the request log needs of a finished attempt.

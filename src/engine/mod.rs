@@ -3,6 +3,7 @@
 
 pub mod attempt;
 pub mod budget;
+pub mod deadline;
 pub mod draft;
 pub mod gate;
 pub mod lane;

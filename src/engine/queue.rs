@@ -31,6 +31,8 @@ pub struct Job<S> {
     pub unpriced: bool,
     /// Attempts whose answer was cut at the output cap: each doubles the next attempt's cap.
     pub cuts: u32,
+    /// Attempts abandoned at their learnt deadline: each doubles the next one's.
+    pub deadline_misses: u32,
     /// Of those, the ones where the model's reasoning used up the cap: from the second on, the
     /// next attempt also reasons one step less.
     pub reasoning_cuts: u32,
@@ -57,6 +59,7 @@ impl<S: Default> Job<S> {
             cost_usd: 0.0,
             unpriced: false,
             cuts: 0,
+            deadline_misses: 0,
             reasoning_cuts: 0,
             state: S::default(),
             not_before: None,

@@ -387,6 +387,7 @@ async fn execute<P: Program>(
             .map(|n| tokio::sync::Semaphore::new(n as usize)),
         budget_reached: AtomicBool::new(false),
         reasoning: plan.reasoning.clone(),
+        deadlines: Default::default(),
         log: match &plan.log {
             Some(path) => Some(RequestLog::open(path)?),
             None => None,

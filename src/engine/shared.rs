@@ -47,6 +47,8 @@ pub struct Shared<S> {
     pub reasoning: ReasoningPolicy,
     /// `--log FILE`: a line per request sent.
     pub log: Option<crate::engine::request_log::RequestLog>,
+    /// What each step's good answers took, and so when an attempt is abandoned.
+    pub deadlines: crate::engine::deadline::Deadlines,
 }
 
 impl<S> Shared<S> {

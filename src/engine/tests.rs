@@ -29,10 +29,12 @@ use crate::rows::Row;
 use crate::tasks::reasoning::{ReasoningPolicy, Step};
 
 /// A provider whose answers a test writes: `answer(n)` for its n-th request (0-based), after
-/// `latency`. It records when each request arrived.
+/// `latency`, unless `hangs(n)`: then no answer comes. Like the real adapters it gives up at the
+/// request's timeout. It records when each request arrived.
 struct Scripted {
     latency: Duration,
     answer: Box<dyn Fn(usize) -> Result<Completion, ProviderError> + Send + Sync>,
+    hangs: Box<dyn Fn(usize) -> bool + Send + Sync>,
     sent_at: Mutex<Vec<Instant>>,
 }
 
@@ -44,6 +46,20 @@ impl Scripted {
         Arc::new(Scripted {
             latency,
             answer: Box::new(answer),
+            hangs: Box::new(|_| false),
+            sent_at: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Good answers after `latency`, but the requests `hangs` names never answer.
+    fn hanging(
+        latency: Duration,
+        hangs: impl Fn(usize) -> bool + Send + Sync + 'static,
+    ) -> Arc<Self> {
+        Arc::new(Scripted {
+            latency,
+            answer: Box::new(|_| Ok(completion())),
+            hangs: Box::new(hangs),
             sent_at: Mutex::new(Vec::new()),
         })
     }
@@ -64,7 +80,7 @@ impl Scripted {
 impl Provider for Scripted {
     fn complete<'a>(
         &'a self,
-        _request: &'a Request,
+        request: &'a Request,
     ) -> BoxFuture<'a, Result<Completion, ProviderError>> {
         Box::pin(async move {
             let n = {
@@ -72,8 +88,15 @@ impl Provider for Scripted {
                 sent.push(Instant::now());
                 sent.len() - 1
             };
-            tokio::time::sleep(self.latency).await;
-            (self.answer)(n)
+            let wait = if (self.hangs)(n) {
+                Duration::MAX
+            } else {
+                self.latency
+            };
+            match tokio::time::timeout(request.timeout, tokio::time::sleep(wait)).await {
+                Ok(()) => (self.answer)(n),
+                Err(_) => Err(ProviderError::new(FailureKind::Timeout, "no answer")),
+            }
         })
     }
 }
@@ -297,6 +320,7 @@ fn harness(pools: Vec<Pool>, settings: Settings) -> Harness {
         inflight: settings.max_inflight.map(tokio::sync::Semaphore::new),
         budget_reached: AtomicBool::new(false),
         reasoning: ReasoningPolicy::default(),
+        deadlines: Default::default(),
         log: None,
     });
     Harness {
@@ -542,6 +566,7 @@ async fn keep_order_takes_at_most_the_window_past_a_slow_row() {
     let slow = Arc::new(Scripted {
         latency: Duration::from_secs(100),
         answer: Box::new(|_| Ok(completion())),
+        hangs: Box::new(|_| false),
         sent_at: Mutex::new(Vec::new()),
     });
     let h = harness(
@@ -619,4 +644,61 @@ async fn giving_up_names_the_attempts_that_counted() {
         failure.message
     );
     assert_eq!(provider.requests(), 5);
+}
+
+/// A request that hangs holds its lane only until its step's learnt deadline once the step has
+/// its answers; before that, until the request's own timeout. Each row is answered once.
+#[tokio::test(start_paused = true)]
+async fn a_hung_request_is_abandoned_at_the_learnt_deadline_and_its_row_sent_again() {
+    use crate::engine::deadline::{FLOOR, MIN_ANSWERS};
+    // Request 2 hangs before there is any history; requests 100 and 150 after.
+    let provider = Scripted::hanging(Duration::from_millis(100), |n| [2, 100, 150].contains(&n));
+    let h = harness(
+        vec![Pool::of(provider.clone(), 2)],
+        Settings {
+            rows: 200,
+            ..Settings::default()
+        },
+    );
+    let started = Instant::now();
+    let (done, failed) = h.run(NO_RESEARCH).await;
+    let elapsed = started.elapsed();
+    assert_eq!(done.len(), 200, "every row once");
+    assert!(failed.is_empty(), "{failed:?}");
+    assert_eq!(
+        provider.requests(),
+        203,
+        "one more request per hang, none sent twice at once"
+    );
+    let sent = provider.sent_at();
+    // The early hang waits out the request's 60 s timeout: its retry comes after.
+    const { assert!(MIN_ANSWERS > 2) };
+    assert!(sent[202] - sent[0] >= Duration::from_secs(60));
+    // The late ones cost the floor each, not a minute: 200 rows at 100 ms over 2 lanes (10 s),
+    // the early hang's minute overlapping the other lane's work.
+    assert!(
+        elapsed < Duration::from_secs(60) + FLOOR * 2 + Duration::from_secs(5),
+        "the run took {elapsed:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_lane_loses_only_the_floor_to_a_hang() {
+    let provider = Scripted::hanging(Duration::from_millis(100), |n| n == 150);
+    let h = harness(
+        vec![Pool::of(provider.clone(), 1)],
+        Settings {
+            rows: 200,
+            ..Settings::default()
+        },
+    );
+    let started = Instant::now();
+    let (done, _) = h.run(NO_RESEARCH).await;
+    assert_eq!(done.len(), 200);
+    // One lane: 200 answers of 100 ms, and the hang abandoned at the floor (5 s), not at 60 s.
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_secs(25) && elapsed < Duration::from_secs(30),
+        "the run took {elapsed:?}"
+    );
 }

@@ -23,6 +23,8 @@ pub struct MockConfig {
     pub retry_after: Duration,
     pub server_error_rate: f64,
     pub invalid_output_rate: f64,
+    /// Share of requests that never answer (until the request's timeout).
+    pub hang_rate: f64,
     /// How long a mock batch job takes from submit to completed (`gen batch … --provider mock`).
     pub batch_duration: Duration,
 }
@@ -40,6 +42,7 @@ impl MockConfig {
             retry_after: Duration::from_secs(2),
             server_error_rate: 0.0,
             invalid_output_rate: 0.0,
+            hang_rate: 0.0,
             batch_duration: DEFAULT_BATCH_DURATION,
         }
     }
@@ -113,6 +116,9 @@ impl MockProvider {
     }
 
     fn latency(&self, seed: u64) -> Duration {
+        if chance(seed, 5) < self.config.hang_rate {
+            return Duration::MAX;
+        }
         let jitter = self.config.jitter.as_secs_f64() * (2.0 * chance(seed, 4) - 1.0);
         Duration::from_secs_f64((self.config.latency.as_secs_f64() + jitter).max(0.0))
     }

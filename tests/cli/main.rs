@@ -8,6 +8,7 @@ mod bad_input;
 mod batch;
 mod batch_mock;
 mod completions;
+mod deadlines;
 mod draft;
 mod live_run;
 mod models;
