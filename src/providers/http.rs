@@ -169,6 +169,17 @@ pub(crate) fn hide_key(message: &mut String, key: Option<&SecretString>) {
     }
 }
 
+/// Whether a response header is one the parsers read (rate limits and resets, a gateway's copies
+/// of them, the retry hints, Gemini's upload session): only those are copied out of every answer.
+fn is_read(name: &str) -> bool {
+    // reqwest gives header names in lowercase.
+    name.contains("ratelimit")
+        || name.starts_with("retry-after")
+        || name.starts_with("llm_provider-")
+        || name == "x-should-retry"
+        || name.starts_with("x-goog-upload-")
+}
+
 /// Sends one request and reads the whole answer: status, headers (lowercase names) and body.
 pub(crate) async fn exchange(
     http: HttpRequest,
@@ -208,6 +219,7 @@ pub(crate) async fn exchange(
     let headers: Vec<(String, String)> = response
         .headers()
         .iter()
+        .filter(|(name, _)| is_read(name.as_str()))
         .filter_map(|(name, value)| {
             Some((name.as_str().to_string(), value.to_str().ok()?.to_string()))
         })
@@ -279,6 +291,31 @@ fn without_url(error: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_header_a_parser_reads_is_kept() {
+        for name in [
+            "x-ratelimit-limit-requests",
+            "x-ratelimit-reset-tokens",
+            "anthropic-ratelimit-output-tokens-reset",
+            "llm_provider-retry-after",
+            "retry-after",
+            "retry-after-ms",
+            "x-should-retry",
+            "x-goog-upload-url",
+            "x-goog-upload-status",
+        ] {
+            assert!(is_read(name), "{name}");
+        }
+        for name in [
+            "content-type",
+            "date",
+            "x-request-id",
+            "openai-processing-ms",
+        ] {
+            assert!(!is_read(name), "{name}");
+        }
+    }
 
     #[test]
     fn a_key_quoted_in_an_error_is_hidden() {

@@ -254,10 +254,31 @@ pub trait Provider: Send + Sync {
 /// vendor has none, in the system prompt).
 pub fn estimate_input_tokens(request: &Request) -> u64 {
     let schema = match &request.shape {
-        OutputShape::Json { schema, .. } => json_chars(schema).div_ceil(4),
+        OutputShape::Json { schema, .. } => schema_chars(schema).div_ceil(4),
         OutputShape::Text => 0,
     };
     estimate_tokens(&request.system) + estimate_tokens(&request.prompt) + schema
+}
+
+/// [`json_chars`] of a task's schema, counted once per schema: every request of a run carries
+/// the same few. The cache holds each schema, so no other can take its address.
+fn schema_chars(schema: &std::sync::Arc<Value>) -> u64 {
+    static COUNTED: std::sync::Mutex<Vec<(std::sync::Arc<Value>, u64)>> =
+        std::sync::Mutex::new(Vec::new());
+    let mut counted = COUNTED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, chars)) = counted
+        .iter()
+        .find(|(known, _)| std::sync::Arc::ptr_eq(known, schema))
+    {
+        return *chars;
+    }
+    let chars = json_chars(schema);
+    // One-off schemas of a long-lived process (tests) must not pile up without bound.
+    if counted.len() >= 64 {
+        counted.clear();
+    }
+    counted.push((schema.clone(), chars));
+    chars
 }
 
 /// About the characters `value` takes as compact JSON, counted without writing it out (every

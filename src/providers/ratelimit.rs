@@ -28,9 +28,30 @@ const GATEWAY_PREFIXES: [&str; 1] = ["llm_provider-"];
 /// when both are present. The one lookup every reading in this module goes through.
 fn limit_header<'a>(headers: &'a Headers, name: &str) -> Option<&'a str> {
     header(headers, name).or_else(|| {
-        GATEWAY_PREFIXES
-            .iter()
-            .find_map(|prefix| header(headers, &format!("{prefix}{name}")))
+        GATEWAY_PREFIXES.iter().find_map(|prefix| {
+            headers
+                .iter()
+                .find(|(n, _)| is_prefixed(n, prefix, name))
+                .map(|(_, v)| v.trim())
+        })
+    })
+}
+
+/// `candidate` is `prefix` then `name`, in any case (no string is built: every answer is read).
+fn is_prefixed(candidate: &str, prefix: &str, name: &str) -> bool {
+    candidate.len() == prefix.len() + name.len()
+        && candidate.is_char_boundary(prefix.len())
+        && candidate[..prefix.len()].eq_ignore_ascii_case(prefix)
+        && candidate[prefix.len()..].eq_ignore_ascii_case(name)
+}
+
+/// Some header's name holds `part`, in any case: most answers carry no header of a family, and
+/// checking once spares looking each of its names up.
+fn any_header_mentions(headers: &Headers, part: &str) -> bool {
+    headers.iter().any(|(name, _)| {
+        name.as_bytes()
+            .windows(part.len())
+            .any(|window| window.eq_ignore_ascii_case(part.as_bytes()))
     })
 }
 
@@ -67,6 +88,9 @@ impl RateLimitInfo {
 /// of the `tokens`, `input-tokens` and `output-tokens` budgets the one with the least remaining
 /// fills the token fields (ties: the longer reset), since that is the one that refuses first.
 pub fn parse_rate_limits(headers: &Headers, now: SystemTime) -> RateLimitInfo {
+    if !any_header_mentions(headers, "ratelimit") {
+        return RateLimitInfo::default();
+    }
     let count = |name: &str| limit_header(headers, name).and_then(parse_count);
     let go = |name: &str| limit_header(headers, name).and_then(|v| parse_duration(v).ok());
     let mut info = RateLimitInfo {
@@ -78,21 +102,21 @@ pub fn parse_rate_limits(headers: &Headers, now: SystemTime) -> RateLimitInfo {
         reset_tokens: go("x-ratelimit-reset-tokens"),
     };
 
-    let anthropic = |family: &str| {
-        let name = |field: &str| format!("anthropic-ratelimit-{family}-{field}");
-        let limit = count(&name("limit"));
-        let remaining = count(&name("remaining"));
-        let reset = limit_header(headers, &name("reset"))
+    let anthropic = |[limit, remaining, reset]: [&str; 3]| {
+        let reset = limit_header(headers, reset)
             .and_then(parse_rfc3339)
             .map(|at| at.duration_since(now).unwrap_or(Duration::ZERO));
-        (limit, remaining, reset)
+        (count(limit), count(remaining), reset)
     };
-    let (limit, remaining, reset) = anthropic("requests");
+    if !any_header_mentions(headers, "anthropic-ratelimit-") {
+        return info;
+    }
+    let (limit, remaining, reset) = anthropic(ANTHROPIC_REQUESTS);
     info.limit_requests = info.limit_requests.or(limit);
     info.remaining_requests = info.remaining_requests.or(remaining);
     info.reset_requests = info.reset_requests.or(reset);
 
-    let binding = ["tokens", "input-tokens", "output-tokens"]
+    let binding = ANTHROPIC_TOKENS
         .into_iter()
         .map(anthropic)
         .filter(|(l, r, t)| l.is_some() || r.is_some() || t.is_some())
@@ -109,6 +133,32 @@ pub fn parse_rate_limits(headers: &Headers, now: SystemTime) -> RateLimitInfo {
     }
     info
 }
+
+/// Anthropic's limit, remaining and reset headers of its request budget...
+const ANTHROPIC_REQUESTS: [&str; 3] = [
+    "anthropic-ratelimit-requests-limit",
+    "anthropic-ratelimit-requests-remaining",
+    "anthropic-ratelimit-requests-reset",
+];
+
+/// ...and of its token budgets: all tokens, input tokens, output tokens.
+const ANTHROPIC_TOKENS: [[&str; 3]; 3] = [
+    [
+        "anthropic-ratelimit-tokens-limit",
+        "anthropic-ratelimit-tokens-remaining",
+        "anthropic-ratelimit-tokens-reset",
+    ],
+    [
+        "anthropic-ratelimit-input-tokens-limit",
+        "anthropic-ratelimit-input-tokens-remaining",
+        "anthropic-ratelimit-input-tokens-reset",
+    ],
+    [
+        "anthropic-ratelimit-output-tokens-limit",
+        "anthropic-ratelimit-output-tokens-remaining",
+        "anthropic-ratelimit-output-tokens-reset",
+    ],
+];
 
 /// A count header: a non-negative integer. `-1` (Azure) and anything else unreadable is `None`.
 fn parse_count(value: &str) -> Option<u64> {
