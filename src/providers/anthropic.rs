@@ -53,10 +53,15 @@ pub(crate) fn request_body(request: &Request) -> Value {
     let mut output_config = None;
     if let OutputShape::Json { schema, .. } = &request.shape {
         let plan = structured::plan_shared(Wire::Anthropic, JsonMode::JsonSchema, schema);
-        output_config = plan
-            .sent
-            .as_ref()
-            .map(|sent| json!({"format": {"type": "json_schema", "schema": sent}}));
+        output_config = plan.sent.as_ref().map(|sent| {
+            // Built by hand: `json!` would copy the schema through a serializer.
+            let mut format = serde_json::Map::new();
+            format.insert("type".into(), "json_schema".into());
+            format.insert("schema".into(), sent.clone());
+            let mut config = serde_json::Map::new();
+            config.insert("format".into(), Value::Object(format));
+            Value::Object(config)
+        });
         system = structured::with_note(&system, plan.prompt_note.as_deref());
     }
     let mut body = Map::new();

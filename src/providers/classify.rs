@@ -89,11 +89,21 @@ pub(super) fn embedded_error_status(value: &Value, content_key: &str) -> Option<
         return None;
     }
     let code = value
-        .pointer("/error/code")
+        .get("error")
+        .and_then(|error| error.get("code"))
         .and_then(Value::as_u64)
         .and_then(|c| u16::try_from(c).ok())
         .filter(|c| (400..600).contains(c));
     Some(code.unwrap_or(500))
+}
+
+/// The value at `path` (object keys, or array indices written as numbers), like
+/// `Value::pointer` without parsing a pointer string on every answer.
+pub(super) fn dig<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter().try_fold(value, |at, step| match at {
+        Value::Array(items) => items.get(step.parse::<usize>().ok()?),
+        _ => at.get(step),
+    })
 }
 
 pub(super) fn status_kind(status: u16) -> FailureKind {
@@ -233,6 +243,21 @@ pub(super) fn body_message(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dig_reads_keys_and_indices_like_a_pointer() {
+        let value = serde_json::json!({"choices": [{"message": {"content": "hi"}}], "n": 1});
+        for path in [
+            &["choices", "0", "message", "content"][..],
+            &["n"],
+            &["choices", "1"],
+            &["n", "x"],
+        ] {
+            let pointer = format!("/{}", path.join("/"));
+            assert_eq!(dig(&value, path), value.pointer(&pointer), "{pointer}");
+        }
+        assert_eq!(dig(&value, &[]), Some(&value));
+    }
 
     #[test]
     fn decode_skips_keep_alive_and_reports_cuts() {

@@ -162,9 +162,8 @@ pub fn parse(
         ));
     }
     let billed = usage(&value);
-    if let Some(reason) = value
-        .pointer("/promptFeedback/blockReason")
-        .and_then(Value::as_str)
+    if let Some(reason) =
+        classify::dig(&value, &["promptFeedback", "blockReason"]).and_then(Value::as_str)
     {
         return Err(ProviderError::new(
             FailureKind::ContentBlocked,
@@ -172,7 +171,7 @@ pub fn parse(
         )
         .with_billed(billed));
     }
-    let Some(candidate) = value.pointer("/candidates/0") else {
+    let Some(candidate) = classify::dig(&value, &["candidates", "0"]) else {
         return Err(
             ProviderError::new(FailureKind::Empty, "the answer has no candidates")
                 .with_billed(billed),
@@ -196,8 +195,7 @@ pub fn parse(
         }
         _ => {}
     }
-    let parts: Vec<&Value> = candidate
-        .pointer("/content/parts")
+    let parts: Vec<&Value> = classify::dig(candidate, &["content", "parts"])
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -221,8 +219,7 @@ pub fn parse(
         );
     }
     let usage = billed.unwrap_or(Usage {
-        input_tokens: value
-            .pointer("/usageMetadata/promptTokenCount")
+        input_tokens: classify::dig(&value, &["usageMetadata", "promptTokenCount"])
             .and_then(Value::as_u64)
             .unwrap_or(0),
         output_tokens: estimate_tokens(&text) + TOKENS_PER_IMAGE * images.len() as u64,
@@ -302,14 +299,13 @@ fn images(parts: &[&Value]) -> Result<Vec<Image>, ProviderError> {
 
 /// `groundingMetadata.groundingChunks[].web.uri`: the pages a grounded answer drew on.
 fn grounding_sources(candidate: &Value) -> Vec<String> {
-    let chunks = candidate
-        .pointer("/groundingMetadata/groundingChunks")
+    let chunks = classify::dig(candidate, &["groundingMetadata", "groundingChunks"])
         .and_then(Value::as_array)
         .map_or(&[][..], Vec::as_slice);
     unique_urls(
         chunks
             .iter()
-            .filter_map(|chunk| chunk.pointer("/web/uri").and_then(Value::as_str)),
+            .filter_map(|chunk| classify::dig(chunk, &["web", "uri"]).and_then(Value::as_str)),
     )
 }
 

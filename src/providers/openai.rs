@@ -61,14 +61,15 @@ pub(crate) fn request_body(request: &Request, dialect: Dialect) -> Value {
         let plan = structured::plan_shared(Wire::OpenAi, dialect.json, schema);
         match &plan.sent {
             Some(sent) => {
-                body.insert(
-                    "response_format".into(),
-                    json!({"type": "json_schema", "json_schema": {
-                        "name": schema_name(name),
-                        "schema": sent,
-                        "strict": plan.strict,
-                    }}),
-                );
+                // Built by hand: `json!` would copy the schema through a serializer.
+                let mut json_schema = Map::new();
+                json_schema.insert("name".into(), Value::String(schema_name(name)));
+                json_schema.insert("schema".into(), sent.clone());
+                json_schema.insert("strict".into(), Value::Bool(plan.strict));
+                let mut format = Map::new();
+                format.insert("type".into(), "json_schema".into());
+                format.insert("json_schema".into(), Value::Object(json_schema));
+                body.insert("response_format".into(), Value::Object(format));
             }
             None if dialect.json == JsonMode::JsonObject => {
                 body.insert("response_format".into(), json!({"type": "json_object"}));
@@ -151,7 +152,7 @@ pub fn parse(
     if let Some(code) = classify::embedded_error_status(&value, "choices") {
         return Err(classify_error(code, headers, body, now));
     }
-    let Some(choice) = value.pointer("/choices/0") else {
+    let Some(choice) = classify::dig(&value, &["choices", "0"]) else {
         return Err(ProviderError::new(
             FailureKind::Malformed,
             "the answer has no `choices[0]`",
@@ -230,18 +231,18 @@ pub fn parse(
 /// usage.
 fn usage(answer: &Value, message: Option<&Value>, text: &str) -> Option<Usage> {
     let usage = answer.get("usage").filter(|u| u.is_object());
-    let count = |pointer: &str| {
+    let count = |path: &[&str]| {
         usage
-            .and_then(|u| u.pointer(pointer))
+            .and_then(|u| classify::dig(u, path))
             .and_then(Value::as_u64)
     };
     let thought = message
         .and_then(|m| m.get("reasoning_content"))
         .and_then(Value::as_str)
         .map_or(0, estimate_tokens);
-    let reasoning = count("/completion_tokens_details/reasoning_tokens").unwrap_or(thought);
-    let output = count("/completion_tokens");
-    let input = count("/prompt_tokens");
+    let reasoning = count(&["completion_tokens_details", "reasoning_tokens"]).unwrap_or(thought);
+    let output = count(&["completion_tokens"]);
+    let input = count(&["prompt_tokens"]);
     if usage.is_none() && reasoning == 0 {
         return None;
     }
