@@ -78,9 +78,20 @@ pub fn measure(command: &mut Command) -> Measured {
 }
 
 /// Runs `command` to the end; `Err` holds the wait status unless it exited 0.
+// Not every bench uses it: `hangs` wants the measurement of a failed run too.
+#[allow(dead_code)]
+pub fn try_measure(command: &mut Command) -> Result<Measured, i32> {
+    let (measured, status) = measure_any(command);
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        return Err(status);
+    }
+    Ok(measured)
+}
+
+/// Runs `command` to the end, whatever its exit: the measurement and the wait status.
 // The child is reaped by wait4 (which also gives its rusage), not by `Child::wait`.
 #[allow(clippy::zombie_processes)]
-pub fn try_measure(command: &mut Command) -> Result<Measured, i32> {
+pub fn measure_any(command: &mut Command) -> (Measured, i32) {
     let started = Instant::now();
     let child = command.spawn().expect("spawn gen");
     let mut status = 0;
@@ -89,14 +100,12 @@ pub fn try_measure(command: &mut Command) -> Result<Measured, i32> {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
     assert_eq!(pid, child.id() as libc::pid_t, "wait4 failed");
-    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
-        return Err(status);
-    }
-    Ok(Measured {
+    let measured = Measured {
         seconds: started.elapsed().as_secs_f64(),
         max_rss_kib: usage.ru_maxrss,
         cpu_seconds: cpu_seconds(&usage),
-    })
+    };
+    (measured, status)
 }
 
 /// User + system seconds of a rusage.

@@ -19,6 +19,17 @@
 //! route a LiteLLM proxy (`gateway.rs`): unknown models get its 400 and rate-limit headers its
 //! `llm_provider-` prefix.
 //!
+//! Faults by share (`faults.rs`): `set_fault_mix(api, &[(behavior, share), …])` answers each
+//! completion request no script claims with the behavior whose band of a deterministic draw
+//! (splitmix64 of a per-API request counter) covers it, else `Ok`: a provider failing a few
+//! percent of its requests in several ways at once, the same ones in the same order of arrival
+//! on every run; `fault_counts` says how many each behavior answered. `Behavior::HangFor(d)`
+//! answers nothing for `d` and then closes, sooner if the client hangs up. Per input row
+//! (`keyword phrase number N` in the body, as the benches' inputs have it; `paid.rs`) the fake
+//! counts the good answers it billed and delivered (`good_answers_by_row`, `rows_paid_twice`),
+//! and apart the billed answers whose client was gone (`paid_undelivered_count`), the request
+//! log on or off.
+//!
 //! JSON answers (OpenAI `response_format`, Anthropic `output_config.format` or a forced tool,
 //! Gemini `responseJsonSchema`/`responseSchema`, or a schema quoted in the system prompt) are
 //! valid instances of the schema the request carried (`schema.rs`), the SEO object when it asks
@@ -34,18 +45,21 @@
 //! server.script(Api::OpenAi, "sk-test-1",
 //!     Behavior::RateLimited(ResetHeader::RetryAfterSeconds(1)), Times::Next(3));
 //! server.set_reasoning(true); // reasoning models think, within the request's cap
+//! server.set_fault_mix(Api::OpenAi, &[(Behavior::ServerError(500), 0.03),
+//!     (Behavior::HangFor(Duration::from_secs(120)), 0.005)]);
 //! // profile: base_url = server.base_url(Api::OpenAi)   (http://127.0.0.1:PORT/v1)
 //! // … run gen …
 //! server.assert_no_violations();
 //! assert!(server.requests().iter().all(|r| r.status.is_some()));
 //! assert_eq!(server.cut_without_text_count(), 0);
+//! assert!(server.rows_paid_twice().is_empty());
 //! let usd = server.billed_usd(|model| (model == "gpt-5-mini").then_some((0.25, 2.0)));
 //! ```
 //!
 //! Order of checks per request: route → auth (and Anthropic's version header) → the gateway's
 //! model check (gateway mode) → body validation, the model's reasoning fields included → the
-//! key's rate limit (completion routes only) → the newest applicable script → latency →
-//! answer. Auth and validation failures win over scripts and do not count against `Times`;
+//! key's rate limit (completion routes only) → the newest applicable script, else the fault
+//! mix (completion routes only) → latency → answer. Auth and validation failures win over scripts and do not count against `Times`;
 //! scripts also apply to the model-list routes. A request over its key's limit is answered 429
 //! at once (no latency, no script counted); one within it spends a request whatever the script
 //! then answers.
@@ -56,10 +70,12 @@
 mod batch;
 mod clock;
 mod content;
+mod faults;
 mod gateway;
 mod http;
 mod ledger;
 mod limit;
+mod paid;
 mod reply;
 mod schema;
 mod thinking;
@@ -69,7 +85,7 @@ mod wire;
 mod tests;
 
 use std::collections::{HashMap, HashSet};
-use std::io::BufReader;
+use std::io::{self, BufReader};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -140,6 +156,10 @@ pub enum Behavior {
     BadRequest(String),
     /// Never answers; the connection stays open until the server is dropped.
     Hang,
+    /// No answer for this long, then the connection is closed without one, as a provider whose
+    /// upstream stalled; ends sooner when the client hangs up (or the server is dropped), so a
+    /// client that gives up early frees the fake's thread as well.
+    HangFor(Duration),
     /// Announces the full `content-length`, writes half the body, closes.
     CutMidBody,
     /// 200 whose body is not JSON.
@@ -183,7 +203,7 @@ pub struct RecordedRequest {
     pub at: Instant,
     /// The behavior that answered (`Ok` for validation errors too: see `status`).
     pub behavior: Behavior,
-    /// The HTTP status sent, `None` for `Hang`.
+    /// The HTTP status sent, `None` for `Hang` and `HangFor`.
     pub status: Option<u16>,
 }
 
@@ -229,6 +249,10 @@ struct State {
     /// 429s the rate limits answered, per API (scripted ones are not counted).
     rate_limited: HashMap<Api, usize>,
     scripts: Vec<Script>,
+    /// What answers the completion requests no script claims (`faults.rs`).
+    fault_mixes: HashMap<Api, faults::FaultMix>,
+    /// Good and undelivered answers per input row (`paid.rs`).
+    paid: paid::Paid,
     requests: Vec<RecordedRequest>,
     /// When false, requests are counted but not kept (long benchmarks).
     log_off: bool,
@@ -428,6 +452,66 @@ impl FakeServer {
     /// Drops every script: all keys answer `Ok` again.
     pub fn clear_scripts(&self) {
         self.shared.state().scripts.clear();
+    }
+
+    /// Fails shares of `api`'s completion requests (`faults.rs`): each one that passed auth,
+    /// validation and its key's rate limit and that no script claims draws a deterministic
+    /// pseudo-random number in `[0, 1)` (splitmix64 of the API's seed and the request's place in
+    /// its arrivals) and gets the behavior whose band covers it, the bands laid end to end in the
+    /// order given, else `Ok`. E.g. `&[(Behavior::ServerError(500), 0.03), (Behavior::MalformedJson,
+    /// 0.01)]` fails about 3 % with a 500 and 1 % with a broken body. Model lists are never
+    /// drawn for. Setting a mix again starts its sequence over; an empty one switches it off.
+    /// Panics on a negative share or shares adding up to more than 1.
+    pub fn set_fault_mix(&self, api: Api, shares: &[(Behavior, f64)]) {
+        let mut state = self.shared.state();
+        if shares.is_empty() {
+            state.fault_mixes.remove(&api);
+        } else {
+            state
+                .fault_mixes
+                .insert(api, faults::FaultMix::new(api, shares));
+        }
+    }
+
+    /// Each behavior of `api`'s fault mix, in the order given, with how many requests it
+    /// answered; empty without a mix.
+    pub fn fault_counts(&self, api: Api) -> Vec<(Behavior, u64)> {
+        self.shared
+            .state()
+            .fault_mixes
+            .get(&api)
+            .map(faults::FaultMix::hits)
+            .unwrap_or_default()
+    }
+
+    /// Per input row (its tag `keyword phrase number N`, as the benches' inputs name rows and
+    /// the request body quotes it; `paid.rs`), how many good answers the fake billed and
+    /// delivered: whole 200s to a completion route from `Ok`, `OkButExhausted` or
+    /// `LeadingBlankLines`, not cut by the output cap, written to a client still there. Rows
+    /// never answered that way are absent. Kept with the request log off too. Counted as the
+    /// answer is billed, before it is written (so it is there once the client has it); a
+    /// write that fails takes it back into [`paid_undelivered_count`](Self::paid_undelivered_count).
+    pub fn good_answers_by_row(&self) -> HashMap<String, u32> {
+        self.shared.state().paid.good_by_row()
+    }
+
+    /// The rows with more than one good answer (see
+    /// [`good_answers_by_row`](Self::good_answers_by_row)): paid twice for one result.
+    pub fn rows_paid_twice(&self) -> Vec<String> {
+        let mut rows: Vec<String> = self
+            .good_answers_by_row()
+            .into_iter()
+            .filter(|(_, n)| *n > 1)
+            .map(|(row, _)| row)
+            .collect();
+        rows.sort();
+        rows
+    }
+
+    /// How many billed answers (any 200 to a completion route, row tag or not) found their
+    /// client gone: it hung up while the fake waited out the latency, or the write failed.
+    pub fn paid_undelivered_count(&self) -> u64 {
+        self.shared.state().paid.undelivered_count()
     }
 
     /// Perplexity's search mode for `key` (meaningful on the OpenAI wire): while `on`, its
@@ -630,6 +714,17 @@ impl FakeServer {
             .unwrap_or(0)
     }
 
+    /// How many requests to `api` are being answered now (waiting out their latency or hung
+    /// included): 0 once every client that gave up has been let go.
+    pub fn in_flight(&self, api: Api) -> usize {
+        self.shared
+            .state()
+            .in_flight
+            .get(&api)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// The requests received for one API.
     pub fn requests_for(&self, api: Api) -> Vec<RecordedRequest> {
         self.shared
@@ -780,15 +875,24 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
                     reply::over_request_limit(api, model.as_deref().unwrap_or(""), &refused);
                 Decision::Limited(response, seconds)
             }
-            (Ok(()), budget) => Decision::Behave(
-                pick_behavior(
+            (Ok(()), budget) => {
+                let scripted = pick_behavior(
                     &mut state.scripts,
                     api,
                     key.as_deref(),
                     &String::from_utf8_lossy(&request.body),
-                ),
-                budget.and_then(Result::ok),
-            ),
+                );
+                let behavior = match scripted {
+                    Some(behavior) => behavior,
+                    None if route.kind == wire::Kind::Generate => state
+                        .fault_mixes
+                        .get_mut(&api)
+                        .and_then(faults::FaultMix::draw)
+                        .unwrap_or(Behavior::Ok),
+                    None => Behavior::Ok,
+                };
+                Decision::Behave(behavior, budget.and_then(Result::ok))
+            }
         };
         state.violations.append(&mut violations);
         let (behavior, status) = match &decision {
@@ -844,10 +948,15 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
     if let Decision::Limited(response, _) = decision {
         return write(writer, request, dressed(response));
     }
-    if let Some(latency) = latency.filter(|l| !l.is_zero())
-        && shared.sleep(Some(latency))
-    {
-        return Outcome::Close;
+    // The client may give up while the answer is "generated": the fake then bills an answer
+    // nobody reads, as the real APIs do.
+    let mut hung_up = false;
+    if let Some(latency) = latency.filter(|l| !l.is_zero()) {
+        match wait_watching(writer, latency, shared) {
+            Waited::Elapsed => {}
+            Waited::HungUp => hung_up = true,
+            Waited::Stopping => return Outcome::Close,
+        }
     }
     let (behavior, budget) = match decision {
         Decision::Fixed(response) | Decision::Limited(response, _) => {
@@ -875,11 +984,19 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
         spend,
     );
     let status = match &reply {
-        reply::Reply::Hang => None,
+        reply::Reply::Hang(_) => None,
         reply::Reply::Whole(r) | reply::Reply::Cut(r) | reply::Reply::Chunked(r, _) => {
             Some(r.status)
         }
     };
+    let billed = usage.filter(|_| status == Some(200));
+    let good = billed.is_some_and(|usage| !usage.cut)
+        && matches!(
+            behavior,
+            Behavior::Ok | Behavior::OkButExhausted(_) | Behavior::LeadingBlankLines(_)
+        );
+    // Counted before the write, so a client that has its answer finds it counted.
+    let tag = good.then(|| paid::row_tag(&request.body)).flatten();
     {
         let mut state = shared.state();
         if let Some(index) = index
@@ -887,27 +1004,105 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
         {
             recorded.status = status;
         }
-        if let Some(usage) = usage.filter(|_| status == Some(200)) {
+        if let Some(usage) = &billed {
             let model = model.as_deref().unwrap_or("");
-            state.ledger.bill(api, model, false, &usage);
-        }
-    }
-    match reply {
-        reply::Reply::Whole(response) => write(writer, request, dressed(response)),
-        reply::Reply::Cut(response) => {
-            let _ = dressed(response).write_cut(writer);
-            Outcome::Close
-        }
-        reply::Reply::Chunked(response, prefix) => {
-            match dressed(response).write_chunked(writer, &prefix, request.keep_alive()) {
-                Ok(()) => Outcome::KeepOpen,
-                Err(_) => Outcome::Close,
+            state.ledger.bill(api, model, false, usage);
+            if hung_up {
+                state.paid.undelivered();
+            } else if let Some(tag) = tag {
+                state.paid.good(tag);
             }
         }
-        reply::Reply::Hang => {
-            shared.sleep(None);
-            Outcome::Close
+    }
+    if hung_up {
+        return Outcome::Close;
+    }
+    let (written, outcome) = match reply {
+        reply::Reply::Whole(response) => {
+            let written = dressed(response).write(writer, request.keep_alive());
+            let outcome = if written.is_ok() {
+                Outcome::KeepOpen
+            } else {
+                Outcome::Close
+            };
+            (written, outcome)
         }
+        reply::Reply::Cut(response) => (dressed(response).write_cut(writer), Outcome::Close),
+        reply::Reply::Chunked(response, prefix) => {
+            let written = dressed(response).write_chunked(writer, &prefix, request.keep_alive());
+            let outcome = if written.is_ok() {
+                Outcome::KeepOpen
+            } else {
+                Outcome::Close
+            };
+            (written, outcome)
+        }
+        reply::Reply::Hang(None) => {
+            shared.sleep(None);
+            return Outcome::Close;
+        }
+        reply::Reply::Hang(Some(duration)) => {
+            wait_watching(writer, duration, shared);
+            return Outcome::Close;
+        }
+    };
+    if written.is_err() && billed.is_some() {
+        shared.state().paid.not_delivered_after_all(tag);
+    }
+    outcome
+}
+
+/// How a wait for the latency or a `HangFor` ended.
+enum Waited {
+    Elapsed,
+    /// The client closed its side (or reset the connection).
+    HungUp,
+    Stopping,
+}
+
+/// Waits `duration` on a connection whose client owes no bytes (it awaits the answer), ending
+/// early when the client hangs up or the server stops (which shuts every connection down). A
+/// blocking peek with the time left as its read timeout wakes on either, without polling.
+fn wait_watching(stream: &TcpStream, duration: Duration, shared: &Shared) -> Waited {
+    let deadline = Instant::now() + duration;
+    let mut byte = [0u8; 1];
+    let stopping = || shared.stopping.load(Ordering::SeqCst);
+    let waited = loop {
+        if stopping() {
+            break Waited::Stopping;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break Waited::Elapsed;
+        }
+        if stream.set_read_timeout(Some(left)).is_err() {
+            break sleep_out(shared, left);
+        }
+        match stream.peek(&mut byte) {
+            Ok(0) if stopping() => break Waited::Stopping,
+            Ok(0) => break Waited::HungUp,
+            // A pipelined request: its bytes would hide a close from a peek, so sleep instead.
+            Ok(_) => break sleep_out(shared, left),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) => {}
+            Err(_) => break Waited::HungUp,
+        }
+    };
+    // The connection reads its next request without a timeout.
+    let _ = stream.set_read_timeout(None);
+    waited
+}
+
+fn sleep_out(shared: &Shared, duration: Duration) -> Waited {
+    if shared.sleep(Some(duration)) {
+        Waited::Stopping
+    } else {
+        Waited::Elapsed
     }
 }
 
@@ -941,8 +1136,14 @@ fn write(writer: &mut TcpStream, request: &HttpRequest, response: HttpResponse) 
     }
 }
 
-/// The newest script that applies to this request, counting it against its `Times`.
-fn pick_behavior(scripts: &mut [Script], api: Api, key: Option<&str>, body: &str) -> Behavior {
+/// The newest script that applies to this request, counting it against its `Times`; `None`
+/// when none does.
+fn pick_behavior(
+    scripts: &mut [Script],
+    api: Api,
+    key: Option<&str>,
+    body: &str,
+) -> Option<Behavior> {
     let mut chosen: Option<usize> = None;
     for (i, script) in scripts.iter_mut().enumerate().rev() {
         if script.api != api || (script.key.is_some() && script.key.as_deref() != key) {
@@ -965,11 +1166,7 @@ fn pick_behavior(scripts: &mut [Script], api: Api, key: Option<&str>, body: &str
             chosen = Some(i);
         }
     }
-    match chosen {
-        Some(i) => {
-            scripts[i].used += 1;
-            scripts[i].behavior.clone()
-        }
-        None => Behavior::Ok,
-    }
+    let i = chosen?;
+    scripts[i].used += 1;
+    Some(scripts[i].behavior.clone())
 }

@@ -25,7 +25,8 @@ pub enum Reply {
     Cut(HttpResponse),
     /// Chunked, with this first chunk flushed before the body.
     Chunked(HttpResponse, Vec<u8>),
-    Hang,
+    /// No answer: until the server stops (`None`), or for this long.
+    Hang(Option<Duration>),
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -289,7 +290,7 @@ pub fn respond(
                     }
                 }
             }
-            Reply::Hang => {}
+            Reply::Hang(_) => {}
         }
     }
     (reply, usage)
@@ -345,7 +346,8 @@ fn answer_behavior(
             broken.body = format!("{}<!-- upstream reset", cut_in_half(&text)).into_bytes();
             (Reply::Whole(broken), usage)
         }
-        Behavior::Hang => (Reply::Hang, None),
+        Behavior::Hang => (Reply::Hang(None), None),
+        Behavior::HangFor(duration) => (Reply::Hang(Some(*duration)), None),
         Behavior::RateLimited(reset) => failed(rate_limited(api, model, reset)),
         Behavior::QuotaExhausted => failed(quota_exhausted(api, model)),
         Behavior::ServerError(status) => failed(server_error(api, *status)),

@@ -1214,3 +1214,180 @@ fn latency_delays_each_connection_not_the_server() {
     assert!(elapsed < Duration::from_millis(900), "{elapsed:?}");
     assert_eq!(server.peak_in_flight(Api::OpenAi), 16);
 }
+
+/// Waits until no request to `api` is being answered; false after `timeout`.
+fn wait_idle(server: &FakeServer, api: Api, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while server.in_flight(api) > 0 {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    true
+}
+
+fn openai_send(client: &mut Client, prompt: &str) {
+    client.send(
+        "POST",
+        "/v1/chat/completions",
+        &[("authorization", &format!("Bearer {OPENAI_KEY}"))],
+        &openai_body(prompt),
+    );
+}
+
+#[test]
+fn hang_for_closes_without_an_answer_after_its_time_or_when_the_client_leaves() {
+    let server = server();
+    server.script_any_key(
+        Api::OpenAi,
+        Behavior::HangFor(Duration::from_millis(300)),
+        Times::Next(1),
+    );
+    let mut client = Client::connect(&server);
+    let start = Instant::now();
+    openai_send(&mut client, OUTLINE);
+    let mut received = Vec::new();
+    client.reader.read_to_end(&mut received).unwrap();
+    assert!(
+        received.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&received)
+    );
+    assert!(start.elapsed() >= Duration::from_millis(300));
+    assert!(start.elapsed() < Duration::from_secs(3));
+    let recorded = server.requests().last().unwrap().clone();
+    assert_eq!(recorded.status, None);
+    assert_eq!(
+        recorded.behavior,
+        Behavior::HangFor(Duration::from_millis(300))
+    );
+
+    // A long hang ends as soon as the client hangs up: the fake lets the request go.
+    server.script_any_key(
+        Api::OpenAi,
+        Behavior::HangFor(Duration::from_secs(120)),
+        Times::Always,
+    );
+    let mut client = Client::connect(&server);
+    openai_send(&mut client, OUTLINE);
+    assert!(server.wait_for_requests(2, Duration::from_secs(2)));
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(server.in_flight(Api::OpenAi), 1);
+    drop(client);
+    assert!(wait_idle(&server, Api::OpenAi, Duration::from_secs(2)));
+
+    // And when the server stops.
+    let mut client = Client::connect(&server);
+    openai_send(&mut client, OUTLINE);
+    assert!(server.wait_for_requests(3, Duration::from_secs(2)));
+    let start = Instant::now();
+    drop(server);
+    let mut byte = [0; 1];
+    let after_drop = client.reader.read(&mut byte);
+    assert!(matches!(after_drop, Ok(0) | Err(_)), "{after_drop:?}");
+    assert!(start.elapsed() < Duration::from_secs(1));
+}
+
+#[test]
+fn a_fault_mix_fails_its_shares_of_completions_that_no_script_claims() {
+    let server = server();
+    server.set_logging(false);
+    server.set_fault_mix(
+        Api::OpenAi,
+        &[
+            (Behavior::ServerError(500), 0.2),
+            (Behavior::EmptyContent, 0.1),
+        ],
+    );
+    let mut client = Client::connect(&server);
+    let mut statuses = [0usize; 2];
+    let mut empty = 0;
+    for _ in 0..400 {
+        openai_send(&mut client, OUTLINE);
+        let response = client.receive();
+        match response.status {
+            500 => statuses[1] += 1,
+            200 if text(Api::OpenAi, &response.json()).is_empty() => empty += 1,
+            200 => statuses[0] += 1,
+            other => panic!("status {other}"),
+        }
+    }
+    let counts = server.fault_counts(Api::OpenAi);
+    assert_eq!(counts[0], (Behavior::ServerError(500), statuses[1] as u64));
+    assert_eq!(counts[1], (Behavior::EmptyContent, empty as u64));
+    assert!((50..110).contains(&statuses[1]), "{statuses:?}");
+    assert!((20..60).contains(&empty), "{empty}");
+
+    // Scripts win, model lists are not drawn for, other APIs are untouched.
+    server.script_any_key(Api::OpenAi, Behavior::Ok, Times::Next(50));
+    for _ in 0..50 {
+        openai_send(&mut client, OUTLINE);
+        assert_eq!(client.receive().status, 200);
+    }
+    let auth = format!("Bearer {OPENAI_KEY}");
+    for _ in 0..20 {
+        let models = client.exchange("GET", "/v1/models", &[("authorization", &auth)], "");
+        assert_eq!(models.status, 200);
+    }
+    assert_eq!(server.fault_counts(Api::OpenAi), counts);
+    assert!(server.fault_counts(Api::Gemini).is_empty());
+
+    // The same mix again gives the same sequence.
+    server.set_fault_mix(
+        Api::OpenAi,
+        &[
+            (Behavior::ServerError(500), 0.2),
+            (Behavior::EmptyContent, 0.1),
+        ],
+    );
+    for _ in 0..400 {
+        openai_send(&mut client, OUTLINE);
+        client.receive();
+    }
+    assert_eq!(server.fault_counts(Api::OpenAi), counts);
+    server.set_fault_mix(Api::OpenAi, &[]);
+    assert!(server.fault_counts(Api::OpenAi).is_empty());
+}
+
+#[test]
+fn good_answers_are_counted_per_row_and_undelivered_ones_apart() {
+    let server = server();
+    server.set_logging(false);
+    let row = |n: u32| format!("Write an outline for \"keyword phrase number {n}\".");
+    for n in [7, 7, 8] {
+        assert_eq!(call(&server, Api::OpenAi, &row(n)).status, 200);
+    }
+    // Not good: an empty answer, a broken body, a 500.
+    for behavior in [
+        Behavior::EmptyContent,
+        Behavior::MalformedJson,
+        Behavior::ServerError(500),
+    ] {
+        server.script_any_key(Api::Anthropic, behavior, Times::Next(1));
+        call(&server, Api::Anthropic, &row(9));
+    }
+    call(&server, Api::Gemini, &row(10));
+    let by_row = server.good_answers_by_row();
+    assert_eq!(by_row.len(), 3, "{by_row:?}");
+    assert_eq!(by_row["keyword phrase number 7"], 2);
+    assert_eq!(by_row["keyword phrase number 8"], 1);
+    assert_eq!(by_row["keyword phrase number 10"], 1);
+    assert_eq!(server.rows_paid_twice(), ["keyword phrase number 7"]);
+    assert_eq!(server.paid_undelivered_count(), 0);
+
+    // A client that leaves during the latency is billed an answer it never gets.
+    server.set_latency(Api::OpenAi, Duration::from_millis(300));
+    let mut client = Client::connect(&server);
+    openai_send(&mut client, &row(11));
+    assert!(server.wait_for_requests(8, Duration::from_secs(2)));
+    drop(client);
+    assert!(wait_idle(&server, Api::OpenAi, Duration::from_secs(2)));
+    assert_eq!(server.paid_undelivered_count(), 1);
+    assert!(
+        !server
+            .good_answers_by_row()
+            .contains_key("keyword phrase number 11")
+    );
+    assert_eq!(server.billing()[0].requests, 4);
+}
