@@ -7,7 +7,7 @@
 
 use std::time::SystemTime;
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use super::classify::{self, describe, text_of};
 use super::dialect::{Dialect, JsonMode, MaxTokensField};
@@ -29,11 +29,13 @@ pub fn build(request: &Request, endpoint: &Endpoint) -> HttpRequest {
 /// `POST {base}/chat/completions` in a vendor's dialect. The key travels only in the
 /// `authorization` header, as a secret. No `temperature`: reasoning models reject it.
 pub fn build_with(request: &Request, endpoint: &Endpoint, dialect: Dialect) -> HttpRequest {
-    json_post(
-        endpoint.url("/chat/completions"),
-        auth_headers(endpoint),
-        &request_body(request, dialect),
-    )
+    with_body(request, dialect, |body| {
+        json_post(
+            endpoint.url("/chat/completions"),
+            auth_headers(endpoint),
+            body,
+        )
+    })
 }
 
 /// `authorization: Bearer <key>` (a secret) and the endpoint's extra headers.
@@ -54,59 +56,131 @@ pub(crate) fn auth_headers(endpoint: &Endpoint) -> Vec<(&'static str, HeaderValu
 /// `json_schema` (strict when the schema allows), or with `json_object` or nothing and the
 /// schema in the system message; rules the sent schema leaves out follow the system message.
 pub(crate) fn request_body(request: &Request, dialect: Dialect) -> Value {
-    let mut system = request.system.clone();
-    let mut body = Map::new();
-    body.insert("model".into(), json!(request.model));
-    if let OutputShape::Json { name, schema } = &request.shape {
-        let plan = structured::plan_shared(Wire::OpenAi, dialect.json, schema);
-        match &plan.sent {
-            Some(sent) => {
-                // Built by hand: `json!` would copy the schema through a serializer.
-                let mut json_schema = Map::new();
-                json_schema.insert("name".into(), Value::String(schema_name(name)));
-                json_schema.insert("schema".into(), sent.clone());
-                json_schema.insert("strict".into(), Value::Bool(plan.strict));
-                let mut format = Map::new();
-                format.insert("type".into(), "json_schema".into());
-                format.insert("json_schema".into(), Value::Object(json_schema));
-                body.insert("response_format".into(), Value::Object(format));
-            }
-            None if dialect.json == JsonMode::JsonObject => {
-                body.insert("response_format".into(), json!({"type": "json_object"}));
-            }
-            None => {}
+    with_body(request, dialect, |body| {
+        serde_json::to_value(body).unwrap_or(Value::Null)
+    })
+}
+
+/// Builds the body (borrowing the request and its schema) and hands it to `then`: a live request
+/// serializes it straight to bytes, without a `Value` tree of it in between.
+fn with_body<T>(request: &Request, dialect: Dialect, then: impl FnOnce(&ChatBody) -> T) -> T {
+    let mut system = std::borrow::Cow::Borrowed(request.system.as_str());
+    let plan = match &request.shape {
+        OutputShape::Json { schema, .. } => {
+            let plan = structured::plan_shared(Wire::OpenAi, dialect.json, schema);
+            system = structured::with_note(&request.system, plan.prompt_note.as_deref()).into();
+            Some(plan)
         }
-        system = structured::with_note(&system, plan.prompt_note.as_deref());
-    }
+        OutputShape::Text => None,
+    };
+    let schema_name = match &request.shape {
+        OutputShape::Json { name, .. } => schema_name(name),
+        OutputShape::Text => String::new(),
+    };
+    let response_format = plan.as_ref().and_then(|plan| match &plan.sent {
+        Some(sent) => Some(ResponseFormat {
+            kind: "json_schema",
+            json_schema: Some(JsonSchemaFormat {
+                name: &schema_name,
+                schema: sent,
+                strict: plan.strict,
+            }),
+        }),
+        None if dialect.json == JsonMode::JsonObject => Some(ResponseFormat {
+            kind: "json_object",
+            json_schema: None,
+        }),
+        None => None,
+    });
     let mut messages = Vec::with_capacity(2);
     if !system.is_empty() {
-        messages.push(json!({"role": "system", "content": system}));
+        messages.push(ChatMessage {
+            role: "system",
+            content: &system,
+        });
     }
-    messages.push(json!({"role": "user", "content": request.prompt}));
-    body.insert("messages".into(), Value::Array(messages));
-    let limit = match dialect.max_tokens {
-        MaxTokensField::MaxCompletionTokens => "max_completion_tokens",
-        MaxTokensField::MaxTokens => "max_tokens",
+    messages.push(ChatMessage {
+        role: "user",
+        content: &request.prompt,
+    });
+    let cap = Some(request.max_output_tokens);
+    let (max_completion_tokens, max_tokens) = match dialect.max_tokens {
+        MaxTokensField::MaxCompletionTokens => (cap, None),
+        MaxTokensField::MaxTokens => (None, cap),
     };
-    body.insert(limit.into(), json!(request.max_output_tokens));
+    let mut body = ChatBody {
+        model: &request.model,
+        response_format,
+        messages,
+        max_completion_tokens,
+        max_tokens,
+        reasoning_effort: None,
+        thinking: None,
+        enable_thinking: None,
+    };
     match request.reasoning {
-        ReasoningField::Effort(effort) => {
-            body.insert("reasoning_effort".into(), json!(effort.name()));
-        }
+        ReasoningField::Effort(effort) => body.reasoning_effort = Some(effort.name()),
         ReasoningField::Thinking(on) => {
-            let state = if on { "enabled" } else { "disabled" };
-            body.insert("thinking".into(), json!({ "type": state }));
+            body.thinking = Some(ThinkingSwitch {
+                kind: if on { "enabled" } else { "disabled" },
+            });
         }
-        ReasoningField::EnableThinking(on) => {
-            body.insert("enable_thinking".into(), json!(on));
-        }
+        ReasoningField::EnableThinking(on) => body.enable_thinking = Some(on),
         // Other wires' fields; the model table never gives them to this wire.
         ReasoningField::None
         | ReasoningField::Budget(_)
         | ReasoningField::Level(_)
         | ReasoningField::Extended(_) => {}
     }
-    Value::Object(body)
+    then(&body)
+}
+
+/// A Chat Completions request body, in the order the fields are written.
+#[derive(serde::Serialize)]
+struct ChatBody<'a> {
+    model: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_format: Option<ResponseFormat<'a>>,
+    messages: Vec<ChatMessage<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_completion_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_effort: Option<&'static str>,
+    /// DeepSeek's `thinking: {type}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thinking: Option<ThinkingSwitch>,
+    /// Qwen's `enable_thinking`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enable_thinking: Option<bool>,
+}
+
+#[derive(serde::Serialize)]
+struct ResponseFormat<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    json_schema: Option<JsonSchemaFormat<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct JsonSchemaFormat<'a> {
+    name: &'a str,
+    schema: &'a Value,
+    strict: bool,
+}
+
+#[derive(serde::Serialize)]
+struct ChatMessage<'a> {
+    role: &'static str,
+    content: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct ThinkingSwitch {
+    #[serde(rename = "type")]
+    kind: &'static str,
 }
 
 /// A `json_schema.name` as OpenAI's `ResponseFormatJsonSchema` requires it: letters, digits, `_`
@@ -393,6 +467,7 @@ pub(crate) fn classify_error(
 mod tests {
     use super::*;
     use crate::providers::Purpose;
+    use serde_json::json;
     use std::time::{Duration, UNIX_EPOCH};
 
     const KEY: &str = "sk-test-SECRET-1234";

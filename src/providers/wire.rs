@@ -137,7 +137,7 @@ pub fn header<'a>(headers: &'a Headers, name: &str) -> Option<&'a str> {
 pub(crate) fn json_post(
     url: String,
     mut headers: Vec<(&'static str, HeaderValue)>,
-    body: &serde_json::Value,
+    body: &impl serde::Serialize,
 ) -> HttpRequest {
     headers.insert(
         0,
@@ -150,7 +150,8 @@ pub(crate) fn json_post(
         method: Method::Post,
         url,
         headers,
-        // Serializing a `Value` cannot fail: its keys are strings.
+        // The bodies are `Value`s and structs of strings and numbers, whose keys are strings:
+        // serializing them cannot fail.
         body: serde_json::to_vec(body).unwrap_or_default(),
     }
 }
