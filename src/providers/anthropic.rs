@@ -7,7 +7,7 @@
 
 use std::time::SystemTime;
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use super::classify::{self, describe, text_of};
 use super::dialect::JsonMode;
@@ -25,11 +25,9 @@ pub const API_VERSION: &str = "2023-06-01";
 /// `POST {base}/v1/messages` with `x-api-key` (a secret) and `anthropic-version`. The system
 /// prompt is the top-level `system` field; no `temperature` (newer models reject non-defaults).
 pub fn build(request: &Request, endpoint: &Endpoint) -> HttpRequest {
-    json_post(
-        endpoint.url("/v1/messages"),
-        auth_headers(endpoint),
-        &request_body(request),
-    )
+    with_body(request, |body| {
+        json_post(endpoint.url("/v1/messages"), auth_headers(endpoint), body)
+    })
 }
 
 /// `x-api-key` (a secret), `anthropic-version`, then the endpoint's extra headers: what every
@@ -49,50 +47,95 @@ pub(crate) fn auth_headers(endpoint: &Endpoint) -> Vec<(&'static str, HeaderValu
 /// rules Anthropic cannot take after the system prompt; a schema it cannot take at all goes in
 /// the system prompt whole, with no `output_config`.
 pub(crate) fn request_body(request: &Request) -> Value {
-    let mut system = request.system.clone();
-    let mut output_config = None;
-    if let OutputShape::Json { schema, .. } = &request.shape {
-        let plan = structured::plan_shared(Wire::Anthropic, JsonMode::JsonSchema, schema);
-        output_config = plan.sent.as_ref().map(|sent| {
-            // Built by hand: `json!` would copy the schema through a serializer.
-            let mut format = serde_json::Map::new();
-            format.insert("type".into(), "json_schema".into());
-            format.insert("schema".into(), sent.clone());
-            let mut config = serde_json::Map::new();
-            config.insert("format".into(), Value::Object(format));
-            Value::Object(config)
-        });
-        system = structured::with_note(&system, plan.prompt_note.as_deref());
-    }
-    let mut body = Map::new();
-    body.insert("model".into(), json!(request.model));
-    body.insert("max_tokens".into(), json!(request.max_output_tokens));
-    if !system.is_empty() {
-        body.insert("system".into(), json!(system));
-    }
-    body.insert(
-        "messages".into(),
-        json!([{"role": "user", "content": request.prompt}]),
-    );
-    if let Some(config) = output_config {
-        body.insert("output_config".into(), config);
-    }
-    match request.reasoning {
-        // Extended thinking is off unless asked, so "off" sends nothing.
-        ReasoningField::Extended(budget) => {
-            body.insert(
-                "thinking".into(),
-                json!({"type": "enabled", "budget_tokens": budget}),
-            );
+    with_body(request, |body| {
+        serde_json::to_value(body).unwrap_or(Value::Null)
+    })
+}
+
+/// Builds the body (borrowing the request and its schema) and hands it to `then`: a live request
+/// serializes it straight to bytes, without a `Value` tree of it in between.
+fn with_body<T>(request: &Request, then: impl FnOnce(&MessagesBody) -> T) -> T {
+    let mut system = std::borrow::Cow::Borrowed(request.system.as_str());
+    let plan = match &request.shape {
+        OutputShape::Json { schema, .. } => {
+            let plan = structured::plan_shared(Wire::Anthropic, JsonMode::JsonSchema, schema);
+            system = structured::with_note(&request.system, plan.prompt_note.as_deref()).into();
+            Some(plan)
         }
+        OutputShape::Text => None,
+    };
+    let output_config = plan
+        .as_ref()
+        .and_then(|plan| plan.sent.as_ref())
+        .map(|schema| OutputConfig {
+            format: SchemaFormat {
+                kind: "json_schema",
+                schema,
+            },
+        });
+    let thinking = match request.reasoning {
+        // Extended thinking is off unless asked, so "off" sends nothing.
+        ReasoningField::Extended(budget) => Some(ExtendedThinking {
+            kind: "enabled",
+            budget_tokens: budget,
+        }),
         ReasoningField::None
         | ReasoningField::Effort(_)
         | ReasoningField::Budget(_)
         | ReasoningField::Level(_)
         | ReasoningField::Thinking(_)
-        | ReasoningField::EnableThinking(_) => {}
-    }
-    Value::Object(body)
+        | ReasoningField::EnableThinking(_) => None,
+    };
+    then(&MessagesBody {
+        model: &request.model,
+        max_tokens: request.max_output_tokens,
+        system: (!system.is_empty()).then_some(&*system),
+        messages: [UserMessage {
+            role: "user",
+            content: &request.prompt,
+        }],
+        output_config,
+        thinking,
+    })
+}
+
+/// A Messages request body, in the order the fields are written.
+#[derive(serde::Serialize)]
+struct MessagesBody<'a> {
+    model: &'a str,
+    max_tokens: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system: Option<&'a str>,
+    messages: [UserMessage<'a>; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_config: Option<OutputConfig<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thinking: Option<ExtendedThinking>,
+}
+
+#[derive(serde::Serialize)]
+struct UserMessage<'a> {
+    role: &'static str,
+    content: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct OutputConfig<'a> {
+    format: SchemaFormat<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct SchemaFormat<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    schema: &'a Value,
+}
+
+#[derive(serde::Serialize)]
+struct ExtendedThinking {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    budget_tokens: u32,
 }
 
 /// Reads a Messages answer: the `text` blocks concatenated (thinking and tool blocks skipped).
@@ -307,6 +350,7 @@ pub(crate) fn classify_error(
 mod tests {
     use super::*;
     use crate::providers::Purpose;
+    use serde_json::json;
     use std::time::{Duration, UNIX_EPOCH};
 
     const KEY: &str = "sk-ant-api03-SECRET-9876";

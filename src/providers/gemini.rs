@@ -8,7 +8,7 @@
 
 use std::time::SystemTime;
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use super::base64;
 use super::classify::{self, describe, text_of};
@@ -37,7 +37,7 @@ pub fn build(request: &Request, endpoint: &Endpoint) -> HttpRequest {
         "/models/{}:generateContent",
         percent_encode(model_id(&request.model))
     ));
-    json_post(url, auth_headers(endpoint), &request_body(request))
+    with_body(request, |body| json_post(url, auth_headers(endpoint), body))
 }
 
 /// A model name without its `models/` prefix.
@@ -58,54 +58,129 @@ pub(crate) fn auth_headers(endpoint: &Endpoint) -> Vec<(&'static str, HeaderValu
 /// The GenerateContentRequest [`build`] sends; a batch input line or inline entry carries the
 /// same one (the model is named by the batch, not the request).
 pub(crate) fn request_body(request: &Request) -> Value {
-    let mut system = request.system.clone();
-    let mut config = Map::new();
-    config.insert("maxOutputTokens".into(), json!(request.max_output_tokens));
-    if request.purpose == Purpose::Image {
-        config.insert("responseModalities".into(), json!(["TEXT", "IMAGE"]));
-    } else if let OutputShape::Json { schema, .. } = &request.shape {
-        // JSON mode stays on when the schema cannot be sent: the schema is then in the prompt.
-        let plan = structured::plan_shared(Wire::Gemini, JsonMode::JsonSchema, schema);
-        config.insert("responseMimeType".into(), json!("application/json"));
-        if let Some(sent) = &plan.sent {
-            config.insert("responseJsonSchema".into(), sent.clone());
+    with_body(request, |body| {
+        serde_json::to_value(body).unwrap_or(Value::Null)
+    })
+}
+
+/// Builds the body (borrowing the request and its schema) and hands it to `then`: a live request
+/// serializes it straight to bytes, without a `Value` tree of it in between.
+fn with_body<T>(request: &Request, then: impl FnOnce(&GenerateBody) -> T) -> T {
+    let mut system = std::borrow::Cow::Borrowed(request.system.as_str());
+    let mut config = GenerationConfig {
+        max_output_tokens: request.max_output_tokens,
+        response_modalities: None,
+        response_mime_type: None,
+        response_json_schema: None,
+        thinking_config: None,
+    };
+    let plan = match &request.shape {
+        _ if request.purpose == Purpose::Image => {
+            config.response_modalities = Some(["TEXT", "IMAGE"]);
+            None
         }
-        system = structured::with_note(&system, plan.prompt_note.as_deref());
-    }
-    let mut body = Map::new();
-    if !system.is_empty() {
-        body.insert(
-            "systemInstruction".into(),
-            json!({"parts": [{"text": system}]}),
-        );
-    }
-    body.insert(
-        "contents".into(),
-        json!([{"role": "user", "parts": [{"text": request.prompt}]}]),
-    );
-    match request.reasoning {
-        ReasoningField::Budget(budget) => {
-            config.insert("thinkingConfig".into(), json!({ "thinkingBudget": budget }));
+        OutputShape::Json { schema, .. } => {
+            // JSON mode stays on when the schema cannot be sent: the schema is then in the prompt.
+            let plan = structured::plan_shared(Wire::Gemini, JsonMode::JsonSchema, schema);
+            config.response_mime_type = Some("application/json");
+            system = structured::with_note(&request.system, plan.prompt_note.as_deref()).into();
+            Some(plan)
         }
-        ReasoningField::Level(level) => {
-            config.insert(
-                "thinkingConfig".into(),
-                json!({ "thinkingLevel": level.gemini_name() }),
-            );
-        }
+        OutputShape::Text => None,
+    };
+    config.response_json_schema = plan.as_ref().and_then(|plan| plan.sent.as_ref());
+    config.thinking_config = match request.reasoning {
+        ReasoningField::Budget(budget) => Some(ThinkingConfig {
+            thinking_budget: Some(budget),
+            thinking_level: None,
+        }),
+        ReasoningField::Level(level) => Some(ThinkingConfig {
+            thinking_budget: None,
+            thinking_level: Some(level.gemini_name()),
+        }),
         // Other wires' fields; the model table never gives them to this wire.
         ReasoningField::None
         | ReasoningField::Effort(_)
         | ReasoningField::Extended(_)
         | ReasoningField::Thinking(_)
-        | ReasoningField::EnableThinking(_) => {}
-    }
-    body.insert("generationConfig".into(), Value::Object(config));
-    if request.web_search {
-        body.insert("tools".into(), json!([{"google_search": {}}]));
-    }
-    Value::Object(body)
+        | ReasoningField::EnableThinking(_) => None,
+    };
+    then(&GenerateBody {
+        system_instruction: (!system.is_empty()).then(|| Instruction {
+            parts: [TextPart { text: &system }],
+        }),
+        contents: [Content {
+            role: "user",
+            parts: [TextPart {
+                text: &request.prompt,
+            }],
+        }],
+        generation_config: config,
+        tools: request.web_search.then_some([GoogleSearchTool {
+            google_search: Empty {},
+        }]),
+    })
 }
+
+/// A GenerateContentRequest body, in the order the fields are written.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GenerateBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system_instruction: Option<Instruction<'a>>,
+    contents: [Content<'a>; 1],
+    generation_config: GenerationConfig<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tools: Option<[GoogleSearchTool; 1]>,
+}
+
+#[derive(serde::Serialize)]
+struct Instruction<'a> {
+    parts: [TextPart<'a>; 1],
+}
+
+#[derive(serde::Serialize)]
+struct Content<'a> {
+    role: &'static str,
+    parts: [TextPart<'a>; 1],
+}
+
+#[derive(serde::Serialize)]
+struct TextPart<'a> {
+    text: &'a str,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GenerationConfig<'a> {
+    max_output_tokens: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_modalities: Option<[&'static str; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_mime_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_json_schema: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thinking_config: Option<ThinkingConfig>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ThinkingConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thinking_budget: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thinking_level: Option<&'static str>,
+}
+
+#[derive(serde::Serialize)]
+struct GoogleSearchTool {
+    google_search: Empty,
+}
+
+/// Serializes as `{}`.
+#[derive(serde::Serialize)]
+struct Empty {}
 
 /// `finishReason`s that mean the answer was withheld for its content. The image ones come from
 /// image models: `IMAGE_OTHER` ("stopped for other reasons") is counted here too, as Google
@@ -432,6 +507,7 @@ pub(crate) fn classify_error(
 mod tests {
     use super::*;
     use crate::providers::Purpose;
+    use serde_json::json;
     use std::time::{Duration, UNIX_EPOCH};
 
     const KEY: &str = "AIzaSy-SECRET-gemini-5555";
