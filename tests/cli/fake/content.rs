@@ -338,6 +338,10 @@ fn cut_words(text: &str, max: usize) -> String {
     // Every answer comes through here a few times; ASCII text (but a vertical tab, which
     // `split_ascii_whitespace` keeps in words) splits the same way without Unicode tables.
     let ascii = text.is_ascii() && !text.contains('\u{b}');
+    if ascii && text.len() <= max && single_spaced(text) {
+        // What the words joined again would give.
+        return text.to_string();
+    }
     let words: &mut dyn Iterator<Item = &str> = if ascii {
         &mut text.split_ascii_whitespace()
     } else {
@@ -365,6 +369,21 @@ fn cut_words(text: &str, max: usize) -> String {
         out = text.chars().take(max).collect();
     }
     out
+}
+
+/// Whether the text is words separated by single spaces, nothing before or after.
+fn single_spaced(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut after_space = true;
+    for &b in bytes {
+        match b {
+            b' ' if after_space => return false,
+            b' ' => after_space = true,
+            b'\t' | b'\n' | b'\r' | 0x0c | 0x0b => return false,
+            _ => after_space = false,
+        }
+    }
+    !after_space || bytes.is_empty()
 }
 
 /// Lowercase ASCII words joined by single hyphens; other characters separate words.
@@ -400,6 +419,51 @@ pub fn cut_in_half(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `cut_words` as first written, to hold its fast paths to.
+    fn cut_words_reference(text: &str, max: usize) -> String {
+        let mut out = String::new();
+        for word in text.split_whitespace() {
+            let extra = usize::from(!out.is_empty());
+            if out.chars().count() + extra + word.chars().count() > max {
+                break;
+            }
+            if extra == 1 {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+        if out.is_empty() {
+            out = text.chars().take(max).collect();
+        }
+        out
+    }
+
+    #[test]
+    fn cuts_at_words_as_before() {
+        let texts = [
+            "",
+            "one",
+            "two words",
+            " leading",
+            "trailing ",
+            "double  space",
+            "tab\there",
+            "vertical\u{b}tab",
+            "crème brûlée is très bon",
+            "averyveryverylongwordthatdoesnotfit",
+            "Everything about Trail Running: what it is, how to choose and the mistakes to avoid.",
+        ];
+        for text in texts {
+            for max in [0, 1, 3, 5, 10, 20, 60, 160] {
+                assert_eq!(
+                    cut_words(text, max),
+                    cut_words_reference(text, max),
+                    "{text:?} at {max}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn seo_answers_fit_the_task_limits() {

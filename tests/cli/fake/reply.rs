@@ -133,9 +133,9 @@ fn joined<'a>(mut texts: Vec<Cow<'a, str>>) -> Cow<'a, str> {
 }
 
 fn ask<'a>(api: Api, body: &'a Json) -> Ask<'a> {
-    let mut all = Vec::new();
-    let mut user = Vec::new();
-    let mut system = Vec::new();
+    let mut all = Vec::with_capacity(4);
+    let mut user = Vec::with_capacity(2);
+    let mut system = Vec::with_capacity(2);
     let mut json;
     let mut schema = None;
     let mut tool = None;
