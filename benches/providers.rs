@@ -104,7 +104,7 @@ fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
-        "{:<20} {:>7} {:>8} {:>9} {:>14} {:>12} {:>10} {:>14}",
+        "{:<20} {:>7} {:>8} {:>9} {:>14} {:>12} {:>10} {:>14} {:>9}",
         "wire",
         "rows",
         "seconds",
@@ -112,15 +112,17 @@ fn main() {
         "gen CPU s/1k",
         "peak RSS MB",
         "in-flight",
-        "fake CPU s/1k"
+        "fake CPU s/1k",
+        "of it sys"
     );
     println!(
-        "{:<20} {:>7} {:>8} {:>9} {:>14} {:>12} {:>10} {:>14}",
+        "{:<20} {:>7} {:>8} {:>9} {:>14} {:>12} {:>10} {:>14} {:>9}",
         "target",
         "",
         "",
         format!(">={TARGET_ROWS_PER_SECOND:.0}"),
         format!("<={TARGET_CPU_PER_1000_ROWS:.3}"),
+        "",
         "",
         "",
         ""
@@ -131,7 +133,9 @@ fn main() {
         let fake_cpu_before = own_cpu_seconds();
         let out = format!("rows.{}.seo.jsonl", wire.provider);
         let measured = run(dir.path(), &profile, wire, &out);
-        let fake_cpu = own_cpu_seconds() - fake_cpu_before;
+        let fake_cpu_after = own_cpu_seconds();
+        let fake_cpu = fake_cpu_after.0 - fake_cpu_before.0;
+        let fake_sys = fake_cpu_after.1 - fake_cpu_before.1;
         let lines = count_lines(&dir.path().join(&out));
         assert_eq!(
             lines, rows,
@@ -146,7 +150,7 @@ fn main() {
         let rows_per_second = rows as f64 / measured.seconds;
         let cpu_per_1000 = measured.cpu_seconds / rows as f64 * 1000.0;
         println!(
-            "{:<20} {:>7} {:>8.2} {:>9.0} {:>14.4} {:>12.1} {:>10} {:>14.4}",
+            "{:<20} {:>7} {:>8.2} {:>9.0} {:>14.4} {:>12.1} {:>10} {:>14.4} {:>9.4}",
             wire.name,
             rows,
             measured.seconds,
@@ -155,6 +159,7 @@ fn main() {
             measured.max_rss_kib as f64 / 1024.0,
             server.peak_in_flight(wire.api),
             fake_cpu / rows as f64 * 1000.0,
+            fake_sys / rows as f64 * 1000.0,
         );
         if rows_per_second < TARGET_ROWS_PER_SECOND {
             missed.push(format!("{}: {rows_per_second:.0} rows/s", wire.name));
@@ -167,7 +172,8 @@ fn main() {
     server.assert_no_violations();
     println!("in-flight: the fake's peak of concurrent requests for that wire (lanes = {LANES})");
     println!(
-        "fake CPU: this process (the fake's threads) over the run, sharing the cores with gen"
+        "fake CPU: this process (the fake's threads) over the run, sharing the cores with gen; \
+         of it sys: the kernel's part"
     );
     if missed.is_empty() {
         println!("targets met");
@@ -204,11 +210,13 @@ fn run(dir: &Path, profile: &Path, wire: &Wire, out: &str) -> Measured {
     measure(&mut command)
 }
 
-/// User + system seconds of this process so far: the fake's threads, as the main one only waits.
-fn own_cpu_seconds() -> f64 {
+/// User + system seconds of this process so far, and the system ones alone: the fake's threads,
+/// as the main one only waits.
+fn own_cpu_seconds() -> (f64, f64) {
     // SAFETY: an all-zero rusage is a valid value, and getrusage only writes into it.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
     assert_eq!(rc, 0, "getrusage failed");
-    cpu_seconds(&usage)
+    let system = usage.ru_stime.tv_sec as f64 + usage.ru_stime.tv_usec as f64 / 1e6;
+    (cpu_seconds(&usage), system)
 }

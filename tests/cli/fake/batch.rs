@@ -21,7 +21,7 @@ use super::http::{HttpRequest, HttpResponse};
 use super::ledger::{Ledger, Usage};
 use super::reply::{self, Reply, anthropic_error, gemini_error, openai_error};
 use super::thinking::{Simulation, Spend};
-use super::wire::{self, Kind, Route, gemini_field};
+use super::wire::{self, Kind, Route, gemini_value_field};
 use super::{Api, Behavior, RecordedRequest, Shared};
 
 /// How a whole job ends when it is not cancelled.
@@ -205,7 +205,12 @@ pub struct BatchRoute {
 /// The batch route a request targets, if any.
 pub fn route(request: &HttpRequest) -> Option<BatchRoute> {
     let path = request.path();
-    let method = request.method.as_str();
+    // Every batch route has one of these: one search spares the interactive requests (nearly
+    // all of them) the dozen below.
+    if !path.contains("batch") && !path.contains("/files") {
+        return None;
+    }
+    let method = request.method();
     let found = |api, op| Some(BatchRoute { api, op });
     let segment = |rest: &str| (!rest.is_empty() && !rest.contains('/')).then(|| rest.to_string());
     if let Some((_, rest)) = path.split_once("/v1/messages/batches") {
@@ -327,7 +332,7 @@ pub fn serve(route: &BatchRoute, request: &HttpRequest, shared: &Shared) -> Http
     let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
     let mut state = shared.state();
     let mut violations = wire::header_violations(api, request);
-    let at = format!("{} {}", request.method, request.path());
+    let at = format!("{} {}", request.method(), request.path());
     let content_type = request
         .header("content-type")
         .unwrap_or_default()
@@ -368,11 +373,11 @@ pub fn serve(route: &BatchRoute, request: &HttpRequest, shared: &Shared) -> Http
         };
         state.requests.push(RecordedRequest {
             api,
-            method: request.method.clone(),
+            method: request.method().to_string(),
             key,
-            path: request.target.clone(),
+            path: request.target().to_string(),
             model,
-            headers: request.headers.clone(),
+            headers: request.headers_owned(),
             body,
             at: std::time::Instant::now(),
             behavior: Behavior::Ok,
@@ -647,8 +652,9 @@ impl Batches {
                 .to_string();
             let raw = row.request.to_string();
             let spend = || {
-                self.thinking
-                    .spend(api, &model, &row.request, raw.as_bytes())
+                super::json::with_json(&row.request, |request| {
+                    self.thinking.spend(api, &model, request, raw.as_bytes())
+                })
             };
             let (outcome, usage) = row_outcome(api, &model, n + 1, &row.request, config, spend);
             if let Some(usage) = usage {
@@ -740,7 +746,7 @@ fn row_outcome(
     spend: impl FnOnce() -> Option<Spend>,
 ) -> (Outcome, Option<Usage>) {
     let every = |e: Option<u32>| e.is_some_and(|e| n % e as usize == 0);
-    if let Err(response) = wire::validate_body(api, model, request) {
+    if let Err(response) = wire::validate_value(api, model, request) {
         return (errored(response), None);
     }
     if every(config.errored_every) {
@@ -761,17 +767,21 @@ fn row_outcome(
         model: Some(model.to_string()),
     };
     let behavior = Behavior::Ok;
-    match reply::respond(
-        api,
-        &route,
-        &behavior,
-        request,
-        model,
-        &[],
-        false,
-        None,
-        spend(),
-    ) {
+    let spend = spend();
+    let answered = super::json::with_json(request, |request| {
+        reply::respond(
+            api,
+            &route,
+            &behavior,
+            request,
+            model,
+            &[],
+            false,
+            None,
+            spend,
+        )
+    });
+    match answered {
         (Reply::Whole(response), usage) => (
             Outcome::Succeeded(serde_json::from_slice(&response.body).unwrap_or(Value::Null)),
             usage,
@@ -1472,14 +1482,14 @@ fn gemini_create(
              batchGenerateContent."
         ));
     }
-    let Some(batch) = gemini_field(body, "batch").filter(|b| b.is_object()) else {
+    let Some(batch) = gemini_value_field(body, "batch").filter(|b| b.is_object()) else {
         return bad("* BatchGenerateContentRequest.batch: batch is required");
     };
-    let Some(input) = gemini_field(batch, "inputConfig") else {
+    let Some(input) = gemini_value_field(batch, "inputConfig") else {
         return bad("* GenerateContentBatch.input_config: input_config is required");
     };
     let mut rows = Vec::new();
-    let input_file = gemini_field(input, "fileName").and_then(Value::as_str);
+    let input_file = gemini_value_field(input, "fileName").and_then(Value::as_str);
     if let Some(name) = input_file {
         let Some(file) = batches.files.get(name).filter(|f| f.api == Api::Gemini) else {
             return gemini_not_found(&format!("File {name} not found."));
@@ -1494,7 +1504,7 @@ fn gemini_create(
                 return bad(&format!("Line {} of {name} is not valid JSON.", n + 1));
             };
             let request = line["request"].clone();
-            if let Err(response) = wire::validate_body(Api::Gemini, model, &request) {
+            if let Err(response) = wire::validate_value(Api::Gemini, model, &request) {
                 let why = serde_json::from_slice::<Value>(&response.body).unwrap_or_default();
                 return bad(&format!("Line {}: {}", n + 1, why["error"]["message"]));
             }
@@ -1507,15 +1517,15 @@ fn gemini_create(
             });
         }
     } else {
-        let requests = gemini_field(input, "requests")
-            .and_then(|r| gemini_field(r, "requests"))
+        let requests = gemini_value_field(input, "requests")
+            .and_then(|r| gemini_value_field(r, "requests"))
             .and_then(Value::as_array);
         let Some(requests) = requests else {
             return bad("* GenerateContentBatch.input_config: file_name or requests is required");
         };
         for (n, entry) in requests.iter().enumerate() {
             let request = entry["request"].clone();
-            if let Err(response) = wire::validate_body(Api::Gemini, model, &request) {
+            if let Err(response) = wire::validate_value(Api::Gemini, model, &request) {
                 let why = serde_json::from_slice::<Value>(&response.body).unwrap_or_default();
                 return bad(&format!("requests[{n}]: {}", why["error"]["message"]));
             }
@@ -1542,7 +1552,7 @@ fn gemini_create(
         stamps: Vec::new(),
         input_file: input_file.map(str::to_string),
         invalid: Vec::new(),
-        label: gemini_field(batch, "displayName")
+        label: gemini_value_field(batch, "displayName")
             .cloned()
             .unwrap_or(json!("")),
         output_file: None,

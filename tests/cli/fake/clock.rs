@@ -73,6 +73,23 @@ pub fn http_date_now() -> String {
     http_date(unix_after(Duration::ZERO))
 }
 
+/// [`http_date_now`] lent to `f`, formatted once a second per thread: every response has one.
+pub fn with_http_date_now<R>(f: impl FnOnce(&str) -> R) -> R {
+    thread_local! {
+        static NOW: std::cell::RefCell<(u64, String)> = const {
+            std::cell::RefCell::new((u64::MAX, String::new()))
+        };
+    }
+    let unix = unix_after(Duration::ZERO);
+    NOW.with_borrow_mut(|(second, date)| {
+        if *second != unix {
+            *second = unix;
+            *date = http_date(unix);
+        }
+        f(date)
+    })
+}
+
 /// The HTTP-date `offset` from now, rounded up to the next whole second.
 pub fn http_date_after(offset: Duration) -> String {
     http_date(unix_after(offset + Duration::from_millis(999)))
@@ -87,9 +104,22 @@ pub fn rfc3339(unix: u64) -> String {
     )
 }
 
-/// The RFC 3339 time `offset` from now, rounded up to the next whole second.
+/// The RFC 3339 time `offset` from now, rounded up to the next whole second. Anthropic's
+/// answers carry a few of these each; formatted once per second and thread.
 pub fn rfc3339_after(offset: Duration) -> String {
-    rfc3339(unix_after(offset + Duration::from_millis(999)))
+    thread_local! {
+        static LAST: std::cell::RefCell<(u64, String)> = const {
+            std::cell::RefCell::new((u64::MAX, String::new()))
+        };
+    }
+    let unix = unix_after(offset + Duration::from_millis(999));
+    LAST.with_borrow_mut(|(second, text)| {
+        if *second != unix {
+            *second = unix;
+            *text = rfc3339(unix);
+        }
+        text.clone()
+    })
 }
 
 /// OpenAI's Go-style duration: `12ms`, `1s`, `1.5s`, `6m0s`, `1h2m3s`.

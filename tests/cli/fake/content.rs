@@ -18,26 +18,38 @@ const ARTICLE_MARKER: &str = "---ARTICLE---";
 /// forced tool), matching `schema` when it sent one. `system` is the system prompt, `prompt` the
 /// user turns.
 pub fn answer(system: &str, prompt: &str, json: bool, schema: Option<&Value>) -> String {
+    let plan = schema.map(schema::plan);
+    answer_on(system, prompt, &topic(prompt), json, plan.as_ref())
+}
+
+/// [`answer`] with the prompt's [`topic`] already found and the schema compiled.
+pub fn answer_on(
+    system: &str,
+    prompt: &str,
+    topic: &str,
+    json: bool,
+    schema: Option<&schema::Plan>,
+) -> String {
     if json {
-        return json_value(schema, &topic(prompt)).to_string();
+        return json_text(schema, topic);
     }
     if let Some(article) = article_to_rewrite(prompt) {
         return rewrite(article);
     }
     if let Some(words) = target_words(prompt) {
-        return article(&topic(prompt), words);
+        return article(topic, words);
     }
     let opens_with_research = prompt
         .lines()
         .find(|l| !l.trim().is_empty())
         .is_some_and(|l| l.trim_start().starts_with("Research"));
     if system.contains("Research") || opens_with_research {
-        return research(&topic(prompt));
+        return research(topic);
     }
     if system.contains("meta_description") || prompt.contains("meta_description") {
-        return seo_object(&topic(prompt)).to_string();
+        return seo_object(topic).to_string();
     }
-    outline(&topic(prompt))
+    outline(topic)
 }
 
 /// The text after the `---ARTICLE---` line of a prompt that has a `Rewrite the article below`
@@ -201,6 +213,33 @@ pub fn json_value(schema: Option<&Value>, topic: &str) -> Value {
     }
 }
 
+/// [`json_value`] of a compiled schema.
+pub fn plan_value(plan: Option<&schema::Plan>, topic: &str) -> Value {
+    match plan {
+        Some(plan) if !plan.is_open_object() => plan.value(topic),
+        _ => seo_object(topic),
+    }
+}
+
+/// [`plan_value`] as compact JSON text, written without building the value.
+pub fn json_text(plan: Option<&schema::Plan>, topic: &str) -> String {
+    let mut out = Vec::with_capacity(256);
+    match plan {
+        Some(plan) if !plan.is_open_object() => plan.write(&mut out, topic),
+        _ => {
+            out.extend_from_slice(b"{\"title\":");
+            super::out::string(&mut out, &seo_title(topic));
+            out.extend_from_slice(b",\"meta_description\":");
+            super::out::string(&mut out, &seo_description(topic));
+            out.extend_from_slice(b",\"slug\":");
+            super::out::string(&mut out, &seo_slug(topic));
+            out.push(b'}');
+        }
+    }
+    // Built from `&str`s and serde_json's own output.
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// The `seo` fields as a JSON value.
 pub fn seo_object(topic: &str) -> Value {
     json!({
@@ -266,28 +305,27 @@ pub fn topic(prompt: &str) -> String {
         .and_then(|(_, rest)| rest.split_once('"'))
         .map(|(inside, _)| inside.trim())
         .filter(|inside| !inside.is_empty());
-    let raw = match quoted {
-        Some(inside) => inside.to_string(),
-        None => prompt
+    let words: &mut dyn Iterator<Item = &str> = match quoted {
+        Some(inside) => &mut inside.split_whitespace(),
+        None => &mut prompt
             .lines()
             .find(|l| !l.trim().is_empty())
             .unwrap_or("This Topic")
             .split_whitespace()
-            .take(6)
-            .collect::<Vec<_>>()
-            .join(" "),
+            .take(6),
     };
-    let titled: Vec<String> = raw
-        .split_whitespace()
-        .map(|word| {
-            let mut chars = word.chars();
-            chars
-                .next()
-                .map(|c| c.to_uppercase().chain(chars).collect())
-                .unwrap_or_default()
-        })
-        .collect();
-    let topic = cut_words(&titled.join(" "), 50);
+    let mut titled = String::with_capacity(64);
+    for word in words {
+        if !titled.is_empty() {
+            titled.push(' ');
+        }
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            titled.extend(first.to_uppercase());
+            titled.push_str(chars.as_str());
+        }
+    }
+    let topic = cut_words(&titled, 50);
     if topic.is_empty() {
         "This Topic".into()
     } else {
@@ -297,21 +335,55 @@ pub fn topic(prompt: &str) -> String {
 
 /// The first part of `text` cut at a word boundary to at most `max` characters.
 fn cut_words(text: &str, max: usize) -> String {
-    let mut out = String::new();
-    for word in text.split_whitespace() {
+    // Every answer comes through here a few times; ASCII text (but a vertical tab, which
+    // `split_ascii_whitespace` keeps in words) splits the same way without Unicode tables.
+    let ascii = text.is_ascii() && !text.contains('\u{b}');
+    if ascii && text.len() <= max && single_spaced(text) {
+        // What the words joined again would give.
+        return text.to_string();
+    }
+    let words: &mut dyn Iterator<Item = &str> = if ascii {
+        &mut text.split_ascii_whitespace()
+    } else {
+        &mut text.split_whitespace()
+    };
+    let mut out = String::with_capacity(text.len().min(max * 4));
+    let mut chars = 0;
+    for word in words {
         let extra = usize::from(!out.is_empty());
-        if out.chars().count() + extra + word.chars().count() > max {
+        let word_chars = if ascii {
+            word.len()
+        } else {
+            word.chars().count()
+        };
+        if chars + extra + word_chars > max {
             break;
         }
         if extra == 1 {
             out.push(' ');
         }
         out.push_str(word);
+        chars += extra + word_chars;
     }
     if out.is_empty() {
         out = text.chars().take(max).collect();
     }
     out
+}
+
+/// Whether the text is words separated by single spaces, nothing before or after.
+fn single_spaced(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut after_space = true;
+    for &b in bytes {
+        match b {
+            b' ' if after_space => return false,
+            b' ' => after_space = true,
+            b'\t' | b'\n' | b'\r' | 0x0c | 0x0b => return false,
+            _ => after_space = false,
+        }
+    }
+    !after_space || bytes.is_empty()
 }
 
 /// Lowercase ASCII words joined by single hyphens; other characters separate words.
@@ -347,6 +419,51 @@ pub fn cut_in_half(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `cut_words` as first written, to hold its fast paths to.
+    fn cut_words_reference(text: &str, max: usize) -> String {
+        let mut out = String::new();
+        for word in text.split_whitespace() {
+            let extra = usize::from(!out.is_empty());
+            if out.chars().count() + extra + word.chars().count() > max {
+                break;
+            }
+            if extra == 1 {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+        if out.is_empty() {
+            out = text.chars().take(max).collect();
+        }
+        out
+    }
+
+    #[test]
+    fn cuts_at_words_as_before() {
+        let texts = [
+            "",
+            "one",
+            "two words",
+            " leading",
+            "trailing ",
+            "double  space",
+            "tab\there",
+            "vertical\u{b}tab",
+            "crème brûlée is très bon",
+            "averyveryverylongwordthatdoesnotfit",
+            "Everything about Trail Running: what it is, how to choose and the mistakes to avoid.",
+        ];
+        for text in texts {
+            for max in [0, 1, 3, 5, 10, 20, 60, 160] {
+                assert_eq!(
+                    cut_words(text, max),
+                    cut_words_reference(text, max),
+                    "{text:?} at {max}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn seo_answers_fit_the_task_limits() {

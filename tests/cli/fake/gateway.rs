@@ -34,7 +34,7 @@ fn rate_limit_header(name: &str) -> bool {
 pub fn dress(response: &mut HttpResponse) {
     for (name, _) in &mut response.headers {
         if rate_limit_header(&name.to_ascii_lowercase()) {
-            *name = format!("{PREFIX}{name}");
+            *name = format!("{PREFIX}{name}").into();
         }
     }
 }

@@ -1,41 +1,76 @@
 //! The fake's HTTP/1.1 plumbing: reading one request (head plus `Content-Length` body) from a
 //! keep-alive connection, and writing whole, chunked or deliberately broken responses.
 
+use std::borrow::Cow;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::ops::Range;
 
 /// The largest body the fake accepts; real APIs refuse far smaller ones with 413.
 const MAX_BODY: usize = 32 * 1024 * 1024;
 
-/// One request as it arrived on the wire.
+/// One request as it arrived on the wire. The head is kept as received, its parts as ranges
+/// into it: one allocation for the head instead of two per header.
 #[derive(Debug, Clone)]
 pub struct HttpRequest {
-    pub method: String,
-    /// The request target as sent, query string included.
-    pub target: String,
-    /// `HTTP/1.1` or `HTTP/1.0`.
-    pub version: String,
-    /// Header names lowercased, values trimmed, in arrival order.
-    pub headers: Vec<(String, String)>,
+    /// The request line and the header lines, header names lowercased.
+    head: String,
+    method: Range<usize>,
+    target: Range<usize>,
+    /// Where the path ends in the target (before `?`).
+    path_end: usize,
+    version: Range<usize>,
+    /// Names and values, trimmed, in arrival order.
+    headers: Vec<(Range<usize>, Range<usize>)>,
     pub body: Vec<u8>,
 }
 
 impl HttpRequest {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub fn method(&self) -> &str {
+        &self.head[self.method.clone()]
+    }
+
+    /// The request target as sent, query string included.
+    pub fn target(&self) -> &str {
+        &self.head[self.target.clone()]
+    }
+
+    /// `HTTP/1.1` or `HTTP/1.0`.
+    pub fn version(&self) -> &str {
+        &self.head[self.version.clone()]
+    }
+
+    /// Header names lowercased, values trimmed, in arrival order.
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
         self.headers
             .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(name, value)| (&self.head[name.clone()], &self.head[value.clone()]))
+    }
+
+    /// [`headers`](Self::headers) owned, for the request log.
+    pub fn headers_owned(&self) -> Vec<(String, String)> {
+        self.headers()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers()
+            .find(|(n, _)| *n == name)
+            .map(|(_, value)| value)
     }
 
     /// The target without its query string.
     pub fn path(&self) -> &str {
-        self.target.split('?').next().unwrap_or_default()
+        &self.head[self.target.start..self.path_end]
     }
 
     /// The value of query parameter `name`, undecoded.
     pub fn query_param(&self, name: &str) -> Option<&str> {
-        let query = self.target.split_once('?')?.1;
+        let query = self
+            .head
+            .get(self.path_end..self.target.end)?
+            .strip_prefix('?')?;
         query
             .split('&')
             .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
@@ -51,7 +86,7 @@ impl HttpRequest {
                 .split(',')
                 .any(|t| t.trim().eq_ignore_ascii_case(token))
         };
-        if self.version == "HTTP/1.0" {
+        if self.version() == "HTTP/1.0" {
             has("keep-alive")
         } else {
             !has("close")
@@ -74,19 +109,47 @@ impl From<io::Error> for ReadError {
     }
 }
 
+/// Where `part` (a slice of `whole`) starts and ends in it.
+fn span(whole: &str, part: &str) -> Range<usize> {
+    let start = part.as_ptr() as usize - whole.as_ptr() as usize;
+    start..start + part.len()
+}
+
 /// Reads the next request from a connection.
 pub fn read_request(reader: &mut BufReader<TcpStream>) -> Result<HttpRequest, ReadError> {
-    let mut line = String::new();
+    let mut raw: Vec<u8> = Vec::with_capacity(512);
     // Tolerate stray CRLFs between requests (RFC 9112 §2.2).
     loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
+        raw.clear();
+        if reader.read_until(b'\n', &mut raw)? == 0 {
             return Err(ReadError::Closed);
         }
-        if !line.trim().is_empty() {
+        if !raw.iter().all(u8::is_ascii_whitespace) {
             break;
         }
     }
+    let mut lines = Vec::with_capacity(16);
+    lines.push(0..raw.len());
+    loop {
+        let from = raw.len();
+        if reader.read_until(b'\n', &mut raw)? == 0 {
+            return Err(ReadError::Malformed(
+                "connection closed inside the head".into(),
+            ));
+        }
+        let mut end = raw.len();
+        while end > from && matches!(raw[end - 1], b'\r' | b'\n') {
+            end -= 1;
+        }
+        if end == from {
+            break;
+        }
+        lines.push(from..end);
+    }
+    let mut head = String::from_utf8(raw)
+        .map_err(|e| ReadError::Io(io::Error::new(io::ErrorKind::InvalidData, e)))?;
+
+    let line = &head[lines[0].clone()];
     let mut parts = line.split_whitespace();
     let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
     else {
@@ -100,28 +163,31 @@ pub fn read_request(reader: &mut BufReader<TcpStream>) -> Result<HttpRequest, Re
             "unsupported version {version}"
         )));
     }
-    let (method, target, version) = (method.to_string(), target.to_string(), version.to_string());
+    let path_end = span(&head, target).start + target.find('?').unwrap_or(target.len());
+    let (method, target, version) = (
+        span(&head, method),
+        span(&head, target),
+        span(&head, version),
+    );
 
-    let mut headers = Vec::new();
-    loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
-            return Err(ReadError::Malformed(
-                "connection closed inside the head".into(),
-            ));
-        }
-        let trimmed = line.trim_end_matches(['\r', '\n']);
-        if trimmed.is_empty() {
-            break;
-        }
+    let mut headers = Vec::with_capacity(lines.len());
+    for line in &lines[1..] {
+        let trimmed = &head[line.clone()];
         let Some((name, value)) = trimmed.split_once(':') else {
             return Err(ReadError::Malformed(format!("bad header line {trimmed:?}")));
         };
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+        headers.push((span(&head, name.trim()), span(&head, value.trim())));
+    }
+    for (name, _) in &headers {
+        if let Some(name) = head.get_mut(name.clone()) {
+            name.make_ascii_lowercase();
+        }
     }
     let mut request = HttpRequest {
+        head,
         method,
         target,
+        path_end,
         version,
         headers,
         body: Vec::new(),
@@ -156,11 +222,22 @@ pub fn read_request(reader: &mut BufReader<TcpStream>) -> Result<HttpRequest, Re
     Ok(request)
 }
 
+/// A header of a response: names and most values are literals, so neither is allocated
+/// unless it has to be.
+pub type Header = (Cow<'static, str>, Cow<'static, str>);
+
+/// The headers of a new response: room for the dozen a success carries, grown once.
+fn headers_with_type(value: Cow<'static, str>) -> Vec<Header> {
+    let mut headers = Vec::with_capacity(16);
+    headers.push(("content-type".into(), value));
+    headers
+}
+
 /// A response to write: status, headers and body.
 #[derive(Debug, Clone)]
 pub struct HttpResponse {
     pub status: u16,
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<Header>,
     pub body: Vec<u8>,
 }
 
@@ -168,7 +245,7 @@ impl HttpResponse {
     pub fn json(status: u16, body: &serde_json::Value) -> Self {
         HttpResponse {
             status,
-            headers: vec![("content-type".into(), "application/json".into())],
+            headers: headers_with_type("application/json".into()),
             body: body.to_string().into_bytes(),
         }
     }
@@ -176,44 +253,78 @@ impl HttpResponse {
     pub fn raw(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
         HttpResponse {
             status,
-            headers: vec![("content-type".into(), content_type.into())],
+            headers: headers_with_type(content_type.to_string().into()),
             body: body.into(),
         }
     }
 
-    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.push((name.to_string(), value.into()));
+    pub fn header(
+        mut self,
+        name: impl Into<Cow<'static, str>>,
+        value: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        self.headers.push((name.into(), value.into()));
         self
     }
 
     /// Status line and headers, ending with the blank line; `length` is `None` for chunked.
-    fn head(&self, length: Option<usize>, keep_alive: bool) -> Vec<u8> {
-        let mut head = format!("HTTP/1.1 {} {}\r\n", self.status, reason(self.status));
+    /// Written into `out` with room for the body, so a whole response is one allocation and
+    /// one `write`.
+    fn head(&self, out: &mut Vec<u8>, length: Option<usize>, keep_alive: bool) {
+        let mut line = |parts: &[&[u8]]| {
+            for part in parts {
+                out.extend_from_slice(part);
+            }
+            out.extend_from_slice(b"\r\n");
+        };
+        let status = self.status.to_string();
+        line(&[
+            b"HTTP/1.1 ",
+            status.as_bytes(),
+            b" ",
+            reason(self.status).as_bytes(),
+        ]);
         for (name, value) in &self.headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
+            line(&[name.as_bytes(), b": ", value.as_bytes()]);
         }
-        head.push_str(&format!("date: {}\r\n", super::clock::http_date_now()));
+        super::clock::with_http_date_now(|date| line(&[b"date: ", date.as_bytes()]));
         match length {
-            Some(n) => head.push_str(&format!("content-length: {n}\r\n")),
-            None => head.push_str("transfer-encoding: chunked\r\n"),
+            Some(n) => line(&[b"content-length: ", n.to_string().as_bytes()]),
+            None => line(&[b"transfer-encoding: chunked"]),
         }
-        let connection = if keep_alive { "keep-alive" } else { "close" };
-        head.push_str(&format!("connection: {connection}\r\n\r\n"));
-        head.into_bytes()
+        let connection: &[u8] = if keep_alive { b"keep-alive" } else { b"close" };
+        line(&[b"connection: ", connection]);
+        line(&[]);
+    }
+
+    fn head_room(&self) -> usize {
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|(name, value)| name.len() + value.len() + 4)
+            .sum();
+        headers + 128
     }
 
     /// Writes the whole response in one go.
+    /// The head goes into a buffer the thread keeps, and head and body out in one `writev`:
+    /// no copy of the body, no allocation.
     pub fn write(&self, stream: &mut TcpStream, keep_alive: bool) -> io::Result<()> {
-        let mut bytes = self.head(Some(self.body.len()), keep_alive);
-        bytes.extend_from_slice(&self.body);
-        stream.write_all(&bytes)?;
-        stream.flush()
+        thread_local! {
+            static HEAD: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        HEAD.with_borrow_mut(|head| {
+            head.clear();
+            self.head(head, Some(self.body.len()), keep_alive);
+            write_both(stream, head, &self.body)
+        })
     }
 
     /// Writes the head announcing the full length, then only the first half of the body; the
     /// caller closes the connection.
     pub fn write_cut(&self, stream: &mut TcpStream) -> io::Result<()> {
-        let mut bytes = self.head(Some(self.body.len()), false);
+        let mut bytes = Vec::with_capacity(self.head_room() + self.body.len());
+        self.head(&mut bytes, Some(self.body.len()), false);
         bytes.extend_from_slice(&self.body[..self.body.len() / 2]);
         stream.write_all(&bytes)?;
         stream.flush()
@@ -227,7 +338,8 @@ impl HttpResponse {
         prefix: &[u8],
         keep_alive: bool,
     ) -> io::Result<()> {
-        let mut first = self.head(None, keep_alive);
+        let mut first = Vec::with_capacity(self.head_room() + prefix.len() + 16);
+        self.head(&mut first, None, keep_alive);
         if !prefix.is_empty() {
             first.extend_from_slice(&chunk(prefix));
         }
@@ -237,6 +349,25 @@ impl HttpResponse {
         rest.extend_from_slice(b"0\r\n\r\n");
         stream.write_all(&rest)?;
         stream.flush()
+    }
+}
+
+/// `first` then `second`, in one system call when the socket takes them at once.
+fn write_both(stream: &mut TcpStream, first: &[u8], second: &[u8]) -> io::Result<()> {
+    let written = loop {
+        match stream.write_vectored(&[io::IoSlice::new(first), io::IoSlice::new(second)]) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            other => break other?,
+        }
+    };
+    if written == 0 && first.len() + second.len() > 0 {
+        return Err(io::ErrorKind::WriteZero.into());
+    }
+    if written < first.len() {
+        stream.write_all(&first[written..])?;
+        stream.write_all(second)
+    } else {
+        stream.write_all(&second[written - first.len()..])
     }
 }
 

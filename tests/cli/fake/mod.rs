@@ -39,6 +39,12 @@
 //! can include it with `#[path]`; its one call into `gen_core` draws the PNG it sends as a
 //! Gemini picture.
 //!
+//! Cheap per request, as benches share two cores between it and `gen`: bodies parse into a
+//! borrowed tree that accepts what serde_json accepts (`json.rs`), each distinct schema is
+//! compiled once per thread into a plan of its instances (`schema.rs`), answers are written
+//! straight into bytes (`out.rs`), and the request log (headers and a serde_json body) is only
+//! built when it is on ([`set_logging`](FakeServer::set_logging)).
+//!
 //! ```ignore
 //! let server = FakeServer::start(); // stops on drop
 //! server.add_key(Api::OpenAi, "sk-test-1");
@@ -73,8 +79,10 @@ mod content;
 mod faults;
 mod gateway;
 mod http;
+mod json;
 mod ledger;
 mod limit;
+mod out;
 mod paid;
 mod reply;
 mod schema;
@@ -96,6 +104,7 @@ use serde_json::Value;
 
 pub use batch::Ended;
 use http::{HttpRequest, HttpResponse, ReadError};
+use json::Json;
 pub use ledger::BilledModel;
 use limit::TokenBucket;
 
@@ -244,8 +253,9 @@ struct State {
     latency: HashMap<Api, Duration>,
     /// Keys whose successful answers carry Perplexity-style sources.
     citing: HashSet<(Api, String)>,
-    /// Keys with a requests-per-minute limit.
-    rate_limits: HashMap<(Api, String), TokenBucket>,
+    /// Keys with a requests-per-minute limit: few, so a list, searched without building a
+    /// key.
+    rate_limits: Vec<(Api, String, TokenBucket)>,
     /// 429s the rate limits answered, per API (scripted ones are not counted).
     rate_limited: HashMap<Api, usize>,
     scripts: Vec<Script>,
@@ -537,10 +547,11 @@ impl FakeServer {
     /// again starts a new, full bucket.
     pub fn set_rate_limit(&self, api: Api, key: &str, rpm: u32) {
         let bucket = TokenBucket::new(rpm, Instant::now());
-        self.shared
-            .state()
+        let mut state = self.shared.state();
+        state
             .rate_limits
-            .insert((api, key.to_string()), bucket);
+            .retain(|(a, k, _)| (*a, k.as_str()) != (api, key));
+        state.rate_limits.push((api, key.to_string(), bucket));
     }
 
     /// How many requests to `api` the rate limits answered with 429.
@@ -839,31 +850,40 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
         return write(writer, request, response);
     }
     let Some(route) = wire::route(request) else {
-        let message = format!("unknown route {} {}", request.method, request.target);
+        let message = format!("unknown route {} {}", request.method(), request.target());
         shared.state().violations.push(message.clone());
         let body = serde_json::json!({"error": {"message": message}});
         return write(writer, request, HttpResponse::json(404, &body));
     };
     let api = route.api;
     let key = wire::sent_key(api, request);
-    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-    let model = route.model.clone().or_else(|| {
-        body.get("model")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    });
+    let text = std::str::from_utf8(&request.body).ok();
+    let body = text.and_then(Json::parse_str).unwrap_or(Json::Null);
+    let model = route
+        .model
+        .clone()
+        .or_else(|| body.get("model").and_then(Json::as_str).map(str::to_string));
+    // Outside the lock, which every connection thread takes: the body's checks need nothing
+    // of the state. Auth (under the lock) still wins over them.
+    let body_checked = wire::check_body(api, &route, request, &body);
+    let mut violations = wire::violations(api, request);
 
-    let (decision, latency, index, spend, gateway) = {
+    let (decision, latency, index, spend, gateway, models, cites) = {
         let mut state = shared.state();
         let gateway = state.gateway && api == Api::OpenAi && route.kind == wire::Kind::Generate;
-        let mut violations = wire::violations(api, request);
-        let served = gateway.then(|| state.models.get(&api).cloned().unwrap_or_default());
-        let checked = wire::check(api, &route, request, &body, &state.keys, served.as_deref());
+        let served = if gateway {
+            state.models.get(&api).map(Vec::as_slice)
+        } else {
+            None
+        };
+        let checked =
+            wire::check_access(api, &route, request, &body, &state.keys, served).and(body_checked);
         let limited = match (&checked, route.kind, &key) {
             (Ok(()), wire::Kind::Generate, Some(key)) => state
                 .rate_limits
-                .get_mut(&(api, key.clone()))
-                .map(|bucket| bucket.take(Instant::now())),
+                .iter_mut()
+                .find(|(a, k, _)| *a == api && k == key)
+                .map(|(_, _, bucket)| bucket.take(Instant::now())),
             _ => None,
         };
         let decision = match (checked, limited) {
@@ -876,12 +896,16 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
                 Decision::Limited(response, seconds)
             }
             (Ok(()), budget) => {
-                let scripted = pick_behavior(
-                    &mut state.scripts,
-                    api,
-                    key.as_deref(),
-                    &String::from_utf8_lossy(&request.body),
-                );
+                let scripted = if state.scripts.is_empty() {
+                    None
+                } else {
+                    pick_behavior(
+                        &mut state.scripts,
+                        api,
+                        key.as_deref(),
+                        &String::from_utf8_lossy(&request.body),
+                    )
+                };
                 let behavior = match scripted {
                     Some(behavior) => behavior,
                     None if route.kind == wire::Kind::Generate => state
@@ -895,14 +919,6 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
             }
         };
         state.violations.append(&mut violations);
-        let (behavior, status) = match &decision {
-            Decision::Fixed(r) => (Behavior::Ok, Some(r.status)),
-            Decision::Limited(r, seconds) => (
-                Behavior::RateLimited(ResetHeader::RetryAfterSeconds(*seconds)),
-                Some(r.status),
-            ),
-            Decision::Behave(b, _) => (b.clone(), None),
-        };
         state.received += 1;
         *state.received_by.entry(api).or_default() += 1;
         let in_flight = state.in_flight.entry(api).or_default();
@@ -910,20 +926,29 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
         let now = *in_flight;
         let peak = state.peak_in_flight.entry(api).or_default();
         *peak = (*peak).max(now);
-        let record = RecordedRequest {
-            api,
-            method: request.method.clone(),
-            key: key.clone(),
-            path: request.target.clone(),
-            model: model.clone(),
-            headers: request.headers.clone(),
-            body: body.clone(),
-            at: Instant::now(),
-            behavior,
-            status,
-        };
+        // Built only when kept: a clone of the headers and the parsed body is the dearest
+        // part of a request.
         let index = (!state.log_off).then(|| {
-            state.requests.push(record);
+            let (behavior, status) = match &decision {
+                Decision::Fixed(r) => (Behavior::Ok, Some(r.status)),
+                Decision::Limited(r, seconds) => (
+                    Behavior::RateLimited(ResetHeader::RetryAfterSeconds(*seconds)),
+                    Some(r.status),
+                ),
+                Decision::Behave(b, _) => (b.clone(), None),
+            };
+            state.requests.push(RecordedRequest {
+                api,
+                method: request.method().to_string(),
+                key: key.clone(),
+                path: request.target().to_string(),
+                model: model.clone(),
+                headers: request.headers_owned(),
+                body: serde_json::from_slice(&request.body).unwrap_or(Value::Null),
+                at: Instant::now(),
+                behavior,
+                status,
+            });
             state.requests.len() - 1
         });
         let spend = match &decision {
@@ -934,9 +959,19 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
             _ => None,
         };
         let latency = state.latency.get(&api).copied();
-        (decision, latency, index, spend, gateway)
+        let models = (route.kind == wire::Kind::Models)
+            .then(|| state.models.get(&api).cloned().unwrap_or_default());
+        let cites = !state.citing.is_empty()
+            && key
+                .as_ref()
+                .is_some_and(|key| state.citing.contains(&(api, key.clone())));
+        (decision, latency, index, spend, gateway, models, cites)
     };
-    let _in_flight = InFlight { shared, api };
+    let mut in_flight = InFlight {
+        shared,
+        api,
+        counted: true,
+    };
     // In gateway mode the provider's rate-limit headers reach the client prefixed.
     let dressed = |mut response: HttpResponse| {
         if gateway {
@@ -964,21 +999,13 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
         }
         Decision::Behave(behavior, budget) => (behavior, budget),
     };
-    let (models, cites) = {
-        let state = shared.state();
-        let models = state.models.get(&api).cloned().unwrap_or_default();
-        let cites = key
-            .as_ref()
-            .is_some_and(|key| state.citing.contains(&(api, key.clone())));
-        (models, cites)
-    };
     let (reply, usage) = reply::respond(
         api,
         &route,
         &behavior,
         &body,
         model.as_deref().unwrap_or(""),
-        &models,
+        models.as_deref().unwrap_or_default(),
         cites,
         budget,
         spend,
@@ -995,8 +1022,8 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
             behavior,
             Behavior::Ok | Behavior::OkButExhausted(_) | Behavior::LeadingBlankLines(_)
         );
-    // Counted before the write, so a client that has its answer finds it counted.
-    let tag = good.then(|| paid::row_tag(&request.body)).flatten();
+    let tag = good.then(|| text.and_then(paid::row_tag)).flatten();
+    let answers = !matches!(reply, reply::Reply::Hang(_));
     {
         let mut state = shared.state();
         if let Some(index) = index
@@ -1004,6 +1031,8 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
         {
             recorded.status = status;
         }
+        // Billed and counted before the write, so a client that has its answer finds it
+        // counted.
         if let Some(usage) = &billed {
             let model = model.as_deref().unwrap_or("");
             state.ledger.bill(api, model, false, usage);
@@ -1012,6 +1041,10 @@ fn handle(request: &HttpRequest, writer: &mut TcpStream, shared: &Shared) -> Out
             } else if let Some(tag) = tag {
                 state.paid.good(tag);
             }
+        }
+        // An answer is out of flight once it is computed: this saves the write a third lock.
+        if answers {
+            in_flight.leave(&mut state);
         }
     }
     if hung_up {
@@ -1110,12 +1143,25 @@ fn sleep_out(shared: &Shared, duration: Duration) -> Waited {
 struct InFlight<'a> {
     shared: &'a Shared,
     api: Api,
+    counted: bool,
+}
+
+impl InFlight<'_> {
+    /// Out of flight now, under a lock the caller already holds.
+    fn leave(&mut self, state: &mut State) {
+        if std::mem::take(&mut self.counted)
+            && let Some(n) = state.in_flight.get_mut(&self.api)
+        {
+            *n = n.saturating_sub(1);
+        }
+    }
 }
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        if let Some(n) = self.shared.state().in_flight.get_mut(&self.api) {
-            *n = n.saturating_sub(1);
+        if self.counted {
+            let shared = self.shared;
+            self.leave(&mut shared.state());
         }
     }
 }

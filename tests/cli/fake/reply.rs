@@ -1,6 +1,10 @@
 //! The response side of the three wire formats: answers, error bodies and rate-limit headers in
 //! each provider's real shape, for every scripted [`Behavior`].
 
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -8,9 +12,11 @@ use serde_json::{Value, json};
 
 use super::clock::{ceil_seconds, go_duration, http_date_after, proto_duration, rfc3339_after};
 use super::content::{self, cut_in_half, tokens};
-use super::http::HttpResponse;
+use super::http::{Header, HttpResponse};
+use super::json::Json;
 use super::ledger::Usage;
 use super::limit::{Refused, RequestBudget};
+use super::out;
 use super::schema;
 use super::thinking::Spend;
 use super::wire::{
@@ -69,21 +75,22 @@ pub fn gemini_error(status: u16, code: &str, message: &str, details: Vec<Value>)
     HttpResponse::json(status, &json!({ "error": error }))
 }
 
-/// What the request asked for, as the fake model sees it.
-struct Ask {
+/// What the request asked for, as the fake model sees it; borrowed from the body where it can
+/// be, as every answer starts here.
+struct Ask<'a> {
     /// Every text of the request, system prompt included.
-    all_text: String,
+    all_text: Cow<'a, str>,
     /// The system prompt (OpenAI `system`/`developer` messages, Anthropic `system`, Gemini
     /// `systemInstruction`).
-    system_text: String,
+    system_text: Cow<'a, str>,
     /// The user turns only: the topic is looked for here.
-    user_text: String,
+    user_text: Cow<'a, str>,
     json: bool,
     /// The JSON Schema the answer must match, where the wire carries it or the system prompt
     /// quotes it.
-    schema: Option<Value>,
+    schema: Option<Rc<schema::Known>>,
     /// Anthropic forced tool use: the tool's name.
-    tool: Option<String>,
+    tool: Option<&'a str>,
     max_tokens: Option<u64>,
     /// Gemini: `responseModalities` includes `IMAGE`.
     image: bool,
@@ -92,22 +99,43 @@ struct Ask {
 }
 
 /// Text of an OpenAI/Anthropic `content` (string or list of blocks) or a Gemini `parts` list.
-fn text_of(content: &Value) -> String {
+fn text_of<'a>(content: &'a Json) -> Cow<'a, str> {
     match content {
-        Value::String(s) => s.clone(),
-        Value::Array(blocks) => blocks
-            .iter()
-            .filter_map(|b| b.get("text").and_then(Value::as_str))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        _ => String::new(),
+        Json::String(s) => Cow::Borrowed(s),
+        Json::Array(blocks) => {
+            let mut texts = blocks
+                .iter()
+                .filter_map(|b| b.get("text").and_then(Json::as_str));
+            match (texts.next(), texts.next()) {
+                (None, _) => Cow::Borrowed(""),
+                (Some(one), None) => Cow::Borrowed(one),
+                (Some(first), Some(second)) => {
+                    let mut all = format!("{first}\n{second}");
+                    for text in texts {
+                        all.push('\n');
+                        all.push_str(text);
+                    }
+                    Cow::Owned(all)
+                }
+            }
+        }
+        _ => Cow::Borrowed(""),
     }
 }
 
-fn ask(api: Api, body: &Value) -> Ask {
-    let mut all = Vec::new();
-    let mut user = Vec::new();
-    let mut system = Vec::new();
+/// The texts joined by newlines, without copying a single one.
+fn joined<'a>(mut texts: Vec<Cow<'a, str>>) -> Cow<'a, str> {
+    match texts.len() {
+        0 => Cow::Borrowed(""),
+        1 => texts.pop().unwrap_or_default(),
+        _ => Cow::Owned(texts.join("\n")),
+    }
+}
+
+fn ask<'a>(api: Api, body: &'a Json) -> Ask<'a> {
+    let mut all = Vec::with_capacity(4);
+    let mut user = Vec::with_capacity(2);
+    let mut system = Vec::with_capacity(2);
     let mut json;
     let mut schema = None;
     let mut tool = None;
@@ -125,12 +153,10 @@ fn ask(api: Api, body: &Value) -> Ask {
                 }
                 all.push(text);
             }
-            json = matches!(
-                body["response_format"]["type"].as_str(),
-                Some("json_schema" | "json_object")
-            );
-            if body["response_format"]["type"] == "json_schema" {
-                schema = Some(body["response_format"]["json_schema"]["schema"].clone());
+            let format = &body["response_format"];
+            json = matches!(format["type"].as_str(), Some("json_schema" | "json_object"));
+            if format["type"] == "json_schema" {
+                schema = Some(body_schema(&format["json_schema"]["schema"]));
             }
             max_tokens = body["max_completion_tokens"]
                 .as_u64()
@@ -149,15 +175,16 @@ fn ask(api: Api, body: &Value) -> Ask {
             json = body["output_config"]["format"].is_object() || body["output_format"].is_object();
             schema = [&body["output_config"]["format"], &body["output_format"]]
                 .into_iter()
-                .find_map(|format| format.get("schema").cloned());
+                .find_map(|format| format.get("schema"))
+                .map(body_schema);
             if body["tool_choice"]["type"] == "tool" {
-                tool = body["tool_choice"]["name"].as_str().map(str::to_string);
+                tool = body["tool_choice"]["name"].as_str();
                 let forced = body["tools"]
                     .as_array()
                     .into_iter()
                     .flatten()
-                    .find(|t| t["name"].as_str() == tool.as_deref());
-                schema = forced.and_then(|t| t.get("input_schema")).cloned();
+                    .find(|t| t["name"].as_str() == tool);
+                schema = forced.and_then(|t| t.get("input_schema")).map(body_schema);
             }
             max_tokens = body["max_tokens"].as_u64();
         }
@@ -167,7 +194,7 @@ fn ask(api: Api, body: &Value) -> Ask {
                 all.push(text_of(&instruction["parts"]));
             }
             for turn in gemini_field(body, "contents")
-                .and_then(Value::as_array)
+                .and_then(Json::as_array)
                 .into_iter()
                 .flatten()
             {
@@ -180,23 +207,23 @@ fn ask(api: Api, body: &Value) -> Ask {
             let config = gemini_field(body, "generationConfig");
             json = config
                 .and_then(|c| gemini_field(c, "responseMimeType"))
-                .and_then(Value::as_str)
+                .and_then(Json::as_str)
                 == Some("application/json");
             schema = config
                 .and_then(|c| {
                     gemini_field(c, "responseJsonSchema")
                         .or_else(|| gemini_field(c, "responseSchema"))
                 })
-                .cloned();
+                .map(body_schema);
             max_tokens = config
                 .and_then(|c| gemini_field(c, "maxOutputTokens"))
-                .and_then(Value::as_u64);
+                .and_then(Json::as_u64);
             image = config
                 .and_then(|c| gemini_field(c, "responseModalities"))
-                .and_then(Value::as_array)
+                .and_then(Json::as_array)
                 .is_some_and(|m| m.iter().any(|m| m == "IMAGE"));
             search = gemini_field(body, "tools")
-                .and_then(Value::as_array)
+                .and_then(Json::as_array)
                 .is_some_and(|tools| {
                     tools
                         .iter()
@@ -204,20 +231,20 @@ fn ask(api: Api, body: &Value) -> Ask {
                 });
         }
     }
-    let system_text = system.join("\n");
+    let system_text = joined(system);
     // JSON mode without a schema field (`json_object`), or no JSON mode at all (gen's
     // prompt-only dialect): the schema, if any, is quoted in the system prompt.
     if schema.is_none()
         && tool.is_none()
-        && let Some(quoted) = schema::quoted_in(&system_text)
+        && let Some(quoted) = quoted_schema(&system_text)
     {
         json = true;
         schema = Some(quoted);
     }
     Ask {
-        all_text: all.join("\n"),
+        all_text: joined(all),
         system_text,
-        user_text: user.join("\n"),
+        user_text: joined(user),
         json,
         schema,
         tool,
@@ -227,12 +254,59 @@ fn ask(api: Api, body: &Value) -> Ask {
     }
 }
 
+/// The schema a system prompt quotes, parsed once per distinct prompt and thread: every row of
+/// a run sends the same one.
+fn quoted_schema(system: &str) -> Option<Rc<schema::Known>> {
+    thread_local! {
+        static QUOTED: RefCell<SchemaCache> = RefCell::default();
+    }
+    QUOTED.with_borrow_mut(|cache| cache.get(system, || schema::quoted_in(system)))
+}
+
+/// A schema the body carries, as the schema writer takes it: converted once per distinct
+/// schema text and thread.
+fn body_schema(schema: &Json) -> Rc<schema::Known> {
+    thread_local! {
+        static SENT: RefCell<SchemaCache> = RefCell::default();
+    }
+    let Some(object) = schema.as_object() else {
+        return Rc::new(schema::Known::new(schema.to_value()));
+    };
+    SENT.with_borrow_mut(|cache| cache.get(object.raw(), || Some(schema.to_value())))
+        .unwrap_or_else(|| Rc::new(schema::Known::new(Value::Null)))
+}
+
+/// Schemas by the text they came from. A test sends many of its own, a bench one: the cache
+/// starts over past a few dozen.
+#[derive(Default)]
+struct SchemaCache(HashMap<String, Option<Rc<schema::Known>>>);
+
+impl SchemaCache {
+    fn get(
+        &mut self,
+        text: &str,
+        make: impl FnOnce() -> Option<Value>,
+    ) -> Option<Rc<schema::Known>> {
+        if let Some(known) = self.0.get(text) {
+            return known.clone();
+        }
+        if self.0.len() >= 64 {
+            self.0.clear();
+        }
+        let made = make().map(|value| Rc::new(schema::Known::new(value)));
+        self.0.insert(text.to_string(), made.clone());
+        made
+    }
+}
+
 /// The JSON Schema a request asked its answer to match: OpenAI's
 /// `response_format.json_schema.schema`, Anthropic's `output_config.format.schema` (or the forced
 /// tool's `input_schema`), Gemini's `generationConfig.responseJsonSchema` or `responseSchema`, or
 /// the one the system prompt quotes (`json_object` and prompt-only JSON).
 pub fn requested_schema(api: Api, body: &Value) -> Option<Value> {
-    ask(api, body).schema
+    super::json::with_json(body, |body| {
+        ask(api, body).schema.map(|schema| schema.value.clone())
+    })
 }
 
 /// A successful answer's pieces, before the provider's envelope.
@@ -271,7 +345,7 @@ pub fn respond(
     api: Api,
     route: &Route,
     behavior: &Behavior,
-    body: &Value,
+    body: &Json,
     model: &str,
     models: &[String],
     cites: bool,
@@ -301,7 +375,7 @@ fn answer_behavior(
     api: Api,
     route: &Route,
     behavior: &Behavior,
-    body: &Value,
+    body: &Json,
     model: &str,
     models: &[String],
     cites: bool,
@@ -391,7 +465,7 @@ fn answer_behavior(
 #[allow(clippy::too_many_arguments)]
 fn success(
     api: Api,
-    body: &Value,
+    body: &Json,
     model: &str,
     finish: Finish,
     text: Option<String>,
@@ -400,25 +474,30 @@ fn success(
     spend: Option<Spend>,
 ) -> (HttpResponse, Usage) {
     let ask = ask(api, body);
-    let topic_source = if ask.user_text.trim().is_empty() {
+    let topic_source: &str = if ask.user_text.trim().is_empty() {
         &ask.all_text
     } else {
         &ask.user_text
     };
+    let topic = content::topic(topic_source);
     let scripted_text = text.is_some();
     let full = text.unwrap_or_else(|| {
         if ask.image {
             // Image models say a line about the picture they drew.
-            format!("Here is a picture for {}.", content::topic(topic_source))
+            format!("Here is a picture for {topic}.")
         } else {
             let json = ask.json || ask.tool.is_some();
-            content::answer(&ask.system_text, topic_source, json, ask.schema.as_ref())
+            content::answer_on(
+                &ask.system_text,
+                topic_source,
+                &topic,
+                json,
+                ask.schema.as_ref().map(|known| &known.plan),
+            )
         }
     });
     // A picture only in a whole, unscripted answer: EmptyContent stays empty.
-    let picture = (ask.image && finish == Finish::Stop && !scripted_text)
-        .then(|| picture(&content::topic(topic_source)));
-    let topic = content::topic(topic_source);
+    let picture = (ask.image && finish == Finish::Stop && !scripted_text).then(|| picture(&topic));
     // Pictures keep the fake's simple accounting, reasoning or not.
     let (text, finish, output_tokens, reasoning_tokens) = match spend.filter(|_| !ask.image) {
         None => {
@@ -455,21 +534,25 @@ fn success(
         textless: spend.is_some() && usage.cut_without_text,
         text,
     };
-    let sources = content::sources(&topic);
+    let sources = || content::sources(&topic);
     let response = match api {
         Api::OpenAi => {
-            let cited = (cites && finish != Finish::Safety).then_some(&sources[..]);
-            openai_success(model, finish, &answer, budget, cited)
+            let cited = (cites && finish != Finish::Safety).then(sources);
+            openai_success(model, finish, &answer, budget, cited.as_deref())
         }
         Api::Anthropic => {
             let tool = ask
                 .tool
                 .filter(|_| finish == Finish::Stop && !answer.text.is_empty())
-                .map(|name| (name, content::json_value(ask.schema.as_ref(), &topic)));
+                .map(|name| {
+                    let plan = ask.schema.as_ref().map(|known| &known.plan);
+                    (name, content::plan_value(plan, &topic))
+                });
             anthropic_success(model, finish, &answer, tool, budget)
         }
         Api::Gemini => {
-            let grounded = (ask.search && finish != Finish::Safety).then_some(&sources[..2]);
+            let grounded = (ask.search && finish != Finish::Safety).then(sources);
+            let grounded = grounded.as_ref().map(|urls| &urls[..2]);
             gemini_success(model, finish, &answer, picture, grounded)
         }
     };
@@ -564,6 +647,11 @@ pub fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// A 200 with a body written by [`out`].
+fn json_200(body: Vec<u8>) -> HttpResponse {
+    HttpResponse::raw(200, "application/json", body)
+}
+
 fn openai_success(
     model: &str,
     finish: Finish,
@@ -572,41 +660,57 @@ fn openai_success(
     cited: Option<&[String]>,
 ) -> HttpResponse {
     let id = next_id();
-    let (content, finish_reason) = match finish {
-        Finish::Stop => (json!(answer.text), "stop"),
-        Finish::Length => (json!(answer.text), "length"),
-        Finish::Safety => (Value::Null, "content_filter"),
+    let finish_reason = match finish {
+        Finish::Stop => "stop",
+        Finish::Length => "length",
+        Finish::Safety => "content_filter",
     };
-    let mut body = json!({
-        "id": format!("chatcmpl-fake{id}"),
-        "object": "chat.completion",
-        "created": unix_now(),
-        "model": model,
-        "choices": [{
-            "index": 0,
-            "message": {"role": "assistant", "content": content, "refusal": null, "annotations": []},
-            "logprobs": null,
-            "finish_reason": finish_reason,
-        }],
-        "usage": {
-            "prompt_tokens": answer.input_tokens,
-            "completion_tokens": answer.output_tokens,
-            "total_tokens": answer.input_tokens + answer.output_tokens,
-            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-            "completion_tokens_details": {"reasoning_tokens": answer.reasoning_tokens, "audio_tokens": 0,
-                "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
-        },
-        "service_tier": "default",
-        "system_fingerprint": "fp_fake",
-    });
+    let mut body = Vec::with_capacity(answer.text.len() + 768);
+    let b = &mut body;
+    out::raw(b, "{\"id\":\"chatcmpl-fake");
+    out::number(b, id);
+    out::raw(b, "\",\"object\":\"chat.completion\",\"created\":");
+    out::number(b, unix_now());
+    out::raw(b, ",\"model\":");
+    out::string(b, model);
+    out::raw(
+        b,
+        ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":",
+    );
+    match finish {
+        Finish::Safety => out::raw(b, "null"),
+        _ => out::string(b, &answer.text),
+    }
+    out::raw(b, ",\"refusal\":null,\"annotations\":[]");
     if let Some(reasoning) = &answer.reasoning_text {
         // DeepSeek: the chain of thought beside the answer.
-        body["choices"][0]["message"]["reasoning_content"] = json!(reasoning);
+        out::raw(b, ",\"reasoning_content\":");
+        out::string(b, reasoning);
     }
+    out::raw(b, "},\"logprobs\":null,\"finish_reason\":\"");
+    out::raw(b, finish_reason);
+    out::raw(b, "\"}],\"usage\":{\"prompt_tokens\":");
+    out::number(b, answer.input_tokens);
+    out::raw(b, ",\"completion_tokens\":");
+    out::number(b, answer.output_tokens);
+    out::raw(b, ",\"total_tokens\":");
+    out::number(b, answer.input_tokens + answer.output_tokens);
+    out::raw(
+        b,
+        ",\"prompt_tokens_details\":{\"cached_tokens\":0,\"audio_tokens\":0},\
+         \"completion_tokens_details\":{\"reasoning_tokens\":",
+    );
+    out::number(b, answer.reasoning_tokens);
+    out::raw(
+        b,
+        ",\"audio_tokens\":0,\"accepted_prediction_tokens\":0,\"rejected_prediction_tokens\":0}},\
+         \"service_tier\":\"default\",\"system_fingerprint\":\"fp_fake\"",
+    );
     if let Some(urls) = cited {
         // Perplexity: the same sources twice, bare and with titles.
-        body["citations"] = json!(urls);
-        body["search_results"] = urls
+        out::raw(b, ",\"citations\":");
+        out::value(b, &json!(urls));
+        let results: Vec<Value> = urls
             .iter()
             .enumerate()
             .map(|(i, url)| {
@@ -614,8 +718,11 @@ fn openai_success(
                        "date": "2025-06-01", "snippet": "A page the fake searched."})
             })
             .collect();
+        out::raw(b, ",\"search_results\":");
+        out::value(b, &Value::Array(results));
     }
-    let mut response = HttpResponse::json(200, &body)
+    out::raw(b, "}");
+    let mut response = json_200(body)
         .header("x-request-id", format!("req_fake{id}"))
         .header("openai-processing-ms", "1")
         .header("openai-version", "2020-10-01");
@@ -631,67 +738,114 @@ fn openai_success(
         .header("x-ratelimit-reset-tokens", "12ms")
 }
 
+/// The limit, remaining and reset headers of Anthropic's three token limits.
+const ANTHROPIC_TOKEN_HEADERS: [[&str; 3]; 3] = [
+    [
+        "anthropic-ratelimit-tokens-limit",
+        "anthropic-ratelimit-tokens-remaining",
+        "anthropic-ratelimit-tokens-reset",
+    ],
+    [
+        "anthropic-ratelimit-input-tokens-limit",
+        "anthropic-ratelimit-input-tokens-remaining",
+        "anthropic-ratelimit-input-tokens-reset",
+    ],
+    [
+        "anthropic-ratelimit-output-tokens-limit",
+        "anthropic-ratelimit-output-tokens-remaining",
+        "anthropic-ratelimit-output-tokens-reset",
+    ],
+];
+
 fn anthropic_success(
     model: &str,
     finish: Finish,
     answer: &Answer,
-    tool: Option<(String, Value)>,
+    tool: Option<(&str, Value)>,
     budget: RequestBudget,
 ) -> HttpResponse {
     let id = next_id();
-    let text = || {
-        if answer.textless {
-            vec![]
-        } else {
-            vec![json!({"type": "text", "text": answer.text})]
+    let mut body = Vec::with_capacity(answer.text.len() + 512);
+    let b = &mut body;
+    out::raw(b, "{\"id\":\"msg_fake");
+    out::number(b, id);
+    out::raw(
+        b,
+        "\",\"type\":\"message\",\"role\":\"assistant\",\"model\":",
+    );
+    out::string(b, model);
+    out::raw(b, ",\"content\":[");
+    // Thinking blocks come first, each signed.
+    let mut first = true;
+    if let Some(thinking) = &answer.reasoning_text {
+        let signature = format!(
+            "EqQBCkYI{}",
+            base64(&content::fnv(thinking.as_bytes()).to_be_bytes())
+        );
+        out::raw(b, "{\"type\":\"thinking\",\"thinking\":");
+        out::string(b, thinking);
+        out::raw(b, ",\"signature\":");
+        out::string(b, &signature);
+        out::raw(b, "}");
+        first = false;
+    }
+    let text_block = |b: &mut Vec<u8>, first: bool| {
+        if !answer.textless {
+            if !first {
+                out::raw(b, ",");
+            }
+            out::raw(b, "{\"type\":\"text\",\"text\":");
+            out::string(b, &answer.text);
+            out::raw(b, "}");
         }
     };
-    let (blocks, stop_reason) = match (finish, tool) {
-        (Finish::Stop, Some((name, input))) => (
-            vec![
-                json!({"type": "tool_use", "id": format!("toolu_fake{id}"), "name": name,
-                    "input": input}),
-            ],
-            "tool_use",
-        ),
-        (Finish::Stop, None) => (text(), "end_turn"),
-        (Finish::Length, _) => (text(), "max_tokens"),
-        (Finish::Safety, _) => (vec![], "refusal"),
+    let stop_reason = match (finish, tool) {
+        (Finish::Stop, Some((name, input))) => {
+            if !first {
+                out::raw(b, ",");
+            }
+            out::raw(b, "{\"type\":\"tool_use\",\"id\":\"toolu_fake");
+            out::number(b, id);
+            out::raw(b, "\",\"name\":");
+            out::string(b, name);
+            out::raw(b, ",\"input\":");
+            out::value(b, &input);
+            out::raw(b, "}");
+            "tool_use"
+        }
+        (Finish::Stop, None) => {
+            text_block(b, first);
+            "end_turn"
+        }
+        (Finish::Length, _) => {
+            text_block(b, first);
+            "max_tokens"
+        }
+        (Finish::Safety, _) => "refusal",
     };
-    // Thinking blocks come first, each signed.
-    let thinking = answer.reasoning_text.as_ref().map(|thinking| {
-        json!({"type": "thinking", "thinking": thinking,
-               "signature": format!("EqQBCkYI{}", base64(&content::fnv(thinking.as_bytes()).to_be_bytes()))})
-    });
-    let content: Vec<Value> = thinking.into_iter().chain(blocks).collect();
-    let body = json!({
-        "id": format!("msg_fake{id}"),
-        "type": "message",
-        "role": "assistant",
-        "model": model,
-        "content": content,
-        "stop_reason": stop_reason,
-        "stop_sequence": null,
-        "usage": {
-            "input_tokens": answer.input_tokens,
-            "output_tokens": answer.output_tokens,
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
-            "service_tier": "standard",
-        },
-    });
+    out::raw(b, "],\"stop_reason\":\"");
+    out::raw(b, stop_reason);
+    out::raw(b, "\",\"stop_sequence\":null,\"usage\":{\"input_tokens\":");
+    out::number(b, answer.input_tokens);
+    out::raw(b, ",\"output_tokens\":");
+    out::number(b, answer.output_tokens);
+    out::raw(
+        b,
+        ",\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\
+         \"service_tier\":\"standard\"}}",
+    );
     let reset = rfc3339_after(budget.reset);
-    let mut response = HttpResponse::json(200, &body)
+    let mut response = json_200(body)
         .header("request-id", format!("req_fake{id}"))
         .header("anthropic-organization-id", "org-fake");
     response
         .headers
         .extend(budget_headers(Api::Anthropic, &budget));
-    for kind in ["tokens", "input-tokens", "output-tokens"] {
+    for [limit, remaining, reset_name] in ANTHROPIC_TOKEN_HEADERS {
         response = response
-            .header(&format!("anthropic-ratelimit-{kind}-limit"), "400000")
-            .header(&format!("anthropic-ratelimit-{kind}-remaining"), "399000")
-            .header(&format!("anthropic-ratelimit-{kind}-reset"), reset.clone());
+            .header(limit, "400000")
+            .header(remaining, "399000")
+            .header(reset_name, reset.clone());
     }
     response
 }
@@ -704,63 +858,80 @@ fn gemini_success(
     grounded: Option<&[String]>,
 ) -> HttpResponse {
     let id = next_id();
-    // Thoughts are counted apart from the candidates; no candidate tokens when there is no text.
-    let mut usage = json!({
-        "promptTokenCount": answer.input_tokens,
-        "candidatesTokenCount": answer.output_tokens - answer.reasoning_tokens,
-        "totalTokenCount": answer.input_tokens + answer.output_tokens,
-        "promptTokensDetails": [{"modality": "TEXT", "tokenCount": answer.input_tokens}],
-    });
-    if answer.reasoning_tokens > 0 {
-        usage["thoughtsTokenCount"] = json!(answer.reasoning_tokens);
-    }
-    if answer.textless {
-        usage
-            .as_object_mut()
-            .map(|u| u.remove("candidatesTokenCount"));
-    }
-    let body = match finish {
-        Finish::Safety => json!({
+    if finish == Finish::Safety {
+        let body = json!({
             "promptFeedback": {"blockReason": "SAFETY", "safetyRatings": [
                 {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": true}]},
             "usageMetadata": {"promptTokenCount": answer.input_tokens,
                               "totalTokenCount": answer.input_tokens},
             "modelVersion": model,
             "responseId": format!("fake{id}"),
-        }),
-        _ => {
-            let mut parts: Vec<Value> = answer
-                .reasoning_text
-                .iter()
-                .map(|thought| json!({"text": thought, "thought": true}))
-                .collect();
-            parts.push(json!({"text": answer.text}));
-            if let Some(png) = &picture {
-                parts.push(json!({"inlineData": {"mimeType": "image/png", "data": base64(png)}}));
-            }
-            // Cut while thinking: a candidate whose content has no parts at all.
-            let content = if answer.textless {
-                json!({"role": "model"})
-            } else {
-                json!({"role": "model", "parts": parts})
-            };
-            let mut candidate = json!({
-                "content": content,
-                "finishReason": if finish == Finish::Length { "MAX_TOKENS" } else { "STOP" },
-                "index": 0,
-            });
-            if let Some(urls) = grounded {
-                candidate["groundingMetadata"] = grounding(&answer.text, urls);
-            }
-            json!({
-                "candidates": [candidate],
-                "usageMetadata": usage,
-                "modelVersion": model,
-                "responseId": format!("fake{id}"),
-            })
+        });
+        return HttpResponse::json(200, &body);
+    }
+    let mut body = Vec::with_capacity(answer.text.len() + 512);
+    let b = &mut body;
+    out::raw(b, "{\"candidates\":[{\"content\":{\"role\":\"model\"");
+    // Cut while thinking: a candidate whose content has no parts at all.
+    if !answer.textless {
+        out::raw(b, ",\"parts\":[");
+        if let Some(thought) = &answer.reasoning_text {
+            out::raw(b, "{\"text\":");
+            out::string(b, thought);
+            out::raw(b, ",\"thought\":true},");
         }
-    };
-    HttpResponse::json(200, &body)
+        out::raw(b, "{\"text\":");
+        out::string(b, &answer.text);
+        out::raw(b, "}");
+        if let Some(png) = &picture {
+            out::raw(
+                b,
+                ",{\"inlineData\":{\"mimeType\":\"image/png\",\"data\":\"",
+            );
+            out::raw(b, &base64(png));
+            out::raw(b, "\"}}");
+        }
+        out::raw(b, "]");
+    }
+    out::raw(b, "},\"finishReason\":");
+    out::raw(
+        b,
+        if finish == Finish::Length {
+            "\"MAX_TOKENS\""
+        } else {
+            "\"STOP\""
+        },
+    );
+    out::raw(b, ",\"index\":0");
+    if let Some(urls) = grounded {
+        out::raw(b, ",\"groundingMetadata\":");
+        out::value(b, &grounding(&answer.text, urls));
+    }
+    // Thoughts are counted apart from the candidates; no candidate tokens when there is no text.
+    out::raw(b, "}],\"usageMetadata\":{\"promptTokenCount\":");
+    out::number(b, answer.input_tokens);
+    if !answer.textless {
+        out::raw(b, ",\"candidatesTokenCount\":");
+        out::number(b, answer.output_tokens - answer.reasoning_tokens);
+    }
+    out::raw(b, ",\"totalTokenCount\":");
+    out::number(b, answer.input_tokens + answer.output_tokens);
+    out::raw(
+        b,
+        ",\"promptTokensDetails\":[{\"modality\":\"TEXT\",\"tokenCount\":",
+    );
+    out::number(b, answer.input_tokens);
+    out::raw(b, "}]");
+    if answer.reasoning_tokens > 0 {
+        out::raw(b, ",\"thoughtsTokenCount\":");
+        out::number(b, answer.reasoning_tokens);
+    }
+    out::raw(b, "},\"modelVersion\":");
+    out::string(b, model);
+    out::raw(b, ",\"responseId\":\"fake");
+    out::number(b, id);
+    out::raw(b, "\"}");
+    json_200(body)
 }
 
 /// Grounding with Google Search as the API reports it: the queries, the pages (behind Google's
@@ -816,8 +987,8 @@ fn model_list(api: Api, models: &[String]) -> HttpResponse {
 }
 
 /// The headers of one reset form; the body-only Gemini form has none.
-fn reset_headers(reset: &ResetHeader) -> Vec<(String, String)> {
-    let h = |n: &str, v: String| (n.to_string(), v);
+fn reset_headers(reset: &ResetHeader) -> Vec<Header> {
+    let h = |n: &'static str, v: String| (n.into(), v.into());
     match reset {
         ResetHeader::None | ResetHeader::GeminiRetryDelay(_) => vec![],
         ResetHeader::RetryAfterSeconds(s) => vec![h("retry-after", s.to_string())],
@@ -931,8 +1102,8 @@ fn default_budget(api: Api) -> RequestBudget {
 
 /// The request-limit headers of a budget: Go durations for OpenAI, RFC 3339 for Anthropic,
 /// none for Gemini.
-fn budget_headers(api: Api, budget: &RequestBudget) -> Vec<(String, String)> {
-    let h = |n: &str, v: String| (n.to_string(), v);
+fn budget_headers(api: Api, budget: &RequestBudget) -> Vec<Header> {
+    let h = |n: &'static str, v: String| (n.into(), v.into());
     match api {
         Api::OpenAi => vec![
             h("x-ratelimit-limit-requests", budget.limit.to_string()),
@@ -1011,7 +1182,9 @@ pub fn over_request_limit(api: Api, model: &str, refused: &Refused) -> HttpRespo
     };
     if api != Api::Gemini {
         let retry_after = retry_after_seconds(refused.wait).to_string();
-        response.headers.push(("retry-after".into(), retry_after));
+        response
+            .headers
+            .push(("retry-after".into(), retry_after.into()));
         response
             .headers
             .extend(budget_headers(api, &refused.budget));

@@ -10,6 +10,8 @@
 //! the schema (recursion cut after a few levels), `allOf` (merged) and `anyOf`/`oneOf` (the first
 //! branch that is not only `null`).
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value, json};
 
 use super::content::{fnv, seo_description, seo_slug, seo_title};
@@ -46,12 +48,156 @@ pub fn is_open_object(schema: &Value) -> bool {
 
 /// A valid instance of `schema` about `topic`.
 pub fn instance(schema: &Value, topic: &str) -> Value {
-    let writer = Writer {
-        root: schema,
-        topic,
-        seed: fnv(topic.as_bytes()),
-    };
-    writer.value(schema, None, 0, 0, 0)
+    plan(schema).value(topic)
+}
+
+/// A schema the fake was sent, with its [`Plan`]: kept per distinct schema text.
+#[derive(Debug)]
+pub struct Known {
+    pub value: Value,
+    pub plan: Plan,
+}
+
+impl Known {
+    pub fn new(value: Value) -> Self {
+        Known {
+            plan: plan(&value),
+            value,
+        }
+    }
+}
+
+/// A schema compiled for answering: the shape of its instances, which the schema alone decides,
+/// with the leaves that depend on the topic left to fill. Writing an instance from a plan does no
+/// lookups in the schema, so a plan kept per distinct schema makes each answer cheap.
+#[derive(Debug)]
+pub struct Plan {
+    root: Node,
+    /// [`is_open_object`]: answered with the SEO object instead.
+    open: bool,
+}
+
+#[derive(Debug)]
+enum Node {
+    Null,
+    Const(Value),
+    /// A required property the schema does not describe: the topic.
+    Topic,
+    /// One of the options, by the pick at this offset.
+    Enum(Vec<Value>, u64),
+    Bool(u64),
+    Number(Numbers, u64),
+    String(Strings),
+    Array(Vec<Node>),
+    Object(Vec<(String, Node)>),
+}
+
+/// `schema` compiled.
+pub fn plan(schema: &Value) -> Plan {
+    let compiler = Compiler { root: schema };
+    Plan {
+        root: compiler.node(schema, None, 0, 0, 0),
+        open: is_open_object(schema),
+    }
+}
+
+impl Plan {
+    pub fn is_open_object(&self) -> bool {
+        self.open
+    }
+
+    /// The instance about `topic`.
+    pub fn value(&self, topic: &str) -> Value {
+        self.root.value(&Leaves::new(topic))
+    }
+
+    /// The instance about `topic` as compact JSON text, as `serde_json` writes the value.
+    pub fn write(&self, out: &mut Vec<u8>, topic: &str) {
+        self.root.write(out, &Leaves::new(topic));
+    }
+}
+
+/// What the leaves are drawn from.
+struct Leaves<'a> {
+    topic: &'a str,
+    seed: u64,
+}
+
+impl<'a> Leaves<'a> {
+    fn new(topic: &'a str) -> Self {
+        Leaves {
+            topic,
+            seed: fnv(topic.as_bytes()),
+        }
+    }
+
+    /// The same for the same topic, property and item.
+    fn pick(&self, offset: u64) -> u64 {
+        self.seed.wrapping_add(offset)
+    }
+}
+
+impl Node {
+    fn value(&self, leaves: &Leaves) -> Value {
+        match self {
+            Node::Null => Value::Null,
+            Node::Const(value) => value.clone(),
+            Node::Topic => json!(leaves.topic),
+            Node::Enum(options, offset) => {
+                options[(leaves.pick(*offset) % options.len() as u64) as usize].clone()
+            }
+            Node::Bool(offset) => json!(leaves.pick(*offset) % 2 == 0),
+            Node::Number(numbers, offset) => numbers.value(leaves.pick(*offset)),
+            Node::String(strings) => json!(strings.text(leaves)),
+            Node::Array(items) => Value::Array(items.iter().map(|n| n.value(leaves)).collect()),
+            Node::Object(members) => Value::Object(
+                members
+                    .iter()
+                    .map(|(key, node)| (key.clone(), node.value(leaves)))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn write(&self, out: &mut Vec<u8>, leaves: &Leaves) {
+        match self {
+            Node::Null => out.extend_from_slice(b"null"),
+            Node::Const(value) => super::out::value(out, value),
+            Node::Topic => super::out::string(out, leaves.topic),
+            Node::Enum(..) | Node::Number(..) => super::out::value(out, &self.value(leaves)),
+            Node::Bool(offset) => {
+                let b: &[u8] = if leaves.pick(*offset) % 2 == 0 {
+                    b"true"
+                } else {
+                    b"false"
+                };
+                out.extend_from_slice(b);
+            }
+            Node::String(strings) => super::out::string(out, &strings.text(leaves)),
+            Node::Array(items) => {
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    item.write(out, leaves);
+                }
+                out.push(b']');
+            }
+            Node::Object(members) => {
+                out.push(b'{');
+                for (i, (key, node)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    super::out::string(out, key);
+                    out.push(b':');
+                    node.write(out, leaves);
+                }
+                out.push(b'}');
+            }
+        }
+    }
 }
 
 /// How many `$ref`s deep the writer goes before objects keep only required properties and
@@ -60,55 +206,47 @@ const REF_DEPTH: u32 = 3;
 /// Past this depth a value is `null`: only a schema with no finite instance gets this far.
 const MAX_DEPTH: u32 = 32;
 
-struct Writer<'a> {
+struct Compiler<'a> {
     root: &'a Value,
-    topic: &'a str,
-    seed: u64,
 }
 
-impl Writer<'_> {
+impl<'a> Compiler<'a> {
     /// `name`: the property being filled; `index`: the array item it is in; `refs`: `$ref`s
     /// followed on the way.
-    fn value(
+    fn node(
         &self,
         schema: &Value,
         name: Option<&str>,
         index: usize,
         depth: u32,
         refs: u32,
-    ) -> Value {
+    ) -> Node {
         if depth > MAX_DEPTH {
-            return Value::Null;
+            return Node::Null;
         }
         let mut refs = refs;
         let schema = self.merged(schema, &mut refs, 0);
         if let Some(value) = schema.get("const") {
-            return value.clone();
+            return Node::Const(value.clone());
         }
-        let pick = self
-            .seed
-            .wrapping_add(fnv(name.unwrap_or("").as_bytes()))
-            .wrapping_add(index as u64);
+        let offset = fnv(name.unwrap_or("").as_bytes()).wrapping_add(index as u64);
         if let Some(Value::Array(options)) = schema.get("enum")
             && !options.is_empty()
         {
-            return options[(pick % options.len() as u64) as usize].clone();
+            return Node::Enum(options.clone(), offset);
         }
-        let types: Vec<String> = match schema.get("type") {
-            Some(Value::String(t)) => vec![t.to_ascii_lowercase()],
-            Some(Value::Array(list)) => list
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_ascii_lowercase)
-                .collect(),
-            _ => Vec::new(),
+        let types: &[Value] = match schema.get("type") {
+            Some(Value::Array(list)) => list,
+            Some(one @ Value::String(_)) => std::slice::from_ref(one),
+            _ => &[],
         };
-        let chosen = types
-            .iter()
-            .find(|t| *t != "null")
-            .cloned()
+        let mut named = types.iter().filter_map(Value::as_str).peekable();
+        let any_named = named.peek().is_some();
+        let chosen = named
+            .find(|t| !t.eq_ignore_ascii_case("null"))
+            .map(str::to_ascii_lowercase)
             .unwrap_or_else(|| {
-                if !types.is_empty() {
+                if any_named {
                     "null".into()
                 } else if schema.contains_key("properties") || schema.contains_key("required") {
                     "object".into()
@@ -131,22 +269,20 @@ impl Writer<'_> {
                     .and_then(Value::as_array)
                     .map(|r| r.iter().filter_map(Value::as_str).collect())
                     .unwrap_or_default();
-                let mut out = Map::new();
+                let mut members: Vec<(String, Node)> = Vec::new();
                 for (key, property) in properties {
                     if shallow && !required.contains(&key.as_str()) {
                         continue;
                     }
-                    out.insert(
-                        key.clone(),
-                        self.value(property, Some(key), index, depth + 1, refs),
-                    );
+                    let node = self.node(property, Some(key), index, depth + 1, refs);
+                    members.push((key.clone(), node));
                 }
                 for key in required {
-                    if !out.contains_key(key) {
-                        out.insert(key.to_string(), json!(self.topic));
+                    if !members.iter().any(|(k, _)| k == key) {
+                        members.push((key.to_string(), Node::Topic));
                     }
                 }
-                Value::Object(out)
+                Node::Object(members)
             }
             "array" => {
                 let prefix = schema
@@ -164,28 +300,45 @@ impl Writer<'_> {
                     .get("items")
                     .filter(|i| i.is_object())
                     .unwrap_or(&any);
-                Value::Array(
+                Node::Array(
                     (0..count)
                         .map(|i| {
                             let item = prefix.get(i).unwrap_or(items);
-                            self.value(item, name, i, depth + 1, refs)
+                            self.node(item, name, i, depth + 1, refs)
                         })
                         .collect(),
                 )
             }
-            "integer" | "number" => self.number(&schema, chosen == "integer", pick),
-            "boolean" => json!(pick % 2 == 0),
-            "null" => Value::Null,
-            _ => json!(self.string(&schema, name, index, pick)),
+            "integer" | "number" => {
+                Node::Number(Numbers::new(&schema, chosen == "integer"), offset)
+            }
+            "boolean" => Node::Bool(offset),
+            "null" => Node::Null,
+            _ => Node::String(Strings::new(&schema, name, index, offset)),
         }
     }
 
     /// The schema with what its `$ref`, `allOf` and first `anyOf`/`oneOf` branch add, its own
-    /// keywords first.
-    fn merged(&self, schema: &Value, refs: &mut u32, hops: u32) -> Map<String, Value> {
+    /// keywords first. Borrowed when it has none of them, as most nodes: a copy of each node
+    /// (the root's copy holding the whole schema) was most of the fake's work per JSON answer.
+    fn merged<'s>(
+        &self,
+        schema: &'s Value,
+        refs: &mut u32,
+        hops: u32,
+    ) -> Cow<'s, Map<String, Value>>
+    where
+        'a: 's,
+    {
         let Some(object) = schema.as_object() else {
-            return Map::new();
+            return Cow::Owned(Map::new());
         };
+        let composed = object
+            .keys()
+            .any(|k| matches!(k.as_str(), "$ref" | "allOf" | "anyOf" | "oneOf"));
+        if !composed && object.get("nullable") != Some(&Value::Bool(true)) {
+            return Cow::Borrowed(object);
+        }
         let mut out: Map<String, Value> = object
             .iter()
             .filter(|(k, _)| !matches!(k.as_str(), "$ref" | "allOf" | "anyOf" | "oneOf"))
@@ -219,7 +372,7 @@ impl Writer<'_> {
             }
         }
         for part in parts {
-            for (key, value) in self.merged(part, refs, hops + 1) {
+            for (key, value) in self.merged(part, refs, hops + 1).into_owned() {
                 match (key.as_str(), out.get_mut(&key), value) {
                     ("properties", Some(Value::Object(mine)), Value::Object(theirs)) => {
                         for (name, property) in theirs {
@@ -241,10 +394,21 @@ impl Writer<'_> {
                 }
             }
         }
-        out
+        Cow::Owned(out)
     }
+}
 
-    fn number(&self, schema: &Map<String, Value>, integer: bool, pick: u64) -> Value {
+/// A number leaf: its bounds and step from the schema, the value by the pick.
+#[derive(Debug)]
+struct Numbers {
+    integer: bool,
+    lo: f64,
+    hi: f64,
+    step: f64,
+}
+
+impl Numbers {
+    fn new(schema: &Map<String, Value>, integer: bool) -> Self {
         let mut lo = number(schema, "minimum");
         let mut hi = number(schema, "maximum");
         let flag = |key: &str| schema.get(key) == Some(&Value::Bool(true));
@@ -268,6 +432,21 @@ impl Writer<'_> {
         let step = number(schema, "multipleOf")
             .filter(|m| *m > 0.0)
             .unwrap_or(if integer { 1.0 } else { 0.0 });
+        Numbers {
+            integer,
+            lo,
+            hi,
+            step,
+        }
+    }
+
+    fn value(&self, pick: u64) -> Value {
+        let Numbers {
+            integer,
+            lo,
+            hi,
+            step,
+        } = *self;
         let value = if step > 0.0 {
             let (first, last) = ((lo / step).ceil(), (hi / step).floor());
             let k = if last >= first {
@@ -297,25 +476,89 @@ impl Writer<'_> {
             json!(value)
         }
     }
+}
 
-    fn string(
-        &self,
-        schema: &Map<String, Value>,
-        name: Option<&str>,
-        index: usize,
-        pick: u64,
-    ) -> String {
-        let topic = self.topic;
-        let slug = seo_slug(topic);
+/// A string leaf: what it is about (by its format, pattern and property name) and its lengths
+/// from the schema; the text from the topic and the pick.
+#[derive(Debug)]
+struct Strings {
+    kind: Text,
+    index: usize,
+    offset: u64,
+    min: usize,
+    max: Option<usize>,
+}
+
+#[derive(Debug)]
+enum Text {
+    Date,
+    DateTime,
+    Email,
+    Uri,
+    Uuid,
+    Slug,
+    Title,
+    MetaDescription,
+    Question,
+    Answer,
+    Point,
+    /// `{topic} {key with spaces} {n}`.
+    Keyed(String),
+}
+
+impl Strings {
+    fn new(schema: &Map<String, Value>, name: Option<&str>, index: usize, offset: u64) -> Self {
         let key = name.unwrap_or("").to_ascii_lowercase();
-        let text = match schema.get("format").and_then(Value::as_str) {
-            Some("date") => format!("2026-{:02}-{:02}", 1 + pick % 12, 1 + pick % 28),
-            Some("date-time") => {
-                format!("2026-{:02}-{:02}T10:30:00Z", 1 + pick % 12, 1 + pick % 28)
+        let kind = match schema.get("format").and_then(Value::as_str) {
+            Some("date") => Text::Date,
+            Some("date-time") => Text::DateTime,
+            Some("email") => Text::Email,
+            Some("uri") => Text::Uri,
+            Some("uuid") => Text::Uuid,
+            _ => {
+                let kebab = schema
+                    .get("pattern")
+                    .and_then(Value::as_str)
+                    .is_some_and(|p| p.contains("a-z") && p.contains('-'));
+                if kebab || key.contains("slug") {
+                    Text::Slug
+                } else if key == "title" || key.contains("headline") {
+                    Text::Title
+                } else if key.contains("meta_description") || key.contains("metadescription") {
+                    Text::MetaDescription
+                } else if key.contains("question") {
+                    Text::Question
+                } else if key.contains("answer")
+                    || key.contains("description")
+                    || key.contains("summary")
+                {
+                    Text::Answer
+                } else if key.is_empty() {
+                    Text::Point
+                } else {
+                    Text::Keyed(key.replace('_', " "))
+                }
             }
-            Some("email") => format!("{slug}@example.com"),
-            Some("uri") => format!("https://example.com/{slug}"),
-            Some("uuid") => {
+        };
+        Strings {
+            kind,
+            index,
+            offset,
+            min: number(schema, "minLength").map_or(0, |n| n as usize),
+            max: number(schema, "maxLength").map(|n| n as usize),
+        }
+    }
+
+    fn text(&self, leaves: &Leaves) -> String {
+        let topic = leaves.topic;
+        let pick = leaves.pick(self.offset);
+        let index = self.index;
+        let text = match &self.kind {
+            Text::Date => format!("2026-{:02}-{:02}", 1 + pick % 12, 1 + pick % 28),
+            Text::DateTime => format!("2026-{:02}-{:02}T10:30:00Z", 1 + pick % 12, 1 + pick % 28),
+            Text::Email => format!("{}@example.com", seo_slug(topic)),
+            Text::Uri => format!("https://example.com/{}", seo_slug(topic)),
+            Text::Uuid => {
                 let (a, b) = (fnv(&pick.to_le_bytes()), fnv(&(!pick).to_le_bytes()));
                 format!(
                     "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
@@ -326,34 +569,17 @@ impl Writer<'_> {
                     b & 0xffff_ffff_ffff
                 )
             }
-            _ => {
-                let kebab = schema
-                    .get("pattern")
-                    .and_then(Value::as_str)
-                    .is_some_and(|p| p.contains("a-z") && p.contains('-'));
-                if kebab || key.contains("slug") {
-                    slug
-                } else if key == "title" || key.contains("headline") {
-                    seo_title(topic)
-                } else if key.contains("meta_description") || key.contains("metadescription") {
-                    seo_description(topic)
-                } else if key.contains("question") {
-                    format!("What should you know about {topic} ({})?", index + 1)
-                } else if key.contains("answer")
-                    || key.contains("description")
-                    || key.contains("summary")
-                {
-                    format!("{topic} in short: what it is, how to choose it and what to avoid.")
-                } else if key.is_empty() {
-                    format!("{topic}, point {}", index + 1)
-                } else {
-                    format!("{topic} {} {}", key.replace('_', " "), index + 1)
-                }
+            Text::Slug => seo_slug(topic),
+            Text::Title => seo_title(topic),
+            Text::MetaDescription => seo_description(topic),
+            Text::Question => format!("What should you know about {topic} ({})?", index + 1),
+            Text::Answer => {
+                format!("{topic} in short: what it is, how to choose it and what to avoid.")
             }
+            Text::Point => format!("{topic}, point {}", index + 1),
+            Text::Keyed(key) => format!("{topic} {key} {}", index + 1),
         };
-        let min = number(schema, "minLength").map_or(0, |n| n as usize);
-        let max = number(schema, "maxLength").map(|n| n as usize);
-        fit(text, min, max)
+        fit(text, self.min, self.max)
     }
 }
 

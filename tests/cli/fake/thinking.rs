@@ -8,7 +8,7 @@
 //! matches `gpt-5.`, `gpt-5-mini-2025-08-07` matches `gpt-5`); ids no entry matches are
 //! unknown and keep the fake's behaviour from before reasoning models.
 
-use serde_json::Value;
+use super::json::Json;
 
 use super::Api;
 use super::content::fnv;
@@ -147,7 +147,7 @@ pub fn lookup(api: Api, model: &str) -> Option<&'static Model> {
 
 /// The reasoning fields of a request checked against the model, with the real 400s. Unknown
 /// models pass.
-pub fn validate(api: Api, model: &str, body: &Value) -> Result<(), HttpResponse> {
+pub fn validate(api: Api, model: &str, body: &Json) -> Result<(), HttpResponse> {
     let Some(row) = lookup(api, model) else {
         return Ok(());
     };
@@ -168,7 +168,7 @@ fn openai_list(values: &[&str]) -> String {
     }
 }
 
-fn unsupported_value(param: &str, value: &Value, accepted: &[&str]) -> HttpResponse {
+fn unsupported_value(param: &str, value: &Json, accepted: &[&str]) -> HttpResponse {
     let shown = value
         .as_str()
         .map_or_else(|| value.to_string(), str::to_string);
@@ -186,11 +186,11 @@ fn unsupported_value(param: &str, value: &Value, accepted: &[&str]) -> HttpRespo
 }
 
 /// A field that is absent or JSON `null`.
-fn given<'a>(body: &'a Value, name: &str) -> Option<&'a Value> {
+fn given<'a, 'j>(body: &'a Json<'j>, name: &str) -> Option<&'a Json<'j>> {
     body.get(name).filter(|v| !v.is_null())
 }
 
-fn validate_openai(steer: Steer, body: &Value) -> Result<(), HttpResponse> {
+fn validate_openai(steer: Steer, body: &Json) -> Result<(), HttpResponse> {
     let effort = given(body, "reasoning_effort");
     match steer {
         Steer::NoEffort if effort.is_some() => Err(openai_error(
@@ -214,14 +214,14 @@ fn validate_openai(steer: Steer, body: &Value) -> Result<(), HttpResponse> {
                 return Err(unsupported_value("reasoning_effort", v, &EFFORTS));
             }
             if let Some(thinking) = given(body, "thinking") {
-                let kind = thinking.get("type").and_then(Value::as_str);
+                let kind = thinking.get("type").and_then(Json::as_str);
                 if !matches!(kind, Some("enabled" | "disabled")) {
                     return Err(openai_error(
                         400,
                         &format!(
                             "Invalid value for 'thinking.type': {}. Supported values are: \
                              'enabled' and 'disabled'.",
-                            thinking.get("type").unwrap_or(&Value::Null)
+                            thinking.get("type").unwrap_or(&Json::Null)
                         ),
                         "invalid_request_error",
                         Some("thinking.type"),
@@ -239,7 +239,7 @@ fn anthropic_bad(message: &str) -> HttpResponse {
     anthropic_error(400, "invalid_request_error", message)
 }
 
-fn validate_anthropic(body: &Value) -> Result<(), HttpResponse> {
+fn validate_anthropic(body: &Json) -> Result<(), HttpResponse> {
     let Some(thinking) = given(body, "thinking") else {
         return Ok(());
     };
@@ -248,7 +248,7 @@ fn validate_anthropic(body: &Value) -> Result<(), HttpResponse> {
             "thinking: Input should be a valid dictionary or object to extract fields from",
         ));
     }
-    match thinking.get("type").and_then(Value::as_str) {
+    match thinking.get("type").and_then(Json::as_str) {
         Some("disabled") => return Ok(()),
         Some("enabled") => {}
         Some(other) => {
@@ -307,11 +307,11 @@ const GEMINI_THINKING_FIELDS: [&str; 3] = ["thinkingBudget", "thinkingLevel", "i
 const GEMINI_LEVELS: [&str; 4] = ["MINIMAL", "LOW", "MEDIUM", "HIGH"];
 
 /// `generationConfig.thinkingConfig`, under either spelling.
-fn thinking_config(body: &Value) -> Option<&Value> {
+fn thinking_config<'a, 'j>(body: &'a Json<'j>) -> Option<&'a Json<'j>> {
     gemini_field(body, "generationConfig").and_then(|c| gemini_field(c, "thinkingConfig"))
 }
 
-fn validate_gemini(steer: Steer, body: &Value) -> Result<(), HttpResponse> {
+fn validate_gemini(steer: Steer, body: &Json) -> Result<(), HttpResponse> {
     let Some(config) = thinking_config(body) else {
         return Ok(());
     };
@@ -322,7 +322,7 @@ fn validate_gemini(steer: Steer, body: &Value) -> Result<(), HttpResponse> {
         ));
     };
     for name in fields.keys() {
-        if !GEMINI_THINKING_FIELDS.contains(&camel(name).as_str()) {
+        if !GEMINI_THINKING_FIELDS.contains(&camel(name).as_ref()) {
             return Err(gemini_bad(&format!(
                 "Invalid JSON payload received. Unknown name \"{name}\" at \
                  'generation_config.thinking_config': Cannot find field."
@@ -461,12 +461,12 @@ pub fn level_median(level: &str) -> f64 {
 
 /// The effective setting of a (valid) request: what it says, else the model's default.
 /// `None` for an unknown model.
-pub fn setting(api: Api, model: &str, body: &Value) -> Option<Setting> {
+pub fn setting(api: Api, model: &str, body: &Json) -> Option<Setting> {
     let row = lookup(api, model)?;
     Some(match row.steer {
         Steer::Effort { default, .. } => {
             let effort = given(body, "reasoning_effort")
-                .and_then(Value::as_str)
+                .and_then(Json::as_str)
                 .unwrap_or(default);
             Setting {
                 sigma: if effort == "minimal" {
@@ -480,7 +480,7 @@ pub fn setting(api: Api, model: &str, body: &Value) -> Option<Setting> {
         Steer::NoEffort | Steer::DeepSeekNever | Steer::NoThinking => OFF,
         Steer::DeepSeekHybrid => {
             let off = given(body, "thinking").and_then(|t| t["type"].as_str()) == Some("disabled");
-            let low = given(body, "reasoning_effort").and_then(Value::as_str) == Some("low");
+            let low = given(body, "reasoning_effort").and_then(Json::as_str) == Some("low");
             match (off, low) {
                 (true, _) => OFF,
                 (false, true) => shown(around(250.0)),
@@ -498,7 +498,7 @@ pub fn setting(api: Api, model: &str, body: &Value) -> Option<Setting> {
             let thoughts = includes_thoughts(config);
             let budget = config
                 .and_then(|c| gemini_field(c, "thinkingBudget"))
-                .and_then(Value::as_i64)
+                .and_then(Json::as_i64)
                 .unwrap_or(if default_on { -1 } else { 0 });
             let setting = match budget {
                 0 => OFF,
@@ -521,11 +521,11 @@ pub fn setting(api: Api, model: &str, body: &Value) -> Option<Setting> {
             let thoughts = includes_thoughts(config);
             let level = config
                 .and_then(|c| gemini_field(c, "thinkingLevel"))
-                .and_then(Value::as_str)
+                .and_then(Json::as_str)
                 .map(str::to_ascii_uppercase);
             let budget = config
                 .and_then(|c| gemini_field(c, "thinkingBudget"))
-                .and_then(Value::as_i64);
+                .and_then(Json::as_i64);
             let setting = match (level, budget) {
                 (Some(level), _) => around(level_median(&level)),
                 // Gemini 3 cannot switch thinking off: budget 0 is its lowest level.
@@ -561,10 +561,10 @@ fn shown(setting: Setting) -> Setting {
     }
 }
 
-fn includes_thoughts(config: Option<&Value>) -> bool {
+fn includes_thoughts(config: Option<&Json>) -> bool {
     config
         .and_then(|c| gemini_field(c, "includeThoughts"))
-        .and_then(Value::as_bool)
+        .and_then(Json::as_bool)
         == Some(true)
 }
 
@@ -656,7 +656,7 @@ pub struct Spend {
 
 impl Simulation {
     /// The spend of one request, when the simulation is on and the model is known.
-    pub fn spend(&mut self, api: Api, model: &str, body: &Value, raw: &[u8]) -> Option<Spend> {
+    pub fn spend(&mut self, api: Api, model: &str, body: &Json, raw: &[u8]) -> Option<Spend> {
         if !self.on {
             return None;
         }

@@ -9,6 +9,11 @@ use super::super::{Api, Behavior, FakeServer, ResetHeader, Times};
 use super::{ANTHROPIC_KEY, Client, GEMINI_KEY, OPENAI_KEY, OUTLINE, Response, server};
 
 /// A generate request to `api` with this body (Gemini: to `model`'s path).
+/// [`thinking::setting`] of a body written as a `json!` value.
+fn setting(api: Api, model: &str, body: &Value) -> Option<Setting> {
+    super::super::json::with_json(body, |body| thinking::setting(api, model, body))
+}
+
 fn post(server: &FakeServer, api: Api, model: &str, body: &Value) -> Response {
     let mut client = Client::connect(server);
     let body = body.to_string();
@@ -428,13 +433,13 @@ fn quantiles(setting: &Setting, n: u64) -> (u64, u64) {
 #[test]
 fn reasoning_draws_are_log_normal_around_each_settings_median() {
     let body = json!({"reasoning_effort": "medium"});
-    let medium = thinking::setting(Api::OpenAi, "gpt-5-mini", &body).unwrap();
+    let medium = setting(Api::OpenAi, "gpt-5-mini", &body).unwrap();
     assert_eq!((medium.median, medium.sigma), (700.0, 0.6));
     let (median, p99) = quantiles(&medium, 2_000);
     assert!((600..=800).contains(&median), "median {median}");
     assert!((2_500..=3_000).contains(&p99), "p99 {p99}");
 
-    let minimal = thinking::setting(
+    let minimal = setting(
         Api::OpenAi,
         "gpt-5",
         &json!({"reasoning_effort": "minimal"}),
@@ -445,7 +450,7 @@ fn reasoning_draws_are_log_normal_around_each_settings_median() {
     assert!((120..=190).contains(&p99), "p99 {p99}");
 
     // Each model's default, and what a request says instead.
-    let median_of = |api, model, body: Value| thinking::setting(api, model, &body).unwrap().median;
+    let median_of = |api, model, body: Value| setting(api, model, &body).unwrap().median;
     assert_eq!(median_of(Api::OpenAi, "gpt-5.1", json!({})), 0.0);
     assert_eq!(median_of(Api::OpenAi, "o3", json!({})), 700.0);
     assert_eq!(
@@ -506,7 +511,7 @@ fn reasoning_draws_are_log_normal_around_each_settings_median() {
     );
 
     // A budget caps the draw.
-    let capped = thinking::setting(
+    let capped = setting(
         Api::Anthropic,
         "claude-sonnet-4-5",
         &json!({"thinking": {"type": "enabled", "budget_tokens": 1024}}),

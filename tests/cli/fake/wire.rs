@@ -5,9 +5,12 @@
 /// The service name the fake's Gemini errors carry (the real one's shape, not its host).
 pub const SERVICE_NAME: &str = "generativelanguage.fake.invalid";
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-use serde_json::{Value, json};
+use serde_json::json;
+
+use super::json::Json;
 
 use super::Api;
 use super::http::{HttpRequest, HttpResponse};
@@ -41,7 +44,7 @@ pub fn route(request: &HttpRequest) -> Option<Route> {
             model: model.map(str::to_string),
         })
     };
-    match request.method.as_str() {
+    match request.method() {
         "POST" if path.ends_with("/chat/completions") => route(Api::OpenAi, Kind::Generate, None),
         "POST" if path.ends_with("/v1/messages") => route(Api::Anthropic, Kind::Generate, None),
         "POST" => {
@@ -86,13 +89,15 @@ pub fn sent_key(api: Api, request: &HttpRequest) -> Option<String> {
 /// What a careful client must never do, whether or not the real API would tolerate it.
 pub fn violations(api: Api, request: &HttpRequest) -> Vec<String> {
     let mut found = header_violations(api, request);
-    let at = format!("{} {}", request.method, request.path());
-    if request.method == "POST"
-        && !request
-            .header("content-type")
-            .is_some_and(|t| t.to_ascii_lowercase().starts_with("application/json"))
-    {
-        found.push(format!("{at}: content-type is not application/json"));
+    let json = |t: &str| {
+        t.get(..16)
+            .is_some_and(|t| t.eq_ignore_ascii_case("application/json"))
+    };
+    if request.method() == "POST" && !request.header("content-type").is_some_and(json) {
+        found.push(format!(
+            "{}: content-type is not application/json",
+            at(request)
+        ));
     }
     found
 }
@@ -101,59 +106,78 @@ pub fn violations(api: Api, request: &HttpRequest) -> Vec<String> {
 /// (uploads) or empty (cancels).
 pub fn header_violations(api: Api, request: &HttpRequest) -> Vec<String> {
     let mut found = Vec::new();
-    let at = format!("{} {}", request.method, request.path());
     for name in ["key", "api_key", "apikey", "access_token"] {
         if request.query_param(name).is_some() {
             found.push(format!(
-                "{at}: credential in the URL (query parameter `{name}`)"
+                "{}: credential in the URL (query parameter `{name}`)",
+                at(request)
             ));
         }
     }
     if api == Api::Anthropic {
         match request.header("anthropic-version") {
-            None => found.push(format!("{at}: missing anthropic-version header")),
+            None => found.push(format!("{}: missing anthropic-version header", at(request))),
             Some("2023-06-01") => {}
-            Some(other) => found.push(format!("{at}: anthropic-version {other:?}")),
+            Some(other) => found.push(format!("{}: anthropic-version {other:?}", at(request))),
         }
     }
     found
 }
 
-/// Auth and validation as the real API does them; `Err` is the response to send instead.
-/// `gateway`: the model names a LiteLLM-style gateway in front serves (its check comes after
-/// auth, before the provider sees the body).
-pub fn check(
+/// Where a violation happened, only written out for one that did.
+fn at(request: &HttpRequest) -> String {
+    format!("{} {}", request.method(), request.path())
+}
+
+/// Auth, and the gateway's model check, as the real API does them; `Err` is the response to
+/// send instead. `gateway`: the model names a LiteLLM-style gateway in front serves (its check
+/// comes after auth, before the provider sees the body). Its errors win over
+/// [`check_body`]'s.
+pub fn check_access(
     api: Api,
     route: &Route,
     request: &HttpRequest,
-    body: &Value,
+    body: &Json,
     keys: &HashMap<Api, Vec<String>>,
     gateway: Option<&[String]>,
 ) -> Result<(), HttpResponse> {
     check_auth(api, request, keys)?;
+    if route.kind == Kind::Models || request.body.is_empty() || body.is_null() {
+        return Ok(());
+    }
+    if let Some(served) = gateway
+        && let Some(model) = body.get("model").and_then(Json::as_str)
+        && !served.iter().any(|m| m == model)
+    {
+        return Err(super::gateway::unknown_model(model));
+    }
+    Ok(())
+}
+
+/// The body checks of a request, after [`check_access`]: JSON, then [`validate_body`].
+pub fn check_body(
+    api: Api,
+    route: &Route,
+    request: &HttpRequest,
+    body: &Json,
+) -> Result<(), HttpResponse> {
     if route.kind == Kind::Models {
         return Ok(());
     }
     if request.body.is_empty() || body.is_null() {
         return Err(unparsable_body(api));
     }
-    if let Some(served) = gateway
-        && let Some(model) = body.get("model").and_then(Value::as_str)
-        && !served.iter().any(|m| m == model)
-    {
-        return Err(super::gateway::unknown_model(model));
-    }
     let model = route
         .model
         .as_deref()
-        .or_else(|| body.get("model").and_then(Value::as_str))
+        .or_else(|| body.get("model").and_then(Json::as_str))
         .unwrap_or("");
     validate_body(api, model, body)
 }
 
 /// The body checks of a generate request to `model`: the wire format's, then the model's
 /// reasoning fields (`thinking.rs`).
-pub fn validate_body(api: Api, model: &str, body: &Value) -> Result<(), HttpResponse> {
+pub fn validate_body(api: Api, model: &str, body: &Json) -> Result<(), HttpResponse> {
     match api {
         Api::OpenAi => validate_openai(body),
         Api::Anthropic => validate_anthropic(body),
@@ -309,7 +333,7 @@ fn openai_bad(message: &str, param: &str, code: Option<&str>) -> HttpResponse {
     openai_error(400, message, "invalid_request_error", Some(param), code)
 }
 
-pub fn validate_openai(body: &Value) -> Result<(), HttpResponse> {
+pub fn validate_openai(body: &Json) -> Result<(), HttpResponse> {
     let Some(object) = body.as_object() else {
         return Err(openai_bad(
             "Invalid type for body: expected an object.",
@@ -317,7 +341,7 @@ pub fn validate_openai(body: &Value) -> Result<(), HttpResponse> {
             None,
         ));
     };
-    if !object.get("model").is_some_and(Value::is_string) {
+    if !object.get("model").is_some_and(Json::is_string) {
         return Err(openai_bad(
             "you must provide a model parameter",
             "model",
@@ -325,8 +349,8 @@ pub fn validate_openai(body: &Value) -> Result<(), HttpResponse> {
         ));
     }
     let messages = match object.get("messages") {
-        Some(Value::Array(m)) if !m.is_empty() => m,
-        Some(Value::Array(_)) => {
+        Some(Json::Array(m)) if !m.is_empty() => m,
+        Some(Json::Array(_)) => {
             return Err(openai_bad(
                 "Invalid 'messages': empty array. Expected an array with minimum length 1, but got \
                  an empty array instead.",
@@ -343,7 +367,7 @@ pub fn validate_openai(body: &Value) -> Result<(), HttpResponse> {
         }
     };
     for (i, message) in messages.iter().enumerate() {
-        let role = message.get("role").and_then(Value::as_str).unwrap_or("");
+        let role = message.get("role").and_then(Json::as_str).unwrap_or("");
         if !["system", "developer", "user", "assistant", "tool"].contains(&role) {
             return Err(openai_bad(
                 &format!(
@@ -371,7 +395,7 @@ pub fn validate_openai(body: &Value) -> Result<(), HttpResponse> {
             ));
         }
     }
-    if object.get("stream") == Some(&Value::Bool(true)) {
+    if object.get("stream") == Some(&Json::Bool(true)) {
         return Err(openai_bad(
             "The loopback fake does not stream; send stream: false.",
             "stream",
@@ -379,11 +403,11 @@ pub fn validate_openai(body: &Value) -> Result<(), HttpResponse> {
         ));
     }
     if let Some(format) = object.get("response_format") {
-        match format.get("type").and_then(Value::as_str) {
+        match format.get("type").and_then(Json::as_str) {
             Some("text" | "json_object") => {}
             Some("json_schema") => {
                 let schema = &format["json_schema"];
-                let name = schema.get("name").and_then(Value::as_str).unwrap_or("");
+                let name = schema.get("name").and_then(Json::as_str).unwrap_or("");
                 let good_name = !name.is_empty()
                     && name.len() <= 64
                     && name
@@ -396,7 +420,7 @@ pub fn validate_openai(body: &Value) -> Result<(), HttpResponse> {
                         Some("invalid_value"),
                     ));
                 }
-                if !schema.get("schema").is_some_and(Value::is_object) {
+                if !schema.get("schema").is_some_and(Json::is_object) {
                     return Err(openai_bad(
                         "Missing required parameter: 'response_format.json_schema.schema'.",
                         "response_format.json_schema.schema",
@@ -444,18 +468,18 @@ fn anthropic_bad(message: &str) -> HttpResponse {
     anthropic_error(400, "invalid_request_error", message)
 }
 
-pub fn validate_anthropic(body: &Value) -> Result<(), HttpResponse> {
+pub fn validate_anthropic(body: &Json) -> Result<(), HttpResponse> {
     let Some(object) = body.as_object() else {
         return Err(anthropic_bad("Input should be a valid dictionary"));
     };
     for name in object.keys() {
-        if !ANTHROPIC_FIELDS.contains(&name.as_str()) {
+        if !ANTHROPIC_FIELDS.contains(&name) {
             return Err(anthropic_bad(&format!(
                 "{name}: Extra inputs are not permitted"
             )));
         }
     }
-    if !object.get("model").is_some_and(Value::is_string) {
+    if !object.get("model").is_some_and(Json::is_string) {
         return Err(anthropic_bad("model: Field required"));
     }
     match object.get("max_tokens") {
@@ -469,11 +493,11 @@ pub fn validate_anthropic(body: &Value) -> Result<(), HttpResponse> {
     }
     let messages = match object.get("messages") {
         None => return Err(anthropic_bad("messages: Field required")),
-        Some(Value::Array(m)) if !m.is_empty() => m,
+        Some(Json::Array(m)) if !m.is_empty() => m,
         Some(_) => return Err(anthropic_bad("messages: at least one message is required")),
     };
     for (i, message) in messages.iter().enumerate() {
-        match message.get("role").and_then(Value::as_str) {
+        match message.get("role").and_then(Json::as_str) {
             Some("user" | "assistant") => {}
             Some(role) => {
                 return Err(anthropic_bad(&format!(
@@ -496,7 +520,7 @@ pub fn validate_anthropic(body: &Value) -> Result<(), HttpResponse> {
             ));
         }
     }
-    if object.get("stream") == Some(&Value::Bool(true)) {
+    if object.get("stream") == Some(&Json::Bool(true)) {
         return Err(anthropic_bad(
             "stream: the loopback fake does not stream; send stream: false",
         ));
@@ -504,8 +528,12 @@ pub fn validate_anthropic(body: &Value) -> Result<(), HttpResponse> {
     Ok(())
 }
 
-/// Gemini's JSON parser accepts both camelCase and snake_case field names.
-pub fn camel(name: &str) -> String {
+/// Gemini's JSON parser accepts both camelCase and snake_case field names. Borrowed when
+/// already camelCase, as gen writes them: every field of every Gemini body comes through here.
+pub fn camel(name: &str) -> Cow<'_, str> {
+    if !name.contains('_') {
+        return Cow::Borrowed(name);
+    }
     let mut out = String::new();
     let mut upper = false;
     for c in name.chars() {
@@ -518,7 +546,7 @@ pub fn camel(name: &str) -> String {
             out.push(c);
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 const GEMINI_FIELDS: [&str; 7] = [
@@ -559,29 +587,45 @@ fn gemini_bad(message: &str) -> HttpResponse {
     gemini_error(400, "INVALID_ARGUMENT", message, vec![])
 }
 
-/// A field of a Gemini object under either spelling.
-pub fn gemini_field<'a>(object: &'a Value, camel_name: &str) -> Option<&'a Value> {
+/// [`validate_body`] of a body held as a serde_json value (a batch row).
+pub fn validate_value(api: Api, model: &str, body: &serde_json::Value) -> Result<(), HttpResponse> {
+    super::json::with_json(body, |body| validate_body(api, model, body))
+}
+
+/// [`gemini_field`] of a serde_json value (a batch job's body).
+pub fn gemini_value_field<'a>(
+    object: &'a serde_json::Value,
+    camel_name: &str,
+) -> Option<&'a serde_json::Value> {
     object
         .as_object()?
         .iter()
         .find_map(|(k, v)| (camel(k) == camel_name).then_some(v))
 }
 
-pub fn validate_gemini(body: &Value) -> Result<(), HttpResponse> {
+/// A field of a Gemini object under either spelling.
+pub fn gemini_field<'a, 'j>(object: &'a Json<'j>, camel_name: &str) -> Option<&'a Json<'j>> {
+    // A name without `_` is its own camelCase: most are, and need no conversion.
+    object.as_object()?.iter().find_map(|(k, v)| {
+        (k == camel_name || (k.contains('_') && camel(k) == camel_name)).then_some(v)
+    })
+}
+
+pub fn validate_gemini(body: &Json) -> Result<(), HttpResponse> {
     let Some(object) = body.as_object() else {
         return Err(gemini_bad(
             "Invalid JSON payload received. Expected an object.",
         ));
     };
     for name in object.keys() {
-        if !GEMINI_FIELDS.contains(&camel(name).as_str()) {
+        if !GEMINI_FIELDS.contains(&camel(name).as_ref()) {
             return Err(gemini_bad(&format!(
                 "Invalid JSON payload received. Unknown name \"{name}\": Cannot find field."
             )));
         }
     }
     let contents = match gemini_field(body, "contents") {
-        Some(Value::Array(c)) if !c.is_empty() => c,
+        Some(Json::Array(c)) if !c.is_empty() => c,
         _ => {
             return Err(gemini_bad(
                 "* GenerateContentRequest.contents: contents is not specified",
@@ -589,7 +633,7 @@ pub fn validate_gemini(body: &Value) -> Result<(), HttpResponse> {
         }
     };
     for (i, content) in contents.iter().enumerate() {
-        if let Some(role) = content.get("role").and_then(Value::as_str)
+        if let Some(role) = content.get("role").and_then(Json::as_str)
             && role != "user"
             && role != "model"
         {
@@ -599,7 +643,7 @@ pub fn validate_gemini(body: &Value) -> Result<(), HttpResponse> {
         }
         let has_parts = content
             .get("parts")
-            .and_then(Value::as_array)
+            .and_then(Json::as_array)
             .is_some_and(|p| !p.is_empty());
         if !has_parts {
             return Err(gemini_bad(&format!(
@@ -612,7 +656,7 @@ pub fn validate_gemini(body: &Value) -> Result<(), HttpResponse> {
             return Err(gemini_bad("Invalid value at 'generation_config'"));
         };
         for name in fields.keys() {
-            if !GEMINI_CONFIG_FIELDS.contains(&camel(name).as_str()) {
+            if !GEMINI_CONFIG_FIELDS.contains(&camel(name).as_ref()) {
                 return Err(gemini_bad(&format!(
                     "Invalid JSON payload received. Unknown name \"{name}\" at \
                      'generation_config': Cannot find field."
@@ -626,7 +670,7 @@ pub fn validate_gemini(body: &Value) -> Result<(), HttpResponse> {
                 "responseSchema and responseJsonSchema cannot both be set.",
             ));
         }
-        let mime = gemini_field(config, "responseMimeType").and_then(Value::as_str);
+        let mime = gemini_field(config, "responseMimeType").and_then(Json::as_str);
         if (schema || json_schema) && mime != Some("application/json") {
             return Err(gemini_bad(
                 "* GenerateContentRequest.generation_config.response_mime_type: \
@@ -673,7 +717,7 @@ const GEMINI_TOOLS: [&str; 6] = [
 ];
 
 /// `tools`: a list of objects, each naming one known tool (`google_search` or `googleSearch`…).
-fn validate_gemini_tools(tools: &Value) -> Result<(), HttpResponse> {
+fn validate_gemini_tools(tools: &Json) -> Result<(), HttpResponse> {
     let Some(tools) = tools.as_array() else {
         return Err(gemini_bad(
             "Invalid value at 'tools': expected a list of Tool objects.",
@@ -686,7 +730,7 @@ fn validate_gemini_tools(tools: &Value) -> Result<(), HttpResponse> {
             )));
         };
         for name in fields.keys() {
-            if !GEMINI_TOOLS.contains(&camel(name).as_str()) {
+            if !GEMINI_TOOLS.contains(&camel(name).as_ref()) {
                 return Err(gemini_bad(&format!(
                     "Invalid JSON payload received. Unknown name \"{name}\" at 'tools[{i}]': \
                      Cannot find field."
