@@ -20,7 +20,9 @@
 //! at once, and a deadline learnt per step catches a stall before the first byte and one in the
 //! middle of an answer alike, without parsing server-sent events on every request.
 
-use std::sync::Mutex;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::tasks::reasoning::Step;
@@ -40,10 +42,12 @@ const STRETCH_WHEN_ONE_IN: u32 = 20;
 /// The attempts that share is counted over.
 const SHARE_OVER: u32 = 400;
 
-/// The learnt deadlines of one run.
+/// The learnt deadlines of one run. Every attempt reads one and every good answer adds to one,
+/// from all lanes at once: a step's history is atomics, and the list of steps is locked for
+/// writing only when a step gets its first answer.
 #[derive(Default)]
 pub struct Deadlines {
-    steps: Mutex<Vec<History>>,
+    steps: RwLock<Vec<Arc<History>>>,
 }
 
 /// What an attempt is timed against.
@@ -56,32 +60,30 @@ pub struct Deadline {
     pub answers: usize,
 }
 
-/// One (provider, model, step).
+/// One (provider, model, step). Answers recorded while the percentile is computed may be read
+/// half-written: a sample more or less does not move a 99th percentile.
 struct History {
     provider: usize,
     model: String,
     step: Step,
     /// Latencies of recent good answers (a ring of `WINDOW`), in microseconds.
-    latencies: Vec<u32>,
-    /// Their output tokens per second, same order.
-    rates: Vec<f32>,
-    next: usize,
-    since_recompute: usize,
+    latencies: Box<[AtomicU32]>,
+    /// Their output tokens per second (`f32` bits), same order.
+    rates: Box<[AtomicU32]>,
+    /// Good answers recorded so far (the ring's next slot is this modulo `WINDOW`).
+    answers: AtomicUsize,
     /// The largest output cap a good answer was timed with.
-    max_cap: u32,
-    learnt: Option<Learnt>,
-    stretch: u32,
-    /// Attempts settled (good or abandoned) and abandoned since the last stretch.
-    settled: u32,
-    abandoned: u32,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Learnt {
-    p99: Duration,
-    answers: usize,
-    /// The slowest output rate seen (its 1st percentile), tokens per second.
-    slow_rate: f32,
+    max_cap: AtomicU32,
+    /// The learnt 99th percentile in microseconds; 0 until there are `MIN_ANSWERS`.
+    p99_micros: AtomicU64,
+    /// The slowest output rate seen (its 1st percentile), `f32` bits.
+    slow_rate: AtomicU32,
+    /// How many answers the percentile was taken over.
+    learnt_over: AtomicUsize,
+    stretch: AtomicU32,
+    /// Attempts settled (good or abandoned) and abandoned since the share was last counted.
+    settled: AtomicU32,
+    abandoned: AtomicU32,
 }
 
 impl Deadlines {
@@ -95,18 +97,23 @@ impl Deadlines {
         cap: u32,
         misses: u32,
     ) -> Option<Deadline> {
-        let steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
-        let history = steps.iter().find(|h| h.is(provider, model, step))?;
-        let learnt = history.learnt?;
-        let mut after = (learnt.p99 * MULTIPLE).max(FLOOR) * history.stretch;
-        if cap > history.max_cap && learnt.slow_rate > 0.0 {
-            let extra_tokens = (cap - history.max_cap) as f32;
-            after += Duration::from_secs_f32(extra_tokens / learnt.slow_rate);
+        let history = self.find(provider, model, step)?;
+        let p99 = history.p99_micros.load(Relaxed);
+        if p99 == 0 {
+            return None;
+        }
+        let p99 = Duration::from_micros(p99);
+        let mut after = (p99 * MULTIPLE).max(FLOOR) * history.stretch.load(Relaxed);
+        let max_cap = history.max_cap.load(Relaxed);
+        let slow_rate = f32::from_bits(history.slow_rate.load(Relaxed));
+        if cap > max_cap && slow_rate > 0.0 {
+            let extra_tokens = (cap - max_cap) as f32;
+            after += Duration::from_secs_f32(extra_tokens / slow_rate);
         }
         Some(Deadline {
             after: after.saturating_mul(1 << misses.min(16)),
-            p99: learnt.p99,
-            answers: learnt.answers,
+            p99,
+            answers: history.learnt_over.load(Relaxed),
         })
     }
 
@@ -120,43 +127,56 @@ impl Deadlines {
         output_tokens: u64,
         cap: u32,
     ) {
-        let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
-        let index = match steps.iter().position(|h| h.is(provider, model, step)) {
-            Some(index) => index,
+        let history = match self.find(provider, model, step) {
+            Some(history) => history,
             None => {
-                steps.push(History::new(provider, model, step));
-                steps.len() - 1
+                let mut steps = self.steps.write().unwrap_or_else(|e| e.into_inner());
+                // Another lane may have added it meanwhile.
+                match steps.iter().find(|h| h.is(provider, model, step)) {
+                    Some(history) => history.clone(),
+                    None => {
+                        let history = Arc::new(History::new(provider, model, step));
+                        steps.push(history.clone());
+                        history
+                    }
+                }
             }
         };
-        steps[index].add(latency, output_tokens, cap);
+        history.add(latency, output_tokens, cap);
     }
 
     /// An attempt abandoned at its deadline.
     pub fn abandoned(&self, provider: usize, model: &str, step: Step) {
-        let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(history) = steps.iter_mut().find(|h| h.is(provider, model, step)) {
-            history.abandoned += 1;
-            history.settled += 1;
+        if let Some(history) = self.find(provider, model, step) {
+            history.abandoned.fetch_add(1, Relaxed);
+            history.settled.fetch_add(1, Relaxed);
             history.maybe_stretch();
         }
+    }
+
+    fn find(&self, provider: usize, model: &str, step: Step) -> Option<Arc<History>> {
+        let steps = self.steps.read().unwrap_or_else(|e| e.into_inner());
+        steps.iter().find(|h| h.is(provider, model, step)).cloned()
     }
 }
 
 impl History {
     fn new(provider: usize, model: &str, step: Step) -> Self {
+        let ring = || (0..WINDOW).map(|_| AtomicU32::new(0)).collect();
         History {
             provider,
             model: model.to_string(),
             step,
-            latencies: Vec::with_capacity(WINDOW),
-            rates: Vec::with_capacity(WINDOW),
-            next: 0,
-            since_recompute: 0,
-            max_cap: 0,
-            learnt: None,
-            stretch: 1,
-            settled: 0,
-            abandoned: 0,
+            latencies: ring(),
+            rates: ring(),
+            answers: AtomicUsize::new(0),
+            max_cap: AtomicU32::new(0),
+            p99_micros: AtomicU64::new(0),
+            slow_rate: AtomicU32::new(0),
+            learnt_over: AtomicUsize::new(0),
+            stretch: AtomicU32::new(1),
+            settled: AtomicU32::new(0),
+            abandoned: AtomicU32::new(0),
         }
     }
 
@@ -164,61 +184,57 @@ impl History {
         self.provider == provider && self.step == step && self.model == model
     }
 
-    fn add(&mut self, latency: Duration, output_tokens: u64, cap: u32) {
+    fn add(&self, latency: Duration, output_tokens: u64, cap: u32) {
         let micros = u32::try_from(latency.as_micros())
             .unwrap_or(u32::MAX)
             .max(1);
         let rate = output_tokens as f32 / (micros as f32 / 1e6);
-        if self.latencies.len() < WINDOW {
-            self.latencies.push(micros);
-            self.rates.push(rate);
-        } else {
-            self.latencies[self.next] = micros;
-            self.rates[self.next] = rate;
-        }
-        self.next = (self.next + 1) % WINDOW;
-        self.max_cap = self.max_cap.max(cap);
-        self.settled += 1;
+        let n = self.answers.fetch_add(1, Relaxed);
+        self.latencies[n % WINDOW].store(micros, Relaxed);
+        self.rates[n % WINDOW].store(rate.to_bits(), Relaxed);
+        self.max_cap.fetch_max(cap, Relaxed);
         // The abandoned share is of recent attempts, not of the whole run.
-        if self.settled >= SHARE_OVER {
-            self.settled = 0;
-            self.abandoned = 0;
+        if self.settled.fetch_add(1, Relaxed) + 1 >= SHARE_OVER {
+            self.settled.store(0, Relaxed);
+            self.abandoned.store(0, Relaxed);
         }
-        self.since_recompute += 1;
-        let answers = self.latencies.len();
-        if answers >= MIN_ANSWERS
-            && (self.learnt.is_none() || self.since_recompute >= RECOMPUTE_EVERY)
-        {
-            self.recompute();
+        let answers = n + 1;
+        if answers == MIN_ANSWERS || (answers > MIN_ANSWERS && answers % RECOMPUTE_EVERY == 0) {
+            self.recompute(answers.min(WINDOW));
         }
     }
 
-    fn recompute(&mut self) {
-        self.since_recompute = 0;
-        let mut latencies = self.latencies.clone();
-        let at = percentile_index(latencies.len(), 0.99);
+    fn recompute(&self, filled: usize) {
+        let mut latencies: Vec<u32> = self.latencies[..filled]
+            .iter()
+            .map(|l| l.load(Relaxed))
+            .collect();
+        let at = percentile_index(filled, 0.99);
         let (_, p99, _) = latencies.select_nth_unstable(at);
-        let mut rates = self.rates.clone();
-        let at = percentile_index(rates.len(), 0.01);
+        let mut rates: Vec<f32> = self.rates[..filled]
+            .iter()
+            .map(|r| f32::from_bits(r.load(Relaxed)))
+            .collect();
+        let at = percentile_index(filled, 0.01);
         let (_, slow_rate, _) = rates.select_nth_unstable_by(at, f32::total_cmp);
-        self.learnt = Some(Learnt {
-            p99: Duration::from_micros(u64::from(*p99)),
-            answers: self.latencies.len(),
-            slow_rate: *slow_rate,
-        });
+        self.slow_rate.store(slow_rate.to_bits(), Relaxed);
+        self.learnt_over.store(filled, Relaxed);
+        self.p99_micros.store(u64::from((*p99).max(1)), Relaxed);
     }
 
-    fn maybe_stretch(&mut self) {
-        if self.settled >= MIN_ANSWERS as u32 && self.abandoned * STRETCH_WHEN_ONE_IN > self.settled
-        {
-            self.stretch = self.stretch.saturating_mul(2).min(1 << 10);
-            self.settled = 0;
-            self.abandoned = 0;
+    fn maybe_stretch(&self) {
+        let settled = self.settled.load(Relaxed);
+        let abandoned = self.abandoned.load(Relaxed);
+        if settled >= MIN_ANSWERS as u32 && abandoned * STRETCH_WHEN_ONE_IN > settled {
+            self.settled.store(0, Relaxed);
+            self.abandoned.store(0, Relaxed);
+            let stretch = self.stretch.load(Relaxed).saturating_mul(2).min(1 << 10);
+            self.stretch.store(stretch, Relaxed);
             crate::verbose::say(1, || {
                 format!(
-                    "answers of {} slowed down: its attempts now wait {}× longer before they are \
-                     abandoned",
-                    self.model, self.stretch
+                    "answers of {} slowed down: its attempts now wait {stretch}× longer before \
+                     they are abandoned",
+                    self.model
                 )
             });
         }

@@ -169,28 +169,31 @@ pub(crate) fn hide_key(message: &mut String, key: Option<&SecretString>) {
     }
 }
 
-/// `url` parsed, from a small cache: a run sends every request of a provider and model to the
-/// same URL, and parsing it again for each request cost more than building the request.
+/// `url` parsed, from a small cache per thread: a run sends every request of a provider and model
+/// to the same URL, and parsing it again for each request cost more than building the request.
 fn parsed_url(url: &str) -> Result<reqwest::Url, ProviderError> {
     const KEPT: usize = 32;
-    static PARSED: std::sync::Mutex<Vec<(String, reqwest::Url)>> =
-        std::sync::Mutex::new(Vec::new());
-    let mut parsed = PARSED.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, known)) = parsed.iter().find(|(text, _)| text == url) {
-        return Ok(known.clone());
+    thread_local! {
+        static PARSED: std::cell::RefCell<Vec<(String, reqwest::Url)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
     }
-    // The message leaves the URL out: a user's base URL may embed credentials.
-    let fresh = reqwest::Url::parse(url).map_err(|e| {
-        ProviderError::new(
-            FailureKind::BadRequest,
-            format!("the provider's URL is not valid ({e}); check its base_url"),
-        )
-    })?;
-    if parsed.len() >= KEPT {
-        parsed.remove(0);
-    }
-    parsed.push((url.to_string(), fresh.clone()));
-    Ok(fresh)
+    PARSED.with_borrow_mut(|parsed| {
+        if let Some((_, known)) = parsed.iter().find(|(text, _)| text == url) {
+            return Ok(known.clone());
+        }
+        // The message leaves the URL out: a user's base URL may embed credentials.
+        let fresh = reqwest::Url::parse(url).map_err(|e| {
+            ProviderError::new(
+                FailureKind::BadRequest,
+                format!("the provider's URL is not valid ({e}); check its base_url"),
+            )
+        })?;
+        if parsed.len() >= KEPT {
+            parsed.remove(0);
+        }
+        parsed.push((url.to_string(), fresh.clone()));
+        Ok(fresh)
+    })
 }
 
 /// Whether a response header is one the parsers read (rate limits and resets, a gateway's copies

@@ -260,25 +260,29 @@ pub fn estimate_input_tokens(request: &Request) -> u64 {
     estimate_tokens(&request.system) + estimate_tokens(&request.prompt) + schema
 }
 
-/// [`json_chars`] of a task's schema, counted once per schema: every request of a run carries
-/// the same few. The cache holds each schema, so no other can take its address.
+/// [`json_chars`] of a task's schema, counted once per schema and thread: every request of a run
+/// carries the same few, and a cache per thread is never waited for. The cache holds each
+/// schema, so no other can take its address.
 fn schema_chars(schema: &std::sync::Arc<Value>) -> u64 {
-    static COUNTED: std::sync::Mutex<Vec<(std::sync::Arc<Value>, u64)>> =
-        std::sync::Mutex::new(Vec::new());
-    let mut counted = COUNTED.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, chars)) = counted
-        .iter()
-        .find(|(known, _)| std::sync::Arc::ptr_eq(known, schema))
-    {
-        return *chars;
+    thread_local! {
+        static COUNTED: std::cell::RefCell<Vec<(std::sync::Arc<Value>, u64)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
     }
-    let chars = json_chars(schema);
-    // One-off schemas of a long-lived process (tests) must not pile up without bound.
-    if counted.len() >= 64 {
-        counted.clear();
-    }
-    counted.push((schema.clone(), chars));
-    chars
+    COUNTED.with_borrow_mut(|counted| {
+        if let Some((_, chars)) = counted
+            .iter()
+            .find(|(known, _)| std::sync::Arc::ptr_eq(known, schema))
+        {
+            return *chars;
+        }
+        let chars = json_chars(schema);
+        // One-off schemas of a long-lived process (tests) must not pile up without bound.
+        if counted.len() >= 64 {
+            counted.clear();
+        }
+        counted.push((schema.clone(), chars));
+        chars
+    })
 }
 
 /// About the characters `value` takes as compact JSON, counted without writing it out (every
