@@ -61,6 +61,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let server = FakeServer::start();
     server.set_logging(false);
+    server.count_paid_by_row(true);
     server.add_key(Api::OpenAi, KEY);
     server.set_rate_limit(Api::OpenAi, KEY, BENCH_RPM);
     server.set_latency(Api::OpenAi, LATENCY);

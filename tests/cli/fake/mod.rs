@@ -501,8 +501,15 @@ impl FakeServer {
     /// never answered that way are absent. Kept with the request log off too. Counted as the
     /// answer is billed, before it is written (so it is there once the client has it); a
     /// write that fails takes it back into [`paid_undelivered_count`](Self::paid_undelivered_count).
+    ///
+    /// Off until [`count_paid_by_row`](Self::count_paid_by_row) switches it on.
     pub fn good_answers_by_row(&self) -> HashMap<String, u32> {
         self.shared.state().paid.good_by_row()
+    }
+
+    /// Counts good answers per row from now on (off at start: see `paid.rs`).
+    pub fn count_paid_by_row(&self, on: bool) {
+        self.shared.state().paid.by_row = on;
     }
 
     /// The rows with more than one good answer (see

@@ -1351,9 +1351,21 @@ fn a_fault_mix_fails_its_shares_of_completions_that_no_script_claims() {
 }
 
 #[test]
+fn answers_are_not_counted_per_row_unless_asked() {
+    let server = server();
+    let prompt = "Write an outline for \"keyword phrase number 3\".";
+    assert_eq!(call(&server, Api::OpenAi, prompt).status, 200);
+    assert!(server.good_answers_by_row().is_empty());
+    server.count_paid_by_row(true);
+    assert_eq!(call(&server, Api::OpenAi, prompt).status, 200);
+    assert_eq!(server.good_answers_by_row().len(), 1);
+}
+
+#[test]
 fn good_answers_are_counted_per_row_and_undelivered_ones_apart() {
     let server = server();
     server.set_logging(false);
+    server.count_paid_by_row(true);
     let row = |n: u32| format!("Write an outline for \"keyword phrase number {n}\".");
     for n in [7, 7, 8] {
         assert_eq!(call(&server, Api::OpenAi, &row(n)).status, 200);
