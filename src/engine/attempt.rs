@@ -310,7 +310,7 @@ fn abandoned_message(deadline: &Deadline, hard_timeout: Duration) -> String {
     use crate::duration::human;
     format!(
         "no answer within {} while this step's good answers take up to {} (the 99th percentile \
-         of its last {}): abandoned, to be sent again; --timeout {} is the ceiling",
+         of its last {}): abandoned; --timeout {} is the ceiling",
         human(deadline.after),
         human(deadline.p99),
         deadline.answers,
