@@ -256,9 +256,7 @@ impl Http {
         if let Some(log) = &self.log {
             self.write_line(log, call, job, &answer, started.elapsed());
         }
-        let (status, headers, body) =
-            answer.map_err(|e| anyhow::anyhow!("{}: {e}", call.doing()))?;
-        Ok((status, headers, body))
+        answer.map_err(|e| anyhow::anyhow!("{}: {e}", call.doing()))
     }
 
     fn write_line(
