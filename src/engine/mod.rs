@@ -5,6 +5,7 @@ pub mod attempt;
 pub mod budget;
 pub mod deadline;
 pub mod draft;
+pub mod feed;
 pub mod gate;
 pub mod lane;
 pub mod limiter;

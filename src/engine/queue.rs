@@ -2,13 +2,14 @@
 //! stays flat) and rows coming back after a retryable failure (at most one per in-flight row).
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use crate::engine::feed::{Feeder, Refill};
 use crate::rows::Row;
 
 /// A row on its way through the pool, with what happened to it so far. `S` is what the row's
@@ -114,6 +115,8 @@ pub const KEEP_ORDER_WINDOW: u64 = 2048;
 
 pub struct Dispatcher<S> {
     fresh: async_channel::Receiver<Row>,
+    /// Where the reader sleeps while `fresh` is full.
+    refill: Arc<Refill>,
     retry: Mutex<VecDeque<Job<S>>>,
     /// A fresh row taken from the reader but beyond the keep-order window, waiting for it.
     held: Mutex<Option<Row>>,
@@ -132,6 +135,7 @@ impl<S: Default> Dispatcher<S> {
     pub fn new(fresh: async_channel::Receiver<Row>, pool: PoolSize) -> Self {
         Dispatcher {
             fresh,
+            refill: Arc::default(),
             retry: Mutex::new(VecDeque::new()),
             held: Mutex::new(None),
             outstanding: AtomicUsize::new(0),
@@ -144,6 +148,12 @@ impl<S: Default> Dispatcher<S> {
             window: None,
             written: AtomicU64::new(0),
         }
+    }
+
+    /// The reader's end of the queue: `fresh` must be the sender of the receiver given to
+    /// [`Dispatcher::new`].
+    pub fn feeder(&self, fresh: async_channel::Sender<Row>) -> Feeder {
+        Feeder::new(fresh, self.refill.clone())
     }
 
     /// Lanes take no row more than `rows` past the oldest one not yet written.
@@ -191,6 +201,7 @@ impl<S: Default> Dispatcher<S> {
                 row = self.fresh.recv(), if fresh_open && !holding => {
                     if let Ok(row) = row {
                         self.outstanding.fetch_add(1, Ordering::AcqRel);
+                        self.refill.taken(&self.fresh);
                         match self.admit(row) {
                             Some(row) => return Some(Job::new(row)),
                             None => continue,
@@ -225,6 +236,7 @@ impl<S> Dispatcher<S> {
         match self.fresh.try_recv() {
             Ok(row) => {
                 self.outstanding.fetch_add(1, Ordering::AcqRel);
+                self.refill.taken(&self.fresh);
                 if self.in_window(&row) {
                     Fresh::Row(row)
                 } else {
@@ -314,6 +326,7 @@ impl<S> Dispatcher<S> {
     pub fn cancel(&self) {
         self.cancelled.store(true, Ordering::Release);
         self.fresh.close();
+        self.refill.wake_reader();
         if let Some(_row) = self.held.lock().unwrap_or_else(|e| e.into_inner()).take() {
             // Never dispatched: left for --resume like the reader's other rows.
             self.outstanding.fetch_sub(1, Ordering::AcqRel);
@@ -384,7 +397,9 @@ impl<S> Dispatcher<S> {
             self.outstanding.fetch_sub(1, Ordering::AcqRel);
             return held;
         }
-        self.fresh.recv().await.ok()
+        let row = self.fresh.recv().await.ok();
+        self.refill.taken(&self.fresh);
+        row
     }
 }
 

@@ -411,6 +411,7 @@ async fn execute<P: Program>(
     let reader_thread = {
         let stats = stats.clone();
         let reader_dispatcher = dispatcher.clone();
+        let fresh = dispatcher.feeder(fresh_tx);
         let outcomes = outcome_tx.clone();
         let keep_order = plan.keep_order;
         let mut reader = plan.reader;
@@ -436,7 +437,7 @@ async fn execute<P: Program>(
                             }
                         }
                         Ok(row) => {
-                            if fresh_tx.send_blocking(row).is_err() {
+                            if fresh.send(row).is_err() {
                                 break; // cancelled: the rest is left for --resume
                             }
                         }
@@ -461,7 +462,7 @@ async fn execute<P: Program>(
                 }
                 stats.blank.store(reader.blank_rows(), Ordering::Relaxed);
                 stats.reader_finished.store(true, Ordering::Relaxed);
-                drop(fresh_tx);
+                drop(fresh);
                 reader_dispatcher.input_finished();
             })
             .context("cannot start the reader thread")?

@@ -1,6 +1,6 @@
 //! The one writer: every row's outcome arrives here over a channel and is appended, flushed, to
 //! the results file or the failed manifest, in completion order or (with `--keep-order`) in input
-//! order.
+//! order. Result lines of rows that finished together go out in one write, still whole lines.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -18,6 +18,26 @@ use crate::rows::writer::ResultWriter;
 
 /// Held while a line is being written, so an immediate exit never leaves half a line behind.
 static WRITE_GUARD: Mutex<()> = Mutex::new(());
+
+/// At most this many rows, or this many bytes of result lines, go out in one write: enough to
+/// spare a write per row when rows finish faster than they are written, little enough that a
+/// burst of long drafts is never held in memory.
+const BURST_ROWS: usize = 256;
+const BURST_BYTES: usize = 64 * 1024;
+
+/// Why the sink stopped writing (it keeps draining so no lane blocks on a full channel).
+#[derive(Default)]
+struct Stopped {
+    error: Option<String>,
+    /// The reader of stdout went away.
+    reader_gone: bool,
+}
+
+impl Stopped {
+    fn any(&self) -> bool {
+        self.error.is_some() || self.reader_gone
+    }
+}
 
 /// Exits the process between two writes (second Ctrl-C).
 pub fn exit_between_writes(code: i32) -> ! {
@@ -104,49 +124,76 @@ impl Sink {
     ) -> SinkReport {
         let mut held_back: BTreeMap<u64, Outcome> = BTreeMap::new();
         let mut next_seq = 0u64;
-        let mut error = None;
-        let mut reader_gone = false;
-        while let Some(outcome) = outcomes.blocking_recv() {
-            if error.is_some() || reader_gone {
-                continue;
-            }
-            let result = match (self.keep_order, outcome.seq()) {
-                (true, Some(seq)) => {
-                    held_back.insert(seq, outcome);
-                    let before = next_seq;
-                    let released = self.release_in_order(&mut held_back, &mut next_seq);
-                    if next_seq > before {
-                        written_up_to(next_seq);
+        let mut stopped = Stopped::default();
+        // The providers of the result lines appended and not yet written.
+        let mut unflushed = Vec::new();
+        while let Some(first) = outcomes.blocking_recv() {
+            // Rows that finished while the last lines were written go out in one write.
+            let mut burst = Some(first);
+            let mut taken = 0;
+            while let Some(outcome) = burst {
+                if stopped.any() {
+                    break;
+                }
+                let result = match (self.keep_order, outcome.seq()) {
+                    (true, Some(seq)) => {
+                        held_back.insert(seq, outcome);
+                        let before = next_seq;
+                        let released =
+                            self.release_in_order(&mut held_back, &mut next_seq, &mut unflushed);
+                        if next_seq > before {
+                            written_up_to(next_seq);
+                        }
+                        released
                     }
-                    released
-                }
-                _ => self.write(outcome),
-            };
-            match result {
-                Err(e) if self.results_to_stdout && e.kind() == std::io::ErrorKind::BrokenPipe => {
-                    reader_gone = true;
-                    on_error();
-                }
-                Err(e) => {
-                    error = Some(e.to_string());
-                    on_error();
-                }
-                Ok(()) => {}
+                    _ => self.write(outcome, &mut unflushed),
+                };
+                self.settle(result, &mut stopped, &on_error);
+                taken += 1;
+                burst = match taken < BURST_ROWS && self.results.unwritten() < BURST_BYTES {
+                    true => outcomes.try_recv().ok(),
+                    false => None,
+                };
+            }
+            if !stopped.any() {
+                let flushed = self.flush(&mut unflushed);
+                self.settle(flushed, &mut stopped, &on_error);
             }
         }
         // Rows that never finished (interrupted) leave gaps; what did finish is still written, in order.
-        if error.is_none() && !reader_gone {
+        if !stopped.any() {
+            let mut result = Ok(());
             for (_, outcome) in std::mem::take(&mut held_back) {
-                if let Err(e) = self.write(outcome) {
-                    error = Some(e.to_string());
+                result = self.write(outcome, &mut unflushed);
+                if result.is_err() {
                     break;
                 }
+            }
+            let result = result.and_then(|()| self.flush(&mut unflushed));
+            if let Err(e) = result {
+                stopped.error = Some(e.to_string());
             }
         }
         SinkReport {
             manifest_rows: self.manifest.rows_written(),
-            error,
-            reader_gone,
+            error: stopped.error,
+            reader_gone: stopped.reader_gone,
+        }
+    }
+
+    /// What a write's result means for the run: a closed stdout ends it quietly, any other error
+    /// stops it with the message.
+    fn settle(&self, result: std::io::Result<()>, stopped: &mut Stopped, on_error: &impl Fn()) {
+        match result {
+            Err(e) if self.results_to_stdout && e.kind() == std::io::ErrorKind::BrokenPipe => {
+                stopped.reader_gone = true;
+                on_error();
+            }
+            Err(e) => {
+                stopped.error = Some(e.to_string());
+                on_error();
+            }
+            Ok(()) => {}
         }
     }
 
@@ -154,15 +201,44 @@ impl Sink {
         &mut self,
         held_back: &mut BTreeMap<u64, Outcome>,
         next_seq: &mut u64,
+        unflushed: &mut Vec<usize>,
     ) -> std::io::Result<()> {
         while let Some(outcome) = held_back.remove(next_seq) {
             *next_seq += 1;
-            self.write(outcome)?;
+            self.write(outcome, unflushed)?;
         }
         Ok(())
     }
 
-    fn write(&mut self, outcome: Outcome) -> std::io::Result<()> {
+    /// Writes the result lines appended since the last flush; only then do they count as done.
+    fn flush(&mut self, unflushed: &mut Vec<usize>) -> std::io::Result<()> {
+        let _guard = WRITE_GUARD.lock().unwrap_or_else(|e| e.into_inner());
+        self.results.flush().map_err(|e| self.results_error(e))?;
+        for provider in unflushed.drain(..) {
+            self.stats.done.fetch_add(1, Ordering::Relaxed);
+            self.stats.providers[provider]
+                .done
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    fn results_error(&self, e: std::io::Error) -> std::io::Error {
+        let written = self.stats.done.load(Ordering::Relaxed);
+        let what = if e.kind() == std::io::ErrorKind::BrokenPipe {
+            "the reading end of the pipe closed".to_string()
+        } else {
+            e.to_string()
+        };
+        std::io::Error::new(
+            e.kind(),
+            format!("{}: {what} ({written} rows written)", self.results_label),
+        )
+    }
+
+    /// Writes a failure or a draft's stage at once; appends a result line for the next flush,
+    /// noting its provider in `unflushed`.
+    fn write(&mut self, outcome: Outcome, unflushed: &mut Vec<usize>) -> std::io::Result<()> {
         let _guard = WRITE_GUARD.lock().unwrap_or_else(|e| e.into_inner());
         match outcome {
             Outcome::Stage {
@@ -183,22 +259,10 @@ impl Sink {
                 if let (Some(articles), Some(article)) = (&mut self.articles, article) {
                     articles.write(&article)?;
                 }
-                self.results.write(&record).map_err(|e| {
-                    let written = self.stats.done.load(Ordering::Relaxed);
-                    let what = if e.kind() == std::io::ErrorKind::BrokenPipe {
-                        "the reading end of the pipe closed".to_string()
-                    } else {
-                        e.to_string()
-                    };
-                    std::io::Error::new(
-                        e.kind(),
-                        format!("{}: {what} ({written} rows written)", self.results_label),
-                    )
-                })?;
-                self.stats.done.fetch_add(1, Ordering::Relaxed);
-                self.stats.providers[provider]
-                    .done
-                    .fetch_add(1, Ordering::Relaxed);
+                self.results
+                    .append(&record)
+                    .map_err(|e| self.results_error(e))?;
+                unflushed.push(provider);
             }
             Outcome::Failed {
                 fields,

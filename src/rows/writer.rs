@@ -100,16 +100,26 @@ impl ResultWriter {
                 .write_all(&writer.buf)
                 .and_then(|()| writer.out.flush())
                 .map_err(|e| anyhow!("cannot write the results header to {target:?}: {e}"))?;
+            writer.buf.clear();
         }
         Ok(writer)
     }
 
     /// Writes one record as one complete line and flushes it.
     pub fn write(&mut self, record: &Map<String, Value>) -> io::Result<()> {
-        self.buf.clear();
+        self.append(record)?;
+        self.flush()
+    }
+
+    /// Adds one record, as one complete line, to what the next [`ResultWriter::flush`] writes.
+    pub fn append(&mut self, record: &Map<String, Value>) -> io::Result<()> {
         match self.format {
             Format::Jsonl => {
-                serde_json::to_writer(&mut self.buf, record)?;
+                let before = self.buf.len();
+                if let Err(e) = serde_json::to_writer(&mut self.buf, record) {
+                    self.buf.truncate(before);
+                    return Err(e.into());
+                }
                 self.buf.push(b'\n');
             }
             Format::Csv => {
@@ -117,9 +127,26 @@ impl ResultWriter {
                 push_csv_record(&mut self.buf, cells);
             }
         }
-        // One write_all per record: a torn record needs a kill mid-syscall, and resume cuts it.
-        self.out.write_all(&self.buf)?;
-        self.out.flush()
+        Ok(())
+    }
+
+    /// Bytes appended and not written yet.
+    pub fn unwritten(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Writes the lines appended since the last flush and flushes them.
+    pub fn flush(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        // One write_all of whole lines: a torn line needs a kill mid-syscall, and resume cuts it.
+        let written = self
+            .out
+            .write_all(&self.buf)
+            .and_then(|()| self.out.flush());
+        self.buf.clear();
+        written
     }
 }
 
@@ -364,6 +391,25 @@ mod tests {
         let row = reader.records().next().unwrap().unwrap();
         assert_eq!(&row[1], "a, \"b\"\nc");
         assert_eq!(&row[4], "[\"x\",2]");
+    }
+
+    #[test]
+    fn appended_lines_reach_the_file_together_at_the_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_in(&dir, "out.csv");
+        let target = Target::File(path.clone());
+        let mut writer =
+            ResultWriter::open(&target, Format::Csv, columns(&["id"]), OpenMode::CreateNew)
+                .unwrap();
+        writer.append(&record(json!({"id": "r1"}))).unwrap();
+        writer.append(&record(json!({"id": "r2"}))).unwrap();
+        assert_eq!(writer.unwritten(), 6);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "id\n");
+        writer.flush().unwrap();
+        assert_eq!(writer.unwritten(), 0);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "id\nr1\nr2\n");
+        writer.flush().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "id\nr1\nr2\n");
     }
 
     #[test]
