@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
-use super::classify::{self, describe, text_of};
+use super::classify::{self, Answer, Member, describe, text_of};
 use super::dialect::JsonMode;
 use super::protocol::Wire;
 use super::ratelimit::{parse_rate_limits, retry_after};
@@ -151,11 +151,11 @@ pub fn parse(
     if !(200..300).contains(&status) {
         return Err(classify_error(status, headers, body, now));
     }
-    let value = classify::decode(body)?;
-    if value.get("type").and_then(Value::as_str) == Some("error") {
+    let value: Answer = classify::decode(body)?;
+    if value.key("type").and_then(Answer::as_str) == Some("error") {
         return Err(classify_error(500, headers, body, now));
     }
-    let Some(blocks) = value.get("content").and_then(Value::as_array) else {
+    let Some(blocks) = value.key("content").and_then(Answer::as_array) else {
         return Err(ProviderError::new(
             FailureKind::Malformed,
             "the answer has no `content` array",
@@ -163,11 +163,11 @@ pub fn parse(
     };
     let text: String = blocks
         .iter()
-        .filter(|b| b.get("type").and_then(Value::as_str) == Some("text"))
-        .filter_map(|b| b.get("text").and_then(Value::as_str))
+        .filter(|b| b.key("type").and_then(Answer::as_str) == Some("text"))
+        .filter_map(|b| b.key("text").and_then(Answer::as_str))
         .collect();
     let billed = usage(&value, blocks, &text);
-    match value.get("stop_reason").and_then(Value::as_str) {
+    match value.key("stop_reason").and_then(Answer::as_str) {
         Some("refusal") => {
             return Err(ProviderError::new(
                 FailureKind::ContentBlocked,
@@ -210,13 +210,13 @@ pub fn parse(
 /// no separate figure, so when the answer carries `thinking` or `redacted_thinking` blocks the
 /// reasoning is what `output_tokens` holds beyond the estimated size of the text. `None` when the
 /// answer reports no output count.
-fn usage(answer: &Value, blocks: &[Value], text: &str) -> Option<Usage> {
-    let usage = answer.get("usage")?;
-    let count = |field: &str| usage.get(field).and_then(Value::as_u64);
+fn usage(answer: &Answer, blocks: &[Answer], text: &str) -> Option<Usage> {
+    let usage = answer.key("usage")?;
+    let count = |field: &str| usage.key(field).and_then(Answer::as_u64);
     let output = count("output_tokens")?;
     let thought = blocks.iter().any(|b| {
         matches!(
-            b.get("type").and_then(Value::as_str),
+            b.key("type").and_then(Answer::as_str),
             Some("thinking" | "redacted_thinking")
         )
     });
@@ -263,7 +263,7 @@ pub fn parse_model_list(
     if !(200..300).contains(&status) {
         return Err(classify_error(status, headers, body, now));
     }
-    let value = classify::decode(body)?;
+    let value: Value = classify::decode(body)?;
     if value.get("type").and_then(Value::as_str) == Some("error") {
         return Err(classify_error(500, headers, body, now));
     }
@@ -305,7 +305,7 @@ pub(crate) fn classify_error(
     body: &[u8],
     now: SystemTime,
 ) -> ProviderError {
-    let value = classify::decode(body).ok();
+    let value = classify::decode::<Value>(body).ok();
     let error = value.as_ref().and_then(|v| v.get("error"));
     let error_type = text_of(error.and_then(|e| e.get("type")));
     let message = classify::message_of(error.and_then(|e| e.get("message")))

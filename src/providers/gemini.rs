@@ -11,7 +11,7 @@ use std::time::SystemTime;
 use serde_json::Value;
 
 use super::base64;
-use super::classify::{self, describe, text_of};
+use super::classify::{self, Answer, Member, describe, text_of};
 use super::dialect::JsonMode;
 use super::protocol::Wire;
 use super::ratelimit::{gemini_quota_is_daily, gemini_retry_delay, retry_after, retry_hint};
@@ -226,7 +226,7 @@ pub fn parse(
     if !(200..300).contains(&status) {
         return Err(classify_error(status, headers, body, now));
     }
-    let value = classify::decode(body)?;
+    let value: Answer = classify::decode(body)?;
     if let Some(code) = classify::embedded_error_status(&value, "candidates") {
         return Err(classify_error(code, headers, body, now));
     }
@@ -238,7 +238,7 @@ pub fn parse(
     }
     let billed = usage(&value);
     if let Some(reason) =
-        classify::dig(&value, &["promptFeedback", "blockReason"]).and_then(Value::as_str)
+        classify::dig(&value, &["promptFeedback", "blockReason"]).and_then(Answer::as_str)
     {
         return Err(ProviderError::new(
             FailureKind::ContentBlocked,
@@ -252,7 +252,7 @@ pub fn parse(
                 .with_billed(billed),
         );
     };
-    let finish = candidate.get("finishReason").and_then(Value::as_str);
+    let finish = candidate.key("finishReason").and_then(Answer::as_str);
     match finish {
         Some(reason) if BLOCKING_FINISH.contains(&reason) => {
             return Err(ProviderError::new(
@@ -270,15 +270,15 @@ pub fn parse(
         }
         _ => {}
     }
-    let parts: Vec<&Value> = classify::dig(candidate, &["content", "parts"])
-        .and_then(Value::as_array)
+    let parts: Vec<&Answer> = classify::dig(candidate, &["content", "parts"])
+        .and_then(Answer::as_array)
         .into_iter()
         .flatten()
-        .filter(|part| part.get("thought").and_then(Value::as_bool) != Some(true))
+        .filter(|part| part.key("thought").and_then(Answer::as_bool) != Some(true))
         .collect();
     let text: String = parts
         .iter()
-        .filter_map(|part| part.get("text").and_then(Value::as_str))
+        .filter_map(|part| part.key("text").and_then(Answer::as_str))
         .collect();
     if finish == Some("MAX_TOKENS") {
         return Err(classify::cut_answer(
@@ -295,7 +295,7 @@ pub fn parse(
     }
     let usage = billed.unwrap_or(Usage {
         input_tokens: classify::dig(&value, &["usageMetadata", "promptTokenCount"])
-            .and_then(Value::as_u64)
+            .and_then(Answer::as_u64)
             .unwrap_or(0),
         output_tokens: estimate_tokens(&text) + TOKENS_PER_IMAGE * images.len() as u64,
         reasoning_tokens: 0,
@@ -315,9 +315,9 @@ pub fn parse(
 /// The tokens an answer was billed: `promptTokenCount` in, and out `candidatesTokenCount` plus
 /// `thoughtsTokenCount` (thinking is counted apart from the answer and billed as output). `None`
 /// when `usageMetadata` reports no output count.
-fn usage(answer: &Value) -> Option<Usage> {
-    let usage = answer.get("usageMetadata")?;
-    let count = |field: &str| usage.get(field).and_then(Value::as_u64);
+fn usage(answer: &Answer) -> Option<Usage> {
+    let usage = answer.key("usageMetadata")?;
+    let count = |field: &str| usage.key(field).and_then(Answer::as_u64);
     let (candidates, thoughts) = (count("candidatesTokenCount"), count("thoughtsTokenCount"));
     if candidates.is_none() && thoughts.is_none() {
         return None;
@@ -338,7 +338,7 @@ pub(crate) fn parse_body(status: u16, body: &[u8]) -> Result<Completion, Provide
 }
 
 /// The pictures among an answer's parts: `inlineData {mimeType, data}`, data in base64.
-fn images(parts: &[&Value]) -> Result<Vec<Image>, ProviderError> {
+fn images(parts: &[&Answer]) -> Result<Vec<Image>, ProviderError> {
     let malformed = |index: usize, why: String| {
         ProviderError::new(
             FailureKind::Malformed,
@@ -347,17 +347,17 @@ fn images(parts: &[&Value]) -> Result<Vec<Image>, ProviderError> {
     };
     let mut images = Vec::new();
     for (index, part) in parts.iter().enumerate() {
-        let Some(inline) = part.get("inlineData") else {
+        let Some(inline) = part.key("inlineData") else {
             continue;
         };
         let mime = inline
-            .get("mimeType")
-            .and_then(Value::as_str)
+            .key("mimeType")
+            .and_then(Answer::as_str)
             .filter(|m| !m.trim().is_empty())
             .ok_or_else(|| malformed(index, "`inlineData.mimeType` is missing".into()))?;
         let data = inline
-            .get("data")
-            .and_then(Value::as_str)
+            .key("data")
+            .and_then(Answer::as_str)
             .ok_or_else(|| malformed(index, "`inlineData.data` is missing".into()))?;
         let data = base64::decode(data)
             .map_err(|e| malformed(index, format!("`inlineData.data` is not base64: {e}")))?;
@@ -373,14 +373,14 @@ fn images(parts: &[&Value]) -> Result<Vec<Image>, ProviderError> {
 }
 
 /// `groundingMetadata.groundingChunks[].web.uri`: the pages a grounded answer drew on.
-fn grounding_sources(candidate: &Value) -> Vec<String> {
+fn grounding_sources(candidate: &Answer) -> Vec<String> {
     let chunks = classify::dig(candidate, &["groundingMetadata", "groundingChunks"])
-        .and_then(Value::as_array)
-        .map_or(&[][..], Vec::as_slice);
+        .and_then(Answer::as_array)
+        .unwrap_or(&[]);
     unique_urls(
         chunks
             .iter()
-            .filter_map(|chunk| classify::dig(chunk, &["web", "uri"]).and_then(Value::as_str)),
+            .filter_map(|chunk| classify::dig(chunk, &["web", "uri"]).and_then(Answer::as_str)),
     )
 }
 
@@ -409,7 +409,7 @@ pub fn parse_model_list(
     if !(200..300).contains(&status) {
         return Err(classify_error(status, headers, body, now));
     }
-    let value = classify::decode(body)?;
+    let value: Value = classify::decode(body)?;
     if value.get("error").is_some() && value.get("models").is_none() {
         return Err(classify_error(500, headers, body, now));
     }

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
-use super::classify::{self, describe, text_of};
+use super::classify::{self, Answer, Member, describe, text_of};
 use super::dialect::{Dialect, JsonMode, MaxTokensField};
 use super::protocol::Wire;
 use super::ratelimit::{parse_rate_limits, retry_after, retry_hint};
@@ -221,7 +221,7 @@ pub fn parse(
     if !(200..300).contains(&status) {
         return Err(classify_error(status, headers, body, now));
     }
-    let value = classify::decode(body)?;
+    let value: Answer = classify::decode(body)?;
     // Some compatible vendors answer 200 with an error body; its own code says which.
     if let Some(code) = classify::embedded_error_status(&value, "choices") {
         return Err(classify_error(code, headers, body, now));
@@ -232,15 +232,15 @@ pub fn parse(
             "the answer has no `choices[0]`",
         ));
     };
-    let message = choice.get("message");
-    let text = match message.and_then(|m| m.get("content")) {
-        Some(Value::String(s)) => s.clone(),
+    let message = choice.key("message");
+    let text = match message.and_then(|m| m.key("content")) {
+        Some(Answer::Str(s)) => s.to_string(),
         // Content as parts: concatenate the text parts.
-        Some(Value::Array(parts)) => parts
+        Some(Answer::Array(parts)) => parts
             .iter()
-            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .filter_map(|p| p.key("text").and_then(Answer::as_str))
             .collect(),
-        Some(Value::Null) | None if message.is_some() => String::new(),
+        Some(Answer::Null) | None if message.is_some() => String::new(),
         _ => {
             return Err(ProviderError::new(
                 FailureKind::Malformed,
@@ -250,8 +250,8 @@ pub fn parse(
     };
     let usage = usage(&value, message, &text);
     if let Some(refusal) = message
-        .and_then(|m| m.get("refusal"))
-        .and_then(Value::as_str)
+        .and_then(|m| m.key("refusal"))
+        .and_then(Answer::as_str)
         .filter(|r| !r.trim().is_empty())
     {
         return Err(ProviderError::new(
@@ -260,7 +260,7 @@ pub fn parse(
         )
         .with_billed(usage));
     }
-    match choice.get("finish_reason").and_then(Value::as_str) {
+    match choice.key("finish_reason").and_then(Answer::as_str) {
         Some("content_filter") => {
             return Err(ProviderError::new(
                 FailureKind::ContentBlocked,
@@ -303,16 +303,16 @@ pub fn parse(
 /// reasoning (`completion_tokens_details.reasoning_tokens`; DeepSeek-style vendors that send only
 /// `message.reasoning_content` get it estimated from that text). `None` when the answer reports no
 /// usage.
-fn usage(answer: &Value, message: Option<&Value>, text: &str) -> Option<Usage> {
-    let usage = answer.get("usage").filter(|u| u.is_object());
+fn usage(answer: &Answer, message: Option<&Answer>, text: &str) -> Option<Usage> {
+    let usage = answer.key("usage").filter(|u| u.is_object());
     let count = |path: &[&str]| {
         usage
             .and_then(|u| classify::dig(u, path))
-            .and_then(Value::as_u64)
+            .and_then(Answer::as_u64)
     };
     let thought = message
-        .and_then(|m| m.get("reasoning_content"))
-        .and_then(Value::as_str)
+        .and_then(|m| m.key("reasoning_content"))
+        .and_then(Answer::as_str)
         .map_or(0, estimate_tokens);
     let reasoning = count(&["completion_tokens_details", "reasoning_tokens"]).unwrap_or(thought);
     let output = count(&["completion_tokens"]);
@@ -335,17 +335,12 @@ pub(crate) fn parse_body(status: u16, body: &[u8]) -> Result<Completion, Provide
 
 /// Perplexity's sources: `citations` (URL strings), then `search_results[].url`, each URL once.
 /// Entries of another shape are skipped: sources are a bonus, never a reason to fail a row.
-fn citations(answer: &Value) -> Vec<String> {
-    let list = |key: &str| {
-        answer
-            .get(key)
-            .and_then(Value::as_array)
-            .map_or(&[][..], Vec::as_slice)
-    };
-    let cited = list("citations").iter().filter_map(Value::as_str);
+fn citations(answer: &Answer) -> Vec<String> {
+    let list = |key: &str| answer.key(key).and_then(Answer::as_array).unwrap_or(&[]);
+    let cited = list("citations").iter().filter_map(Answer::as_str);
     let searched = list("search_results")
         .iter()
-        .filter_map(|r| r.get("url").and_then(Value::as_str));
+        .filter_map(|r| r.key("url").and_then(Answer::as_str));
     unique_urls(cited.chain(searched))
 }
 
@@ -365,7 +360,7 @@ pub fn parse_model_list(
     if !(200..300).contains(&status) {
         return Err(classify_error(status, headers, body, now));
     }
-    let value = classify::decode(body)?;
+    let value: Value = classify::decode(body)?;
     let items = match &value {
         Value::Array(items) => items,
         _ => match value.get("data").and_then(Value::as_array) {
@@ -407,7 +402,7 @@ pub(crate) fn classify_error(
     body: &[u8],
     now: SystemTime,
 ) -> ProviderError {
-    let value = classify::decode(body).ok();
+    let value = classify::decode::<Value>(body).ok();
     let error = value.as_ref().and_then(|v| v.get("error"));
     let (message, kind_field, code) = match error {
         Some(Value::Object(e)) => (
