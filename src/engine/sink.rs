@@ -25,6 +25,14 @@ static WRITE_GUARD: Mutex<()> = Mutex::new(());
 const BURST_ROWS: usize = 256;
 const BURST_BYTES: usize = 64 * 1024;
 
+/// How long the sink lets rows gather while they arrive in bursts: a line reaches the file at
+/// most this much after its row finished.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// Past this many rows in one burst the lanes outpace the writes and the sink is never idle, so
+/// there is no wakeup to save.
+const GATHER_BELOW: usize = 16;
+
 /// Why the sink stopped writing (it keeps draining so no lane blocks on a full channel).
 #[derive(Default)]
 struct Stopped {
@@ -158,6 +166,11 @@ impl Sink {
             if !stopped.any() {
                 let flushed = self.flush(&mut unflushed);
                 self.settle(flushed, &mut stopped, &on_error);
+            }
+            if (2..GATHER_BELOW).contains(&taken) {
+                // Rows are finishing faster than one at a time: gather them for a moment rather
+                // than have a lane wake this thread for each (a futex call on both sides).
+                std::thread::sleep(GATHER);
             }
         }
         // Rows that never finished (interrupted) leave gaps; what did finish is still written, in order.
