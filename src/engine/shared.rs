@@ -19,7 +19,7 @@ use crate::failure::Failure;
 use crate::providers::{ProviderError, Usage};
 use crate::rows::Row;
 use crate::rows::articles::ArticleFile;
-use crate::rows::record::{RecordMeta, compose_record};
+use crate::rows::record::{Record, RecordMeta, compose_record};
 use crate::tasks::reasoning::ReasoningPolicy;
 
 /// Per-provider facts a request needs.
@@ -57,7 +57,7 @@ impl<S> Shared<S> {
         &self,
         job: Job<S>,
         provider: usize,
-        record: Map<String, Value>,
+        record: Record,
         article: Option<ArticleFile>,
     ) {
         let seq = job.row.seq;
@@ -151,7 +151,7 @@ impl<S> Shared<S> {
         generated: Map<String, Value>,
         usage: Usage,
         latency_ms: u64,
-    ) -> Map<String, Value> {
+    ) -> Record {
         let (provider, model) = answered_by;
         let meta = RecordMeta {
             provider: &self.providers[provider].name,

@@ -13,6 +13,7 @@ use crate::engine::stats::RunStats;
 use crate::failure::Failure;
 use crate::rows::articles::{ArticleFile, ArticleWriter};
 use crate::rows::manifest::ManifestWriter;
+use crate::rows::record::Record;
 use crate::rows::stages::{StageRecord, StageWriter};
 use crate::rows::writer::ResultWriter;
 
@@ -60,7 +61,7 @@ pub enum Outcome {
     Done {
         seq: u64,
         provider: usize,
-        record: Map<String, Value>,
+        record: Record,
         /// `draft --articles-dir`: the article as a markdown file.
         article: Option<ArticleFile>,
     },

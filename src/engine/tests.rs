@@ -171,7 +171,7 @@ impl Program for OneCall {
         {
             Sent::Answered(_) => {
                 let provider = lane.target.provider;
-                shared.done(job, provider, Map::new(), None).await;
+                shared.done(job, provider, Default::default(), None).await;
             }
             Sent::Failed(error) => shared.retry_or_fail(job, error).await,
             Sent::NotSent(Unsent::Gone) => {

@@ -1,9 +1,64 @@
 //! A result line's shape, shared by live runs and batch fetches: the row's columns (renamed where
 //! they collide with gen's fields), the task's fields, then the run's metadata.
 
+use std::borrow::Cow;
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::rows::Row;
+
+/// A result line's fields, in order. A short list rather than a hashed map: a line has a dozen or
+/// two fields and is built once to be written once, and hashing every name cost more than the rest
+/// of composing the line. A name set twice keeps its first place and its last value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Record(Vec<(Cow<'static, str>, Value)>);
+
+impl Record {
+    pub fn with_capacity(fields: usize) -> Self {
+        Record(Vec::with_capacity(fields))
+    }
+
+    pub fn insert(&mut self, name: impl Into<Cow<'static, str>>, value: Value) {
+        let name = name.into();
+        match self.0.iter_mut().find(|(known, _)| *known == name) {
+            Some((_, old)) => *old = value,
+            None => self.0.push((name, value)),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0
+            .iter()
+            .find(|(known, _)| known == name)
+            .map(|(_, value)| value)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0.iter().map(|(name, value)| (name.as_ref(), value))
+    }
+}
+
+impl From<Map<String, Value>> for Record {
+    fn from(fields: Map<String, Value>) -> Self {
+        let mut record = Record::with_capacity(fields.len());
+        for (name, value) in fields {
+            record.insert(name, value);
+        }
+        record
+    }
+}
+
+/// Written as a JSON object, fields in order.
+impl Serialize for Record {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name.as_ref(), value)?;
+        }
+        map.end()
+    }
+}
 
 /// The run metadata of a result line.
 pub struct RecordMeta<'a> {
@@ -26,8 +81,8 @@ pub fn compose_record(
     renames: &[(String, String)],
     generated: Map<String, Value>,
     meta: &RecordMeta<'_>,
-) -> Map<String, Value> {
-    let mut record = Map::with_capacity(row.fields.len() + generated.len() + 8);
+) -> Record {
+    let mut record = Record::with_capacity(row.fields.len() + generated.len() + 10);
     for (column, value) in &row.fields {
         let name = renames
             .iter()
@@ -35,24 +90,26 @@ pub fn compose_record(
             .map_or(column, |(_, to)| to);
         record.insert(name.clone(), value.clone());
     }
-    record.extend(generated);
-    record.insert("row_id".into(), Value::String(row.id.clone()));
+    for (name, value) in generated {
+        record.insert(name, value);
+    }
+    record.insert("row_id", Value::String(row.id.clone()));
     record.insert(
-        "row_fingerprint".into(),
+        "row_fingerprint",
         Value::String(super::fingerprint_text(row.fingerprint())),
     );
-    record.insert("provider".into(), meta.provider.into());
-    record.insert("model".into(), meta.model.into());
-    record.insert("attempts".into(), meta.attempts.into());
-    record.insert("input_tokens".into(), meta.input_tokens.into());
-    record.insert("output_tokens".into(), meta.output_tokens.into());
-    record.insert("reasoning_tokens".into(), meta.reasoning_tokens.into());
+    record.insert("provider", meta.provider.into());
+    record.insert("model", meta.model.into());
+    record.insert("attempts", meta.attempts.into());
+    record.insert("input_tokens", meta.input_tokens.into());
+    record.insert("output_tokens", meta.output_tokens.into());
+    record.insert("reasoning_tokens", meta.reasoning_tokens.into());
     record.insert(
-        "latency_ms".into(),
+        "latency_ms",
         meta.latency_ms.map_or(Value::Null, Value::from),
     );
     record.insert(
-        "cost_usd".into(),
+        "cost_usd",
         meta.cost_usd
             .map_or(Value::Null, |c| super::round_usd(c).into()),
     );
@@ -72,3 +129,61 @@ pub const METADATA_FIELDS: [&str; 10] = [
     "latency_ms",
     "cost_usd",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_field_set_twice_keeps_its_place_and_its_last_value() {
+        let mut record = Record::default();
+        record.insert("title", json!("first"));
+        record.insert("row_id", json!("7"));
+        record.insert(String::from("title"), json!("second"));
+        assert_eq!(record.get("title"), Some(&json!("second")));
+        assert_eq!(record.get("slug"), None);
+        let names: Vec<&str> = record.iter().map(|(name, _)| name).collect();
+        assert_eq!(names, ["title", "row_id"]);
+        assert_eq!(
+            serde_json::to_string(&record).unwrap(),
+            r#"{"title":"second","row_id":"7"}"#
+        );
+    }
+
+    #[test]
+    fn a_line_is_the_row_then_the_task_then_the_metadata() {
+        let mut fields = Map::new();
+        fields.insert("keyword".into(), json!("rust"));
+        fields.insert("provider".into(), json!("the row's own"));
+        let row = Row {
+            seq: 0,
+            line: 2,
+            id: "1".into(),
+            fields,
+        };
+        let renames = [("provider".to_string(), "input_provider".to_string())];
+        let mut generated = Map::new();
+        generated.insert("title".into(), json!("Rust"));
+        generated.insert("keyword".into(), json!("from the answer"));
+        let meta = RecordMeta {
+            provider: "mock",
+            model: "mock-1",
+            attempts: 1,
+            input_tokens: 10,
+            output_tokens: 20,
+            reasoning_tokens: 0,
+            latency_ms: None,
+            cost_usd: Some(0.001),
+        };
+        let record = compose_record(&row, &renames, generated, &meta);
+        let names: Vec<&str> = record.iter().map(|(name, _)| name).collect();
+        let mut expected = vec!["keyword", "input_provider", "title"];
+        expected.extend(METADATA_FIELDS);
+        assert_eq!(names, expected);
+        assert_eq!(record.get("keyword"), Some(&json!("from the answer")));
+        assert_eq!(record.get("input_provider"), Some(&json!("the row's own")));
+        assert_eq!(record.get("provider"), Some(&json!("mock")));
+        assert_eq!(record.get("latency_ms"), Some(&Value::Null));
+    }
+}

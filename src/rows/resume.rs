@@ -458,7 +458,9 @@ mod tests {
         let mut writer =
             ResultWriter::open(&target, Format::Csv, columns, OpenMode::Append).unwrap();
         let record = serde_json::json!({"id": "b", "out": "done"});
-        writer.write(record.as_object().unwrap()).unwrap();
+        writer
+            .write(&record.as_object().unwrap().clone().into())
+            .unwrap();
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
             "id,out\na,\"x\ny\"\nb,done\n"

@@ -8,9 +8,10 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::Format;
+use super::record::Record;
 
 /// The UTF-8 byte-order mark Excel looks for.
 pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -106,13 +107,13 @@ impl ResultWriter {
     }
 
     /// Writes one record as one complete line and flushes it.
-    pub fn write(&mut self, record: &Map<String, Value>) -> io::Result<()> {
+    pub fn write(&mut self, record: &Record) -> io::Result<()> {
         self.append(record)?;
         self.flush()
     }
 
     /// Adds one record, as one complete line, to what the next [`ResultWriter::flush`] writes.
-    pub fn append(&mut self, record: &Map<String, Value>) -> io::Result<()> {
+    pub fn append(&mut self, record: &Record) -> io::Result<()> {
         match self.format {
             Format::Jsonl => {
                 let before = self.buf.len();
@@ -343,9 +344,9 @@ mod tests {
         names.iter().map(|c| c.to_string()).collect()
     }
 
-    fn record(value: Value) -> Map<String, Value> {
+    fn record(value: Value) -> Record {
         match value {
-            Value::Object(map) => map,
+            Value::Object(map) => map.into(),
             _ => unreachable!(),
         }
     }
