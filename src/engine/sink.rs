@@ -137,7 +137,9 @@ impl Sink {
         // The providers of the result lines appended and not yet written.
         let mut unflushed = Vec::new();
         while let Some(first) = outcomes.blocking_recv() {
-            // Rows that finished while the last lines were written go out in one write.
+            // Rows that finished while the last lines were written go out in one write. The guard
+            // spans the burst: an immediate exit waits until its lines are written.
+            let guard = WRITE_GUARD.lock().unwrap_or_else(|e| e.into_inner());
             let mut burst = Some(first);
             let mut taken = 0;
             while let Some(outcome) = burst {
@@ -168,6 +170,7 @@ impl Sink {
                 let flushed = self.flush(&mut unflushed);
                 self.settle(flushed, &mut stopped, &on_error);
             }
+            drop(guard);
             if (2..GATHER_BELOW).contains(&taken) {
                 // Rows are finishing faster than one at a time: gather them for a moment rather
                 // than have a lane wake this thread for each (a futex call on both sides).
@@ -176,6 +179,7 @@ impl Sink {
         }
         // Rows that never finished (interrupted) leave gaps; what did finish is still written, in order.
         if !stopped.any() {
+            let _guard = WRITE_GUARD.lock().unwrap_or_else(|e| e.into_inner());
             let mut result = Ok(());
             for (_, outcome) in std::mem::take(&mut held_back) {
                 result = self.write(outcome, &mut unflushed);
@@ -225,8 +229,8 @@ impl Sink {
     }
 
     /// Writes the result lines appended since the last flush; only then do they count as done.
+    /// The caller holds `WRITE_GUARD`.
     fn flush(&mut self, unflushed: &mut Vec<usize>) -> std::io::Result<()> {
-        let _guard = WRITE_GUARD.lock().unwrap_or_else(|e| e.into_inner());
         self.results.flush().map_err(|e| self.results_error(e))?;
         for provider in unflushed.drain(..) {
             self.stats.done.fetch_add(1, Ordering::Relaxed);
@@ -251,9 +255,13 @@ impl Sink {
     }
 
     /// Writes a failure or a draft's stage at once; appends a result line for the next flush,
-    /// noting its provider in `unflushed`.
+    /// noting its provider in `unflushed`. The caller holds `WRITE_GUARD`.
     fn write(&mut self, outcome: Outcome, unflushed: &mut Vec<usize>) -> std::io::Result<()> {
-        let _guard = WRITE_GUARD.lock().unwrap_or_else(|e| e.into_inner());
+        if !matches!(outcome, Outcome::Done { .. } | Outcome::Skipped { .. }) {
+            // A result line is never held behind another file's write, which may fail and stop
+            // the sink: what was paid for is written first.
+            self.flush(unflushed)?;
+        }
         match outcome {
             Outcome::Stage {
                 row_id,
