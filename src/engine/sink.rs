@@ -318,3 +318,100 @@ impl Sink {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::failure::FailureKind;
+    use crate::rows::Format;
+    use crate::rows::writer::{OpenMode, Target};
+    use serde_json::json;
+
+    fn sink(dir: &std::path::Path, manifest: std::path::PathBuf) -> (Sink, Arc<RunStats>) {
+        let stats = Arc::new(RunStats::new(vec![("mock".into(), 1)]));
+        let results = ResultWriter::open(
+            &Target::File(dir.join("out.jsonl")),
+            Format::Jsonl,
+            Vec::new(),
+            OpenMode::CreateNew,
+        )
+        .unwrap();
+        let sink = Sink {
+            results,
+            results_label: "the results file".into(),
+            results_to_stdout: false,
+            manifest: ManifestWriter::new(manifest, Format::Jsonl, vec!["keyword".into()]),
+            keep_order: false,
+            stats: stats.clone(),
+            stages: None,
+            articles: None,
+        };
+        (sink, stats)
+    }
+
+    fn done(seq: u64) -> Outcome {
+        let mut record = Record::default();
+        record.insert("row_id", json!(seq.to_string()));
+        Outcome::Done {
+            seq,
+            provider: 0,
+            record,
+            article: None,
+        }
+    }
+
+    fn failed(seq: u64) -> Outcome {
+        let mut fields = Map::new();
+        fields.insert("keyword".into(), json!("k"));
+        Outcome::Failed {
+            seq,
+            fields,
+            raw_cells: Vec::new(),
+            failure: Failure {
+                kind: FailureKind::Server,
+                message: "500".into(),
+            },
+            attempts: 1,
+            providers_tried: vec!["mock".into()],
+            cost_usd: None,
+        }
+    }
+
+    fn run(sink: Sink, outcomes: Vec<Outcome>) -> SinkReport {
+        let (tx, rx) = mpsc::channel(outcomes.len() + 1);
+        for outcome in outcomes {
+            tx.try_send(outcome).unwrap();
+        }
+        drop(tx);
+        sink.run(rx, || {}, |_| {})
+    }
+
+    #[test]
+    fn a_burst_is_written_whole_and_counted_once_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let (sink, stats) = sink(dir.path(), dir.path().join("failed.jsonl"));
+        let report = run(sink, vec![done(0), done(1), failed(2), done(3)]);
+        assert_eq!(report.error, None);
+        assert_eq!(report.manifest_rows, 1);
+        let lines = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
+        assert_eq!(
+            lines,
+            "{\"row_id\":\"0\"}\n{\"row_id\":\"1\"}\n{\"row_id\":\"3\"}\n"
+        );
+        assert_eq!(stats.done.load(Ordering::Relaxed), 3);
+    }
+
+    #[test]
+    fn results_before_a_failing_manifest_write_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory where the manifest file should be: its write fails.
+        let manifest = dir.path().join("failed.jsonl");
+        std::fs::create_dir(&manifest).unwrap();
+        let (sink, stats) = sink(dir.path(), manifest);
+        let report = run(sink, vec![done(0), done(1), failed(2), done(3)]);
+        assert!(report.error.is_some_and(|e| e.contains("manifest")));
+        let lines = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
+        assert_eq!(lines, "{\"row_id\":\"0\"}\n{\"row_id\":\"1\"}\n");
+        assert_eq!(stats.done.load(Ordering::Relaxed), 2);
+    }
+}
