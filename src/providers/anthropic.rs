@@ -55,15 +55,17 @@ pub(crate) fn request_body(request: &Request) -> Value {
 /// Builds the body (borrowing the request and its schema) and hands it to `then`: a live request
 /// serializes it straight to bytes, without a `Value` tree of it in between.
 fn with_body<T>(request: &Request, then: impl FnOnce(&MessagesBody) -> T) -> T {
-    let mut system = std::borrow::Cow::Borrowed(request.system.as_str());
     let plan = match &request.shape {
         OutputShape::Json { schema, .. } => {
             let plan = structured::plan_shared(Wire::Anthropic, JsonMode::JsonSchema, schema);
-            system = structured::with_note(&request.system, plan.prompt_note.as_deref()).into();
             Some(plan)
         }
         OutputShape::Text => None,
     };
+    let system = structured::system_text(
+        &request.system,
+        plan.as_ref().and_then(|plan| plan.prompt_note.as_deref()),
+    );
     let output_config = plan
         .as_ref()
         .and_then(|plan| plan.sent.as_ref())
@@ -89,7 +91,7 @@ fn with_body<T>(request: &Request, then: impl FnOnce(&MessagesBody) -> T) -> T {
     then(&MessagesBody {
         model: &request.model,
         max_tokens: request.max_output_tokens,
-        system: (!system.is_empty()).then_some(&*system),
+        system: (!system.is_empty()).then_some(&system),
         messages: [UserMessage {
             role: "user",
             content: &request.prompt,
@@ -105,7 +107,7 @@ struct MessagesBody<'a> {
     model: &'a str,
     max_tokens: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
-    system: Option<&'a str>,
+    system: Option<&'a structured::SystemText>,
     messages: [UserMessage<'a>; 1],
     #[serde(skip_serializing_if = "Option::is_none")]
     output_config: Option<OutputConfig<'a>>,

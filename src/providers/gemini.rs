@@ -66,7 +66,6 @@ pub(crate) fn request_body(request: &Request) -> Value {
 /// Builds the body (borrowing the request and its schema) and hands it to `then`: a live request
 /// serializes it straight to bytes, without a `Value` tree of it in between.
 fn with_body<T>(request: &Request, then: impl FnOnce(&GenerateBody) -> T) -> T {
-    let mut system = std::borrow::Cow::Borrowed(request.system.as_str());
     let mut config = GenerationConfig {
         max_output_tokens: request.max_output_tokens,
         response_modalities: None,
@@ -83,11 +82,14 @@ fn with_body<T>(request: &Request, then: impl FnOnce(&GenerateBody) -> T) -> T {
             // JSON mode stays on when the schema cannot be sent: the schema is then in the prompt.
             let plan = structured::plan_shared(Wire::Gemini, JsonMode::JsonSchema, schema);
             config.response_mime_type = Some("application/json");
-            system = structured::with_note(&request.system, plan.prompt_note.as_deref()).into();
             Some(plan)
         }
         OutputShape::Text => None,
     };
+    let system = structured::system_text(
+        &request.system,
+        plan.as_ref().and_then(|plan| plan.prompt_note.as_deref()),
+    );
     config.response_json_schema = plan.as_ref().and_then(|plan| plan.sent.as_ref());
     config.thinking_config = match request.reasoning {
         ReasoningField::Budget(budget) => Some(ThinkingConfig {
@@ -106,8 +108,8 @@ fn with_body<T>(request: &Request, then: impl FnOnce(&GenerateBody) -> T) -> T {
         | ReasoningField::EnableThinking(_) => None,
     };
     then(&GenerateBody {
-        system_instruction: (!system.is_empty()).then(|| Instruction {
-            parts: [TextPart { text: &system }],
+        system_instruction: (!system.is_empty()).then_some(Instruction {
+            parts: [SystemPart { text: &system }],
         }),
         contents: [Content {
             role: "user",
@@ -136,7 +138,13 @@ struct GenerateBody<'a> {
 
 #[derive(serde::Serialize)]
 struct Instruction<'a> {
-    parts: [TextPart<'a>; 1],
+    parts: [SystemPart<'a>; 1],
+}
+
+/// The system text, escaped once for the run.
+#[derive(serde::Serialize)]
+struct SystemPart<'a> {
+    text: &'a structured::SystemText,
 }
 
 #[derive(serde::Serialize)]

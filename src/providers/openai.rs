@@ -64,15 +64,17 @@ pub(crate) fn request_body(request: &Request, dialect: Dialect) -> Value {
 /// Builds the body (borrowing the request and its schema) and hands it to `then`: a live request
 /// serializes it straight to bytes, without a `Value` tree of it in between.
 fn with_body<T>(request: &Request, dialect: Dialect, then: impl FnOnce(&ChatBody) -> T) -> T {
-    let mut system = std::borrow::Cow::Borrowed(request.system.as_str());
     let plan = match &request.shape {
         OutputShape::Json { schema, .. } => {
             let plan = structured::plan_shared(Wire::OpenAi, dialect.json, schema);
-            system = structured::with_note(&request.system, plan.prompt_note.as_deref()).into();
             Some(plan)
         }
         OutputShape::Text => None,
     };
+    let system = structured::system_text(
+        &request.system,
+        plan.as_ref().and_then(|plan| plan.prompt_note.as_deref()),
+    );
     let schema_name = match &request.shape {
         OutputShape::Json { name, .. } => schema_name(name),
         OutputShape::Text => String::new(),
@@ -96,12 +98,12 @@ fn with_body<T>(request: &Request, dialect: Dialect, then: impl FnOnce(&ChatBody
     if !system.is_empty() {
         messages.push(ChatMessage {
             role: "system",
-            content: &system,
+            content: Content::System(&system),
         });
     }
     messages.push(ChatMessage {
         role: "user",
-        content: &request.prompt,
+        content: Content::Text(&request.prompt),
     });
     let cap = Some(request.max_output_tokens);
     let (max_completion_tokens, max_tokens) = match dialect.max_tokens {
@@ -174,7 +176,15 @@ struct JsonSchemaFormat<'a> {
 #[derive(serde::Serialize)]
 struct ChatMessage<'a> {
     role: &'static str,
-    content: &'a str,
+    content: Content<'a>,
+}
+
+/// A message's text: the row's prompt, or the system text escaped once for the run.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Content<'a> {
+    Text(&'a str),
+    System(&'a structured::SystemText),
 }
 
 #[derive(serde::Serialize)]

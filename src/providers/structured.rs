@@ -113,6 +113,51 @@ pub(crate) fn with_note(system: &str, note: Option<&str>) -> String {
     }
 }
 
+/// A request's system text with its schema note, ready to send: one JSON string, escaped once per
+/// thread while requests keep carrying the same text. Escaping a system prompt that holds a schema
+/// for every request cost more than the rest of the request body.
+#[derive(Clone)]
+pub(crate) struct SystemText(Arc<serde_json::value::RawValue>);
+
+impl SystemText {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.get() == "\"\""
+    }
+}
+
+impl serde::Serialize for SystemText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+/// `system` with `note` appended (see [`with_note`]), as a [`SystemText`].
+pub(crate) fn system_text(system: &str, note: Option<&str>) -> SystemText {
+    /// A run sends a system text per task or draft stage; a few cover them all.
+    const KEPT: usize = 8;
+    type Escaped = (String, Option<String>, SystemText);
+    thread_local! {
+        static ESCAPED: std::cell::RefCell<Vec<Escaped>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    ESCAPED.with_borrow_mut(|escaped| {
+        let hit = escaped
+            .iter()
+            .find(|(text, with, _)| text == system && with.as_deref() == note);
+        if let Some((.., known)) = hit {
+            return known.clone();
+        }
+        let json = serde_json::to_string(&with_note(system, note)).expect("a string serializes");
+        let fresh = SystemText(Arc::from(
+            serde_json::value::RawValue::from_string(json).expect("a JSON string is JSON"),
+        ));
+        if escaped.len() >= KEPT {
+            escaped.remove(0);
+        }
+        escaped.push((system.to_string(), note.map(str::to_string), fresh.clone()));
+        fresh
+    })
+}
+
 /// [`plan`] for a request's schema, remembered: every request of a run carries the same shared
 /// schema, and planning walks and copies it, so each (schema, wire, JSON mode) is planned once.
 /// Holding the schema's `Arc` keeps its address from being reused by another while it is here.
@@ -2115,5 +2160,25 @@ mod tests {
             with_note("Be terse.", Some("Rules.")),
             "Be terse.\n\nRules."
         );
+    }
+
+    #[test]
+    fn a_system_text_is_sent_as_the_json_string_of_the_prompt_and_its_note() {
+        let json = |text: &SystemText| serde_json::to_string(text).unwrap();
+        let note = r#"Match {"type": "object"}."#;
+        let first = system_text("Be \"terse\".", Some(note));
+        let again = system_text("Be \"terse\".", Some(note));
+        assert_eq!(json(&first), json(&again));
+        assert_eq!(
+            serde_json::from_str::<String>(&json(&first)).unwrap(),
+            with_note("Be \"terse\".", Some(note))
+        );
+        // Another note, or none, is another text, not the one remembered.
+        assert_eq!(
+            json(&system_text("Be \"terse\".", None)),
+            r#""Be \"terse\".""#
+        );
+        assert!(system_text("", None).is_empty());
+        assert!(!system_text("", Some("Rules.")).is_empty());
     }
 }
