@@ -94,17 +94,8 @@ impl Feeder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::Map;
+    use crate::engine::tests::row;
     use std::time::Instant;
-
-    fn row(seq: u64) -> Row {
-        Row {
-            seq,
-            line: seq + 2,
-            id: seq.to_string(),
-            fields: Map::new(),
-        }
-    }
 
     fn wait_for(what: impl Fn() -> bool) {
         let started = Instant::now();

@@ -412,17 +412,8 @@ async fn sleep_until(at: Option<Instant>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::Map;
+    use crate::engine::tests::row;
     use std::sync::Arc;
-
-    fn row(seq: u64) -> Row {
-        Row {
-            seq,
-            line: seq + 2,
-            id: (seq + 1).to_string(),
-            fields: Map::new(),
-        }
-    }
 
     #[tokio::test(start_paused = true)]
     async fn lanes_end_only_when_input_is_exhausted_and_nothing_is_in_flight() {

@@ -238,7 +238,8 @@ impl Default for Settings {
     }
 }
 
-fn row(seq: u64) -> Row {
+/// The row at `seq` of an input without an id column (ids count from 1, lines from 2).
+pub(super) fn row(seq: u64) -> Row {
     Row {
         seq,
         line: seq + 2,
