@@ -27,6 +27,13 @@ impl Record {
         }
     }
 
+    /// Adds a field known not to be in the record yet, without looking: a wide input's columns
+    /// would otherwise cost a scan each, quadratic in the width.
+    fn push_new(&mut self, name: String, value: Value) {
+        debug_assert!(self.get(&name).is_none(), "{name} is already in the record");
+        self.0.push((name.into(), value));
+    }
+
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.0
             .iter()
@@ -83,12 +90,13 @@ pub fn compose_record(
     meta: &RecordMeta<'_>,
 ) -> Record {
     let mut record = Record::with_capacity(row.fields.len() + generated.len() + 10);
+    // The row's columns are distinct, and a renamed one takes a name no other column has.
     for (column, value) in &row.fields {
         let name = renames
             .iter()
             .find(|(from, _)| from == column)
             .map_or(column, |(_, to)| to);
-        record.insert(name.clone(), value.clone());
+        record.push_new(name.clone(), value.clone());
     }
     for (name, value) in generated {
         record.insert(name, value);
