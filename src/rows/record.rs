@@ -41,6 +41,26 @@ impl Record {
             .map(|(_, value)| value)
     }
 
+    /// The value of each of `names`, in that order: a CSV line's cells. Columns come in the order
+    /// lines are composed in, so each is looked for first where the last one was found; a wide
+    /// line costs no scan per cell.
+    pub fn values_of<'r>(
+        &'r self,
+        names: &'r [String],
+    ) -> impl Iterator<Item = Option<&'r Value>> + 'r {
+        let mut next = 0;
+        names.iter().map(move |name| {
+            let at = match self.0.get(next) {
+                Some((known, _)) if known == name => Some(next),
+                _ => self.0.iter().position(|(known, _)| known == name),
+            };
+            at.map(|at| {
+                next = at + 1;
+                &self.0[at].1
+            })
+        })
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
         self.0.iter().map(|(name, value)| (name.as_ref(), value))
     }
@@ -156,6 +176,30 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&record).unwrap(),
             r#"{"title":"second","row_id":"7"}"#
+        );
+    }
+
+    #[test]
+    fn cells_are_found_in_any_column_order() {
+        let mut record = Record::default();
+        for (name, value) in [("a", 1), ("b", 2), ("c", 3)] {
+            record.insert(name, json!(value));
+        }
+        let names = |list: &[&str]| list.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let cells = |list: &[String]| {
+            record
+                .values_of(list)
+                .map(Option::<&Value>::cloned)
+                .collect::<Vec<_>>()
+        };
+        let (one, two, three) = (json!(1), json!(2), json!(3));
+        assert_eq!(
+            cells(&names(&["a", "b", "c"])),
+            [Some(one.clone()), Some(two.clone()), Some(three.clone())]
+        );
+        assert_eq!(
+            cells(&names(&["c", "missing", "a", "b", "b"])),
+            [Some(three), None, Some(one), Some(two.clone()), Some(two)]
         );
     }
 

@@ -124,7 +124,7 @@ impl ResultWriter {
                 self.buf.push(b'\n');
             }
             Format::Csv => {
-                let cells = self.columns.iter().map(|c| cell_text(record.get(c)));
+                let cells = record.values_of(&self.columns).map(cell_text);
                 push_csv_record(&mut self.buf, cells);
             }
         }
