@@ -20,7 +20,8 @@ mod fake;
 use std::path::Path;
 
 use common::{
-    Measured, count_lines, cpu_seconds, gen_command, measure, rows_from_env, write_input,
+    Measured, count_lines, cpu_seconds, gen_command, measure, rows_from_env, timeval_seconds,
+    write_input,
 };
 use fake::{Api, FakeServer};
 
@@ -106,24 +107,26 @@ fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
-        "{:<20} {:>7} {:>8} {:>9} {:>14} {:>12} {:>10} {:>14} {:>9}",
+        "{:<20} {:>7} {:>8} {:>9} {:>14} {:>9} {:>12} {:>10} {:>14} {:>9}",
         "wire",
         "rows",
         "seconds",
         "rows/s",
         "gen CPU s/1k",
+        "of it sys",
         "peak RSS MB",
         "in-flight",
         "fake CPU s/1k",
         "of it sys"
     );
     println!(
-        "{:<20} {:>7} {:>8} {:>9} {:>14} {:>12} {:>10} {:>14} {:>9}",
+        "{:<20} {:>7} {:>8} {:>9} {:>14} {:>9} {:>12} {:>10} {:>14} {:>9}",
         "target",
         "",
         "",
         format!(">={TARGET_ROWS_PER_SECOND:.0}"),
         format!("<={TARGET_CPU_PER_1000_ROWS:.3}"),
+        "",
         format!("<={TARGET_PEAK_RSS_MB:.0}"),
         "",
         "",
@@ -152,12 +155,13 @@ fn main() {
         let rows_per_second = rows as f64 / measured.seconds;
         let cpu_per_1000 = measured.cpu_seconds / rows as f64 * 1000.0;
         println!(
-            "{:<20} {:>7} {:>8.2} {:>9.0} {:>14.4} {:>12.1} {:>10} {:>14.4} {:>9.4}",
+            "{:<20} {:>7} {:>8.2} {:>9.0} {:>14.4} {:>9.4} {:>12.1} {:>10} {:>14.4} {:>9.4}",
             wire.name,
             rows,
             measured.seconds,
             rows_per_second,
             cpu_per_1000,
+            measured.sys_seconds / rows as f64 * 1000.0,
             measured.max_rss_kib as f64 / 1024.0,
             server.peak_in_flight(wire.api),
             fake_cpu / rows as f64 * 1000.0,
@@ -179,7 +183,7 @@ fn main() {
     println!("in-flight: the fake's peak of concurrent requests for that wire (lanes = {LANES})");
     println!(
         "fake CPU: this process (the fake's threads) over the run, sharing the cores with gen; \
-         of it sys: the kernel's part"
+         of it sys: the kernel's part of that CPU (gen's and the fake's alike)"
     );
     if missed.is_empty() {
         println!("targets met");
@@ -223,6 +227,5 @@ fn own_cpu_seconds() -> (f64, f64) {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
     assert_eq!(rc, 0, "getrusage failed");
-    let system = usage.ru_stime.tv_sec as f64 + usage.ru_stime.tv_usec as f64 / 1e6;
-    (cpu_seconds(&usage), system)
+    (cpu_seconds(&usage), timeval_seconds(usage.ru_stime))
 }

@@ -13,6 +13,10 @@ pub struct Measured {
     pub max_rss_kib: i64,
     /// User + system time of the `gen` process.
     pub cpu_seconds: f64,
+    /// The system (kernel) part of `cpu_seconds`.
+    // Only `providers` splits the CPU time.
+    #[allow(dead_code)]
+    pub sys_seconds: f64,
 }
 
 /// `GEN_BENCH_ROWS`, else `default`.
@@ -104,12 +108,16 @@ pub fn measure_any(command: &mut Command) -> (Measured, i32) {
         seconds: started.elapsed().as_secs_f64(),
         max_rss_kib: usage.ru_maxrss,
         cpu_seconds: cpu_seconds(&usage),
+        sys_seconds: timeval_seconds(usage.ru_stime),
     };
     (measured, status)
 }
 
 /// User + system seconds of a rusage.
 pub fn cpu_seconds(usage: &libc::rusage) -> f64 {
-    let seconds = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
-    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    timeval_seconds(usage.ru_utime) + timeval_seconds(usage.ru_stime)
+}
+
+pub fn timeval_seconds(tv: libc::timeval) -> f64 {
+    tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6
 }
