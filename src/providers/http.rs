@@ -1,7 +1,7 @@
-//! The HTTP transport behind every real provider: one shared `reqwest::Client` (rustls, HTTP/2
-//! where offered, pooled connections, no redirects) carrying what the pure wire adapters build, and
-//! handing what comes back to their parsers. Transport failures (timeouts, refused or cut
-//! connections) are classified here; everything with a status is the adapter's to classify.
+//! Every real provider over HTTP: what the pure wire adapters build goes out through the shared
+//! client of [`transport`] (which follows no redirects: one would carry our auth headers to
+//! another host), and what comes back goes to their parsers. Transport failures (timeouts,
+//! refused or cut connections) are classified here; everything with a status is the adapter's.
 
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::failure::FailureKind;
 use crate::providers::dialect::Dialect;
 use crate::providers::protocol::Wire;
+use crate::providers::transport::{self, TransportError};
 use crate::providers::wire::{Endpoint, HeaderValue, HttpRequest, Method};
 use crate::providers::{
     BoxFuture, Completion, Provider, ProviderError, Request, anthropic, gemini, openai, ratelimit,
@@ -25,24 +26,6 @@ static CONNECT_TIMEOUT: OnceLock<Duration> = OnceLock::new();
 /// built counts (the run sets it from `--connect-timeout` before any lane starts).
 pub fn set_connect_timeout(timeout: Duration) {
     let _ = CONNECT_TIMEOUT.set(timeout);
-}
-
-/// The process-wide client: connection pools are per client, so every lane shares one.
-pub fn client() -> &'static reqwest::Client {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    CLIENT.get_or_init(|| {
-        let connect_timeout = *CONNECT_TIMEOUT.get_or_init(|| DEFAULT_CONNECT_TIMEOUT);
-        // rustls needs one crypto provider per process; ring builds anywhere without cmake.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        reqwest::Client::builder()
-            // A redirect would carry our auth headers to another host.
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(connect_timeout)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .user_agent(concat!("gen/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("the HTTP client builds with static settings")
-    })
 }
 
 /// One (provider, key): the wire format, where to send, and the key, which leaves this value only
@@ -171,10 +154,10 @@ pub(crate) fn hide_key(message: &mut String, key: Option<&SecretString>) {
 
 /// `url` parsed, from a small cache per thread: a run sends every request of a provider and model
 /// to the same URL, and parsing it again for each request cost more than building the request.
-fn parsed_url(url: &str) -> Result<reqwest::Url, ProviderError> {
+fn parsed_url(url: &str) -> Result<http::Uri, ProviderError> {
     const KEPT: usize = 32;
     thread_local! {
-        static PARSED: std::cell::RefCell<Vec<(String, reqwest::Url)>> =
+        static PARSED: std::cell::RefCell<Vec<(String, http::Uri)>> =
             const { std::cell::RefCell::new(Vec::new()) };
     }
     PARSED.with_borrow_mut(|parsed| {
@@ -182,12 +165,18 @@ fn parsed_url(url: &str) -> Result<reqwest::Url, ProviderError> {
             return Ok(known.clone());
         }
         // The message leaves the URL out: a user's base URL may embed credentials.
-        let fresh = reqwest::Url::parse(url).map_err(|e| {
+        let fresh = http::Uri::try_from(url).map_err(|e| {
             ProviderError::new(
                 FailureKind::BadRequest,
                 format!("the provider's URL is not valid ({e}); check its base_url"),
             )
         })?;
+        if fresh.scheme().is_none() || fresh.host().is_none() {
+            return Err(ProviderError::new(
+                FailureKind::BadRequest,
+                "the provider's URL needs a scheme and a host (http://host:port/...); check its base_url",
+            ));
+        }
         if parsed.len() >= KEPT {
             parsed.remove(0);
         }
@@ -199,7 +188,7 @@ fn parsed_url(url: &str) -> Result<reqwest::Url, ProviderError> {
 /// Whether a response header is one the parsers read (rate limits and resets, a gateway's copies
 /// of them, the retry hints, Gemini's upload session): only those are copied out of every answer.
 fn is_read(name: &str) -> bool {
-    // reqwest gives header names in lowercase.
+    // hyper keeps header names in lowercase.
     name.contains("ratelimit")
         || name.starts_with("retry-after")
         || name.starts_with("llm_provider-")
@@ -213,22 +202,21 @@ pub(crate) async fn exchange(
     timeout: Duration,
 ) -> Result<(u16, Vec<(String, String)>, impl AsRef<[u8]> + use<>), ProviderError> {
     let method = match http.method {
-        Method::Get => reqwest::Method::GET,
-        Method::Post => reqwest::Method::POST,
+        Method::Get => http::Method::GET,
+        Method::Post => http::Method::POST,
     };
-    let mut builder = client()
-        .request(method, parsed_url(&http.url)?)
-        .timeout(timeout)
-        .body(http.body);
+    let mut request = http::Request::new(http_body_util::Full::new(bytes::Bytes::from(http.body)));
+    *request.method_mut() = method;
+    *request.uri_mut() = parsed_url(&http.url)?;
+    let headers = request.headers_mut();
+    headers.reserve(http.headers.len() + 3);
     for (name, value) in &http.headers {
         let value = match value {
-            HeaderValue::Plain(text) => reqwest::header::HeaderValue::from_str(text),
-            HeaderValue::Secret(text) => {
-                reqwest::header::HeaderValue::from_str(text).map(|mut v| {
-                    v.set_sensitive(true);
-                    v
-                })
-            }
+            HeaderValue::Plain(text) => http::HeaderValue::from_str(text),
+            HeaderValue::Secret(text) => http::HeaderValue::from_str(text).map(|mut v| {
+                v.set_sensitive(true);
+                v
+            }),
         };
         let value = value.map_err(|_| {
             ProviderError::new(
@@ -236,26 +224,33 @@ pub(crate) async fn exchange(
                 format!("the value for header `{name}` has characters HTTP headers cannot carry; check the key variable"),
             )
         })?;
-        builder = builder.header(*name, value);
+        // Not `from_static`: it panics on a capital letter, and an adapter may spell a name so.
+        let name = http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            ProviderError::new(
+                FailureKind::BadRequest,
+                format!("`{name}` is not a valid HTTP header name"),
+            )
+        })?;
+        headers.append(name, value);
     }
-    let response = builder
-        .send()
+    headers.insert(http::header::ACCEPT, http::HeaderValue::from_static("*/*"));
+    headers.insert(
+        http::header::USER_AGENT,
+        http::HeaderValue::from_static(concat!("gen/", env!("CARGO_PKG_VERSION"))),
+    );
+    let connect_timeout = *CONNECT_TIMEOUT.get_or_init(|| DEFAULT_CONNECT_TIMEOUT);
+    let answer = transport::send(request, timeout, connect_timeout)
         .await
-        .map_err(|e| transport_error(&e, timeout))?;
-    let status = response.status().as_u16();
-    let headers: Vec<(String, String)> = response
-        .headers()
+        .map_err(|e| transport_error(e, timeout))?;
+    let headers: Vec<(String, String)> = answer
+        .headers
         .iter()
         .filter(|(name, _)| is_read(name.as_str()))
         .filter_map(|(name, value)| {
             Some((name.as_str().to_string(), value.to_str().ok()?.to_string()))
         })
         .collect();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| transport_error(&e, timeout))?;
-    Ok((status, headers, body))
+    Ok((answer.status, headers, answer.body))
 }
 
 impl Provider for HttpProvider {
@@ -271,48 +266,21 @@ impl Provider for HttpProvider {
     }
 }
 
-/// A failure before a full answer arrived. reqwest's messages name the URL, never headers, and
-/// keys travel only in headers, so the text is safe to keep.
-fn transport_error(error: &reqwest::Error, timeout: Duration) -> ProviderError {
-    if error.is_timeout() {
-        ProviderError::new(
+/// A failure before a full answer arrived.
+fn transport_error(error: TransportError, timeout: Duration) -> ProviderError {
+    match error {
+        TransportError::Timeout => ProviderError::new(
             FailureKind::Timeout,
             format!("no complete answer within {timeout:?}"),
-        )
-    } else if error.is_connect() {
-        ProviderError::new(
-            FailureKind::Connection,
-            format!("cannot connect: {}", without_url(error)),
-        )
-    } else if error.is_body() || error.is_decode() {
-        ProviderError::new(
-            FailureKind::Connection,
-            format!("the answer was cut off: {}", without_url(error)),
-        )
-    } else {
-        ProviderError::new(FailureKind::Connection, without_url(error))
-    }
-}
-
-/// The error and its causes, with the URL left out (a user's base URL may embed credentials).
-fn without_url(error: &reqwest::Error) -> String {
-    let url = error.url().map(|u| u.as_str().to_string());
-    let mut text = String::new();
-    let mut source: Option<&dyn std::error::Error> = Some(error);
-    while let Some(current) = source {
-        let mut part = current.to_string();
-        if let Some(url) = &url {
-            part = part.replace(url.as_str(), "the provider");
+        ),
+        TransportError::Connect(why) => {
+            ProviderError::new(FailureKind::Connection, format!("cannot connect: {why}"))
         }
-        if !text.contains(&part) {
-            if !text.is_empty() {
-                text.push_str(": ");
-            }
-            text.push_str(&part);
-        }
-        source = current.source();
+        TransportError::Cut(why) => ProviderError::new(
+            FailureKind::Connection,
+            format!("the answer was cut off: {why}"),
+        ),
     }
-    text
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub mod protocol;
 pub mod ratelimit;
 pub mod reasoning;
 pub mod structured;
+pub mod transport;
 pub mod wire;
 
 use std::future::Future;

@@ -1,0 +1,452 @@
+//! The HTTP client under every real provider: pooled connections over hyper, TLS by rustls with
+//! the platform's roots (loaded on the first `https` connection, so a run against a local server
+//! never reads them), HTTP/2 where the server offers it, and the proxies named by `HTTPS_PROXY`,
+//! `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (an `https://` destination is tunnelled with CONNECT,
+//! an `http://` one is forwarded). Nothing here knows a wire format: it sends a request and hands
+//! back the whole answer.
+
+use std::error::Error as StdError;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::rt::{Read, ReadBufCursor, Write};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::client::proxy::matcher::{Intercept, Matcher};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+
+type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// How long an idle pooled connection is kept for the next request.
+const POOL_IDLE: Duration = Duration::from_secs(90);
+
+/// A proxy's answer to CONNECT larger than this is not an answer.
+const MAX_PROXY_ANSWER: usize = 16 * 1024;
+
+/// An answer read whole: status, headers (names lowercase, as hyper keeps them) and body.
+pub struct Answer {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+/// Why no whole answer arrived.
+#[derive(Debug)]
+pub enum TransportError {
+    /// No connection could be opened: refused, unresolvable, a TLS or proxy handshake failed.
+    Connect(String),
+    /// No whole answer within the request's timeout.
+    Timeout,
+    /// The connection broke after the request went out: the answer is missing or cut off.
+    Cut(String),
+}
+
+/// The process-wide client: connection pools are per client, so every lane shares one.
+fn client(connect_timeout: Duration) -> &'static Client<Connector, Full<Bytes>> {
+    static CLIENT: OnceLock<Client<Connector, Full<Bytes>>> = OnceLock::new();
+    CLIENT.get_or_init(|| {
+        let mut tcp = HttpConnector::new();
+        tcp.enforce_http(false);
+        tcp.set_nodelay(true);
+        tcp.set_connect_timeout(Some(connect_timeout));
+        Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(POOL_IDLE)
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .build(Connector { tcp })
+    })
+}
+
+/// Sends `request` and reads the whole answer within `timeout`. The first call fixes the connect
+/// timeout of the shared client.
+pub async fn send(
+    mut request: http::Request<Full<Bytes>>,
+    timeout: Duration,
+    connect_timeout: Duration,
+) -> Result<Answer, TransportError> {
+    // A forwarding proxy is told who we are to it on each request; a tunnel is told once, on CONNECT.
+    if request.uri().scheme() == Some(&http::uri::Scheme::HTTP)
+        && let Some(auth) = proxies()
+            .and_then(|p| p.intercept(request.uri()))
+            .and_then(|proxy| proxy.basic_auth().cloned())
+    {
+        request
+            .headers_mut()
+            .insert(http::header::PROXY_AUTHORIZATION, auth);
+    }
+    let exchange = async {
+        let response = client(connect_timeout)
+            .request(request)
+            .await
+            .map_err(|e| match e.is_connect() {
+                true => TransportError::Connect(causes(&e)),
+                false => TransportError::Cut(causes(&e)),
+            })?;
+        let (parts, body) = response.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map_err(|e| TransportError::Cut(causes(&e)))?
+            .to_bytes();
+        Ok(Answer {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body,
+        })
+    };
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .map_err(|_| TransportError::Timeout)?
+}
+
+/// The error and its causes, each said once. hyper's and rustls's messages name neither headers
+/// nor URLs, and the proxy errors here name only the proxy's host, so the text is safe to keep.
+fn causes(error: &(dyn StdError + 'static)) -> String {
+    let mut text = String::new();
+    let mut source = Some(error);
+    while let Some(current) = source {
+        let part = current.to_string();
+        // hyper's outer errors ("client error (Connect)") only restate their cause's kind.
+        let restates = part.starts_with("client error (") || part == "error trying to connect";
+        if !restates && !text.contains(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
+        }
+        source = current.source();
+    }
+    if text.is_empty() {
+        text = error.to_string();
+    }
+    text
+}
+
+/// The proxies the environment names, or `None` when it names none (the usual case, which then
+/// costs nothing per request).
+fn proxies() -> Option<&'static Matcher> {
+    static PROXIES: OnceLock<Option<Matcher>> = OnceLock::new();
+    PROXIES
+        .get_or_init(|| {
+            let named = [
+                "ALL_PROXY",
+                "all_proxy",
+                "HTTPS_PROXY",
+                "https_proxy",
+                "HTTP_PROXY",
+                "http_proxy",
+            ]
+            .iter()
+            .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()));
+            named.then(Matcher::from_env)
+        })
+        .as_ref()
+}
+
+/// The TLS settings of every `https` connection, built on the first one: loading the platform's
+/// roots is the most expensive thing a run starts with.
+fn tls() -> Result<Arc<rustls::ClientConfig>, BoxError> {
+    static TLS: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
+    TLS.get_or_init(|| {
+        use rustls_platform_verifier::BuilderVerifierExt;
+        // ring builds anywhere without cmake.
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .and_then(|builder| builder.with_platform_verifier())
+            .map_err(|e| format!("cannot set up TLS: {e}"))?
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(Arc::new(config))
+    })
+    .clone()
+    .map_err(Into::into)
+}
+
+/// Opens connections for the client: straight to the server, or through the proxy the
+/// environment names for it.
+#[derive(Clone)]
+struct Connector {
+    tcp: HttpConnector,
+}
+
+impl tower_service::Service<http::Uri> for Connector {
+    type Response = Conn;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Conn, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, destination: http::Uri) -> Self::Future {
+        let tcp = self.tcp.clone();
+        Box::pin(connect(tcp, destination))
+    }
+}
+
+async fn connect(tcp: HttpConnector, destination: http::Uri) -> Result<Conn, BoxError> {
+    let https = destination.scheme() == Some(&http::uri::Scheme::HTTPS);
+    let host = destination.host().ok_or("the URL has no host")?.to_string();
+    let proxy = proxies().and_then(|p| p.intercept(&destination));
+    let Some(proxy) = proxy else {
+        let stream = Stream::Tcp(open_tcp(tcp, destination).await?);
+        return match https {
+            true => wrap_tls(stream, &host).await,
+            false => Ok(Conn::new(stream, false)),
+        };
+    };
+    let mut stream = open_proxy(tcp, &proxy).await?;
+    if !https {
+        // The client writes each request with its full URL, which a forwarding proxy needs.
+        return Ok(Conn::new(stream, true));
+    }
+    let port = destination.port_u16().unwrap_or(443);
+    tunnel(&mut stream, &host, port, &proxy).await?;
+    wrap_tls(stream, &host).await
+}
+
+async fn open_tcp(mut tcp: HttpConnector, to: http::Uri) -> Result<TcpStream, BoxError> {
+    use tower_service::Service;
+    std::future::poll_fn(|cx| tcp.poll_ready(cx)).await?;
+    Ok(tcp.call(to).await?.into_inner())
+}
+
+/// A connection to the proxy itself (over TLS when its URL is `https://`).
+async fn open_proxy(tcp: HttpConnector, proxy: &Intercept) -> Result<Stream, BoxError> {
+    let uri = proxy.uri();
+    let name = proxy_name(uri);
+    let scheme = uri.scheme_str().unwrap_or_default();
+    if scheme != "http" && scheme != "https" {
+        return Err(format!(
+            "the proxy {name} is a {scheme}:// proxy, and gen speaks only to http:// and https:// \
+             proxies; name one of those in the proxy variable, or add the host to NO_PROXY"
+        )
+        .into());
+    }
+    let stream = open_tcp(tcp, uri.clone())
+        .await
+        .map_err(|e| format!("cannot reach the proxy {name}: {}", causes(&*e)))?;
+    match uri.scheme() == Some(&http::uri::Scheme::HTTPS) {
+        true => {
+            let host = uri.host().unwrap_or_default();
+            let conn = wrap_tls(Stream::Tcp(stream), host)
+                .await
+                .map_err(|e| format!("TLS with the proxy {name} failed: {}", causes(&*e)))?;
+            Ok(conn.stream)
+        }
+        false => Ok(Stream::Tcp(stream)),
+    }
+}
+
+/// The proxy's host and port, never its credentials.
+fn proxy_name(uri: &http::Uri) -> String {
+    match (uri.host(), uri.port_u16()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_string(),
+        _ => "named in the environment".to_string(),
+    }
+}
+
+/// Asks the proxy for a tunnel to `host:port` (HTTP CONNECT) and reads its answer up to the end
+/// of its headers; from then on the stream carries our bytes to the server.
+async fn tunnel(
+    stream: &mut Stream,
+    host: &str,
+    port: u16,
+    proxy: &Intercept,
+) -> Result<(), BoxError> {
+    let name = proxy_name(proxy.uri());
+    let mut ask = format!("CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n").into_bytes();
+    if let Some(auth) = proxy.basic_auth() {
+        ask.extend_from_slice(b"Proxy-Authorization: ");
+        ask.extend_from_slice(auth.as_bytes());
+        ask.extend_from_slice(b"\r\n");
+    }
+    ask.extend_from_slice(b"\r\n");
+    stream.write_all(&ask).await?;
+    let mut answer = Vec::with_capacity(256);
+    // Byte by byte: whatever follows the headers is the server's, not the proxy's.
+    while !answer.ends_with(b"\r\n\r\n") {
+        if answer.len() >= MAX_PROXY_ANSWER {
+            return Err(format!("the proxy {name} sent an endless answer to CONNECT").into());
+        }
+        let byte = stream.read_u8().await.map_err(|e| match e.kind() {
+            io::ErrorKind::UnexpectedEof => {
+                format!("the proxy {name} closed the connection instead of opening a tunnel")
+            }
+            _ => format!("the proxy {name} broke off: {e}"),
+        })?;
+        answer.push(byte);
+    }
+    let status_line = answer.split(|&b| b == b'\r').next().unwrap_or_default();
+    let status_line = String::from_utf8_lossy(status_line);
+    let code = status_line.split_whitespace().nth(1).unwrap_or_default();
+    match code {
+        "200" => Ok(()),
+        "407" => Err(format!(
+            "the proxy {name} wants credentials (407): give them in the proxy variable's URL, \
+             as http://user:password@host:port"
+        )
+        .into()),
+        _ => Err(format!(
+            "the proxy {name} refused a tunnel to {host}:{port}: {}",
+            status_line.trim()
+        )
+        .into()),
+    }
+}
+
+async fn wrap_tls(stream: Stream, host: &str) -> Result<Conn, BoxError> {
+    let server = rustls::pki_types::ServerName::try_from(host.to_string())
+        .map_err(|_| format!("`{host}` is not a host name TLS can check"))?;
+    let tls = tokio_rustls::TlsConnector::from(tls()?)
+        .connect(server, stream)
+        .await?;
+    Ok(Conn::new(Stream::Tls(Box::new(tls)), false))
+}
+
+/// A byte stream to a server or a proxy: TCP, or TLS over one of these (TLS to a server through
+/// a tunnel in a TLS connection to the proxy nests two).
+enum Stream {
+    Tcp(TcpStream),
+    Tls(Box<TlsStream<Stream>>),
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Stream::Tcp(s) => s.is_write_vectored(),
+            Stream::Tls(s) => s.is_write_vectored(),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+/// A connection as the client pools it: the stream, whether it goes to a forwarding proxy (the
+/// client then writes full URLs), and whether TLS agreed on HTTP/2.
+struct Conn {
+    stream: Stream,
+    forwarded: bool,
+}
+
+impl Conn {
+    fn new(stream: Stream, forwarded: bool) -> Self {
+        Conn { stream, forwarded }
+    }
+
+    fn h2(&self) -> bool {
+        match &self.stream {
+            Stream::Tls(tls) => tls.get_ref().1.alpn_protocol() == Some(b"h2"),
+            Stream::Tcp(_) => false,
+        }
+    }
+}
+
+impl Connection for Conn {
+    fn connected(&self) -> Connected {
+        let connected = Connected::new().proxy(self.forwarded);
+        match self.h2() {
+            true => connected.negotiated_h2(),
+            false => connected,
+        }
+    }
+}
+
+impl Read for Conn {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        // hyper reads through its own cursor type; TokioIo adapts tokio's for one call.
+        Pin::new(&mut TokioIo::new(&mut self.get_mut().stream)).poll_read(cx, buf)
+    }
+}
+
+impl Write for Conn {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
