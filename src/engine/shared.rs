@@ -119,12 +119,13 @@ impl<S> Shared<S> {
                     } else {
                         String::new()
                     };
+                    let attempts = match job.counted_failures {
+                        1 => "1 attempt".to_string(),
+                        n => format!("{n} attempts"),
+                    };
                     let failure = Failure {
                         kind: error.kind,
-                        message: format!(
-                            "{} (gave up after {} attempts{requests})",
-                            error.message, job.counted_failures
-                        ),
+                        message: format!("{} (gave up after {attempts}{requests})", error.message),
                     };
                     self.fail(job, failure).await;
                     return;

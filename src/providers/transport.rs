@@ -311,7 +311,22 @@ async fn wrap_tls(stream: Stream, host: &str) -> Result<Conn, BoxError> {
         .map_err(|_| format!("`{host}` is not a host name TLS can check"))?;
     let tls = tokio_rustls::TlsConnector::from(tls()?)
         .connect(server, stream)
-        .await?;
+        .await
+        .map_err(|e| -> BoxError {
+            let untrusted = e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+                .is_some_and(|inner| matches!(inner, rustls::Error::InvalidCertificate(_)));
+            match untrusted {
+                true => format!(
+                    "{e}: {host}'s certificate is not one this machine trusts; behind a proxy or \
+                     gateway that signs TLS with its own CA, name that CA's PEM file in \
+                     SSL_CERT_FILE"
+                )
+                .into(),
+                false => e.into(),
+            }
+        })?;
     Ok(Conn::new(Stream::Tls(Box::new(tls)), false))
 }
 

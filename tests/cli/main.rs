@@ -19,3 +19,4 @@ mod request_log;
 mod resume_by_content;
 mod spreadsheets;
 mod tasks;
+mod transport;

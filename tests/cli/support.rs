@@ -51,6 +51,16 @@ impl Workspace {
             .env_remove("GOOGLE_API_KEY")
             .env_remove("DEEPSEEK_API_KEY")
             .stdin(Stdio::null());
+        // A proxy in the developer's shell would stand between gen and the loopback fake.
+        for proxy in [
+            "ALL_PROXY",
+            "HTTPS_PROXY",
+            "HTTP_PROXY",
+            "NO_PROXY",
+            "SSL_CERT_FILE",
+        ] {
+            cmd.env_remove(proxy).env_remove(proxy.to_ascii_lowercase());
+        }
         cmd
     }
 

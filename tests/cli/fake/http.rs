@@ -17,6 +17,9 @@ pub struct HttpRequest {
     head: String,
     method: Range<usize>,
     target: Range<usize>,
+    /// Where the path starts in the target: after `http://host:port` when a forwarding proxy
+    /// passed the absolute form on (RFC 9112 §3.2.2: a server must accept it).
+    path_start: usize,
     /// Where the path ends in the target (before `?`).
     path_end: usize,
     version: Range<usize>,
@@ -62,7 +65,7 @@ impl HttpRequest {
 
     /// The target without its query string.
     pub fn path(&self) -> &str {
-        &self.head[self.target.start..self.path_end]
+        &self.head[self.path_start..self.path_end]
     }
 
     /// The value of query parameter `name`, undecoded.
@@ -163,7 +166,16 @@ pub fn read_request(reader: &mut BufReader<TcpStream>) -> Result<HttpRequest, Re
             "unsupported version {version}"
         )));
     }
-    let path_end = span(&head, target).start + target.find('?').unwrap_or(target.len());
+    let target_start = span(&head, target).start;
+    let path_end = target_start + target.find('?').unwrap_or(target.len());
+    let authority_len = ["http://", "https://"]
+        .iter()
+        .find_map(|scheme| {
+            let rest = target.strip_prefix(scheme)?;
+            Some(scheme.len() + rest.find('/').unwrap_or(rest.len()))
+        })
+        .unwrap_or(0);
+    let path_start = (target_start + authority_len).min(path_end);
     let (method, target, version) = (
         span(&head, method),
         span(&head, target),
@@ -187,6 +199,7 @@ pub fn read_request(reader: &mut BufReader<TcpStream>) -> Result<HttpRequest, Re
         head,
         method,
         target,
+        path_start,
         path_end,
         version,
         headers,
