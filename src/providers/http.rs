@@ -152,36 +152,78 @@ pub(crate) fn hide_key(message: &mut String, key: Option<&SecretString>) {
     }
 }
 
+/// Where a request goes: the URL without credentials, and the `Authorization: Basic` made of the
+/// `user:password@` the base URL carried, if any (a gateway or Ollama behind a reverse proxy).
+#[derive(Clone)]
+struct Target {
+    uri: http::Uri,
+    basic_auth: Option<http::HeaderValue>,
+}
+
 /// `url` parsed, from a small cache per thread: a run sends every request of a provider and model
 /// to the same URL, and parsing it again for each request cost more than building the request.
-fn parsed_url(url: &str) -> Result<http::Uri, ProviderError> {
+fn parsed_url(url: &str) -> Result<Target, ProviderError> {
     const KEPT: usize = 32;
     thread_local! {
-        static PARSED: std::cell::RefCell<Vec<(String, http::Uri)>> =
+        static PARSED: std::cell::RefCell<Vec<(String, Target)>> =
             const { std::cell::RefCell::new(Vec::new()) };
     }
     PARSED.with_borrow_mut(|parsed| {
         if let Some((_, known)) = parsed.iter().find(|(text, _)| text == url) {
             return Ok(known.clone());
         }
-        // The message leaves the URL out: a user's base URL may embed credentials.
-        let fresh = http::Uri::try_from(url).map_err(|e| {
-            ProviderError::new(
-                FailureKind::BadRequest,
-                format!("the provider's URL is not valid ({e}); check its base_url"),
-            )
-        })?;
-        if fresh.scheme().is_none() || fresh.host().is_none() {
-            return Err(ProviderError::new(
-                FailureKind::BadRequest,
-                "the provider's URL needs a scheme and a host (http://host:port/...); check its base_url",
-            ));
-        }
+        let fresh = parse_target(url)?;
         if parsed.len() >= KEPT {
             parsed.remove(0);
         }
         parsed.push((url.to_string(), fresh.clone()));
         Ok(fresh)
+    })
+}
+
+fn parse_target(url: &str) -> Result<Target, ProviderError> {
+    // The messages leave the URL out: a user's base URL may embed credentials.
+    let invalid = |why: String| {
+        ProviderError::new(
+            FailureKind::BadRequest,
+            format!("the provider's URL is not valid ({why}); check its base_url"),
+        )
+    };
+    let uri = http::Uri::try_from(url).map_err(|e| invalid(e.to_string()))?;
+    let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) else {
+        return Err(ProviderError::new(
+            FailureKind::BadRequest,
+            "the provider's URL needs a scheme and a host (http://host:port/...); check its base_url",
+        ));
+    };
+    let Some((userinfo, host)) = authority.as_str().rsplit_once('@') else {
+        return Ok(Target {
+            uri,
+            basic_auth: None,
+        });
+    };
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let decode = |part: &str| {
+        percent_encoding::percent_decode_str(part)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let credentials = format!("{}:{}", decode(user), decode(password));
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
+    let mut basic_auth = http::HeaderValue::try_from(format!("Basic {encoded}"))
+        .map_err(|e| invalid(e.to_string()))?;
+    basic_auth.set_sensitive(true);
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let uri = http::Uri::builder()
+        .scheme(scheme.clone())
+        .authority(host)
+        .path_and_query(path)
+        .build()
+        .map_err(|e| invalid(e.to_string()))?;
+    Ok(Target {
+        uri,
+        basic_auth: Some(basic_auth),
     })
 }
 
@@ -207,7 +249,8 @@ pub(crate) async fn exchange(
     };
     let mut request = http::Request::new(http_body_util::Full::new(bytes::Bytes::from(http.body)));
     *request.method_mut() = method;
-    *request.uri_mut() = parsed_url(&http.url)?;
+    let target = parsed_url(&http.url)?;
+    *request.uri_mut() = target.uri;
     let headers = request.headers_mut();
     headers.reserve(http.headers.len() + 3);
     for (name, value) in &http.headers {
@@ -232,6 +275,13 @@ pub(crate) async fn exchange(
             )
         })?;
         headers.append(name, value);
+    }
+    if let Some(basic_auth) = target.basic_auth {
+        // A wire that authenticates with `Authorization` (OpenAI's Bearer) keeps it: a server
+        // reads one, and the key is the one the provider checks.
+        if !headers.contains_key(http::header::AUTHORIZATION) {
+            headers.insert(http::header::AUTHORIZATION, basic_auth);
+        }
     }
     headers.insert(http::header::ACCEPT, http::HeaderValue::from_static("*/*"));
     headers.insert(

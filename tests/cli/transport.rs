@@ -354,3 +354,35 @@ fn a_proxy_that_refuses_or_cannot_be_spoken_to_is_named_with_what_to_do() {
     }
     assert_eq!(server.request_count(), 0, "nothing got past the proxies");
 }
+
+#[test]
+fn credentials_in_a_base_url_go_as_basic_auth_and_never_into_the_url_or_output() {
+    const ANTHROPIC_KEY: &str = "sk-ant-transport-key-7777";
+    let server = FakeServer::start();
+    server.add_key(Api::Anthropic, ANTHROPIC_KEY);
+    let ws = Workspace::new();
+    let origin = server.origin();
+    let host = origin.strip_prefix("http://").unwrap();
+    ws.write(
+        "config/gen/config.toml",
+        format!(
+            "[providers.anthropic]\nbase_url = \"http://{PROXY_USER}:proxy-pass-66%36%36@{host}\"\n"
+        ),
+    );
+    ws.write("rows.csv", keywords_csv(4));
+    let mut command = ws.command(&["seo", "--pool", "claude=1", "rows.csv"]);
+    command.env("ANTHROPIC_API_KEY", ANTHROPIC_KEY);
+    let run = Run::from(command.output().expect("run gen"));
+    assert_all_rows_ok(&ws, &run);
+    assert_no_secret_shown(&ws, &run);
+    let requests = server.requests();
+    assert_eq!(requests.len(), 4);
+    for request in &requests {
+        assert!(request.path.starts_with("/v1/"), "{}", request.path);
+        let auth = request.headers.iter().find(|(n, _)| n == "authorization");
+        // The escaped `%36%36` arrives decoded: the password is `proxy-pass-6666`.
+        assert_eq!(auth.map(|(_, v)| v.as_str()), Some(PROXY_BASIC));
+        let host_header = request.headers.iter().find(|(n, _)| n == "host");
+        assert_eq!(host_header.map(|(_, v)| v.as_str()), Some(host));
+    }
+}
