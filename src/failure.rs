@@ -16,6 +16,9 @@ pub enum FailureKind {
     Server,
     Timeout,
     Connection,
+    /// No connection can pass as the network is set up: the server's certificate is not trusted,
+    /// or the proxy wants credentials, refuses the tunnel, or is of a kind gen cannot speak to.
+    NetworkSetup,
     Malformed,
     Empty,
     ContentBlocked,
@@ -37,7 +40,7 @@ pub enum FailureKind {
 }
 
 impl FailureKind {
-    pub const ALL: [FailureKind; 21] = [
+    pub const ALL: [FailureKind; 22] = [
         FailureKind::BadInput,
         FailureKind::DuplicateId,
         FailureKind::Template,
@@ -46,6 +49,7 @@ impl FailureKind {
         FailureKind::Server,
         FailureKind::Timeout,
         FailureKind::Connection,
+        FailureKind::NetworkSetup,
         FailureKind::Malformed,
         FailureKind::Empty,
         FailureKind::ContentBlocked,
@@ -71,6 +75,7 @@ impl FailureKind {
             FailureKind::Server => "server",
             FailureKind::Timeout => "timeout",
             FailureKind::Connection => "connection",
+            FailureKind::NetworkSetup => "network_setup",
             FailureKind::Malformed => "malformed",
             FailureKind::Empty => "empty",
             FailureKind::ContentBlocked => "content_blocked",

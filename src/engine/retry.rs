@@ -10,7 +10,8 @@ pub enum KeyAction {
     None,
     /// Stop using the key until the provider's reset time (or a backoff when it gave none).
     Park,
-    /// The key cannot serve this run (bad key, no money, unknown model): its lanes leave the pool.
+    /// The key cannot serve this run (bad key, no money, unknown model, a certificate or proxy
+    /// that lets nothing through): its lanes leave the pool.
     Remove,
 }
 
@@ -63,7 +64,8 @@ pub fn decide(kind: FailureKind) -> Decision {
                 backoff: false,
             },
         ),
-        Auth | Quota | ModelNotFound => (
+        // A certificate or proxy that stops this key stops it for the rest of the run.
+        Auth | Quota | ModelNotFound | NetworkSetup => (
             KeyAction::Remove,
             RowAction::Retry {
                 counts: false,
@@ -114,6 +116,8 @@ mod tests {
             }
         );
         assert_eq!(decide(FailureKind::Auth).key, KeyAction::Remove);
+        assert_eq!(decide(FailureKind::NetworkSetup).key, KeyAction::Remove);
+        assert_eq!(decide(FailureKind::Connection).key, KeyAction::None);
     }
 
     #[test]

@@ -326,6 +326,9 @@ fn transport_error(error: TransportError, timeout: Duration) -> ProviderError {
         TransportError::Connect(why) => {
             ProviderError::new(FailureKind::Connection, format!("cannot connect: {why}"))
         }
+        TransportError::Setup(why) => {
+            ProviderError::new(FailureKind::NetworkSetup, format!("cannot connect: {why}"))
+        }
         TransportError::Cut(why) => ProviderError::new(
             FailureKind::Connection,
             format!("the answer was cut off: {why}"),

@@ -44,10 +44,41 @@ pub struct Answer {
 pub enum TransportError {
     /// No connection could be opened: refused, unresolvable, a TLS or proxy handshake failed.
     Connect(String),
+    /// No connection can be opened as the network is set up (an untrusted certificate, a proxy
+    /// that wants credentials or refuses): trying again will not help.
+    Setup(String),
     /// No whole answer within the request's timeout.
     Timeout,
     /// The connection broke after the request went out: the answer is missing or cut off.
     Cut(String),
+}
+
+/// A connection failure that no retry can mend; found again in hyper's error chain by type.
+#[derive(Debug)]
+struct SetupError(String);
+
+impl std::fmt::Display for SetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl StdError for SetupError {}
+
+fn setup_error(message: String) -> BoxError {
+    Box::new(SetupError(message))
+}
+
+/// Whether `error` or one of its causes is a [`SetupError`].
+fn is_setup(error: &(dyn StdError + 'static)) -> bool {
+    let mut source = Some(error);
+    while let Some(current) = source {
+        if current.is::<SetupError>() {
+            return true;
+        }
+        source = current.source();
+    }
+    false
 }
 
 /// The process-wide client: connection pools are per client, so every lane shares one.
@@ -87,9 +118,10 @@ pub async fn send(
         let response = client(connect_timeout)
             .request(request)
             .await
-            .map_err(|e| match e.is_connect() {
-                true => TransportError::Connect(causes(&e)),
-                false => TransportError::Cut(causes(&e)),
+            .map_err(|e| match (is_setup(&e), e.is_connect()) {
+                (true, _) => TransportError::Setup(causes(&e)),
+                (false, true) => TransportError::Connect(causes(&e)),
+                (false, false) => TransportError::Cut(causes(&e)),
             })?;
         let (parts, body) = response.into_parts();
         let body = body
@@ -169,7 +201,7 @@ fn tls() -> Result<Arc<rustls::ClientConfig>, BoxError> {
         Ok(Arc::new(config))
     })
     .clone()
-    .map_err(Into::into)
+    .map_err(setup_error)
 }
 
 /// Opens connections for the client: straight to the server, or through the proxy the
@@ -227,11 +259,10 @@ async fn open_proxy(tcp: HttpConnector, proxy: &Intercept) -> Result<Stream, Box
     let name = proxy_name(uri);
     let scheme = uri.scheme_str().unwrap_or_default();
     if scheme != "http" && scheme != "https" {
-        return Err(format!(
+        return Err(setup_error(format!(
             "the proxy {name} is a {scheme}:// proxy, and gen speaks only to http:// and https:// \
              proxies; name one of those in the proxy variable, or add the host to NO_PROXY"
-        )
-        .into());
+        )));
     }
     let stream = open_tcp(tcp, uri.clone())
         .await
@@ -239,9 +270,13 @@ async fn open_proxy(tcp: HttpConnector, proxy: &Intercept) -> Result<Stream, Box
     match uri.scheme() == Some(&http::uri::Scheme::HTTPS) {
         true => {
             let host = uri.host().unwrap_or_default();
-            let conn = wrap_tls(Stream::Tcp(stream), host)
-                .await
-                .map_err(|e| format!("TLS with the proxy {name} failed: {}", causes(&*e)))?;
+            let conn = wrap_tls(Stream::Tcp(stream), host).await.map_err(|e| {
+                let message = format!("TLS with the proxy {name} failed: {}", causes(&*e));
+                match is_setup(&*e) {
+                    true => setup_error(message),
+                    false => message.into(),
+                }
+            })?;
             Ok(conn.stream)
         }
         false => Ok(Stream::Tcp(stream)),
@@ -291,24 +326,25 @@ async fn tunnel(
     let status_line = answer.split(|&b| b == b'\r').next().unwrap_or_default();
     let status_line = String::from_utf8_lossy(status_line);
     let code = status_line.split_whitespace().nth(1).unwrap_or_default();
+    let refused = format!(
+        "the proxy {name} refused a tunnel to {host}:{port}: {}",
+        status_line.trim()
+    );
     match code {
         "200" => Ok(()),
-        "407" => Err(format!(
+        "407" => Err(setup_error(format!(
             "the proxy {name} wants credentials (407): give them in the proxy variable's URL, \
              as http://user:password@host:port"
-        )
-        .into()),
-        _ => Err(format!(
-            "the proxy {name} refused a tunnel to {host}:{port}: {}",
-            status_line.trim()
-        )
-        .into()),
+        ))),
+        // A proxy's 5xx (its upstream down, itself overloaded) may pass; a 4xx is its policy.
+        _ if code.starts_with('5') => Err(refused.into()),
+        _ => Err(setup_error(refused)),
     }
 }
 
 async fn wrap_tls(stream: Stream, host: &str) -> Result<Conn, BoxError> {
     let server = rustls::pki_types::ServerName::try_from(host.to_string())
-        .map_err(|_| format!("`{host}` is not a host name TLS can check"))?;
+        .map_err(|_| setup_error(format!("`{host}` is not a host name TLS can check")))?;
     let tls = tokio_rustls::TlsConnector::from(tls()?)
         .connect(server, stream)
         .await
@@ -318,12 +354,11 @@ async fn wrap_tls(stream: Stream, host: &str) -> Result<Conn, BoxError> {
                 .and_then(|inner| inner.downcast_ref::<rustls::Error>())
                 .is_some_and(|inner| matches!(inner, rustls::Error::InvalidCertificate(_)));
             match untrusted {
-                true => format!(
+                true => setup_error(format!(
                     "{e}: {host}'s certificate is not one this machine trusts; behind a proxy or \
                      gateway that signs TLS with its own CA, name that CA's PEM file in \
                      SSL_CERT_FILE"
-                )
-                .into(),
+                )),
                 false => e.into(),
             }
         })?;

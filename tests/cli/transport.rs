@@ -30,14 +30,7 @@ fn setup(ws: &Workspace, server: &FakeServer, base_url: &str) {
 }
 
 fn run(ws: &Workspace, env: &[(&str, String)]) -> Run {
-    let mut command: Command = ws.command(&[
-        "seo",
-        "--pool",
-        "deepseek=2",
-        "--max-attempts",
-        "1",
-        "rows.csv",
-    ]);
+    let mut command: Command = ws.command(&["seo", "--pool", "deepseek=2", "rows.csv"]);
     command.env("DEEPSEEK_API_KEY", KEY);
     for (name, value) in env {
         command.env(name, value);
@@ -317,24 +310,35 @@ fn http_through_a_proxy_is_forwarded_with_the_full_url_and_no_proxy_goes_direct(
 }
 
 #[test]
-fn a_proxy_that_refuses_or_cannot_be_spoken_to_is_named_with_what_to_do() {
+fn a_proxy_that_refuses_or_cannot_be_spoken_to_is_named_and_the_key_leaves_the_pool() {
     let server = FakeServer::start();
     let front = tls_front(server.addr());
+    let wants_credentials = FakeProxy::start(Some("407 Proxy Authentication Required"));
+    let forbids = FakeProxy::start(Some("403 Forbidden"));
+    let overloaded = FakeProxy::start(Some("503 Service Unavailable"));
     let cases = [
         (
-            FakeProxy::start(Some("407 Proxy Authentication Required")).url(false),
+            Some(&wants_credentials),
+            wants_credentials.url(false),
             "wants credentials (407)",
+            true,
         ),
+        (Some(&forbids), forbids.url(true), "refused a tunnel", true),
         (
-            FakeProxy::start(Some("403 Forbidden")).url(true),
-            "refused a tunnel",
-        ),
-        (
+            None,
             "socks5://127.0.0.1:1".to_string(),
             "speaks only to http:// and https:// proxies",
+            true,
+        ),
+        // A proxy's 5xx may pass: each row is tried its --max-attempts (5) times.
+        (
+            Some(&overloaded),
+            overloaded.url(true),
+            "503 Service Unavailable",
+            false,
         ),
     ];
-    for (proxy_url, says) in cases {
+    for (proxy, proxy_url, says, for_good) in cases {
         let ws = Workspace::new();
         setup(&ws, &server, &format!("https://127.0.0.1:{}", front.port()));
         let run = run(
@@ -346,11 +350,28 @@ fn a_proxy_that_refuses_or_cannot_be_spoken_to_is_named_with_what_to_do() {
         );
         run.expect_code(1);
         assert_no_secret_shown(&ws, &run);
-        let manifest = ws.read("rows.seo.failed.csv");
-        assert!(
-            manifest.contains(says),
-            "{proxy_url}: the manifest says `{says}`:\n{manifest}"
-        );
+        let (header, records) = ws.csv("rows.seo.failed.csv");
+        let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+        assert_eq!(records.len(), 4, "{proxy_url}");
+        for record in &records {
+            assert!(
+                record[column("error")].contains(says),
+                "{proxy_url}: the manifest says `{says}`: {record:?}"
+            );
+            let kind = &record[column("error_kind")];
+            match for_good {
+                true => assert!(kind == "network_setup" || kind == "no_lanes", "{kind}"),
+                false => assert_eq!(kind, "connection"),
+            }
+        }
+        if let Some(proxy) = proxy {
+            let asked = proxy.asked().len();
+            match for_good {
+                // One attempt per lane at most: the key is out of the pool after the first.
+                true => assert!(asked <= 2, "{proxy_url}: {asked} connections"),
+                false => assert_eq!(asked, 4 * 5, "{proxy_url}"),
+            }
+        }
     }
     assert_eq!(server.request_count(), 0, "nothing got past the proxies");
 }
