@@ -283,11 +283,16 @@ pub(crate) async fn exchange(
             headers.insert(http::header::AUTHORIZATION, basic_auth);
         }
     }
-    headers.insert(http::header::ACCEPT, http::HeaderValue::from_static("*/*"));
-    headers.insert(
-        http::header::USER_AGENT,
-        http::HeaderValue::from_static(concat!("gen/", env!("CARGO_PKG_VERSION"))),
-    );
+    // Defaults only: Anthropic's batch results are asked for as `application/binary`.
+    headers
+        .entry(http::header::ACCEPT)
+        .or_insert(http::HeaderValue::from_static("*/*"));
+    headers
+        .entry(http::header::USER_AGENT)
+        .or_insert(http::HeaderValue::from_static(concat!(
+            "gen/",
+            env!("CARGO_PKG_VERSION")
+        )));
     let connect_timeout = *CONNECT_TIMEOUT.get_or_init(|| DEFAULT_CONNECT_TIMEOUT);
     let answer = transport::send(request, timeout, connect_timeout)
         .await

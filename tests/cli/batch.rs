@@ -145,6 +145,27 @@ fn each_provider_submits_reports_status_and_fetches_every_row_exactly_once() {
             "{provider}: fetch twice"
         );
         server.assert_no_violations();
+        let mut results_fetched = 0;
+        for request in server.requests() {
+            let header = |name: &str| {
+                request
+                    .headers
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.as_str())
+            };
+            let agent = header("user-agent").unwrap_or_default();
+            assert!(
+                agent.starts_with("gen/"),
+                "{provider}: user-agent {agent:?}"
+            );
+            // Anthropic serves results as JSONL only to a client that asks for it so.
+            if provider == "anthropic" && request.path.ends_with("/results") {
+                assert_eq!(header("accept"), Some("application/binary"));
+                results_fetched += 1;
+            }
+        }
+        assert!(provider != "anthropic" || results_fetched > 0);
         let list = gen_with_keys(&ws, &["batch", "list", "--state-dir", "jobs"]);
         assert!(
             list.stdout.contains(&job) && list.stdout.contains("fetched"),
