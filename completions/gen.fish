@@ -53,7 +53,7 @@ complete -c gen -n "__fish_gen_using_subcommand seo" -l max-cost -d 'Stop dispat
 complete -c gen -n "__fish_gen_using_subcommand seo" -l max-inflight -d 'At most N requests in flight over the whole run (bounds automatic lanes)' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l reasoning -d 'How much the models reason before answering, for every task and provider of the run, mapped to each model\'s nearest accepted value: off, low, medium or high [default: each task\'s own (off for seo and outline), or the profile\'s]' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l timeout -d 'Timeout of one request, e.g. 90s or 2m [default: the profile\'s, else 120s]' -r
-complete -c gen -n "__fish_gen_using_subcommand seo" -l connect-timeout -d 'How long opening a connection to a provider may take' -r
+complete -c gen -n "__fish_gen_using_subcommand seo" -l connect-timeout -d 'How long setting up a connection to a provider may take (TCP, a proxy\'s tunnel, TLS)' -r
 complete -c gen -n "__fish_gen_using_subcommand seo" -l log -d 'Append a JSON line per request sent (row, attempt, provider, model, key label, status, outcome, latency, tokens, cost) to FILE' -r -F
 complete -c gen -n "__fish_gen_using_subcommand seo" -l progress -d 'Progress on stderr: auto is the live display on a terminal, a plain line every 30 s off one [default: auto]' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
 bar\t'The live display even when stderr is not a terminal'
@@ -90,7 +90,7 @@ complete -c gen -n "__fish_gen_using_subcommand outline" -l max-cost -d 'Stop di
 complete -c gen -n "__fish_gen_using_subcommand outline" -l max-inflight -d 'At most N requests in flight over the whole run (bounds automatic lanes)' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l reasoning -d 'How much the models reason before answering, for every task and provider of the run, mapped to each model\'s nearest accepted value: off, low, medium or high [default: each task\'s own (off for seo and outline), or the profile\'s]' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l timeout -d 'Timeout of one request, e.g. 90s or 2m [default: the profile\'s, else 120s]' -r
-complete -c gen -n "__fish_gen_using_subcommand outline" -l connect-timeout -d 'How long opening a connection to a provider may take' -r
+complete -c gen -n "__fish_gen_using_subcommand outline" -l connect-timeout -d 'How long setting up a connection to a provider may take (TCP, a proxy\'s tunnel, TLS)' -r
 complete -c gen -n "__fish_gen_using_subcommand outline" -l log -d 'Append a JSON line per request sent (row, attempt, provider, model, key label, status, outcome, latency, tokens, cost) to FILE' -r -F
 complete -c gen -n "__fish_gen_using_subcommand outline" -l progress -d 'Progress on stderr: auto is the live display on a terminal, a plain line every 30 s off one [default: auto]' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
 bar\t'The live display even when stderr is not a terminal'
@@ -127,7 +127,7 @@ complete -c gen -n "__fish_gen_using_subcommand draft" -l max-cost -d 'Stop disp
 complete -c gen -n "__fish_gen_using_subcommand draft" -l max-inflight -d 'At most N requests in flight over the whole run (bounds automatic lanes)' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l reasoning -d 'How much the models reason before answering, for every task and provider of the run, mapped to each model\'s nearest accepted value: off, low, medium or high [default: each task\'s own (off for seo and outline), or the profile\'s]' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l timeout -d 'Timeout of one request, e.g. 90s or 2m [default: the profile\'s, else 120s]' -r
-complete -c gen -n "__fish_gen_using_subcommand draft" -l connect-timeout -d 'How long opening a connection to a provider may take' -r
+complete -c gen -n "__fish_gen_using_subcommand draft" -l connect-timeout -d 'How long setting up a connection to a provider may take (TCP, a proxy\'s tunnel, TLS)' -r
 complete -c gen -n "__fish_gen_using_subcommand draft" -l log -d 'Append a JSON line per request sent (row, attempt, provider, model, key label, status, outcome, latency, tokens, cost) to FILE' -r -F
 complete -c gen -n "__fish_gen_using_subcommand draft" -l progress -d 'Progress on stderr: auto is the live display on a terminal, a plain line every 30 s off one [default: auto]' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
 bar\t'The live display even when stderr is not a terminal'
@@ -183,7 +183,7 @@ complete -c gen -n "__fish_gen_using_subcommand run" -l max-cost -d 'Stop dispat
 complete -c gen -n "__fish_gen_using_subcommand run" -l max-inflight -d 'At most N requests in flight over the whole run (bounds automatic lanes)' -r
 complete -c gen -n "__fish_gen_using_subcommand run" -l reasoning -d 'How much the models reason before answering, for every task and provider of the run, mapped to each model\'s nearest accepted value: off, low, medium or high [default: each task\'s own (off for seo and outline), or the profile\'s]' -r
 complete -c gen -n "__fish_gen_using_subcommand run" -l timeout -d 'Timeout of one request, e.g. 90s or 2m [default: the profile\'s, else 120s]' -r
-complete -c gen -n "__fish_gen_using_subcommand run" -l connect-timeout -d 'How long opening a connection to a provider may take' -r
+complete -c gen -n "__fish_gen_using_subcommand run" -l connect-timeout -d 'How long setting up a connection to a provider may take (TCP, a proxy\'s tunnel, TLS)' -r
 complete -c gen -n "__fish_gen_using_subcommand run" -l log -d 'Append a JSON line per request sent (row, attempt, provider, model, key label, status, outcome, latency, tokens, cost) to FILE' -r -F
 complete -c gen -n "__fish_gen_using_subcommand run" -l progress -d 'Progress on stderr: auto is the live display on a terminal, a plain line every 30 s off one [default: auto]' -r -f -a "auto\t'A live display on a terminal, nothing otherwise'
 bar\t'The live display even when stderr is not a terminal'

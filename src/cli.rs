@@ -405,7 +405,7 @@ pub struct RunArgs {
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Option<Duration>,
 
-    /// How long opening a connection to a provider may take.
+    /// How long setting up a connection to a provider may take (TCP, a proxy's tunnel, TLS).
     #[arg(long, value_parser = parse_duration, default_value = "10s", value_name = "DURATION")]
     pub connect_timeout: Duration,
 

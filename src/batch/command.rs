@@ -120,7 +120,7 @@ fn spill_to_live(args: &BatchSubmitArgs) -> anyhow::Result<u8> {
         max_cost: args.max_cost,
         max_inflight: None,
         timeout: args.timeout,
-        connect_timeout: crate::providers::http::DEFAULT_CONNECT_TIMEOUT,
+        connect_timeout: crate::providers::transport::DEFAULT_CONNECT_TIMEOUT,
         log: args.log.log.clone(),
         keep_order: false,
         bom: false,
@@ -295,7 +295,7 @@ pub fn shorthand(
              later); save stdin to a file first"
         );
     }
-    crate::providers::http::set_connect_timeout(args.connect_timeout);
+    crate::providers::transport::set_connect_timeout(args.connect_timeout);
     let (provider, model) = match provider.split_once(':') {
         Some((p, m)) => (p.to_string(), Some(m.to_string())),
         None => (provider.to_string(), None),

@@ -107,7 +107,7 @@ pub(super) fn plan_for(inputs: PlanInputs) -> anyhow::Result<Plan> {
         max_cost: None,
         max_inflight: None,
         timeout: inputs.timeout,
-        connect_timeout: crate::providers::http::DEFAULT_CONNECT_TIMEOUT,
+        connect_timeout: crate::providers::transport::DEFAULT_CONNECT_TIMEOUT,
         log: None,
         keep_order: false,
         bom: false,

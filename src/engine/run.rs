@@ -74,7 +74,7 @@ pub fn run(plan: Plan) -> anyhow::Result<RunReport> {
     .styled(plan.reader.manifest_style())
     .with_bom(plan.bom);
 
-    crate::providers::http::set_connect_timeout(plan.connect_timeout);
+    crate::providers::transport::set_connect_timeout(plan.connect_timeout);
     let runtime = runtime_for(&plan).context("cannot start the async runtime")?;
     let draft_io = match &plan.draft {
         Some(draft) => Some(prepare_draft(draft, plan.write_mode, &done_ids, done_key)?),

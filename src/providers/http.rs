@@ -3,7 +3,6 @@
 //! another host), and what comes back goes to their parsers. Transport failures (timeouts,
 //! refused or cut connections) are classified here; everything with a status is the adapter's.
 
-use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
 use secrecy::{ExposeSecret, SecretString};
@@ -16,17 +15,6 @@ use crate::providers::wire::{Endpoint, HeaderValue, HttpRequest, Method};
 use crate::providers::{
     BoxFuture, Completion, Provider, ProviderError, Request, anthropic, gemini, openai, ratelimit,
 };
-
-/// How long a connection may take to open, whatever the request's own timeout.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-static CONNECT_TIMEOUT: OnceLock<Duration> = OnceLock::new();
-
-/// Sets the connect timeout of the process-wide client; only the first call before the client is
-/// built counts (the run sets it from `--connect-timeout` before any lane starts).
-pub fn set_connect_timeout(timeout: Duration) {
-    let _ = CONNECT_TIMEOUT.set(timeout);
-}
 
 /// One (provider, key): the wire format, where to send, and the key, which leaves this value only
 /// as a header.
@@ -293,8 +281,7 @@ pub(crate) async fn exchange(
             "gen/",
             env!("CARGO_PKG_VERSION")
         )));
-    let connect_timeout = *CONNECT_TIMEOUT.get_or_init(|| DEFAULT_CONNECT_TIMEOUT);
-    let answer = transport::send(request, timeout, connect_timeout)
+    let answer = transport::send(request, timeout)
         .await
         .map_err(|e| transport_error(e, timeout))?;
     let headers: Vec<(String, String)> = answer

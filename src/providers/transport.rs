@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::client::proxy::matcher::{Intercept, Matcher};
@@ -81,28 +80,40 @@ fn is_setup(error: &(dyn StdError + 'static)) -> bool {
     false
 }
 
+/// How long a connection may take to set up, whatever the request's own timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+static CONNECT_TIMEOUT: OnceLock<Duration> = OnceLock::new();
+
+/// Sets the connect timeout of the process-wide client; only the first call before the client is
+/// built counts (the run sets it from `--connect-timeout` before any lane starts).
+pub fn set_connect_timeout(timeout: Duration) {
+    let _ = CONNECT_TIMEOUT.set(timeout);
+}
+
 /// The process-wide client: connection pools are per client, so every lane shares one.
-fn client(connect_timeout: Duration) -> &'static Client<Connector, Full<Bytes>> {
+fn client() -> &'static Client<Connector, Full<Bytes>> {
     static CLIENT: OnceLock<Client<Connector, Full<Bytes>>> = OnceLock::new();
     CLIENT.get_or_init(|| {
+        let connect_timeout = *CONNECT_TIMEOUT.get_or_init(|| DEFAULT_CONNECT_TIMEOUT);
         let mut tcp = HttpConnector::new();
         tcp.enforce_http(false);
         tcp.set_nodelay(true);
-        tcp.set_connect_timeout(Some(connect_timeout));
         Client::builder(TokioExecutor::new())
             .pool_idle_timeout(POOL_IDLE)
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
-            .build(Connector { tcp })
+            .build(Connector {
+                tcp,
+                connect_timeout,
+            })
     })
 }
 
-/// Sends `request` and reads the whole answer within `timeout`. The first call fixes the connect
-/// timeout of the shared client.
+/// Sends `request` and reads the whole answer within `timeout`.
 pub async fn send(
     mut request: http::Request<Full<Bytes>>,
     timeout: Duration,
-    connect_timeout: Duration,
 ) -> Result<Answer, TransportError> {
     // A forwarding proxy is told who we are to it on each request; a tunnel is told once, on CONNECT.
     if request.uri().scheme() == Some(&http::uri::Scheme::HTTP)
@@ -114,27 +125,27 @@ pub async fn send(
             .headers_mut()
             .insert(http::header::PROXY_AUTHORIZATION, auth);
     }
-    let exchange = async {
-        let response = client(connect_timeout)
-            .request(request)
-            .await
-            .map_err(|e| match (is_setup(&e), e.is_connect()) {
-                (true, _) => TransportError::Setup(causes(&e)),
-                (false, true) => TransportError::Connect(causes(&e)),
-                (false, false) => TransportError::Cut(causes(&e)),
+    let exchange =
+        async {
+            let response = client().request(request).await.map_err(|e| {
+                match (is_setup(&e), e.is_connect()) {
+                    (true, _) => TransportError::Setup(causes(&e)),
+                    (false, true) => TransportError::Connect(causes(&e)),
+                    (false, false) => TransportError::Cut(causes(&e)),
+                }
             })?;
-        let (parts, body) = response.into_parts();
-        let body = body
-            .collect()
-            .await
-            .map_err(|e| TransportError::Cut(causes(&e)))?
-            .to_bytes();
-        Ok(Answer {
-            status: parts.status.as_u16(),
-            headers: parts.headers,
-            body,
-        })
-    };
+            let (parts, body) = response.into_parts();
+            let body = body
+                .collect()
+                .await
+                .map_err(|e| TransportError::Cut(causes(&e)))?
+                .to_bytes();
+            Ok(Answer {
+                status: parts.status.as_u16(),
+                headers: parts.headers,
+                body,
+            })
+        };
     tokio::time::timeout(timeout, exchange)
         .await
         .map_err(|_| TransportError::Timeout)?
@@ -209,24 +220,32 @@ fn tls() -> Result<Arc<rustls::ClientConfig>, BoxError> {
 #[derive(Clone)]
 struct Connector {
     tcp: HttpConnector,
+    /// The whole setup (TCP, the proxy's TLS and CONNECT, TLS with the server): a proxy that
+    /// accepts and never answers costs this, not the request's timeout.
+    connect_timeout: Duration,
 }
 
 impl tower_service::Service<http::Uri> for Connector {
-    type Response = Conn;
+    type Response = TokioIo<Stream>;
     type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<Conn, BoxError>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = Result<TokioIo<Stream>, BoxError>> + Send>>;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, destination: http::Uri) -> Self::Future {
-        let tcp = self.tcp.clone();
-        Box::pin(connect(tcp, destination))
+        let (tcp, limit) = (self.tcp.clone(), self.connect_timeout);
+        Box::pin(async move {
+            match tokio::time::timeout(limit, connect(tcp, destination)).await {
+                Ok(stream) => stream.map(TokioIo::new),
+                Err(_) => Err(format!("no connection within {limit:?} (--connect-timeout)").into()),
+            }
+        })
     }
 }
 
-async fn connect(tcp: HttpConnector, destination: http::Uri) -> Result<Conn, BoxError> {
+async fn connect(tcp: HttpConnector, destination: http::Uri) -> Result<Stream, BoxError> {
     let https = destination.scheme() == Some(&http::uri::Scheme::HTTPS);
     let host = destination.host().ok_or("the URL has no host")?.to_string();
     let proxy = proxies().and_then(|p| p.intercept(&destination));
@@ -234,13 +253,12 @@ async fn connect(tcp: HttpConnector, destination: http::Uri) -> Result<Conn, Box
         let stream = Stream::Tcp(open_tcp(tcp, destination).await?);
         return match https {
             true => wrap_tls(stream, &host).await,
-            false => Ok(Conn::new(stream, false)),
+            false => Ok(stream),
         };
     };
     let mut stream = open_proxy(tcp, &proxy).await?;
     if !https {
-        // The client writes each request with its full URL, which a forwarding proxy needs.
-        return Ok(Conn::new(stream, true));
+        return Ok(Stream::Forwarded(Box::new(stream)));
     }
     let port = destination.port_u16().unwrap_or(443);
     tunnel(&mut stream, &host, port, &proxy).await?;
@@ -270,14 +288,13 @@ async fn open_proxy(tcp: HttpConnector, proxy: &Intercept) -> Result<Stream, Box
     match uri.scheme() == Some(&http::uri::Scheme::HTTPS) {
         true => {
             let host = uri.host().unwrap_or_default();
-            let conn = wrap_tls(Stream::Tcp(stream), host).await.map_err(|e| {
+            wrap_tls(Stream::Tcp(stream), host).await.map_err(|e| {
                 let message = format!("TLS with the proxy {name} failed: {}", causes(&*e));
                 match is_setup(&*e) {
                     true => setup_error(message),
                     false => message.into(),
                 }
-            })?;
-            Ok(conn.stream)
+            })
         }
         false => Ok(Stream::Tcp(stream)),
     }
@@ -342,7 +359,7 @@ async fn tunnel(
     }
 }
 
-async fn wrap_tls(stream: Stream, host: &str) -> Result<Conn, BoxError> {
+async fn wrap_tls(stream: Stream, host: &str) -> Result<Stream, BoxError> {
     let server = rustls::pki_types::ServerName::try_from(host.to_string())
         .map_err(|_| setup_error(format!("`{host}` is not a host name TLS can check")))?;
     let tls = tokio_rustls::TlsConnector::from(tls()?)
@@ -362,14 +379,43 @@ async fn wrap_tls(stream: Stream, host: &str) -> Result<Conn, BoxError> {
                 false => e.into(),
             }
         })?;
-    Ok(Conn::new(Stream::Tls(Box::new(tls)), false))
+    Ok(Stream::Tls(Box::new(tls)))
 }
 
-/// A byte stream to a server or a proxy: TCP, or TLS over one of these (TLS to a server through
-/// a tunnel in a TLS connection to the proxy nests two).
+/// A byte stream to a server or a proxy: TCP, TLS over one of these (TLS to a server through a
+/// tunnel in a TLS connection to the proxy nests two), or a connection to a forwarding proxy, to
+/// which the client writes each request with its full URL.
 enum Stream {
     Tcp(TcpStream),
     Tls(Box<TlsStream<Stream>>),
+    Forwarded(Box<Stream>),
+}
+
+impl Stream {
+    /// The stream the bytes go through, past the forwarding mark.
+    fn io(self: Pin<&mut Self>) -> Pin<&mut (dyn Io + '_)> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s),
+            Stream::Tls(s) => Pin::new(s.as_mut()),
+            Stream::Forwarded(s) => Pin::new(s.as_mut()),
+        }
+    }
+}
+
+/// What a stream needs to carry bytes both ways; one trait so [`Stream::io`] can name both.
+trait Io: AsyncRead + AsyncWrite + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Unpin> Io for T {}
+
+impl Connection for Stream {
+    fn connected(&self) -> Connected {
+        match self {
+            Stream::Forwarded(_) => Connected::new().proxy(true),
+            Stream::Tls(tls) if tls.get_ref().1.alpn_protocol() == Some(b"h2") => {
+                Connected::new().negotiated_h2()
+            }
+            Stream::Tls(_) | Stream::Tcp(_) => Connected::new(),
+        }
+    }
 }
 
 impl AsyncRead for Stream {
@@ -378,10 +424,7 @@ impl AsyncRead for Stream {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-        }
+        self.io().poll_read(cx, buf)
     }
 }
 
@@ -391,10 +434,7 @@ impl AsyncWrite for Stream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-        }
+        self.io().poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -402,101 +442,22 @@ impl AsyncWrite for Stream {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
-        }
+        self.io().poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
         match self {
             Stream::Tcp(s) => s.is_write_vectored(),
             Stream::Tls(s) => s.is_write_vectored(),
+            Stream::Forwarded(s) => s.is_write_vectored(),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
+        self.io().poll_flush(cx)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
-    }
-}
-
-/// A connection as the client pools it: the stream, whether it goes to a forwarding proxy (the
-/// client then writes full URLs), and whether TLS agreed on HTTP/2.
-struct Conn {
-    stream: Stream,
-    forwarded: bool,
-}
-
-impl Conn {
-    fn new(stream: Stream, forwarded: bool) -> Self {
-        Conn { stream, forwarded }
-    }
-
-    fn h2(&self) -> bool {
-        match &self.stream {
-            Stream::Tls(tls) => tls.get_ref().1.alpn_protocol() == Some(b"h2"),
-            Stream::Tcp(_) => false,
-        }
-    }
-}
-
-impl Connection for Conn {
-    fn connected(&self) -> Connected {
-        let connected = Connected::new().proxy(self.forwarded);
-        match self.h2() {
-            true => connected.negotiated_h2(),
-            false => connected,
-        }
-    }
-}
-
-impl Read for Conn {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: ReadBufCursor<'_>,
-    ) -> Poll<io::Result<()>> {
-        // hyper reads through its own cursor type; TokioIo adapts tokio's for one call.
-        Pin::new(&mut TokioIo::new(&mut self.get_mut().stream)).poll_read(cx, buf)
-    }
-}
-
-impl Write for Conn {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+        self.io().poll_shutdown(cx)
     }
 }

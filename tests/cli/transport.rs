@@ -407,3 +407,44 @@ fn credentials_in_a_base_url_go_as_basic_auth_and_never_into_the_url_or_output()
         assert_eq!(host_header.map(|(_, v)| v.as_str()), Some(host));
     }
 }
+
+#[test]
+fn a_proxy_that_accepts_and_never_answers_costs_the_connect_timeout() {
+    let server = FakeServer::start();
+    let ws = Workspace::new();
+    setup(&ws, &server, "https://127.0.0.1:9");
+    // Accepts connections and keeps them open without a word.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_url = format!("http://{}", silent.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let held: Vec<TcpStream> = silent.incoming().flatten().collect();
+        drop(held);
+    });
+    let mut command = ws.command(&[
+        "seo",
+        "--pool",
+        "deepseek=1",
+        "--max-attempts",
+        "1",
+        "--connect-timeout",
+        "300ms",
+        "--timeout",
+        "30s",
+        "rows.csv",
+    ]);
+    command
+        .env("DEEPSEEK_API_KEY", KEY)
+        .env("HTTPS_PROXY", &silent_url);
+    let run = Run::from(command.output().expect("run gen"));
+    run.expect_code(1);
+    let (header, records) = ws.csv("rows.seo.failed.csv");
+    let error = header.iter().position(|h| h == "error").unwrap();
+    assert_eq!(records.len(), 4);
+    for record in &records {
+        assert!(
+            record[error].contains("no connection within 300ms"),
+            "the connect timeout, not the request's: {:?}",
+            record[error]
+        );
+    }
+}
